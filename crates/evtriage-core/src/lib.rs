@@ -1,0 +1,35 @@
+//! # evtriage-core
+//!
+//! Reads the logs a support engineer collects from a Windows server — `.evtx`
+//! files, Event Viewer and `wevtutil` XML exports, ETW traces, `netstat`,
+//! `tasklist`, registry exports — into one typed [`Record`] model, offline, on
+//! any platform.
+//!
+//! The pieces:
+//! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
+//!   and their [`Origin`], which lets every finding point back at its evidence;
+//! - [`read`]: the [`Reader`], which walks paths, recognises formats by
+//!   content ([`format`]) and streams records to a [`Sink`];
+//! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
+//!   reported and skipped, never fatal;
+//! - one module per source format ([`evtx`], …).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod diag;
+pub mod error;
+pub mod evtx;
+pub mod format;
+pub mod model;
+pub mod read;
+pub mod util;
+pub mod walk;
+
+pub use diag::{Diagnostic, Severity};
+pub use error::{Error, Result};
+pub use format::Format;
+pub use model::{
+    CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
+    Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
+};
+pub use read::{Collect, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Sink};

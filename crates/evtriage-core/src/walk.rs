@@ -1,0 +1,60 @@
+//! Walking input folders.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::model::Locator;
+use crate::read::Sink;
+
+/// Appends the regular files under `path` (or `path` itself) to `out`, in
+/// sorted order. Folders are walked recursively; a folder reached twice
+/// through links is walked once; unreadable entries become diagnostics.
+pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>, sink: &mut dyn Sink) {
+    let mut seen = HashSet::new();
+    walk(path, out, sink, &mut seen);
+}
+
+fn name_of(path: &Path) -> Arc<str> {
+    Arc::from(path.to_string_lossy().as_ref())
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>, sink: &mut dyn Sink, seen: &mut HashSet<PathBuf>) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => {
+            sink.diagnostic(Diagnostic::failed(name_of(path), format!("cannot open: {e}")));
+            return;
+        }
+    };
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return;
+    }
+    if !meta.is_dir() {
+        sink.diagnostic(Diagnostic::note(name_of(path), Locator::File, "not a regular file; passed over"));
+        return;
+    }
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    if !seen.insert(canonical) {
+        sink.diagnostic(Diagnostic::note(
+            name_of(path),
+            Locator::File,
+            "folder already walked (a link loop?); passed over",
+        ));
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) => {
+            sink.diagnostic(Diagnostic::failed(name_of(path), format!("cannot list the folder: {e}")));
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    for child in children {
+        walk(&child, out, sink, seen);
+    }
+}
