@@ -16,10 +16,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod codes;
 pub mod diag;
 pub mod error;
 pub mod evtx;
 pub mod format;
+pub mod message;
 pub mod model;
 pub mod read;
 pub mod util;
