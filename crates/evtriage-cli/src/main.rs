@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd {
+    pub mod inputs;
+}
+
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
 #[derive(Parser)]
@@ -22,11 +26,21 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// List each input file with the format detected, records read and skipped, and diagnostics.
+    Inputs {
+        /// Files, folders or zip archives to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output shape.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cmd::inputs::InputsFormat,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
         Command::Dump { paths } => {
             let reader = evtriage_core::Reader::default();
             let mut sink = evtriage_core::Collect::default();
