@@ -9,10 +9,12 @@
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
 //! - [`read`]: the [`Reader`], which walks paths, recognises formats by
-//!   content ([`format`]) and streams records to a [`Sink`];
+//!   content ([`mod@format`]) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
-//! - one module per source format ([`evtx`], …).
+//! - one module per source format ([`evtx`], [`xml_event`] and the text
+//!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
+//!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -54,18 +54,18 @@ static TRACEFMT: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static ISO_TIME: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?").ok());
 
-/// Whether `text` holds at least one record start (used by detection).
+/// Whether `text` looks like a text trace: at least half of its first 200
+/// non-blank lines start a record (used by detection).
 pub fn looks_like_etw_text(text: &str) -> bool {
-    let mut hits = 0;
-    for line in text.lines().take(200) {
+    let mut lines = 0usize;
+    let mut hits = 0usize;
+    for line in text.lines().filter(|l| !l.trim().is_empty()).take(200) {
+        lines += 1;
         if !record_starts(&strip_marks(line)).is_empty() {
             hits += 1;
-            if hits >= 1 {
-                return true;
-            }
         }
     }
-    false
+    hits > 0 && hits * 2 >= lines
 }
 
 fn strip_marks(line: &str) -> std::borrow::Cow<'_, str> {
