@@ -113,6 +113,8 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
     let mut depth: usize = 0;
     let mut section = Section::Other;
     let mut field: Option<Field> = None;
+    // Depth of the element whose text `field` collects.
+    let mut field_depth: usize = 0;
     let mut text = String::new();
     let mut data_name: Option<String> = None;
     // UserData leaf candidate: (name, depth at which it was opened).
@@ -143,7 +145,12 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                     continue;
                 }
                 depth += 1;
-                open_element(&e, name, depth, false, &mut ev, &mut section, &mut field, &mut data_name, &mut leaf);
+                if inside_value(field, field_depth, depth) {
+                    continue; // markup nested in a value: its text still counts
+                }
+                if open_element(&e, name, depth, &mut ev, &mut section, &mut field, &mut data_name, &mut leaf) {
+                    field_depth = depth;
+                }
                 text.clear();
             }
             XmlEvent::Empty(e) => {
@@ -157,10 +164,14 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                 }
                 // An empty element opens and closes at depth + 1.
                 let d = depth + 1;
+                if inside_value(field, field_depth, d) {
+                    continue;
+                }
                 let mut sec = section;
-                open_element(&e, name, d, true, &mut ev, &mut sec, &mut field, &mut data_name, &mut leaf);
-                text.clear();
-                close_element(d, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                if open_element(&e, name, d, &mut ev, &mut sec, &mut field, &mut data_name, &mut leaf) {
+                    text.clear();
+                    close_element(d, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                }
             }
             XmlEvent::Text(t) => {
                 if started && (field.is_some() || leaf.is_some()) {
@@ -183,7 +194,9 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                 if depth == 1 {
                     return Ok(ev);
                 }
-                close_element(depth, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                if !inside_value(field, field_depth, depth) {
+                    close_element(depth, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                }
                 depth -= 1;
                 if depth == 1 {
                     section = Section::Other;
@@ -197,19 +210,26 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
     }
 }
 
-/// Handles an opening tag at `depth` (2 = a child of `<Event>`).
+/// Whether an element at `depth` sits inside the value being collected
+/// (e.g. markup inside `<Data>`), so it must not end the value. UserData
+/// leaves are exempt: a child there means the parent was not a leaf.
+fn inside_value(field: Option<Field>, field_depth: usize, depth: usize) -> bool {
+    matches!(field, Some(f) if f != Field::UserLeaf) && depth > field_depth
+}
+
+/// Handles an opening tag at `depth` (2 = a child of `<Event>`); returns
+/// whether it starts a value to collect.
 #[allow(clippy::too_many_arguments)]
 fn open_element(
     e: &BytesStart<'_>,
     name: &[u8],
     depth: usize,
-    empty: bool,
     ev: &mut Event,
     section: &mut Section,
     field: &mut Option<Field>,
     data_name: &mut Option<String>,
     leaf: &mut Option<(String, usize)>,
-) {
+) -> bool {
     if depth == 2 {
         *section = match name {
             b"System" => Section::System,
@@ -222,7 +242,7 @@ fn open_element(
             _ => Section::Other,
         };
         *field = None;
-        return;
+        return false;
     }
     match *section {
         Section::System if depth == 3 => {
@@ -324,12 +344,9 @@ fn open_element(
         Section::RenderingInfo if depth == 3 => {
             *field = if name == b"Message" { Some(Field::Message) } else { None };
         }
-        _ => {
-            if !empty {
-                *field = None;
-            }
-        }
+        _ => *field = None,
     }
+    field.is_some()
 }
 
 /// Handles a closing tag at `depth`, storing the collected text.
@@ -594,6 +611,15 @@ The request is not supported.</Message><Level>Error</Level></RenderingInfo></Eve
             ev.data.iter().map(|d| (d.name.as_deref().unwrap_or(""), d.value.as_str())).collect();
         assert_eq!(items, [("SubjectUserName", "admin"), ("Inner", "x"), ("Empty", ""), ("Channel", "System")]);
         assert_eq!(ev.channel, None);
+    }
+
+    #[test]
+    fn markup_inside_a_value_does_not_end_it() {
+        let xml = "<Event><System><EventID>7</EventID></System><EventData><Data Name='a'>x<br/>y<b>z</b></Data><Data Name='b'>w</Data></EventData></Event>";
+        let ev = event_from_xml(xml, origin()).expect("parses");
+        assert_eq!(ev.data_named("a"), Some("xyz"));
+        assert_eq!(ev.data_named("b"), Some("w"));
+        assert_eq!(ev.data.len(), 2);
     }
 
     #[test]
