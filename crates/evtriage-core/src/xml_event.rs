@@ -487,18 +487,51 @@ impl<'a> XmlEvents<'a> {
     }
 }
 
-/// The byte offset of the next `<Event` start tag (not `<Events`, `<EventData`, …) at or after `from`.
-fn find_event_start(text: &str, from: usize) -> Option<usize> {
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// If the `Event` name at byte `i` is a tag name — `<Event`, `</Event`,
+/// `<p:Event` or `</p:Event` — the offset of its `<` and whether the tag closes.
+fn tag_of_name(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i;
+    if j >= 1 && bytes.get(j - 1) == Some(&b':') {
+        j -= 1;
+        let colon = j;
+        while j >= 1 && bytes.get(j - 1).is_some_and(|b| is_name_byte(*b)) {
+            j -= 1;
+        }
+        if j == colon {
+            return None;
+        }
+    }
+    let before = j.checked_sub(1).and_then(|k| bytes.get(k));
+    let before2 = j.checked_sub(2).and_then(|k| bytes.get(k));
+    match (before, before2) {
+        (Some(b'/'), Some(b'<')) => Some((j - 2, true)),
+        (Some(b'<'), _) => Some((j - 1, false)),
+        _ => None,
+    }
+}
+
+/// The next `<Event` (or `<prefix:Event`) start tag at or after `from` — not
+/// `<Events`, `<EventData`, … —, as (offset of `<`, offset after the name).
+fn find_event_start(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let finder = memchr::memmem::Finder::new(b"<Event");
+    let finder = memchr::memmem::Finder::new(b"Event");
     let mut at = from;
     while at < bytes.len() {
-        let rest = bytes.get(at..)?;
-        let i = finder.find(rest)? + at;
-        match bytes.get(i + 6) {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') | None => return Some(i),
-            _ => at = i + 6,
+        let i = finder.find(bytes.get(at..)?)? + at;
+        let after = i + 5;
+        let ends_name = matches!(bytes.get(after), Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') | None);
+        if ends_name {
+            if let Some((lt, false)) = tag_of_name(bytes, i) {
+                if lt >= from {
+                    return Some((lt, after));
+                }
+            }
         }
+        at = after;
     }
     None
 }
@@ -506,35 +539,39 @@ fn find_event_start(text: &str, from: usize) -> Option<usize> {
 /// The end (exclusive) of the `<Event>` element starting at `start`, if it is
 /// closed before `limit` (the next `<Event` start or the end of the text).
 fn find_event_end(text: &str, start: usize, limit: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let region = bytes.get(start..limit)?;
+    let bytes = text.as_bytes().get(..limit)?;
+    let region = bytes.get(start..)?;
     // A self-closing `<Event .../>`: the first '>' of the start tag is preceded by '/'.
     let first_gt = memchr::memchr(b'>', region)?;
     if first_gt > 0 && region.get(first_gt - 1) == Some(&b'/') {
         return Some(start + first_gt + 1);
     }
-    // `</Event` followed by `>` or blanks (not `</EventID>`, `</EventData>`, …).
-    let finder = memchr::memmem::Finder::new(b"</Event");
-    let mut at = 0;
-    loop {
-        let close = finder.find(region.get(at..)?)? + at;
-        let mut i = close + 7;
-        while matches!(region.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            i += 1;
+    // `</Event` or `</p:Event` followed by blanks and `>` (not `</EventID>`, …).
+    let finder = memchr::memmem::Finder::new(b"Event");
+    let mut at = start + first_gt;
+    while at < bytes.len() {
+        let i = finder.find(bytes.get(at..)?)? + at;
+        let mut k = i + 5;
+        at = k;
+        if !matches!(tag_of_name(bytes, i), Some((_, true))) {
+            continue;
         }
-        if region.get(i) == Some(&b'>') {
-            return Some(start + i + 1);
+        while matches!(bytes.get(k), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            k += 1;
         }
-        at = close + 7;
+        if bytes.get(k) == Some(&b'>') {
+            return Some(k + 1);
+        }
     }
+    None
 }
 
 impl Iterator for XmlEvents<'_> {
     type Item = Result<Event, Diagnostic>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let start = find_event_start(self.text, self.pos)?;
-        let next_start = find_event_start(self.text, start + 6).unwrap_or(self.text.len());
+        let (start, name_end) = find_event_start(self.text, self.pos)?;
+        let next_start = find_event_start(self.text, name_end).map_or(self.text.len(), |(s, _)| s);
         let line = self.line_of(start);
         let locator = Locator::Line { line };
         let Some(end) = find_event_end(self.text, start, next_start) else {
@@ -628,6 +665,15 @@ The request is not supported.</Message><Level>Error</Level></RenderingInfo></Eve
         assert!(matches!(event_from_xml("<Foo/>", origin()), Err(XmlEventError::NoEvent { .. })));
         assert!(matches!(event_from_xml("<Event><a></b></Event>", origin()), Err(XmlEventError::Malformed { .. })));
         assert!(matches!(event_from_xml("", origin()), Err(XmlEventError::NoEvent { found: None })));
+    }
+
+    #[test]
+    fn iterator_finds_prefixed_events() {
+        let doc = "<e:Events xmlns:e='x'><e:Event><e:System><e:EventID>9</e:EventID></e:System></e:Event >\n<e:Event/><Eventual/></e:Events>";
+        let items: Vec<_> = XmlEvents::new(doc, Arc::from("p.xml")).collect();
+        let ids: Vec<u32> = items.iter().filter_map(|r| r.as_ref().ok()).map(|e| e.event_id).collect();
+        assert_eq!(ids, [9, 0]);
+        assert_eq!(items.len(), 2);
     }
 
     #[test]

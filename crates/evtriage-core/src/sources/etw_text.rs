@@ -16,9 +16,10 @@
 //!   `[CPU]PID.TID::MM/DD/YYYY-HH:MM:SS.fff ` (PID and TID in hex, an
 //!   optional 8-hex-digit sequence number after the time): processor, process
 //!   and thread ids and time are taken from it;
-//! - an optional ISO time prefix (`2019-10-31 10:15:32.123`,
-//!   `2019-10-31T10:15:32.1234567Z`, with or without offset), possibly
-//!   followed by other tool columns, before the bracket;
+//! - an optional time prefix — ISO (`2019-10-31 10:15:32.123`,
+//!   `2019-10-31T10:15:32.1234567Z`, with or without offset) or US order
+//!   (`10/31/2019 10:15:32.123`) —, possibly with other tool columns, before
+//!   the bracket;
 //! - invisible direction marks (U+200E/U+200F) that `netsh` puts around date
 //!   parts are ignored.
 //!
@@ -150,9 +151,16 @@ fn us_or_iso_time(date: &str, time: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// A US-order time (`10/31/2019 10:15:32.123`, `10/31/2019-10:15:32`) anywhere in a prefix.
+static US_TIME: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(\d{1,2}/\d{1,2}/\d{4})[ -](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)").ok());
+
 /// Time (and nothing else) from a free-form prefix before the first bracket.
 fn prefix_time(prefix: &str) -> Option<DateTime<Utc>> {
-    let c = ISO_TIME.as_ref()?.captures(prefix)?;
+    let Some(c) = ISO_TIME.as_ref()?.captures(prefix) else {
+        let c = US_TIME.as_ref()?.captures(prefix)?;
+        return us_or_iso_time(c.get(1)?.as_str(), c.get(2)?.as_str());
+    };
     let date = c.get(1)?.as_str();
     let time = c.get(2)?.as_str();
     match c.get(3) {
@@ -253,6 +261,12 @@ mod tests {
         assert_eq!(ev[1].message.as_deref(), Some("result [1] of [server one]"));
         assert_eq!(ev[2].time.map(|t| t.to_rfc3339()).as_deref(), Some("2019-10-31T10:15:32.123+00:00"));
         assert_eq!(ev[2].channel.as_deref(), Some("Analytic"));
+    }
+
+    #[test]
+    fn us_time_prefix() {
+        let (ev, _) = events("10/31/2019 10:15:32.250 ismserv [Microsoft-Windows-LDAP-Client/Debug] Message=x");
+        assert_eq!(ev[0].time.map(|t| t.to_rfc3339()).as_deref(), Some("2019-10-31T10:15:32.250+00:00"));
     }
 
     #[test]
