@@ -104,8 +104,10 @@ fn print_table(report: &Report<'_>) {
                 evtriage_core::Severity::Skipped => "skipped",
                 evtriage_core::Severity::Failed => "FAILED",
             };
-            let member = d.source.strip_prefix(&*s.path).unwrap_or("");
-            println!("    {sev}{member} ({}): {}", d.locator, d.message);
+            match d.source.strip_prefix(&*s.path).and_then(|m| m.strip_prefix('!')) {
+                Some(member) => println!("    {sev}: {member} ({}): {}", d.locator, d.message),
+                None => println!("    {sev} ({}): {}", d.locator, d.message),
+            }
         }
     }
     for d in &report.other {
