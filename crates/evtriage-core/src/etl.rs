@@ -52,6 +52,16 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
         ));
         summary.skipped += 1;
     }
+    if let Some(h) = trace.logfile.as_ref().filter(|h| h.events_lost > 0 || h.buffers_lost > 0) {
+        sink.diagnostic(Diagnostic::note(
+            name.clone(),
+            Locator::File,
+            format!(
+                "the trace session itself lost {} events and {} buffers while recording (logfile header)",
+                h.events_lost, h.buffers_lost
+            ),
+        ));
+    }
     if trace.stats.messages_skipped > 0 {
         sink.diagnostic(Diagnostic::note(
             name.clone(),
@@ -93,6 +103,8 @@ pub fn to_event(e: &EtlEvent, source: Arc<str>) -> Event {
     ev.process_id = e.process_id;
     ev.thread_id = e.thread_id;
     ev.activity_id = e.activity_id.map(|g| Guid(g.0));
+    ev.related_activity_id = e.extended.iter().find_map(|x| x.related_activity_id()).map(|g| Guid(g.0));
+    ev.user_sid = e.extended.iter().find_map(|x| x.sid());
     if let Some(d) = &e.descriptor {
         ev.version = Some(d.version);
         ev.level = Some(d.level);

@@ -133,7 +133,11 @@ fn real_traces_through_the_reader() {
         summaries.iter().map(|s| (s.format, s.records)).collect::<Vec<_>>(),
         vec![(Format::Etl, 20), (Format::Etl, 17077)]
     );
-    assert!(sink.diagnostics.is_empty(), "{:?}", sink.diagnostics);
+    // AMSITrace's header says the session lost 3 events: one note, nothing skipped.
+    assert_eq!(sink.diagnostics.len(), 1, "{:?}", sink.diagnostics);
+    let note = sink.diagnostics.first().expect("note");
+    assert_eq!(note.severity, Severity::Note);
+    assert!(note.source.ends_with("AMSITrace.etl") && note.message.contains("lost 3 events"), "{note}");
     let amsi_events: Vec<_> = sink
         .events()
         .filter(|e| e.provider.guid.map(|g| g.to_string()).as_deref() == Some("{8e805eb3-6a8f-4a1e-90fa-a831d94e54a1}"))
@@ -151,4 +155,22 @@ fn real_traces_through_the_reader() {
     assert!(processes > 0);
     let json = serde_json::to_string(amsi_events.first().copied().expect("event")).expect("json");
     assert!(json.contains("\"header_kind\":\"event_header64\""), "{json}");
+}
+
+#[test]
+fn extended_items_fill_sid_and_related_activity() {
+    let mut w = EtlWriter::new(WriterConfig::default());
+    let mut e = EventSpec::ldap_message(3, "ldap_search_ext_s returned 0x0", 2_000_000, 0);
+    let mut sid = vec![1u8, 1, 0, 0, 0, 0, 0, 5];
+    sid.extend(18u32.to_le_bytes());
+    e.extended = vec![(1, vec![0x11; 16]), (2, sid), (3, 2u32.to_le_bytes().to_vec())];
+    w.event(&e);
+    let (_, sink) = read(&w.finish(Layout::InOrder), ReadOptions::default());
+    let ev = sink.events().next().expect("event");
+    assert_eq!(ev.user_sid.as_deref(), Some("S-1-5-18"));
+    assert_eq!(
+        ev.related_activity_id.map(|g| g.to_string()).as_deref(),
+        Some("{11111111-1111-1111-1111-111111111111}")
+    );
+    assert_eq!(ev.message.as_deref(), Some("ldap_search_ext_s returned 0x0"));
 }

@@ -200,6 +200,47 @@ pub struct ExtendedItem {
     pub data: Vec<u8>,
 }
 
+impl ExtendedItem {
+    /// `EVENT_HEADER_EXT_TYPE_RELATED_ACTIVITYID`.
+    pub const RELATED_ACTIVITY_ID: u16 = 1;
+    /// `EVENT_HEADER_EXT_TYPE_SID`.
+    pub const SID: u16 = 2;
+    /// `EVENT_HEADER_EXT_TYPE_TS_ID` (terminal session id).
+    pub const TS_ID: u16 = 3;
+
+    /// The related activity id, for an item of that type.
+    pub fn related_activity_id(&self) -> Option<Guid> {
+        if self.ext_type != Self::RELATED_ACTIVITY_ID {
+            return None;
+        }
+        array16_at(&self.data, 0).map(Guid)
+    }
+
+    /// The user SID as text (`S-1-5-18`), for an item of that type.
+    pub fn sid(&self) -> Option<String> {
+        if self.ext_type != Self::SID {
+            return None;
+        }
+        sid_to_string(&self.data)
+    }
+}
+
+/// A binary SID (revision, count, 48-bit big-endian authority, sub-authorities) as `S-R-A-S1-…`.
+pub fn sid_to_string(b: &[u8]) -> Option<String> {
+    let revision = u8_at(b, 0)?;
+    let count = usize::from(u8_at(b, 1)?);
+    if revision != 1 || count > 15 {
+        return None;
+    }
+    let authority = b.get(2..8)?.iter().fold(0u64, |acc, &x| (acc << 8) | u64::from(x));
+    let mut s = format!("S-{revision}-{authority}");
+    for i in 0..count {
+        s.push('-');
+        s.push_str(&u32_at(b, 8 + 4 * i)?.to_string());
+    }
+    Some(s)
+}
+
 /// One record of a trace, decoded as far as its header kind allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EtlEvent {
@@ -422,6 +463,19 @@ mod tests {
         assert_eq!(HeaderKind::EventHeader64.name(), "event_header64");
         assert!(HeaderKind::PerfInfo32.is_kernel());
         assert!(!HeaderKind::PerfInfo32.is_64bit());
+    }
+
+    #[test]
+    fn extended_items_give_sid_and_related_activity() {
+        let mut sid = vec![1u8, 2, 0, 0, 0, 0, 0, 5];
+        sid.extend(32u32.to_le_bytes());
+        sid.extend(544u32.to_le_bytes());
+        let item = ExtendedItem { ext_type: ExtendedItem::SID, data: sid.clone() };
+        assert_eq!(item.sid().as_deref(), Some("S-1-5-32-544"));
+        assert_eq!(item.related_activity_id(), None);
+        assert_eq!(sid_to_string(&sid[..10]), None);
+        let rel = ExtendedItem { ext_type: 1, data: vec![7; 16] };
+        assert_eq!(rel.related_activity_id(), Some(Guid([7; 16])));
     }
 
     #[test]

@@ -148,3 +148,37 @@ fn truncation_and_byte_flip_sweep() {
         }
     }
 }
+
+/// A much longer flip sweep over the small corpus files, for hunting panics
+/// by hand: `cargo test -p evtriage-etl --release -- --ignored`.
+#[test]
+#[ignore = "slow; run by hand"]
+fn long_byte_flip_sweep() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for rel in ["etl/AMSITrace.etl", "etl/lxcore_kernel.etl"] {
+        let Some((bytes, _)) = load(rel) else { return };
+        for _ in 0..20_000 {
+            let mut flipped = bytes.clone();
+            let n = 1 + next() % 64;
+            for _ in 0..n {
+                let at = (next() as usize) % flipped.len();
+                if let Some(b) = flipped.get_mut(at) {
+                    *b = next() as u8;
+                }
+            }
+            // Hit the interesting first bytes of buffers more often.
+            let buf = ((next() as usize) % (flipped.len() / 0x2000).max(1)) * 0x2000;
+            let at = buf + (next() as usize) % 0x200;
+            if let Some(b) = flipped.get_mut(at) {
+                *b = next() as u8;
+            }
+            let _ = parse(&flipped);
+        }
+    }
+}
