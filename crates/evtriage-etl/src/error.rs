@@ -39,6 +39,10 @@ pub enum EtlError {
         /// Bytes left in the buffer data.
         room: u64,
     },
+    /// A record's size is sound but its inside is not (e.g. extended data
+    /// items running past the record); that record alone was skipped.
+    #[error("damaged record skipped: {0}")]
+    BadRecord(String),
     /// The first buffer has no readable `TRACE_LOGFILE_HEADER`; times cannot be converted.
     #[error("no readable logfile header: {0}")]
     NoLogfileHeader(String),

@@ -331,6 +331,8 @@ pub(crate) enum Step {
     Event(Box<EtlEvent>, usize),
     /// A message record of `size` bytes, skipped.
     Message(usize),
+    /// A record of sound size but damaged inside, skipped.
+    Damaged(usize, EtlError),
     /// The data ends here (padding or an empty tail).
     End,
 }
@@ -356,8 +358,13 @@ pub(crate) fn read_record(data: &[u8], off: usize) -> Result<Step, EtlError> {
             return Err(EtlError::BadRecordSize { size: size as u64, room: room as u64 });
         }
         let rec = data.get(off..off + size).ok_or(EtlError::BadRecordSize { size: size as u64, room: room as u64 })?;
-        let ev = decode(kind, rec).ok_or(EtlError::BadRecordSize { size: size as u64, room: room as u64 })?;
-        return Ok(Step::Event(Box::new(ev), size));
+        return Ok(match decode(kind, rec) {
+            Some(ev) => Step::Event(Box::new(ev), size),
+            None => Step::Damaged(
+                size,
+                EtlError::BadRecord(format!("the {} record's fields do not fit its size", kind.name())),
+            ),
+        });
     }
     if flags & 0xf0 == 0x90 {
         // MESSAGE_TRACE_HEADER: size u16, then flags; the rest depends on
@@ -483,6 +490,12 @@ mod tests {
         assert!(matches!(read_record(&[0xff; 16], 0), Ok(Step::End)));
         assert!(matches!(read_record(&[0x10, 0, 0x55, 0x00, 0, 0, 0, 0], 0), Err(EtlError::UnknownRecord { .. })));
         // An EVENT_HEADER claiming 8 bytes is smaller than its header.
+        // Extended items announced (flag 0x1) but running past the record: only that record is lost.
+        let mut rec = vec![0u8; 96];
+        rec[..4].copy_from_slice(&[96, 0, 0x13, 0xc0]);
+        rec[4] = 1;
+        rec[86] = 0xff; // item size 0xff at 80 + 6
+        assert!(matches!(read_record(&rec, 0), Ok(Step::Damaged(96, EtlError::BadRecord(_)))));
         assert!(matches!(
             read_record(&[8, 0, 0x13, 0xc0, 0, 0, 0, 0], 0),
             Err(EtlError::BadRecordSize { size: 8, .. })

@@ -229,6 +229,11 @@ fn read_buffer(
                 info.records += 1;
                 off = align8(off + size.max(8));
             }
+            Ok(Step::Damaged(size, error)) => {
+                trace.damage.push(Damage { buffer: index, file_offset, record_offset: Some(off as u32), error });
+                info.records += 1;
+                off = align8(off + size.max(8));
+            }
             Ok(Step::End) => break,
             Err(error) => {
                 trace.damage.push(Damage { buffer: index, file_offset, record_offset: Some(off as u32), error });

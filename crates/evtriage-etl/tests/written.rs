@@ -238,3 +238,27 @@ fn truncated_file_keeps_the_buffers_before_the_cut() {
     assert!(matches!(parse(b"ElfFile\0 not a trace"), Err(EtlError::NotEtl(_))));
     assert!(matches!(parse(&[]), Err(EtlError::NotEtl(_))));
 }
+
+#[test]
+fn a_record_damaged_inside_costs_only_itself() {
+    let mut w = EtlWriter::new(config(8));
+    for i in 0..3u16 {
+        let mut e = EventSpec::ldap_message(4, &format!("message {i}"), at_ms(i64::from(i)), 0);
+        e.extended = vec![(3, 7u32.to_le_bytes().to_vec())];
+        w.event(&e);
+    }
+    let good = w.finish(Layout::InOrder);
+    let t = parse(&good).expect("parses");
+    assert_eq!(t.events.len(), 3);
+    let middle = t.events.get(1).expect("middle");
+    // The middle record's first extended item now claims 0xfff0 bytes.
+    let at = 512 * middle.buffer as usize + middle.offset as usize + 80 + 6;
+    let mut bad = good.clone();
+    bad.get_mut(at..at + 2).expect("in range").copy_from_slice(&0xfff0u16.to_le_bytes());
+    let t = parse(&bad).expect("parses");
+    let texts: Vec<String> = t.events.iter().filter_map(|e| e.ldap.as_ref().map(LdapClientEvent::text)).collect();
+    assert_eq!(texts, vec!["message 0".to_string(), "message 2".to_string()]);
+    let d = t.damage.first().expect("damage");
+    assert_eq!((d.buffer, d.record_offset), (middle.buffer, Some(middle.offset)));
+    assert!(matches!(d.error, EtlError::BadRecord(_)));
+}
