@@ -12,9 +12,9 @@
 //! - PerfInfo (32/64): version u16, type, flags, size u16, hook id u16, time u64 — 16;
 //! - `EVENT_TRACE_HEADER` (full, 32/64): size u16, type, flags, class (type,
 //!   level, version u16), thread, process, time u64, GUID, processor time u64 — 48;
-//! - `EVENT_INSTANCE_HEADER` (32/64): as full up to the time, then
-//!   registration handle u64, instance id, parent instance id, processor time
-//!   u64, parent registration handle u64 — 56;
+//! - instance (32/64): in buffers this is `EVENT_INSTANCE_GUID_HEADER`, which
+//!   NTDLL builds from a `TraceEventInstance` call: as full up to the GUID,
+//!   then processor time u64, instance id, parent instance id, parent GUID — 72;
 //! - `EVENT_HEADER` (32/64): size u16, type, flags, header flags u16, property
 //!   u16, thread, process, time u64, provider GUID, `EVENT_DESCRIPTOR` (16),
 //!   processor time u64, activity GUID — 80, then extended data items when
@@ -43,7 +43,7 @@ pub enum HeaderKind {
     Compact64,
     /// `EVENT_TRACE_HEADER`, 32-bit (type 0x0A).
     Full32,
-    /// `EVENT_INSTANCE_HEADER`, 32-bit (type 0x0B).
+    /// Instance record (`EVENT_INSTANCE_GUID_HEADER`), 32-bit (type 0x0B).
     Instance32,
     /// `PERFINFO_TRACE_HEADER`, 32-bit (type 0x10).
     PerfInfo32,
@@ -55,7 +55,7 @@ pub enum HeaderKind {
     EventHeader64,
     /// `EVENT_TRACE_HEADER`, 64-bit (type 0x14).
     Full64,
-    /// `EVENT_INSTANCE_HEADER`, 64-bit (type 0x15).
+    /// Instance record (`EVENT_INSTANCE_GUID_HEADER`), 64-bit (type 0x15).
     Instance64,
     /// A message (WPP / `TraceMessage`) record; recognised and skipped.
     Message,
@@ -153,7 +153,7 @@ impl HeaderKind {
             HeaderKind::Compact32 | HeaderKind::Compact64 => 24,
             HeaderKind::PerfInfo32 | HeaderKind::PerfInfo64 => 16,
             HeaderKind::Full32 | HeaderKind::Full64 => 48,
-            HeaderKind::Instance32 | HeaderKind::Instance64 => 56,
+            HeaderKind::Instance32 | HeaderKind::Instance64 => 72,
             HeaderKind::EventHeader32 | HeaderKind::EventHeader64 => 80,
             HeaderKind::Message => 8,
         }
@@ -256,7 +256,7 @@ pub struct EtlEvent {
     pub raw_timestamp: i64,
     /// The timestamp in UTC, when the trace's clock is known.
     pub time: Option<DateTime<Utc>>,
-    /// Provider GUID (`EVENT_HEADER`) or event GUID (`EVENT_TRACE_HEADER`).
+    /// Provider GUID (`EVENT_HEADER`) or event class GUID (full and instance records).
     pub provider: Option<Guid>,
     /// Event descriptor (`EVENT_HEADER` records).
     pub descriptor: Option<EventDescriptor>,
@@ -404,9 +404,7 @@ fn decode(kind: HeaderKind, rec: &[u8]) -> Option<EtlEvent> {
             ev.class = Some(TraceClass { kind: u8_at(rec, 4)?, level: u8_at(rec, 5)?, version: u16_at(rec, 6)? });
             ev.thread_id = Some(u32_at(rec, 8)?);
             ev.process_id = Some(u32_at(rec, 12)?);
-            if matches!(kind, HeaderKind::Full32 | HeaderKind::Full64) {
-                ev.provider = Some(Guid(array16_at(rec, 24)?));
-            }
+            ev.provider = Some(Guid(array16_at(rec, 24)?));
             ev.payload = rec.get(hs..)?.to_vec();
         }
         HeaderKind::EventHeader32 | HeaderKind::EventHeader64 => {

@@ -224,6 +224,29 @@ pub fn encode_full(
     r
 }
 
+/// Encodes an instance record (`EVENT_INSTANCE_GUID_HEADER`, `0x0B` 32-bit /
+/// `0x15` 64-bit) with instance ids 1 and 0 and a nil parent GUID.
+pub fn encode_instance(header64: bool, guid: Guid, class_type: u8, raw_time: i64, data: &[u8]) -> Vec<u8> {
+    let size = 72 + data.len();
+    let mut r = Vec::with_capacity(size);
+    r.extend((size as u16).to_le_bytes());
+    r.push(if header64 { 0x15 } else { 0x0b });
+    r.push(0xc0);
+    r.push(class_type);
+    r.push(4);
+    r.extend(0u16.to_le_bytes());
+    r.extend(21u32.to_le_bytes());
+    r.extend(22u32.to_le_bytes());
+    r.extend(raw_time.to_le_bytes());
+    r.extend(guid.0);
+    r.extend(0u64.to_le_bytes());
+    r.extend(1u32.to_le_bytes());
+    r.extend(0u32.to_le_bytes());
+    r.extend([0u8; 16]);
+    r.extend(data);
+    r
+}
+
 /// Encodes a message (WPP) record of `data` bytes after its 8-byte header.
 pub fn encode_message(message_number: u16, data: &[u8]) -> Vec<u8> {
     let size = 8 + data.len();

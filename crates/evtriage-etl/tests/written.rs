@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_etl::writer::{
-    encode_full, encode_kernel, encode_message, ldap_search_payload, EtlWriter, EventSpec, Layout, WriterConfig,
+    encode_full, encode_instance, encode_kernel, encode_message, ldap_search_payload, EtlWriter, EventSpec, Layout,
+    WriterConfig,
 };
 use evtriage_etl::{parse, EtlError, Guid, HeaderKind, LdapClientEvent, LDAP_CLIENT_PROVIDER};
 
@@ -146,10 +147,12 @@ fn every_header_kind_and_skipped_messages() {
     w.record(0, at_ms(4), &encode_message(17, &[0; 20]));
     w.record(0, at_ms(5), &encode_full(false, guid, 11, 3, 12, 13, at_ms(5), b"mof"));
     w.record(0, at_ms(6), &encode_full(true, guid, 12, 4, 14, 15, at_ms(6), b""));
+    w.record(0, at_ms(7), &encode_instance(false, guid, 13, at_ms(7), b"i32"));
+    w.record(0, at_ms(8), &encode_instance(true, guid, 14, at_ms(8), b"i64!"));
     let t = parse(&w.finish(Layout::InOrder)).expect("parses");
     assert!(t.damage.is_empty(), "{:?}", t.damage);
     let names: Vec<&str> = t.events.iter().map(|e| e.kind.name()).collect();
-    assert_eq!(names, vec!["system32", "compact64", "perfinfo32", "full32", "full64"]);
+    assert_eq!(names, vec!["system32", "compact64", "perfinfo32", "full32", "full64", "instance32", "instance64"]);
     assert_eq!(t.stats.messages_skipped, 1);
     assert_eq!(t.stats.by_kind.get(&HeaderKind::Message), Some(&1));
     let sys = t.events.first().expect("system");
@@ -167,6 +170,11 @@ fn every_header_kind_and_skipped_messages() {
         (Some(guid), 11, Some(3), b"mof".to_vec())
     );
     assert_eq!(full.time, Some(start() + Duration::milliseconds(5)));
+    let inst = t.events.get(6).expect("instance64");
+    assert_eq!(
+        (inst.provider, inst.event_id(), inst.process_id, inst.payload.clone()),
+        (Some(guid), 14, Some(22), b"i64!".to_vec())
+    );
 }
 
 #[test]
