@@ -56,6 +56,9 @@ pub struct Stats {
     pub by_provider: BTreeMap<Guid, u64>,
     /// Message (WPP) records recognised and skipped.
     pub messages_skipped: u64,
+    /// Buffer slots that are all zeros (reserved, never written): passed
+    /// over silently and not listed in [`Trace::buffers`] nor counted in `buffers`.
+    pub empty_slots: u64,
 }
 
 /// A parsed trace.
@@ -65,7 +68,7 @@ pub struct Trace {
     pub logfile: Option<LogfileHeader>,
     /// The clock used to convert times, when the logfile header was readable.
     pub clock: Option<Clock>,
-    /// Every buffer, in file order.
+    /// Every buffer, in file order (empty, all-zero slots excepted; see [`Stats::empty_slots`]).
     pub buffers: Vec<BufferInfo>,
     /// Every record except the logfile header record and messages, in
     /// trace order: per processor by buffer sequence number, processors
@@ -115,6 +118,14 @@ pub fn parse(bytes: &[u8]) -> Result<Trace, EtlError> {
         let file_offset = pos as u64;
         let rest = bytes.get(pos..).unwrap_or_default();
         let damage = |error| Damage { buffer: index, file_offset, record_offset: None, error };
+        // A slot of zeros is space the writer reserved but never filled
+        // (a preallocated or not yet wrapped circular file): not damage.
+        if rest.iter().take(BUFFER_HEADER_SIZE).all(|&b| b == 0) {
+            trace.stats.empty_slots += 1;
+            pos = pos.saturating_add(nominal);
+            index += 1;
+            continue;
+        }
         let Some(header) = BufferHeader::parse(rest) else {
             trace.damage.push(damage(EtlError::Truncated {
                 expected: BUFFER_HEADER_SIZE as u64,

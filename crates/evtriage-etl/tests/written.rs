@@ -270,3 +270,16 @@ fn a_record_damaged_inside_costs_only_itself() {
     assert_eq!((d.buffer, d.record_offset), (middle.buffer, Some(middle.offset)));
     assert!(matches!(d.error, EtlError::BadRecord(_)));
 }
+
+#[test]
+fn zero_filled_slots_of_a_preallocated_file_are_not_damage() {
+    let mut bytes = write_boot(8, false, Layout::InOrder);
+    let written = parse(&bytes).expect("parses");
+    // Three reserved slots, then a zero tail shorter than a buffer header.
+    bytes.extend(vec![0u8; 3 * 512 + 40]);
+    let t = parse(&bytes).expect("parses");
+    assert!(t.damage.is_empty(), "{:?}", t.damage);
+    assert_eq!(t.stats.empty_slots, 4);
+    assert_eq!(t.stats.buffers, written.stats.buffers);
+    assert_eq!(t.events, written.events);
+}
