@@ -6,9 +6,11 @@
 //! Microsoft-Windows-LDAP-Client events come out exactly as the text formats
 //! give them — provider `Microsoft-Windows-LDAP-Client`, channel `Debug`,
 //! data item `Message`, and the message text — so rules written against a
-//! `tracerpt` rendering confirm from the `.etl` too. Every other record keeps
-//! its provider GUID, ids, level, keywords, process/thread, time and raw
-//! payload (in [`TraceInfo::payload`]), so `evtriage dump` lists any trace.
+//! `tracerpt` rendering confirm from the `.etl` too. Self-describing
+//! (TraceLogging) events get their provider name, event name
+//! ([`TraceInfo::event_name`]) and named fields. Every other record keeps its
+//! provider GUID, ids, level, keywords, process/thread, time and raw payload
+//! (in [`TraceInfo::payload`]), so `evtriage dump` lists any trace.
 //!
 //! Damaged buffers and records become [`Diagnostic`]s located by
 //! [`Locator::EtlBuffer`]; the rest of the file is read.
@@ -85,8 +87,11 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
     }
 }
 
-fn provider_name(e: &EtlEvent) -> Option<&'static str> {
-    (e.provider == Some(evtriage_etl::LDAP_CLIENT_PROVIDER)).then_some(LDAP_CLIENT_PROVIDER_NAME)
+fn provider_name(e: &EtlEvent) -> Option<&str> {
+    if e.provider == Some(evtriage_etl::LDAP_CLIENT_PROVIDER) {
+        return Some(LDAP_CLIENT_PROVIDER_NAME);
+    }
+    e.tracelogging.as_ref().and_then(|tl| tl.provider_name.as_deref())
 }
 
 fn kernel_guid(e: &EtlEvent) -> Option<evtriage_etl::Guid> {
@@ -123,12 +128,8 @@ pub fn to_event(e: &EtlEvent, source: Arc<str>) -> Event {
             ev.data.push(DataItem::named("KernelClass", class));
         }
     }
-    let mut info = TraceInfo {
-        processor: Some(e.processor),
-        header_kind: Some(e.kind.name().to_owned()),
-        payload: None,
-        ldap: None,
-    };
+    let mut info =
+        TraceInfo { processor: Some(e.processor), header_kind: Some(e.kind.name().to_owned()), ..TraceInfo::default() };
     match &e.ldap {
         Some(LdapClientEvent::Message(text)) => {
             ev.channel = Some("Debug".to_owned());
@@ -147,7 +148,12 @@ pub fn to_event(e: &EtlEvent, source: Arc<str>) -> Event {
             ev.message = Some(search.text());
         }
         None => {
-            if !e.payload.is_empty() {
+            if let Some(tl) = &e.tracelogging {
+                info.event_name = Some(tl.event_name.clone());
+                ev.data.extend(tl.fields.iter().map(|(k, v)| DataItem::named(k.clone(), v.clone())));
+            }
+            let decoded = e.tracelogging.as_ref().is_some_and(|tl| tl.complete);
+            if !decoded && !e.payload.is_empty() {
                 info.payload = Some(e.payload.clone());
             }
         }

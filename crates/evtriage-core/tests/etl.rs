@@ -143,11 +143,20 @@ fn real_traces_through_the_reader() {
         .filter(|e| e.provider.guid.map(|g| g.to_string()).as_deref() == Some("{8e805eb3-6a8f-4a1e-90fa-a831d94e54a1}"))
         .collect();
     assert_eq!(amsi_events.len(), 19);
-    assert!(amsi_events.iter().all(|e| e
-        .trace
-        .as_ref()
-        .and_then(|t| t.payload.as_ref())
-        .is_some_and(|p| !p.is_empty())));
+    // TraceLogging: names and fields come from the event itself; fully decoded, so no raw payload.
+    for e in &amsi_events {
+        assert_eq!(e.provider.name.as_deref(), Some("AmsiTrace"));
+        let t = e.trace.as_ref().expect("trace info");
+        assert_eq!(t.event_name.as_deref(), Some("AmsiScript"));
+        assert_eq!(t.payload, None);
+        let names: Vec<_> = e.data.iter().filter_map(|d| d.name.as_deref()).collect();
+        assert_eq!(names, vec!["Engine", "Script", "Raw Script"]);
+    }
+    let first = amsi_events.first().expect("event");
+    assert_eq!(first.data_named("Engine"), Some("VBScript"));
+    assert!(first
+        .data_named("Script")
+        .is_some_and(|s| s.starts_with("IWshShell3.Run(\"powershell.exe -nop -w 1 -enc ")));
     let processes = sink.events().filter(|e| e.data_named("KernelClass") == Some("Process")).count();
     let perfinfo =
         sink.events().filter(|e| e.trace.as_ref().and_then(|t| t.header_kind.as_deref()) == Some("perfinfo64"));
@@ -155,6 +164,7 @@ fn real_traces_through_the_reader() {
     assert!(processes > 0);
     let json = serde_json::to_string(amsi_events.first().copied().expect("event")).expect("json");
     assert!(json.contains("\"header_kind\":\"event_header64\""), "{json}");
+    assert!(json.contains("\"event_name\":\"AmsiScript\""), "{json}");
 }
 
 #[test]

@@ -22,8 +22,9 @@
 //! skipped and described in [`Trace::damage`] (buffer index, file offset,
 //! reason), and the rest is kept. Every size read from the file is bounded.
 //!
-//! Events of Microsoft-Windows-LDAP-Client are decoded ([`ldap`]); every other
-//! event keeps its raw payload. This crate does not depend on `evtriage-core`;
+//! Events of Microsoft-Windows-LDAP-Client are decoded ([`ldap`]), and so are
+//! self-describing TraceLogging events ([`tracelogging`]); every other event
+//! keeps its raw payload. This crate does not depend on `evtriage-core`;
 //! the core crate adapts [`EtlEvent`]s into its own model.
 //!
 //! Format notes and sources: `docs/etl.md` in the repository.
@@ -39,6 +40,7 @@ pub mod kernel;
 pub mod ldap;
 pub mod record;
 mod trace;
+pub mod tracelogging;
 #[cfg(feature = "writer")]
 pub mod writer;
 
@@ -50,3 +52,4 @@ pub use kernel::kernel_group;
 pub use ldap::{LdapClientEvent, LDAP_CLIENT_PROVIDER, LDAP_CLIENT_PROVIDER_NAME};
 pub use record::{EtlEvent, EventDescriptor, ExtendedItem, HeaderKind, TraceClass};
 pub use trace::{looks_like_etl, parse, BufferInfo, Damage, Stats, Trace};
+pub use tracelogging::TlEvent;

@@ -29,6 +29,7 @@ use crate::bytes::{array16_at, i64_at, u16_at, u32_at, u64_at, u8_at};
 use crate::error::EtlError;
 use crate::guid::Guid;
 use crate::ldap::LdapClientEvent;
+use crate::tracelogging::TlEvent;
 
 /// The kind of header a record uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -280,6 +281,8 @@ pub struct EtlEvent {
     pub payload: Vec<u8>,
     /// Decoded Microsoft-Windows-LDAP-Client fields, for that provider's events.
     pub ldap: Option<LdapClientEvent>,
+    /// Decoded TraceLogging (self-describing) event: names and field values.
+    pub tracelogging: Option<TlEvent>,
 }
 
 impl EtlEvent {
@@ -320,6 +323,7 @@ impl EtlEvent {
             extended: Vec::new(),
             payload: Vec::new(),
             ldap: None,
+            tracelogging: None,
         }
     }
 }

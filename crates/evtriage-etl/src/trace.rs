@@ -10,6 +10,7 @@ use crate::guid::Guid;
 use crate::header::{BufferHeader, LogfileHeader, BUFFER_HEADER_SIZE};
 use crate::ldap;
 use crate::record::{align8, read_record, EtlEvent, HeaderKind, Step};
+use crate::tracelogging;
 
 /// Largest buffer size accepted (ETW allows at most 16 MiB; a larger value is damage).
 pub const MAX_BUFFER_SIZE: u32 = 64 * 1024 * 1024;
@@ -208,6 +209,9 @@ pub fn parse(bytes: &[u8]) -> Result<Trace, EtlError> {
             trace.stats.by_provider.entry(p).and_modify(|n| *n += 1).or_insert(1);
             if p == ldap::LDAP_CLIENT_PROVIDER {
                 e.ldap = ldap::decode(d.id, &e.payload);
+            }
+            if e.ldap.is_none() {
+                e.tracelogging = tracelogging::decode(&e.extended, &e.payload);
             }
         }
     }

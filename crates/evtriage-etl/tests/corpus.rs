@@ -67,6 +67,15 @@ fn amsi_trace() {
     assert_eq!((first.processor, first.process_id, first.thread_id), (5, Some(38080), Some(40928)));
     assert_eq!(first.time.map(|t| t.to_rfc3339()).as_deref(), Some("2020-02-17T12:48:57.454272300+00:00"));
     assert_eq!(first.payload.len(), 374);
+    // Self-describing (TraceLogging) events: all 19 decode completely.
+    assert!(amsi.iter().all(|e| e.tracelogging.as_ref().is_some_and(|tl| tl.complete
+        && tl.event_name == "AmsiScript"
+        && tl.provider_name.as_deref() == Some("AmsiTrace"))));
+    let tl = first.tracelogging.as_ref().expect("tracelogging");
+    let fields: Vec<(&str, &str)> = tl.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let script =
+        concat!(r#"IWshShell3.Run("powershell.exe -nop -w 1 -enc RwBlAHQALQBBAGwAaQBhAHMA", "0", "true");"#, "\r\n");
+    assert_eq!(fields, vec![("Engine", "VBScript"), ("Script", script), ("Raw Script", script)]);
     assert_ordered_and_within_session(&t);
 }
 
@@ -85,6 +94,15 @@ fn lxcore_kernel_trace() {
     // Buffers of processors 3 and 5 hold one event each; the merge puts processor 5's first (earlier).
     assert_eq!(lx.iter().map(|e| e.processor).collect::<Vec<_>>(), vec![5, 3]);
     assert!(lx.iter().all(|e| e.level() == Some(2) && e.process_id == Some(5876)));
+    let tl = lx.first().and_then(|e| e.tracelogging.as_ref()).expect("tracelogging");
+    assert_eq!(tl.provider_name.as_deref(), Some("Microsoft.Windows.Subsystem.LxCore"));
+    assert_eq!(tl.event_name, "BreakPoint");
+    assert!(tl.complete);
+    let get = |k: &str| tl.fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("Function"), Some("LxpDrvFsTypeMount"));
+    assert_eq!(get("Line"), Some("10528"));
+    assert_eq!(get("LxPid"), Some("-1"));
+    assert_eq!(get("Message"), Some("Failed to open volume C:\\WINDOWS\\system32\\lxss\\tools, result -2\n"));
     assert_ordered_and_within_session(&t);
 }
 
