@@ -12,7 +12,17 @@
 //!   content ([`format`]) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
-//! - one module per source format ([`evtx`], …).
+//! - one module per source format ([`evtx`], …);
+//! - [`codes`] and [`message`]: Windows error-code tables and offline message
+//!   rendering (`%%58` → "The specified server cannot perform the requested
+//!   operation.").
+//!
+//! ## Data attribution
+//!
+//! The error-code tables compiled into this crate (`data/codes/`, see its
+//! `PROVENANCE.md`): Error code descriptions © Microsoft, from the Windows API
+//! documentation, licensed under CC BY 4.0. LDAP and NTSTATUS names are from
+//! the public-domain mingw-w64 headers.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
