@@ -13,8 +13,11 @@
 //! 2. else, when a template is known for (provider, event id), it is filled in
 //!    (see [`template`]; the table is the data file
 //!    `crates/evtriage-core/data/templates.tsv`, compiled in, easy to extend);
-//! 3. else the provider, id and data values are shown, `%%N` values followed by
-//!    their meaning — never an empty message.
+//! 3. else the provider, id and data values are shown — never an empty
+//!    message. `%%N` values are followed by their Win32 message only for
+//!    providers known to use the system message table for insertions
+//!    ([`uses_win32_parameters`]); Security-Auditing's `%%1833` is not Win32
+//!    error 1833 and is left as written.
 //!
 //! ## Binary data
 //!
@@ -126,8 +129,28 @@ pub fn render(event: &Event) -> String {
     fallback(event)
 }
 
-/// Provider, id and data values; `%%N` values are followed by their meaning.
+/// Providers whose `%%N` insertions refer to the system (Win32) message
+/// table. Other providers point `%%N` at their own parameter file: in
+/// Microsoft-Windows-Security-Auditing 4624, `%%1833` is msobjs.dll's "Yes",
+/// not Win32 error 1833; GroupPolicy's `%%4160` is its own text too. Those are
+/// left as written rather than rendered wrongly.
+const WIN32_PARAMETER_PROVIDERS: &[&str] = &["Service Control Manager", "NETLOGON", "EventLog"];
+
+/// Whether `%%N` insertions of `provider`'s events are Win32 messages: true
+/// for the providers in the template table and a few classic system sources
+/// (Service Control Manager, NETLOGON, EventLog), false otherwise.
+pub fn uses_win32_parameters(provider: &str) -> bool {
+    let p = provider.trim();
+    WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p))
+        || templates().iter().any(|t| t.providers.iter().any(|tp| tp.eq_ignore_ascii_case(p)))
+}
+
+/// Provider, id and data values; for providers whose `%%N` values are Win32
+/// codes ([`uses_win32_parameters`]), each is followed by its message.
 fn fallback(event: &Event) -> String {
+    let win32 = [&event.provider.name, &event.provider.event_source_name]
+        .into_iter()
+        .any(|n| n.as_deref().is_some_and(uses_win32_parameters));
     let provider = event.provider_label();
     let mut s = if provider.is_empty() {
         format!("Event {}", event.event_id)
@@ -141,6 +164,9 @@ fn fallback(event: &Event) -> String {
             s.push('=');
         }
         s.push_str(&d.value);
+        if !win32 {
+            continue;
+        }
         let expanded = expand_insertions(&d.value);
         if expanded != d.value {
             s.push_str(" (");

@@ -240,11 +240,19 @@ fn source_message_is_kept() {
 
 #[test]
 fn fallback_is_never_empty() {
-    let e = event("Some-Provider", 123, &[("Code", "%%58"), ("", "plain")]);
+    // SCM has no template for 7042 but its %%N are Win32 codes.
+    let e = event("Service Control Manager", 7042, &[("param1", "Foo"), ("param2", "%%58"), ("", "plain")]);
     assert_eq!(
         message::render(&e),
-        "Some-Provider 123 | Code=%%58 (The specified server cannot perform the requested operation.) | plain"
+        "Service Control Manager 7042 | param1=Foo | param2=%%58 (The specified server cannot perform the requested \
+         operation.) | plain"
     );
+    // Security-Auditing's %%1833 is msobjs.dll's text, not Win32 1833: left as written.
+    let e = event("Microsoft-Windows-Security-Auditing", 4624, &[("ImpersonationLevel", "%%1833")]);
+    assert_eq!(message::render(&e), "Microsoft-Windows-Security-Auditing 4624 | ImpersonationLevel=%%1833");
+    assert!(!message::uses_win32_parameters("Microsoft-Windows-GroupPolicy"));
+    assert!(message::uses_win32_parameters("netlogon"));
+    assert!(message::uses_win32_parameters("DNS"));
     let mut bare = event("", 0, &[]);
     bare.provider.name = None;
     assert_eq!(message::render(&bare), "Event 0");
