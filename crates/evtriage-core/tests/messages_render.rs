@@ -136,13 +136,29 @@ fn scm_7031_uses_param5() {
 }
 
 #[test]
-fn scm_7024_service_specific_number() {
-    let e = event("Service Control Manager", 7024, &[("param1", "Foo"), ("param2", "1058")]);
-    assert!(message::render(&e).ends_with(":\u{20}\nThe service cannot be started, either because it is disabled or because it has no enabled devices associated with it."));
-    let e = event("Service Control Manager", 7024, &[("param1", "SQL Server (MSSQLSERVER)"), ("param2", "17051")]);
+fn scm_7024_service_specific_error() {
+    // SCM writes the service-specific code as an insertion string; Event Viewer
+    // expands it when the system table knows it and shows it as is otherwise.
+    let e = event("Service Control Manager", 7024, &[("param1", "Foo"), ("param2", "%%1058")]);
+    assert!(message::render(&e).ends_with(
+        "service-specific error: \nThe service cannot be started, either because it is disabled or because it has \
+         no enabled devices associated with it."
+    ));
+    let e = event("Service Control Manager", 7024, &[("param1", "SQL Server (MSSQLSERVER)"), ("param2", "%%17051")]);
     assert_eq!(
         message::render(&e),
         "The SQL Server (MSSQLSERVER) service terminated with the following service-specific error: \n%%17051"
+    );
+}
+
+#[test]
+fn error_code_insertion_syntax() {
+    // `%%%N` in a template renders data item N as an error code, bare or `%%`-prefixed.
+    let e = event("p", 1, &[("", "1058"), ("", "%%58"), ("", "17051")]);
+    assert_eq!(
+        message::fill("[%%%1] [%%%2] [%%%3]", &e),
+        "[The service cannot be started, either because it is disabled or because it has no enabled devices \
+         associated with it.] [The specified server cannot perform the requested operation.] [%%17051]"
     );
 }
 
@@ -240,11 +256,11 @@ fn source_message_is_kept() {
 
 #[test]
 fn fallback_is_never_empty() {
-    // SCM has no template for 7042 but its %%N are Win32 codes.
-    let e = event("Service Control Manager", 7042, &[("param1", "Foo"), ("param2", "%%58"), ("", "plain")]);
+    // SCM has no template for 7099 but its %%N are Win32 codes.
+    let e = event("Service Control Manager", 7099, &[("param1", "Foo"), ("param2", "%%58"), ("", "plain")]);
     assert_eq!(
         message::render(&e),
-        "Service Control Manager 7042 | param1=Foo | param2=%%58 (The specified server cannot perform the requested \
+        "Service Control Manager 7099 | param1=Foo | param2=%%58 (The specified server cannot perform the requested \
          operation.) | plain"
     );
     // Security-Auditing's %%1833 is msobjs.dll's text, not Win32 1833: left as written.
@@ -309,5 +325,6 @@ fn template_table_covers_the_issue_list() {
         }
     }
     assert_eq!(n, 42);
-    assert_eq!(message::templates().len(), 37);
+    assert_eq!(message::templates().len(), 44);
+    assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
 }
