@@ -293,6 +293,16 @@ fn fill_handles_escapes_and_junk() {
     assert_eq!(message::fill("%{Nope} %{unterminated", &e), "%{Nope} %{unterminated");
     assert_eq!(message::fill("%%%9", &e), "%%%9");
     assert_eq!(message::fill("ü%1ü", &e), "üoneü");
+    // Non-ASCII after `%` and odd specs never panic and keep the text.
+    for junk in ["%é", "%{é", "%%é", "%%%é", "%1!é", "%1!", "%9999", "%%%", "%{", "%", "%%%-1", "%{}"] {
+        let out = message::fill(junk, &e);
+        assert!(!out.is_empty(), "{junk:?}");
+    }
+    assert_eq!(message::fill("%é", &e), "é");
+    assert_eq!(message::fill("%1!é", &e), "one!é");
+    // Inserted values are not parsed again as templates.
+    let tricky = event("p", 1, &[("", "%2 %n %%58x")]);
+    assert_eq!(message::fill("<%1>", &tricky), "<%2 %n The specified server cannot perform the requested operation.x>");
     assert_eq!(
         message::expand_insertions("a %%58 b %%x %%-1 %%"),
         "a The specified server cannot perform the requested operation. b %%x %%-1 %%"
