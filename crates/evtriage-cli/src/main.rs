@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[path = "cmd/explain.rs"]
+mod explain;
+
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
 #[derive(Parser)]
@@ -21,6 +24,18 @@ enum Command {
         /// Files, folders or zip archives to read.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+    },
+    /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
+    ///
+    /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
+    /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
+    Explain {
+        /// The codes to explain.
+        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        codes: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::ExplainFormat,
     },
 }
 
@@ -42,5 +57,6 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Explain { codes, format } => explain::run(&codes, format),
     }
 }
