@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-mod cmd {
-    pub mod inputs;
-}
+#[path = "cmd/explain.rs"]
+mod explain;
+#[path = "cmd/inputs.rs"]
+mod inputs;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -26,6 +27,18 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
+    ///
+    /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
+    /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
+    Explain {
+        /// The codes to explain.
+        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        codes: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::ExplainFormat,
+    },
     /// List each input file with the format detected, records read and skipped, and diagnostics.
     Inputs {
         /// Files, folders or zip archives to read.
@@ -33,14 +46,14 @@ enum Command {
         paths: Vec<PathBuf>,
         /// Output shape.
         #[arg(long, value_enum, default_value = "table")]
-        format: cmd::inputs::InputsFormat,
+        format: inputs::InputsFormat,
     },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
+        Command::Inputs { paths, format } => inputs::run(&paths, format),
         Command::Dump { paths } => {
             let reader = evtriage_core::Reader::default();
             let mut sink = evtriage_core::Collect::default();
@@ -56,5 +69,6 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Explain { codes, format } => explain::run(&codes, format),
     }
 }

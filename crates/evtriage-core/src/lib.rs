@@ -5,6 +5,14 @@
 //! `tasklist`, registry exports — into one typed [`Record`] model, offline, on
 //! any platform.
 //!
+//! Messages render offline as Event Viewer shows them ([`message`]: `%%58` →
+//! "The specified server cannot perform the requested operation."), and error
+//! codes of every Windows namespace are looked up from compiled-in tables
+//! ([`codes`]). Data attribution: the error-code tables (`data/codes/`, see
+//! its `PROVENANCE.md`) — Error code descriptions © Microsoft, from the
+//! Windows API documentation, licensed under CC BY 4.0; LDAP and NTSTATUS
+//! names from the public-domain mingw-w64 headers.
+//!
 //! The pieces:
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
@@ -21,6 +29,7 @@
 pub mod codes;
 pub mod diag;
 pub mod error;
+pub mod etl;
 pub mod evtx;
 pub mod format;
 pub mod ldap;

@@ -161,6 +161,7 @@ impl Reader {
         let mut summary = InputSummary { path: name.clone(), format, records: 0, skipped: 0, filtered: 0 };
         match format {
             Format::Evtx => crate::evtx::read_evtx(name, bytes, &self.options, sink, &mut summary),
+            Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml
             | Format::TracerptXml
             | Format::TracerptCsv
