@@ -135,8 +135,7 @@ pub fn to_event(e: &EtlEvent, source: Arc<str>) -> Event {
             ev.channel = Some("Debug".to_owned());
             ev.data.push(DataItem::named("Message", text.clone()));
             ev.message = Some(text.clone());
-            // TODO(inputs): once `crate::ldap::parse_ldap_message` is on main,
-            // set `info.ldap = crate::ldap::parse_ldap_message(text)`.
+            info.ldap = crate::ldap::parse_ldap_message(text);
         }
         Some(search @ LdapClientEvent::Search { scope, filter, dn, attributes, process_id }) => {
             ev.channel = Some("Debug".to_owned());
