@@ -38,6 +38,7 @@
 pub mod binxml;
 mod crc;
 pub mod damage;
+pub mod fixtures;
 pub mod samples;
 pub mod scenario;
 

@@ -76,7 +76,7 @@ fn python_evtx_reads_multi_chunk_files() {
     if !python_evtx_available() {
         return;
     }
-    let events = samples::service_churn(1200);
+    let events = samples::service_churn(500);
     let file = write_evtx(&events, &WriteOptions::default()).unwrap();
     let chunks = file.chunk_count();
     assert!(chunks >= 3);

@@ -1,0 +1,95 @@
+//! The committed binary fixtures: fresh (regenerating gives the same bytes), and read by
+//! the `evtx` crate exactly as `fixtures/evtx/README.md` says.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{expected, read_with_evtx_crate};
+use evtriage_evtx_writer::fixtures::{build, plan, stale, BUILTIN, DAMAGED_RECORD_ID};
+use evtriage_evtx_writer::{scenario, write_evtx, WriteOptions};
+
+fn fixtures_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+#[test]
+fn committed_fixtures_are_fresh() {
+    let outputs = plan(&fixtures_root()).unwrap();
+    assert!(outputs.len() > BUILTIN.len(), "the example twin and the built-ins");
+    let stale: Vec<_> = stale(&outputs).iter().map(|o| o.path.display().to_string()).collect();
+    assert!(
+        stale.is_empty(),
+        "stale binary fixtures {stale:?}: run `cargo run -p evtriage-evtx-writer --bin gen-fixtures`"
+    );
+}
+
+/// Record ids and chunk errors the `evtx` crate gives, checksums validated.
+fn evtx_crate_view(bytes: Vec<u8>) -> (Vec<u64>, usize) {
+    let settings = evtx::ParserSettings::new().validate_checksums(true).num_threads(1);
+    let mut parser = evtx::EvtxParser::from_buffer(bytes).unwrap().with_configuration(settings);
+    let mut ids = Vec::new();
+    let mut errors = 0;
+    for r in parser.records() {
+        match r {
+            Ok(r) => ids.push(r.event_record_id),
+            Err(_) => errors += 1,
+        }
+    }
+    (ids, errors)
+}
+
+#[test]
+fn reliability_fixtures_read_as_documented() {
+    for b in BUILTIN {
+        let on_disk = std::fs::read(fixtures_root().join("evtx").join(b.name)).unwrap();
+        assert!(on_disk == build(b).unwrap(), "{} is stale", b.name);
+        let (ids, errors) = evtx_crate_view(on_disk);
+        assert_eq!(ids.len(), b.readable, "{}: readable records", b.name);
+        let expected_ids: Vec<u64> = match b.name {
+            "damaged-chunk-magic.evtx" | "damaged-chunk-header-crc.evtx" | "damaged-chunk-data-crc.evtx" => {
+                (1..=50).chain(101..=150).collect()
+            }
+            "damaged-record-magic.evtx" => (1..=150).filter(|i| *i != DAMAGED_RECORD_ID).collect(),
+            "truncated.evtx" => (1..=100).collect(),
+            _ => (1..=b.written as u64).collect(),
+        };
+        assert_eq!(ids, expected_ids, "{}", b.name);
+        let record_errors = usize::from(b.name == "damaged-record-magic.evtx");
+        assert_eq!(errors, b.bad_chunks + record_errors, "{}: errors", b.name);
+    }
+}
+
+#[test]
+fn the_multi_chunk_fixture_has_several_chunks() {
+    let bytes = std::fs::read(fixtures_root().join("evtx/multi-chunk.evtx")).unwrap();
+    assert_eq!(u16::from_le_bytes([bytes[42], bytes[43]]), 7, "chunk count in the file header");
+    assert_eq!(bytes.len(), 4096 + 7 * 65536);
+}
+
+#[test]
+fn the_example_dc_boot_twin_matches_its_xml() {
+    let xml_path = fixtures_root().join("evtx/example-dc-boot.xml");
+    let xml = std::fs::read_to_string(&xml_path).unwrap();
+    let events = scenario::parse_events(&xml, "example-dc-boot.xml").unwrap();
+    assert_eq!(events.len(), 12);
+    let bytes = std::fs::read(fixtures_root().join("evtx/example-dc-boot.evtx")).unwrap();
+    let file = write_evtx(&events, &WriteOptions::default()).unwrap();
+    assert!(bytes == file.bytes);
+    let (read, errors) = read_with_evtx_crate(&bytes);
+    assert_eq!(errors, 0);
+    assert_eq!(read, expected(&events, &file));
+
+    let ism = read.iter().find(|e| e.event_id == 7023).unwrap();
+    assert_eq!(ism.provider.name.as_deref(), Some("Service Control Manager"));
+    assert_eq!(ism.qualifiers, Some(49152));
+    assert_eq!(ism.field("param1"), Some("Intersite Messaging"));
+    assert_eq!(ism.field("param2"), Some("%%58"));
+    let key: Vec<u16> = ism.binary.as_ref().unwrap().chunks(2).map(|p| u16::from_le_bytes([p[0], p[1]])).collect();
+    assert_eq!(String::from_utf16(&key).unwrap(), "IsmServ\0");
+    assert_eq!(ism.computer.as_deref(), Some("DC1.contoso.com"));
+    assert_eq!(ism.record_id, Some(4110));
+    assert_eq!(read.iter().filter(|e| e.event_id == 7036).count(), 5);
+    assert!(read.iter().any(|e| e.event_id == 4013 && e.level == Some(3)));
+    assert_eq!(read.iter().find(|e| e.event_id == 6009).unwrap().data_at(2), Some(""));
+}
