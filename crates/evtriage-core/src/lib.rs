@@ -26,6 +26,7 @@ pub mod model;
 pub mod read;
 pub mod util;
 pub mod walk;
+pub mod xml_event;
 
 pub use diag::{Diagnostic, Severity};
 pub use error::{Error, Result};
