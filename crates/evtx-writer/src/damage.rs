@@ -91,7 +91,9 @@ pub fn apply(bytes: &mut Vec<u8>, damage: Damage) -> Result<(), DamageError> {
                 .and_then(|s| s.try_into().ok())
                 .map(u32::from_le_bytes)
                 .ok_or_else(|| DamageError::OutOfRange { what: format!("record in chunk {chunk}") })?;
-            flip(bytes, first + size as usize - 5)?;
+            let at = (first + size as usize).checked_sub(5).filter(|at| *at >= first + 24);
+            let at = at.ok_or_else(|| DamageError::OutOfRange { what: format!("record data in chunk {chunk}") })?;
+            flip(bytes, at)?;
         }
         Damage::RecordMagic { chunk, offset } => {
             let r = chunk_range(bytes, chunk)?;

@@ -14,9 +14,12 @@
 //! test) can fail when a committed file is stale.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use evtriage_core::xml_event::XmlEvents;
+use evtriage_core::Event;
 
 use crate::damage::{apply, Damage, DamageError};
-use crate::scenario::{parse_events, ScenarioError};
 use crate::{samples, write_evtx, WriteError, WriteOptions};
 
 /// A comment that opts an XML scenario outside `rules/` and `evtx/` in to a `.evtx` twin.
@@ -35,14 +38,13 @@ pub enum FixtureError {
         #[source]
         source: std::io::Error,
     },
-    /// A scenario's XML is not valid.
-    #[error("scenario {path}: {source}")]
+    /// An `<Event>` of a scenario could not be read (a fixture must be clean).
+    #[error("scenario {path}: {reason}")]
     Scenario {
         /// The scenario.
         path: PathBuf,
-        /// The reason.
-        #[source]
-        source: ScenarioError,
+        /// The reader's diagnostic.
+        reason: String,
     },
     /// The events could not be written.
     #[error("{path}: {source}")]
@@ -206,11 +208,17 @@ pub fn scenarios(root: &Path) -> Result<Vec<PathBuf>, FixtureError> {
     Ok(out)
 }
 
+/// The events of a scenario, read by evtriage-core's XML reader; any unreadable `<Event>` is an error.
+pub fn scenario_events(xml: &Path) -> Result<Vec<Event>, FixtureError> {
+    let text = std::fs::read_to_string(xml).map_err(io(xml))?;
+    XmlEvents::new(&text, Arc::from(xml.to_string_lossy().as_ref()))
+        .map(|r| r.map_err(|d| FixtureError::Scenario { path: xml.to_path_buf(), reason: d.to_string() }))
+        .collect()
+}
+
 /// The `.evtx` twin of one scenario.
 pub fn twin(xml: &Path) -> Result<Output, FixtureError> {
-    let text = std::fs::read_to_string(xml).map_err(io(xml))?;
-    let events = parse_events(&text, &xml.to_string_lossy())
-        .map_err(|source| FixtureError::Scenario { path: xml.to_path_buf(), source })?;
+    let events = scenario_events(xml)?;
     let path = xml.with_extension("evtx");
     let file = write_evtx(&events, &WriteOptions::default())
         .map_err(|source| FixtureError::Write { path: path.clone(), source })?;

@@ -30,8 +30,9 @@
 //! ```
 //!
 //! [`damage`] breaks such files on purpose (bad chunk magic, bad CRC32s,
-//! truncation) for the reliability tests, and [`scenario`] reads the Event
-//! Viewer XML that scenarios are written in.
+//! truncation) for the reliability tests, and [`fixtures`] is what the
+//! `gen-fixtures` command writes: the `.evtx` twin of every XML scenario (read
+//! with `evtriage_core::xml_event`) and the multi-chunk and damaged files.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -40,7 +41,6 @@ mod crc;
 pub mod damage;
 pub mod fixtures;
 pub mod samples;
-pub mod scenario;
 
 use std::collections::HashMap;
 

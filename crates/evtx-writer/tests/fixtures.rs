@@ -6,8 +6,8 @@ mod common;
 use std::path::PathBuf;
 
 use common::{expected, read_with_evtx_crate};
-use evtriage_evtx_writer::fixtures::{build, plan, stale, BUILTIN, DAMAGED_RECORD_ID};
-use evtriage_evtx_writer::{scenario, write_evtx, WriteOptions};
+use evtriage_evtx_writer::fixtures::{build, plan, scenario_events, stale, BUILTIN, DAMAGED_RECORD_ID};
+use evtriage_evtx_writer::{write_evtx, WriteOptions};
 
 fn fixtures_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
@@ -70,8 +70,7 @@ fn the_multi_chunk_fixture_has_several_chunks() {
 #[test]
 fn the_example_dc_boot_twin_matches_its_xml() {
     let xml_path = fixtures_root().join("evtx/example-dc-boot.xml");
-    let xml = std::fs::read_to_string(&xml_path).unwrap();
-    let events = scenario::parse_events(&xml, "example-dc-boot.xml").unwrap();
+    let events = scenario_events(&xml_path).unwrap();
     assert_eq!(events.len(), 12);
     let bytes = std::fs::read(fixtures_root().join("evtx/example-dc-boot.evtx")).unwrap();
     let file = write_evtx(&events, &WriteOptions::default()).unwrap();

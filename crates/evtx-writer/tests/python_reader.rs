@@ -7,9 +7,9 @@ mod common;
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{expected, normalize};
+use common::{events_of_xml, expected};
 use evtriage_core::Event;
-use evtriage_evtx_writer::{samples, scenario, write_evtx, EvtxFile, WriteOptions};
+use evtriage_evtx_writer::{samples, write_evtx, EvtxFile, WriteOptions};
 
 fn python_evtx_available() -> bool {
     let ok = Command::new("python3").args(["-c", "import Evtx"]).output().is_ok_and(|o| o.status.success());
@@ -35,7 +35,7 @@ fn read_with_python(file: &EvtxFile, name: &str) -> (String, Vec<Event>) {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(out.status.success(), "python-evtx failed: {}", String::from_utf8_lossy(&out.stderr));
     let (verdicts, xml) = stdout.split_once('\n').unwrap();
-    let events = scenario::parse_events(xml, "python-evtx").unwrap().into_iter().map(normalize).collect();
+    let events = events_of_xml(xml, "python-evtx");
     (verdicts.to_string(), events)
 }
 

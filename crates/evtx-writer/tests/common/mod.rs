@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use evtriage_core::xml_event::{event_from_xml, XmlEvents};
 use evtriage_core::{Event, Locator, Origin};
-use evtriage_evtx_writer::{scenario, EvtxFile};
+use evtriage_evtx_writer::EvtxFile;
 
 /// A corpus file: `None` (skip) when `EVTRIAGE_CORPUS` is unset; panics when it is set and the file is missing.
 pub fn corpus(rel: &str) -> Option<PathBuf> {
@@ -36,6 +37,11 @@ pub fn expected(events: &[Event], file: &EvtxFile) -> Vec<Event> {
         .collect()
 }
 
+/// The events of an XML document (many `<Event>`s), every one readable.
+pub fn events_of_xml(xml: &str, source: &str) -> Vec<Event> {
+    XmlEvents::new(xml, Arc::from(source)).map(|r| normalize(r.expect("readable <Event>"))).collect()
+}
+
 /// Drops what a reader cannot give back the same way (origin, message).
 pub fn normalize(mut e: Event) -> Event {
     e.origin = Origin::new(Arc::from("-"), Locator::File);
@@ -52,10 +58,10 @@ pub fn read_with_evtx_crate(bytes: &[u8]) -> (Vec<Event>, usize) {
     for r in parser.records() {
         match r {
             Ok(r) => {
-                let parsed = scenario::parse_events(&r.data, "evtx-crate").expect("evtx crate XML parses");
-                assert_eq!(parsed.len(), 1, "one event per record: {}", r.data);
-                assert_eq!(parsed[0].record_id, Some(r.event_record_id), "header id = EventRecordID");
-                events.extend(parsed.into_iter().map(normalize));
+                let origin = Origin::new(Arc::from("evtx-crate"), Locator::File);
+                let event = event_from_xml(&r.data, origin).expect("evtx crate XML parses");
+                assert_eq!(event.record_id, Some(r.event_record_id), "header id = EventRecordID");
+                events.push(normalize(event));
             }
             Err(_) => errors += 1,
         }

@@ -11,7 +11,10 @@ import xml.etree.ElementTree as ET
 
 import Evtx.Evtx as evtx
 
-NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
+URI = "http://schemas.microsoft.com/win/2004/08/events/event"
+NS = "{" + URI + "}"
+# Write the event namespace as the default one (`<Event xmlns=…>`), as exporters do.
+ET.register_namespace("", URI)
 
 
 def main(path):
