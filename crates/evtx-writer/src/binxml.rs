@@ -398,3 +398,56 @@ impl Encoder<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn filetime_counts_100ns_from_1601() {
+        let epoch = Utc.with_ymd_and_hms(1601, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(filetime(&epoch), Some(0));
+        let unix = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(filetime(&unix), Some(116_444_736_000_000_000));
+        let t = unix + chrono::Duration::nanoseconds(1_234_567_899);
+        assert_eq!(filetime(&t), Some(116_444_736_012_345_678), "sub-100 ns dropped");
+        let before = Utc.with_ymd_and_hms(1600, 12, 31, 23, 59, 59).unwrap();
+        assert_eq!(filetime(&before), None);
+    }
+
+    #[test]
+    fn sids_encode_as_windows_stores_them() {
+        assert_eq!(sid_bytes("S-1-5-18"), Some(vec![1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]));
+        let long = sid_bytes("S-1-5-21-1-2-3-500").unwrap();
+        assert_eq!(long.len(), 8 + 5 * 4);
+        assert_eq!(long[1], 5);
+        assert_eq!(&long[long.len() - 4..], &500u32.to_le_bytes());
+        for bad in ["", "S-1", "S-x-5", "S-1-5-abc", "1-5-18", "S-1-281474976710656-1"] {
+            assert_eq!(sid_bytes(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn name_hash_is_the_65599_hash_of_utf16_units() {
+        assert_eq!(name_hash(""), 0);
+        assert_eq!(name_hash("A"), 65);
+        assert_eq!(name_hash("AB"), 65 * 65_599 + 66);
+    }
+
+    #[test]
+    fn names_are_written_once_per_chunk_then_referenced() {
+        let mut strings = Strings::default();
+        let node = elem("Data", vec![("Name".to_string(), Content::Text("x".to_string()))], Vec::new());
+        let mut enc = Encoder { out: Vec::new(), base: 1000, strings: &mut strings };
+        enc.node(&node).unwrap();
+        let first = enc.out.len();
+        enc.node(&node).unwrap();
+        let second = enc.out.len() - first;
+        // "Data" (4 units) and "Name" (4 units): 8 + 2 * 5 bytes each inline.
+        assert_eq!(first - second, 2 * (8 + 2 * 5));
+        let data_at = 1000 + 11; // token, dependency, size, name offset
+        assert_eq!(strings.offsets.get("Data"), Some(&data_at));
+        assert_eq!(strings.buckets[(name_hash("Data") % 64) as usize], data_at);
+    }
+}

@@ -85,3 +85,19 @@ fn python_evtx_reads_multi_chunk_files() {
     assert_eq!(verdicts, format!("header_ok=True chunks={chunks} chunk_ok={ok}"));
     assert_same(&read, &expected(&events, &file));
 }
+
+#[test]
+fn python_evtx_reads_the_committed_example() {
+    if !python_evtx_available() {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx");
+    let events = evtriage_evtx_writer::fixtures::scenario_events(&root.join("example-dc-boot.xml")).unwrap();
+    let bytes = std::fs::read(root.join("example-dc-boot.evtx")).unwrap();
+    let file = EvtxFile { bytes, records: write_evtx(&events, &WriteOptions::default()).unwrap().records };
+    let (verdicts, read) = read_with_python(&file, "example-dc-boot.evtx");
+    assert_eq!(verdicts, "header_ok=True chunks=1 chunk_ok=True");
+    assert_same(&read, &expected(&events, &file));
+    let ism = read.iter().find(|e| e.event_id == 7023).unwrap();
+    assert_eq!((ism.field("param2"), ism.record_id), (Some("%%58"), Some(4110)));
+}

@@ -169,3 +169,21 @@ fn oversized_events_are_refused_with_a_typed_error() {
     events[1].data = vec![evtriage_core::DataItem::named("big", "y".repeat(40_000))];
     assert!(matches!(write_evtx(&events, &WriteOptions::default()), Err(WriteError::ValueTooLarge { size: 80_000 })));
 }
+
+#[test]
+fn damage_outside_the_file_is_refused() {
+    use evtriage_evtx_writer::damage::{apply, Damage};
+    let file = write_evtx(&samples::service_churn(3), &WriteOptions::default()).unwrap();
+    for d in [
+        Damage::ChunkMagic { chunk: 1 },
+        Damage::ChunkHeaderCrc { chunk: 5 },
+        Damage::ChunkDataCrc { chunk: 1 },
+        Damage::RecordMagic { chunk: 0, offset: 513 },
+    ] {
+        let mut bytes = file.bytes.clone();
+        assert!(apply(&mut bytes, d).is_err(), "{d:?}");
+        assert!(bytes == file.bytes, "{d:?} left the file unchanged");
+    }
+    let mut short = file.bytes[..5000].to_vec();
+    assert!(apply(&mut short, Damage::ChunkMagic { chunk: 0 }).is_err());
+}

@@ -61,6 +61,11 @@ pub fn read_with_evtx_crate(bytes: &[u8]) -> (Vec<Event>, usize) {
                 let origin = Origin::new(Arc::from("evtx-crate"), Locator::File);
                 let event = event_from_xml(&r.data, origin).expect("evtx crate XML parses");
                 assert_eq!(event.record_id, Some(r.event_record_id), "header id = EventRecordID");
+                // The record header's FILETIME is the event's time.
+                if let Some(t) = event.time {
+                    let header = chrono::DateTime::parse_from_rfc3339(&r.timestamp.to_string()).expect("rfc3339");
+                    assert_eq!(header.with_timezone(&chrono::Utc), t, "record header time");
+                }
                 events.push(normalize(event));
             }
             Err(_) => errors += 1,
