@@ -216,9 +216,22 @@ pub fn scenario_events(xml: &Path) -> Result<Vec<Event>, FixtureError> {
         .collect()
 }
 
-/// The `.evtx` twin of one scenario.
+/// Puts events in the order a log holds them: by EventRecordID when every event has a
+/// distinct one. Event Viewer exports newest first, while an `.evtx` file holds its
+/// records oldest first with increasing ids; without complete ids the order is kept.
+pub fn in_log_order(events: &mut [Event]) {
+    let mut ids: Vec<u64> = events.iter().filter_map(|e| e.record_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() == events.len() {
+        events.sort_by_key(|e| e.record_id);
+    }
+}
+
+/// The `.evtx` twin of one scenario (events in log order, see [`in_log_order`]).
 pub fn twin(xml: &Path) -> Result<Output, FixtureError> {
-    let events = scenario_events(xml)?;
+    let mut events = scenario_events(xml)?;
+    in_log_order(&mut events);
     let path = xml.with_extension("evtx");
     let file = write_evtx(&events, &WriteOptions::default())
         .map_err(|source| FixtureError::Write { path: path.clone(), source })?;

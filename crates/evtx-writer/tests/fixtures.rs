@@ -92,3 +92,26 @@ fn the_example_dc_boot_twin_matches_its_xml() {
     assert!(read.iter().any(|e| e.event_id == 4013 && e.level == Some(3)));
     assert_eq!(read.iter().find(|e| e.event_id == 6009).unwrap().data_at(2), Some(""));
 }
+
+#[test]
+fn readers_that_ignore_checksums_see_what_the_readme_says() {
+    let read = |name: &str| {
+        let bytes = std::fs::read(fixtures_root().join("evtx").join(name)).unwrap();
+        let settings = evtx::ParserSettings::new().validate_checksums(false).num_threads(1);
+        let mut parser = evtx::EvtxParser::from_buffer(bytes).unwrap().with_configuration(settings);
+        parser.records_json_value().map(|r| r.unwrap()).collect::<Vec<_>>()
+    };
+    let intact = read("three-chunks.evtx");
+    let header = read("damaged-chunk-header-crc.evtx");
+    assert_eq!(header.len(), 150);
+    assert!(header.iter().zip(&intact).all(|(a, b)| a.data == b.data), "header CRC damage changes no record");
+
+    let data = read("damaged-chunk-data-crc.evtx");
+    assert_eq!(data.len(), 150);
+    let changed: Vec<u64> =
+        data.iter().zip(&intact).filter(|(a, b)| a.data != b.data).map(|(a, _)| a.event_record_id).collect();
+    assert_eq!(changed, [51], "only record 51 differs");
+    let binary = |v: &serde_json::Value| v["Event"]["EventData"]["Binary"].as_str().unwrap().to_string();
+    assert_ne!(binary(&data[50].data), binary(&intact[50].data));
+    assert_eq!(data[50].data["Event"]["EventData"]["param1"], intact[50].data["Event"]["EventData"]["param1"]);
+}
