@@ -3,7 +3,8 @@
 //! [`variety`] covers every field the writer carries, in the awkward forms
 //! (empty `<Data>`, unnamed data, `<Binary>`, `UserData`, non-ASCII text, no
 //! time at all); [`service_churn`] is a long run of ordinary Service Control
-//! Manager events to fill several chunks.
+//! Manager events to fill several chunks; [`many_shapes`] gives so many
+//! distinct templates and names that every table chain of a chunk is used.
 
 use std::sync::Arc;
 
@@ -121,6 +122,42 @@ pub fn service_churn(count: usize) -> Vec<Event> {
             let state = if (i / SERVICES.len()) % 2 == 0 { "running" } else { "stopped" };
             e.data = vec![DataItem::named("param1", service), DataItem::named("param2", state)];
             e.binary = Some(format!("{service}/{}", i % 4).encode_utf16().flat_map(u16::to_le_bytes).collect());
+            e
+        })
+        .collect()
+}
+
+/// A small deterministic generator (xorshift64), so that shapes vary but never change.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// `count` 7036-like events in about 100 shapes (1–5 data items drawn from 150
+/// names, with or without Binary and Qualifiers), always the same for a given `count`.
+pub fn many_shapes(count: usize) -> Vec<Event> {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    service_churn(count)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            let shape = rng.next() % 100;
+            let n = 1 + (shape % 5) as usize;
+            e.data = (0..n)
+                .map(|k| DataItem::named(format!("Field{}", (shape as usize * 3 + k) % 150), format!("v{i}-{k}")))
+                .collect();
+            if shape % 7 == 0 {
+                e.binary = None;
+            }
+            if shape % 11 == 0 {
+                e.qualifiers = None;
+            }
             e
         })
         .collect()
