@@ -339,7 +339,7 @@ impl Encoder<'_> {
         Ok(())
     }
 
-    fn content(&mut self, c: &Content) {
+    fn content(&mut self, c: &Content) -> Result<(), WriteError> {
         match c {
             Content::Sub(index, ty) => {
                 self.out.push(0x0d);
@@ -348,20 +348,23 @@ impl Encoder<'_> {
             }
             Content::Text(text) => {
                 let units: Vec<u16> = text.encode_utf16().collect();
+                let count =
+                    u16::try_from(units.len()).map_err(|_| WriteError::ValueTooLarge { size: units.len() * 2 })?;
                 self.out.push(0x05);
                 self.out.push(ValueType::String as u8);
-                self.u16(u16::try_from(units.len()).unwrap_or(u16::MAX));
-                for u in units.iter().take(usize::from(u16::MAX)) {
-                    self.u16(*u);
+                self.u16(count);
+                for u in units {
+                    self.u16(u);
                 }
             }
         }
+        Ok(())
     }
 
     /// One skeleton node (template definition form: elements carry a dependency id).
     pub fn node(&mut self, node: &Node) -> Result<(), WriteError> {
         match node {
-            Node::Content(c) => self.content(c),
+            Node::Content(c) => self.content(c)?,
             Node::Elem { name, attrs, children } => self.element(name, attrs, children)?,
         }
         Ok(())
@@ -379,7 +382,7 @@ impl Encoder<'_> {
             for (i, (attr, value)) in attrs.iter().enumerate() {
                 self.out.push(if i + 1 < attrs.len() { 0x46 } else { 0x06 });
                 self.name(attr)?;
-                self.content(value);
+                self.content(value)?;
             }
             let list = self.out.len() - list_at - 4;
             self.patch_u32(list_at, u32::try_from(list).unwrap_or(u32::MAX));

@@ -71,8 +71,8 @@ pub enum WriteError {
         /// Its record size in bytes.
         size: usize,
     },
-    /// A value is longer than a substitution can hold (65535 bytes).
-    #[error("a value of {size} bytes is longer than a substitution holds (65535)")]
+    /// A value (or a `Data` name) is longer than BinXML can hold (65535 bytes; 65535 UTF-16 units for a name).
+    #[error("a value of {size} bytes is longer than BinXML holds (65535)")]
     ValueTooLarge {
         /// Its size in bytes.
         size: usize,
@@ -80,8 +80,8 @@ pub enum WriteError {
     /// An event has more values than substitution indexes (65536).
     #[error("an event has more values than a template can substitute")]
     TooManyValues,
-    /// A time before 1601, which FILETIME cannot hold.
-    #[error("{time} is before 1601 and cannot be written as a FILETIME")]
+    /// A time FILETIME cannot hold (before 1601, or after the year 60055).
+    #[error("{time} is outside what a FILETIME holds (1601 to 60055)")]
     TimeOutOfRange {
         /// The time.
         time: DateTime<Utc>,

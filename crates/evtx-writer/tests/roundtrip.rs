@@ -168,6 +168,13 @@ fn oversized_events_are_refused_with_a_typed_error() {
     }
     events[1].data = vec![evtriage_core::DataItem::named("big", "y".repeat(40_000))];
     assert!(matches!(write_evtx(&events, &WriteOptions::default()), Err(WriteError::ValueTooLarge { size: 80_000 })));
+    events[1].data = vec![evtriage_core::DataItem::named("n".repeat(70_000), "v")];
+    assert!(matches!(write_evtx(&events, &WriteOptions::default()), Err(WriteError::ValueTooLarge { size: 140_000 })));
+    events[1].data.clear();
+    events[1].time = Some(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+    assert!(matches!(write_evtx(&events, &WriteOptions::default()), Err(WriteError::TimeOutOfRange { .. })));
+    events[1].time = Some(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    assert!(matches!(write_evtx(&events, &WriteOptions::default()), Err(WriteError::TimeOutOfRange { .. })));
 }
 
 #[test]
