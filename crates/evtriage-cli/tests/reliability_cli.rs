@@ -1,0 +1,201 @@
+//! Determinism and containment of the `evtriage` binary.
+//!
+//! - The same inputs give byte-identical JSON whatever the order of the
+//!   paths on the command line and whatever the number of threads.
+//! - Hostile inputs (zip members named `../x`, link loops, damaged files)
+//!   make evtriage write nothing besides its standard output.
+//!
+//! Subcommands and flags that land later (`dump --threads`, `analyze`) are
+//! detected from `--help`, so these tests cover them as soon as they exist.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_evtriage"))
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A file of the real corpus, when `EVTRIAGE_CORPUS` is set (missing = failure); `None` when unset.
+fn corpus(rel: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
+        eprintln!("EVTRIAGE_CORPUS not set; corpus part of this test skipped");
+        return None;
+    };
+    let p = PathBuf::from(root).join(rel);
+    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
+    Some(p)
+}
+
+fn help(args: &[&str]) -> String {
+    let out = bin().args(args).arg("--help").output().expect("run evtriage --help");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn run(args: &[String], cwd: Option<&Path>) -> Output {
+    let mut c = bin();
+    c.args(args);
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    c.output().expect("run evtriage")
+}
+
+/// Inputs of every kind: the text fixtures one by one, the evtx fixtures as a folder, and corpus files when present.
+fn inputs() -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(repo().join("fixtures/inputs"))
+        .expect("fixtures/inputs")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e != "md"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v.push(repo().join("fixtures/evtx").to_string_lossy().into_owned());
+    if let Some(p) = corpus("netstat") {
+        v.push(p.to_string_lossy().into_owned());
+    }
+    v
+}
+
+/// A fixed permutation (no randomness in tests): reversed, then the halves swapped.
+fn permutations(v: &[String]) -> Vec<Vec<String>> {
+    let mut reversed = v.to_vec();
+    reversed.reverse();
+    let mut rotated = v.to_vec();
+    rotated.rotate_left(v.len() / 2);
+    // And a path given twice.
+    let mut doubled = rotated.clone();
+    if let Some(first) = v.first() {
+        doubled.push(first.clone());
+    }
+    vec![v.to_vec(), reversed, rotated, doubled]
+}
+
+fn assert_same_output(sub: &[&str], extra: &[Vec<String>]) {
+    let base = inputs();
+    let mut reference: Option<Vec<u8>> = None;
+    for paths in permutations(&base) {
+        for flags in extra {
+            let mut args: Vec<String> = sub.iter().map(|s| s.to_string()).collect();
+            args.extend(flags.iter().cloned());
+            args.extend(paths.iter().cloned());
+            let out = run(&args, None);
+            assert!(out.status.success() || out.status.code() == Some(1), "{args:?}: {:?}", out.status);
+            assert!(!out.stdout.is_empty(), "{args:?}: no output");
+            match &reference {
+                None => reference = Some(out.stdout),
+                Some(r) => {
+                    assert!(r == &out.stdout, "{sub:?} output differs for flags {flags:?} and path order {paths:?}")
+                }
+            }
+        }
+    }
+}
+
+fn thread_flags(sub: &str) -> Vec<Vec<String>> {
+    if help(&[sub]).contains("--threads") {
+        ["1", "2", "4", "0"].iter().map(|n| vec!["--threads".to_string(), n.to_string()]).collect()
+    } else {
+        eprintln!("{sub} has no --threads yet; only path order is varied");
+        vec![vec![]]
+    }
+}
+
+#[test]
+fn dump_is_byte_identical_whatever_the_path_order_and_threads() {
+    let mut flags = thread_flags("dump");
+    if help(&["dump"]).contains("jsonl") {
+        for f in &mut flags {
+            f.extend(["--format".to_string(), "jsonl".to_string()]);
+        }
+    }
+    assert_same_output(&["dump"], &flags);
+}
+
+#[test]
+fn inputs_json_is_byte_identical_whatever_the_path_order() {
+    assert_same_output(&["inputs", "--format", "json"], &[vec![]]);
+}
+
+#[test]
+fn analyze_json_is_byte_identical_whatever_the_path_order_and_threads() {
+    if !help(&[]).contains("analyze") {
+        eprintln!("skipped: no `analyze` subcommand yet (rules not merged)");
+        return;
+    }
+    let mut flags = thread_flags("analyze");
+    for f in &mut flags {
+        f.extend(["--format".to_string(), "json".to_string()]);
+    }
+    assert_same_output(&["analyze"], &flags);
+}
+
+/// Every path below `dir` (to see that nothing new appears).
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if std::fs::symlink_metadata(&p).map(|m| m.is_dir()).unwrap_or(false) {
+                stack.push(p.clone());
+            }
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn hostile_zip() -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default();
+    let netstat = std::fs::read(repo().join("fixtures/inputs/netstat_anob_ex1.txt")).expect("fixture");
+    for name in ["../../../escaped.txt", "/tmp/evtriage-absolute.txt", "a/../../up.txt", "ok/netstat.txt"] {
+        w.start_file(name, opts).expect("member");
+        w.write_all(&netstat).expect("write");
+    }
+    w.finish().expect("finish").into_inner()
+}
+
+#[test]
+fn hostile_inputs_make_evtriage_write_nothing() {
+    let root = std::env::temp_dir().join(format!("evtriage-rel-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let work = root.join("work");
+    std::fs::create_dir_all(work.join("case/sub")).expect("mkdir");
+    std::fs::write(work.join("case/hostile.zip"), hostile_zip()).expect("write");
+    std::fs::write(work.join("case/truncated.evtx"), b"ElfFile\0\x01\x02\x03").expect("write");
+    std::fs::write(work.join("case/garbage.etl"), [0xffu8; 300]).expect("write");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("..", work.join("case/sub/loop")).expect("symlink");
+    let before_root = listing(&root);
+    let mut commands: Vec<Vec<String>> = vec![
+        vec!["dump".into(), "case".into()],
+        vec!["inputs".into(), "--format".into(), "json".into(), "case".into()],
+    ];
+    if help(&[]).contains("analyze") {
+        commands.push(vec!["analyze".into(), "case".into()]);
+    }
+    for args in &commands {
+        let out = run(args, Some(&work));
+        assert!(out.status.code().is_some(), "{args:?} was killed by a signal");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    }
+    // The zip members named ../ or absolute were reported, not read or written.
+    let out = run(&["inputs".into(), "--format".into(), "json".into(), "case".into()], Some(&work));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("leaves the archive"), "{text}");
+    assert_eq!(listing(&root), before_root, "evtriage wrote inside the input tree");
+    assert!(!Path::new("/tmp/evtriage-absolute.txt").exists());
+    assert!(!root.join("escaped.txt").exists() && !std::env::temp_dir().join("escaped.txt").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
