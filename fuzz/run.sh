@@ -8,6 +8,7 @@
 # Logs go to $WORK/logs/<target>.log; crashes to fuzz/artifacts/<target>/.
 # Needs cargo-fuzz (`cargo install cargo-fuzz`). Only a stable toolchain here:
 # RUSTC_BOOTSTRAP=1 lets cargo-fuzz pass its nightly-only flags (-Zsanitizer).
+# -O -a: optimised, with debug assertions (integer overflow is a finding).
 set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-600}
@@ -66,7 +67,7 @@ for method, tag in [(zipfile.ZIP_STORED, "stored"), (zipfile.ZIP_DEFLATED, "defl
 PY
 cp "$WORK"/seeds/zip/*.zip "$WORK/seeds/read_bytes/"
 
-cargo fuzz build -O >"$WORK/logs/build.log" 2>&1
+cargo fuzz build -O -a >"$WORK/logs/build.log" 2>&1
 
 run_one() {
   local t=$1
@@ -74,7 +75,7 @@ run_one() {
   local maxlen=65536
   case $t in read_bytes|zip|etl) maxlen=131072 ;; esac
   echo "$(date -u +%FT%TZ) start $t ${SECS}s" >>"$WORK/logs/summary.log"
-  cargo fuzz run -O "$t" "$WORK/corpus/$t" "$WORK/seeds/$t" -- \
+  cargo fuzz run -O -a "$t" "$WORK/corpus/$t" "$WORK/seeds/$t" -- \
     -max_total_time="$SECS" -max_len="$maxlen" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
     >"$WORK/logs/$t.log" 2>&1 || echo "$(date -u +%FT%TZ) $t exited non-zero (finding?)" >>"$WORK/logs/summary.log"
   echo "$(date -u +%FT%TZ) end $t: $(grep -E '^#[0-9]+' "$WORK/logs/$t.log" | tail -1)" >>"$WORK/logs/summary.log"
