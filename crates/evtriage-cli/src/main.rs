@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod cmd;
+
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
 #[derive(Parser)]
@@ -22,6 +24,10 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Name the known problem: run the rules over the given files, folders or archives.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// List, show and test the rules.
+    Rules(cmd::rules::RulesArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +48,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
     }
 }

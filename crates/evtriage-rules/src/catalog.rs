@@ -66,6 +66,11 @@ fn anchor_words(spec: &RuleSpec) -> String {
     for w in &a.predicates {
         if let Some(c) = &w.code {
             s.push_str(&format!(" with {} = {}", w.field, c.to_vec().join(" or ")));
+            let only = w.event_id.to_vec();
+            if !only.is_empty() {
+                let ids: Vec<String> = only.iter().map(|i| i.to_string()).collect();
+                s.push_str(&format!(" (on {})", ids.join("/")));
+            }
         }
     }
     s

@@ -372,37 +372,45 @@ impl<'a> Context<'a> {
             bindings.push(("service_display".into(), s.display.clone().unwrap_or_else(|| s.key.clone())));
         }
         let mut evidence = vec![self.anchor_evidence(anchor)];
+        // Required checks bind first: the rule's own text may use what they found.
+        let mut required = Vec::new();
         for check in &rule.require {
             let held = self.check(check, anchor)?;
-            evidence.extend(held.evidence);
-            bindings.extend(held.bindings);
+            evidence.extend(held.evidence.iter().cloned());
+            bindings.extend(held.bindings.iter().cloned());
+            required.push((check, held));
         }
         let mut confidence = rule.spec.confidence;
-        let mut extra_cause: Vec<&str> = rule.require.iter().filter_map(|c| c.cause.as_deref()).collect();
-        let mut extra_steps: Vec<&str> =
-            rule.require.iter().flat_map(|c| c.remediation.iter().map(String::as_str)).collect();
         let mut kb = rule.kb.clone();
-        kb.extend(rule.require.iter().flat_map(|c| c.kb.iter().cloned()));
+        let mut extra_cause: Vec<String> = Vec::new();
+        let mut extra_steps: Vec<String> = Vec::new();
+        // A check's own sentences see its own bindings first (two record checks both bind `gap`).
+        let mut add_text = |check: &Check, held: &Held, kb: &mut Vec<String>| {
+            let mut local = bindings.clone();
+            local.extend(held.bindings.iter().cloned());
+            extra_cause.extend(check.cause.as_deref().map(|c| interpolate(c, &local)));
+            extra_steps.extend(check.remediation.iter().map(|s| interpolate(s, &local)));
+            kb.extend(check.kb.iter().cloned());
+        };
+        for (check, held) in &required {
+            add_text(check, held, &mut kb);
+        }
         for check in &rule.corroborate {
             if let Some(held) = self.check(check, anchor) {
-                evidence.extend(held.evidence);
-                bindings.extend(held.bindings);
                 if let Some(c) = check.confidence {
                     confidence = confidence.max(c);
                 }
-                extra_cause.extend(check.cause.as_deref());
-                extra_steps.extend(check.remediation.iter().map(String::as_str));
-                kb.extend(check.kb.iter().cloned());
+                add_text(check, &held, &mut kb);
+                evidence.extend(held.evidence);
             }
         }
         let mut cause = interpolate(&rule.spec.cause, &bindings);
         for c in extra_cause {
             cause.push(' ');
-            cause.push_str(&interpolate(c, &bindings));
+            cause.push_str(&c);
         }
         let mut remediation: Vec<String> = Vec::new();
-        for step in rule.spec.remediation.iter().map(String::as_str).chain(extra_steps) {
-            let s = interpolate(step, &bindings);
+        for s in rule.spec.remediation.iter().map(|s| interpolate(s, &bindings)).chain(extra_steps) {
             if !remediation.contains(&s) {
                 remediation.push(s);
             }
@@ -518,7 +526,17 @@ impl<'a> Context<'a> {
                 }
             }
             let d = delta.abs();
-            if best.is_none_or(|(bd, _)| d < bd) {
+            // Nearest wins; ties go to the earlier record, whatever the input order.
+            let better = match best {
+                None => true,
+                Some((bd, be)) => {
+                    d < bd
+                        || (d == bd
+                            && (e.time, &e.origin.source, e.origin.locator)
+                                < (be.time, &be.origin.source, be.origin.locator))
+                }
+            };
+            if better {
                 best = Some((d, e));
             }
         }
@@ -675,8 +693,12 @@ fn event_evidence(e: &Event, role: Role) -> Evidence {
         summary.truncate(cut);
         summary.push('…');
     }
-    let head = format!("{} {}: ", e.provider_label(), e.event_id);
-    Evidence::new(&e.origin, e.time, format!("{head}{summary}"), role)
+    let label = e.provider_label();
+    // The fallback rendering already starts with provider and id.
+    if !summary.starts_with(&label) {
+        summary = format!("{label} {}: {summary}", e.event_id);
+    }
+    Evidence::new(&e.origin, e.time, summary, role)
 }
 
 fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
@@ -750,6 +772,15 @@ type MergeKey = (String, String, String, Option<DateTime<Utc>>);
 fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     // 1. Same rule, computer, service, boot session.
     let mut groups: BTreeMap<MergeKey, Finding> = BTreeMap::new();
+    // Earliest anchor first, so that a merged finding speaks of its first occurrence whatever the input order.
+    let mut findings = findings;
+    findings.sort_by(|a, b| {
+        let first = |f: &Finding| f.evidence.iter().find(|e| e.role == Role::Anchor).cloned();
+        match (first(a), first(b)) {
+            (Some(x), Some(y)) => evidence_order(&x, &y),
+            _ => std::cmp::Ordering::Equal,
+        }
+    });
     for f in findings {
         let key =
             (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), f.boot);
