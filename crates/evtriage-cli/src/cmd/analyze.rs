@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use evtriage_rules::{JsonReport, ReportSink, TextReport};
+use evtriage_rules::{JsonReport, ReportSink, RuleSet, TextReport};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +49,7 @@ pub struct AnalyzeArgs {
 
 /// Runs `analyze`. Exit status: 0 no findings, 1 findings, 2 error.
 pub fn run(args: AnalyzeArgs) -> ExitCode {
-    let rules = match super::load_rules(&args.rules) {
+    let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("evtriage: {e}");
@@ -92,4 +92,13 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+/// The built-in rules plus the user's rule folders; an error message on failure.
+pub fn load_rules(dirs: &[PathBuf]) -> Result<RuleSet, String> {
+    let mut set = RuleSet::builtin().map_err(|e| format!("the built-in rules do not load: {e}"))?;
+    for d in dirs {
+        set.load_dir(d).map_err(|e| e.to_string())?;
+    }
+    Ok(set)
 }

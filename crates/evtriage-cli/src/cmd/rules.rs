@@ -56,7 +56,7 @@ pub enum RulesCommand {
 
 /// Runs `rules`.
 pub fn run(args: RulesArgs) -> ExitCode {
-    let set = match super::load_rules(&args.rules) {
+    let set = match super::analyze::load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("evtriage: {e}");
