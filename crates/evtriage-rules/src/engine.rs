@@ -29,7 +29,7 @@ use evtriage_core::{
     SocketEntry,
 };
 
-use crate::finding::{evidence_order, Evidence, Finding, Role};
+use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
 use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
 use crate::spec::Direction;
@@ -235,14 +235,24 @@ fn key_matches(path: &[&str], pattern: &[String], service: Option<&str>) -> bool
 }
 
 fn reg_text(d: &RegData) -> String {
-    match d {
-        RegData::Sz(s) | RegData::ExpandSz(s) => s.clone(),
-        RegData::MultiSz(v) => v.join("; "),
-        RegData::Dword(n) => n.to_string(),
-        RegData::Qword(n) => n.to_string(),
-        RegData::Binary { bytes, .. } => evtriage_core::util::to_hex(bytes),
-        RegData::Delete => "(deleted)".into(),
+    // Not an exhaustive `match`: the model may grow variants (a deleted key, …),
+    // and anything not a plain value reads as "(deleted)".
+    if let RegData::Sz(s) | RegData::ExpandSz(s) = d {
+        return s.clone();
     }
+    if let RegData::MultiSz(v) = d {
+        return v.join("; ");
+    }
+    if let RegData::Dword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Qword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Binary { bytes, .. } = d {
+        return evtriage_core::util::to_hex(bytes);
+    }
+    "(deleted)".into()
 }
 
 /// What a finding starts from.
@@ -282,6 +292,14 @@ impl Anchor<'_> {
 struct Held {
     evidence: Vec<Evidence>,
     bindings: Vec<(String, String)>,
+    /// The most a finding resting on this check may claim.
+    cap: Option<Confidence>,
+}
+
+impl Held {
+    fn new(evidence: Vec<Evidence>, bindings: Vec<(String, String)>) -> Self {
+        Held { evidence, bindings, cap: None }
+    }
 }
 
 /// Read-only view for evaluation.
@@ -290,7 +308,7 @@ struct Context<'a> {
     table: &'static ServiceTable,
     /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
     boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
-    processes: HashMap<u32, &'a ProcessEntry>,
+    processes: HashMap<u32, Vec<&'a ProcessEntry>>,
 }
 
 impl<'a> Context<'a> {
@@ -313,8 +331,18 @@ impl<'a> Context<'a> {
             }
             boots.insert(k, starts);
         }
-        let processes = engine.processes.iter().map(|p| (p.pid, p)).collect();
+        let mut processes: HashMap<u32, Vec<&ProcessEntry>> = HashMap::new();
+        for p in &engine.processes {
+            processes.entry(p.pid).or_default().push(p);
+        }
         Context { engine, table: ServiceTable::builtin(), boots, processes }
+    }
+
+    /// Whether a snapshot row (which names no computer) may be about the
+    /// anchor's machine: always when the inputs show at most one computer,
+    /// else only when it sits in the same folder (or archive folder) as the anchor.
+    fn snapshot_applies(&self, anchor: &Anchor<'_>, snapshot: &Origin) -> bool {
+        self.engine.computers.len() <= 1 || folder_of(&snapshot.source) == folder_of(&anchor.origin().source)
     }
 
     fn single_computer(&self) -> Option<&str> {
@@ -381,6 +409,7 @@ impl<'a> Context<'a> {
             required.push((check, held));
         }
         let mut confidence = rule.spec.confidence;
+        let mut cap = required.iter().filter_map(|(_, h)| h.cap).min();
         let mut kb = rule.kb.clone();
         let mut extra_cause: Vec<String> = Vec::new();
         let mut extra_steps: Vec<String> = Vec::new();
@@ -398,10 +427,23 @@ impl<'a> Context<'a> {
         for check in &rule.corroborate {
             if let Some(held) = self.check(check, anchor) {
                 if let Some(c) = check.confidence {
-                    confidence = confidence.max(c);
+                    confidence = confidence.max(held.cap.map_or(c, |k| c.min(k)));
+                }
+                if let Some(k) = held.cap {
+                    cap = Some(cap.map_or(k, |c| c.min(k)));
                 }
                 add_text(check, &held, &mut kb);
                 evidence.extend(held.evidence);
+            }
+        }
+        if let Some(k) = cap {
+            if confidence > k {
+                confidence = k;
+                extra_cause.push(
+                    "The capture does not show which services the holding process hosts (`netstat -anob` or \
+                     `tasklist /svc` would), so it could be the service itself."
+                        .to_string(),
+                );
             }
         }
         let mut cause = interpolate(&rule.spec.cause, &bindings);
@@ -453,10 +495,10 @@ impl<'a> Context<'a> {
                 if since > *limit {
                     return None;
                 }
-                Some(Held {
-                    evidence: vec![event_evidence(marker, Role::Context)],
-                    bindings: vec![("since_boot".into(), human_duration(since))],
-                })
+                Some(Held::new(
+                    vec![event_evidence(marker, Role::Context)],
+                    vec![("since_boot".into(), human_duration(since))],
+                ))
             }
             Condition::Record(m) => self.check_record(m, anchor),
             Condition::PortHeld { ports, holder_image } => self.check_port(ports, holder_image, anchor),
@@ -488,7 +530,7 @@ impl<'a> Context<'a> {
                 placed && m.matches_command(c)
             });
             let (_, c) = found?;
-            return Some(Held { evidence: vec![command_evidence(c, Role::Corroboration)], bindings: Vec::new() });
+            return Some(Held::new(vec![command_evidence(c, Role::Corroboration)], Vec::new()));
         }
         let t = anchor.time()?;
         let within = m.within?;
@@ -541,10 +583,7 @@ impl<'a> Context<'a> {
             }
         }
         let (d, e) = best?;
-        Some(Held {
-            evidence: vec![event_evidence(e, Role::Corroboration)],
-            bindings: vec![("gap".into(), human_duration(d))],
-        })
+        Some(Held::new(vec![event_evidence(e, Role::Corroboration)], vec![("gap".into(), human_duration(d))]))
     }
 
     fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
@@ -556,13 +595,17 @@ impl<'a> Context<'a> {
             explicit.iter().map(|(p, n)| (*p, *n, String::new())).collect()
         };
         for s in &self.engine.sockets {
-            if !s.is_listening() {
+            if !s.is_listening() || !self.snapshot_applies(anchor, &s.origin) {
                 continue;
             }
             let Some((proto, port, app)) = ports.iter().find(|(p, n, _)| *p == s.protocol && *n == s.local_port) else {
                 continue;
             };
-            let process = s.pid.and_then(|pid| self.processes.get(&pid)).copied();
+            let process = s
+                .pid
+                .and_then(|pid| self.processes.get(&pid))
+                .and_then(|list| list.iter().find(|p| self.snapshot_applies(anchor, &p.origin)))
+                .copied();
             let image = s.image.clone().or_else(|| process.map(|p| p.image.clone()));
             // PID 4 (System) holds HTTP.sys and SMB ports on behalf of many services.
             if s.pid == Some(4) || image.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("System")) {
@@ -570,6 +613,14 @@ impl<'a> Context<'a> {
             }
             let hosted: Vec<&String> =
                 s.services.iter().chain(process.iter().flat_map(|p| p.services.iter())).collect();
+            // Without `netstat -b` or `tasklist /svc` the holder could be the service itself:
+            // in a shared host (svchost.exe), or restarted after a crash (7031/7034).
+            let crashed = matches!(anchor, Anchor::Event { event, .. } if matches!(event.event_id, 7031 | 7034));
+            let uncertain = hosted.is_empty()
+                && match image.as_deref() {
+                    Some(i) => basename(i).eq_ignore_ascii_case("svchost.exe"),
+                    None => crashed,
+                };
             if let Some(svc) = service {
                 let own = hosted.iter().any(|h| {
                     h.eq_ignore_ascii_case(&svc.key)
@@ -609,7 +660,11 @@ impl<'a> Context<'a> {
             if !app.is_empty() {
                 bindings.push(("port_use".to_string(), app.clone()));
             }
-            return Some(Held { evidence, bindings });
+            let mut held = Held::new(evidence, bindings);
+            if uncertain {
+                held.cap = Some(Confidence::Likely);
+            }
+            return Some(held);
         }
         None
     }
@@ -646,10 +701,15 @@ impl<'a> Context<'a> {
             if let Some(b) = bind {
                 bindings.push((b.to_string(), text));
             }
-            return Some(Held { evidence: vec![Evidence::new(&v.origin, None, summary, Role::Context)], bindings });
+            return Some(Held::new(vec![Evidence::new(&v.origin, None, summary, Role::Context)], bindings));
         }
-        (absent && key_seen).then(|| Held { evidence: Vec::new(), bindings: Vec::new() })
+        (absent && key_seen).then(|| Held::new(Vec::new(), Vec::new()))
     }
+}
+
+/// The folder part of an input path (`a/b/c.txt` → `a/b`; zip members count the archive path).
+fn folder_of(source: &str) -> &str {
+    source.rfind(['/', '\\', '!']).map_or("", |i| &source[..i])
 }
 
 fn same_computer(a: &str, b: &str) -> bool {

@@ -399,3 +399,62 @@ fn engine_keeps_only_candidates() {
     assert_eq!(a.seen, 102);
     assert_eq!(a.kept, 2, "only the boot marker and the anchor are kept");
 }
+
+#[test]
+fn holder_in_svchost_without_service_list_is_only_likely() {
+    let mut s = listening(Protocol::Udp, 1645, 1376, 5);
+    s.image = Some("svchost.exe".into());
+    let a = run(vec![
+        scm(7023, at(60), &["Internet Authentication Service", "%%10048"], Some("IAS"), 2),
+        Record::Socket(s),
+    ]);
+    let f = only(&a, PORT);
+    assert_eq!(f.confidence, Confidence::Likely);
+    assert!(f.cause.contains("could be the service itself"), "{}", f.cause);
+}
+
+#[test]
+fn crashed_service_with_anonymous_holder_is_only_likely() {
+    let a = run(vec![
+        scm(
+            7031,
+            at(60),
+            &["Internet Authentication Service", "1", "60000", "1", "Restart the service"],
+            Some("IAS"),
+            2,
+        ),
+        Record::Socket(listening(Protocol::Udp, 1812, 1376, 5)),
+    ]);
+    assert_eq!(only(&a, PORT).confidence, Confidence::Likely);
+}
+
+/// `rec` (an event) moved to `computer` and input file `source`.
+fn on(computer: &str, source: &str, rec: Record) -> Record {
+    match rec {
+        Record::Event(mut e) => {
+            e.computer = Some(computer.into());
+            e.origin = origin(source, e.record_id.unwrap_or(0));
+            Record::Event(e)
+        }
+        other => other,
+    }
+}
+
+#[test]
+fn snapshots_from_another_machine_folder_are_not_used() {
+    let mut s = listening(Protocol::Udp, 1645, 2000, 5);
+    s.image = Some("radiusd.exe".into());
+    s.origin = origin("case/SRV2/netstat.txt", 5);
+    let anchor = || {
+        let e = scm(7023, at(60), &["Internet Authentication Service", "%%10048"], Some("IAS"), 2);
+        on("SRV1", "case/SRV1/System.xml", e)
+    };
+    let other = on("SRV2", "case/SRV2/System.xml", scm(7036, at(10), &["DNS Server", "running"], Some("DNS/4"), 3));
+    // Two computers: the capture in SRV2's folder says nothing about SRV1.
+    let a = run(vec![anchor(), other.clone(), Record::Socket(s.clone())]);
+    assert!(a.findings.is_empty(), "{:#?}", a.findings);
+    // The capture in SRV1's folder applies.
+    s.origin = origin("case/SRV1/netstat.txt", 5);
+    let a = run(vec![anchor(), other, Record::Socket(s)]);
+    assert_eq!(only(&a, PORT).computer, "SRV1");
+}
