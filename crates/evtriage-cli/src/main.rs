@@ -9,6 +9,8 @@ mod cmd {
     pub mod analyze;
     pub mod rules;
 }
+#[path = "cmd/explain.rs"]
+mod explain;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -31,6 +33,18 @@ enum Command {
     Analyze(cmd::analyze::AnalyzeArgs),
     /// List, show and test the rules.
     Rules(cmd::rules::RulesArgs),
+    /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
+    ///
+    /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
+    /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
+    Explain {
+        /// The codes to explain.
+        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        codes: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::ExplainFormat,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,5 +67,6 @@ fn main() -> ExitCode {
         }
         Command::Analyze(args) => cmd::analyze::run(args),
         Command::Rules(args) => cmd::rules::run(args),
+        Command::Explain { codes, format } => explain::run(&codes, format),
     }
 }

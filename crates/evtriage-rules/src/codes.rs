@@ -1,54 +1,28 @@
 //! Code equality: the one place where rules compare error codes.
 //!
-//! Logs write the same Win32 error as `%%58`, `58`, `0x3A` or (in rendered
-//! text and in rule files) `ERROR_BAD_NET_RESP`. Rules compare numbers, never
-//! text: both sides go through [`code_value`], which uses
-//! `evtriage_core::codes::{parse_code, by_name}`. A few symbolic names the
-//! built-in rules use are also known here, so that the built-in rules work
-//! whatever state the code tables are in; `by_name` is asked first.
+//! Logs write the same Win32 error as `%%58`, `58`, `0x3A` or `%%2147942458`
+//! (`HRESULT_FROM_WIN32`), and rule files may write it `ERROR_BAD_NET_RESP`.
+//! Rules compare numbers, never text: both sides go through
+//! [`evtriage_core::codes::normalize_code`]. A rule's codes are normalised
+//! once when the rule is loaded ([`code_value`]); a log value is normalised
+//! when it is tested ([`value_is_code`]).
 
-use evtriage_core::codes::{by_name, parse_code};
+use evtriage_core::codes::normalize_code;
 
-/// Names the built-in rules use, as a fallback for [`by_name`].
-const KNOWN: &[(&str, u32)] = &[
-    ("ERROR_FILE_NOT_FOUND", 2),
-    ("ERROR_BAD_NET_RESP", 58),
-    ("ERROR_SERVICE_REQUEST_TIMEOUT", 1053),
-    ("ERROR_SERVICE_DISABLED", 1058),
-    ("ERROR_SERVICE_DEPENDENCY_FAIL", 1068),
-    ("ERROR_LOGON_FAILURE", 1326),
-    ("NERR_InternalError", 2140),
-    ("WSAEADDRINUSE", 10048),
-];
-
-/// The number a code stands for: `%%58`, `58`, `0x3A`, `-2147024882`, or a symbolic name.
+/// The number a written code stands for: `%%58`, `58`, `0x3A`, `-2147024838`,
+/// `0x8007003A` (reduced to 58) or a symbolic name of any code table.
 pub fn code_value(text: &str) -> Option<u32> {
-    let t = text.trim();
-    if let Some(n) = parse_code(t) {
-        return Some(n);
-    }
-    if let Some(info) = by_name(t) {
-        return Some(info.code);
-    }
-    KNOWN.iter().find(|(name, _)| name.eq_ignore_ascii_case(t)).map(|(_, n)| *n)
+    normalize_code(text)
 }
 
-/// Whether a value seen in a log is the code `wanted`. An HRESULT that wraps a
-/// Win32 error (`0x8007xxxx`, as SCM writes `%%2147942414`) equals that error.
+/// Whether a value seen in a log is the (normalised) code `wanted`.
 pub fn value_is_code(value: &str, wanted: u32) -> bool {
-    match code_value(value) {
-        Some(n) if n == wanted => true,
-        Some(n) => (n & 0xFFFF_0000) == 0x8007_0000 && (n & 0xFFFF) == wanted,
-        None => false,
-    }
+    normalize_code(value) == Some(wanted)
 }
 
 /// Whether two written codes are the same code.
 pub fn codes_equal(a: &str, b: &str) -> bool {
-    match code_value(b) {
-        Some(n) => value_is_code(a, n),
-        None => false,
-    }
+    evtriage_core::codes::codes_equal(a, b)
 }
 
 #[cfg(test)]
@@ -57,7 +31,7 @@ mod tests {
 
     #[test]
     fn all_spellings_of_58_are_equal() {
-        for a in ["%%58", "58", "0x3A", "0x3a", "ERROR_BAD_NET_RESP", "error_bad_net_resp"] {
+        for a in ["%%58", "58", "0x3A", "0x3a", "ERROR_BAD_NET_RESP", "error_bad_net_resp", "%%2147942458"] {
             for b in ["%%58", "58", "0x3A", "ERROR_BAD_NET_RESP"] {
                 assert!(codes_equal(a, b), "{a} vs {b}");
             }
@@ -67,10 +41,13 @@ mod tests {
     }
 
     #[test]
-    fn hresult_wrapping_win32_matches() {
+    fn rule_codes_normalise_once() {
+        assert_eq!(code_value("WSAEADDRINUSE"), Some(10048));
+        assert_eq!(code_value("NERR_InternalError"), Some(2140));
+        assert_eq!(code_value("ERROR_SERVICE_REQUEST_TIMEOUT"), Some(1053));
+        assert_eq!(code_value("NOT_A_CODE_AT_ALL"), None);
         assert!(value_is_code("%%2147942414", 14));
         assert!(!value_is_code("%%2147942414", 15));
-        assert_eq!(code_value("WSAEADDRINUSE"), Some(10048));
         assert!(value_is_code("%%10048", 10048));
     }
 }
