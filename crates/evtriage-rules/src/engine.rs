@@ -514,21 +514,29 @@ impl<'a> Context<'a> {
                 Anchor::Command { index, cmd } => (Some(&cmd.origin.source), Some(*index)),
                 Anchor::Event { .. } => (None, None),
             };
-            let found = self.engine.commands.iter().enumerate().find(|(i, c)| {
-                let placed = match (anchor_source, anchor_index) {
-                    (Some(src), Some(ai)) => {
-                        c.origin.source == *src
-                            && *i != ai
-                            && match m.direction {
-                                Direction::Before => *i < ai,
-                                Direction::After => *i > ai,
-                                Direction::Around => true,
-                            }
-                    }
-                    _ => true,
-                };
-                placed && m.matches_command(c)
-            });
+            // The nearest matching block (by position in the capture) wins.
+            let distance = |i: usize| anchor_index.map_or(i, |ai| i.abs_diff(ai));
+            let found = self
+                .engine
+                .commands
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    let placed = match (anchor_source, anchor_index) {
+                        (Some(src), Some(ai)) => {
+                            c.origin.source == *src
+                                && *i != ai
+                                && match m.direction {
+                                    Direction::Before => *i < ai,
+                                    Direction::After => *i > ai,
+                                    Direction::Around => true,
+                                }
+                        }
+                        _ => true,
+                    };
+                    placed && m.matches_command(c)
+                })
+                .min_by_key(|(i, _)| (distance(*i), *i));
             let (_, c) = found?;
             return Some(Held::new(vec![command_evidence(c, Role::Corroboration)], Vec::new()));
         }
