@@ -36,8 +36,8 @@ use crate::spec::Direction;
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
-/// An anchor may be logged this much before the boot marker it belongs to.
-const BOOT_SLACK: i64 = 60;
+/// An anchor may carry a time this much before its boot marker (clock granularity).
+const BOOT_SLACK_MS: i64 = 2000;
 /// Computer name used when the evidence names none.
 pub const UNKNOWN_COMPUTER: &str = "(unknown)";
 
@@ -316,7 +316,7 @@ impl<'a> Context<'a> {
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
         for b in &engine.boots {
             if let Some(t) = b.time {
-                raw.entry(b.computer.as_deref().unwrap_or("").trim().to_lowercase()).or_default().push((t, b));
+                raw.entry(computer_key(b.computer.as_deref())).or_default().push((t, b));
             }
         }
         let mut boots = HashMap::new();
@@ -381,10 +381,14 @@ impl<'a> Context<'a> {
     }
 
     fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'a Event)> {
-        let key = computer.unwrap_or("").to_lowercase();
-        let list =
-            self.boots.get(&key).or_else(|| if self.boots.len() == 1 { self.boots.values().next() } else { None })?;
-        list.iter().rev().find(|(b, _)| *b <= t + Duration::seconds(BOOT_SLACK)).copied()
+        let key = computer_key(computer);
+        // Markers or anchors without a computer name pair up only when nothing else is possible.
+        let list = self.boots.get(&key).or_else(|| match (key.is_empty(), self.boots.len()) {
+            (true, 1) => self.boots.values().next(),
+            (false, 1) => self.boots.get(""),
+            _ => None,
+        })?;
+        list.iter().rev().find(|(b, _)| *b <= t + Duration::milliseconds(BOOT_SLACK_MS)).copied()
     }
 
     fn evaluate(&self, rule: &Rule, anchor: &Anchor<'_>) -> Option<Finding> {
@@ -491,7 +495,7 @@ impl<'a> Context<'a> {
             Condition::AfterBoot(limit) => {
                 let t = anchor.time()?;
                 let (boot, marker) = self.boot_of(anchor.computer(), t)?;
-                let since = t - boot;
+                let since = (t - boot).max(Duration::zero());
                 if since > *limit {
                     return None;
                 }
@@ -713,6 +717,12 @@ impl<'a> Context<'a> {
         }
         (absent && key_seen).then(|| Held::new(Vec::new(), Vec::new()))
     }
+}
+
+/// Boot sessions are kept per machine: `DC1` and `dc1.contoso.com` are one key.
+fn computer_key(computer: Option<&str>) -> String {
+    let c = computer.unwrap_or("").trim();
+    c.split('.').next().unwrap_or(c).to_lowercase()
 }
 
 /// The folder part of an input path (`a/b/c.txt` → `a/b`; zip members count the archive path).

@@ -458,3 +458,22 @@ fn snapshots_from_another_machine_folder_are_not_used() {
     let a = run(vec![anchor(), other, Record::Socket(s)]);
     assert_eq!(only(&a, PORT).computer, "SRV1");
 }
+
+#[test]
+fn boot_of_another_machine_does_not_count() {
+    let other_boot = on("DC2.contoso.com", "DC2/System.xml", boot(at(0), 1));
+    let a = run(vec![other_boot, ism_7023(95, "IsmServ", "%%58", 2)]);
+    assert_eq!(only(&a, ISM).confidence, Confidence::Possible, "DC2's boot says nothing about DC1");
+    // The short and the full name are one machine.
+    let short_boot = on("DC1", "System.xml", boot(at(0), 1));
+    let a = run(vec![short_boot, ism_7023(95, "IsmServ", "%%58", 2)]);
+    assert_eq!(only(&a, ISM).confidence, Confidence::Likely);
+}
+
+#[test]
+fn failure_just_before_a_reboot_belongs_to_the_previous_session() {
+    let a = run(vec![boot(at(0), 1), ism_7023(5000, "IsmServ", "%%58", 2), boot(at(5030), 3)]);
+    let f = only(&a, ISM);
+    assert_eq!(f.boot, Some(at(0)));
+    assert_eq!(f.confidence, Confidence::Possible, "83 minutes after its boot is not 'soon after boot'");
+}
