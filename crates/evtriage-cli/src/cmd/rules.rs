@@ -45,7 +45,7 @@ pub enum RulesCommand {
     /// Run the rules' fixtures: positive cases must fire with the expected
     /// confidence, negative cases must not fire.
     Test {
-        /// The fixtures folder (<rule-id>/{positive,negative}/<case>/).
+        /// The fixtures folder, laid out as RULE-ID/{positive,negative}/CASE/.
         #[arg(long, value_name = "DIR", default_value = "fixtures/rules")]
         fixtures: PathBuf,
         /// Only this rule's cases.
