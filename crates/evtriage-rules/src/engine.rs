@@ -120,7 +120,8 @@ impl Engine {
             self.boots.push(e);
             return;
         }
-        let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_static(&e)));
+        let mut rendered = None;
+        let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)));
         if wanted {
             self.events.push(e);
         }

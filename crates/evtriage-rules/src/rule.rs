@@ -170,6 +170,12 @@ impl Matcher {
 
     /// Whether an event matches everything but service identity and time.
     pub fn matches_event_static(&self, e: &Event) -> bool {
+        self.matches_event_cached(e, &mut None)
+    }
+
+    /// Like [`Matcher::matches_event_static`], rendering the message at most
+    /// once across calls that share `rendered`.
+    pub fn matches_event_cached(&self, e: &Event, rendered: &mut Option<String>) -> bool {
         if self.is_command() {
             return false;
         }
@@ -184,7 +190,7 @@ impl Matcher {
             return false;
         }
         match &self.message {
-            Some(re) => re.is_match(&evtriage_core::message::render(e)),
+            Some(re) => re.is_match(rendered.get_or_insert_with(|| evtriage_core::message::render(e))),
             None => true,
         }
     }
