@@ -11,6 +11,8 @@ mod cmd {
 }
 #[path = "cmd/explain.rs"]
 mod explain;
+#[path = "cmd/inputs.rs"]
+mod inputs;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -45,11 +47,21 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: explain::ExplainFormat,
     },
+    /// List each input file with the format detected, records read and skipped, and diagnostics.
+    Inputs {
+        /// Files, folders or zip archives to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output shape.
+        #[arg(long, value_enum, default_value = "table")]
+        format: inputs::InputsFormat,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Inputs { paths, format } => inputs::run(&paths, format),
         Command::Dump { paths } => {
             let reader = evtriage_core::Reader::default();
             let mut sink = evtriage_core::Collect::default();

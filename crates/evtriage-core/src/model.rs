@@ -418,6 +418,10 @@ pub struct TraceInfo {
     /// The message of a Microsoft-Windows-LDAP-Client record, parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldap: Option<LdapClientMessage>,
+    /// The event's name, for self-describing (TraceLogging) ETW records,
+    /// whose event id is usually 0 (e.g. `AmsiScript`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
 }
 
 /// A Microsoft-Windows-LDAP-Client trace message, parsed into typed fields.
@@ -553,6 +557,9 @@ pub enum RegData {
     /// `"Name"=-`: the export deletes the value.
     #[serde(rename = "DELETE")]
     Delete,
+    /// `[-KEY]`: the export deletes the whole key (the record's name is empty).
+    #[serde(rename = "DELETE_KEY")]
+    DeleteKey,
 }
 
 fn ser_hex_vec<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {

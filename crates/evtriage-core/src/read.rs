@@ -161,11 +161,22 @@ impl Reader {
         let mut summary = InputSummary { path: name.clone(), format, records: 0, skipped: 0, filtered: 0 };
         match format {
             Format::Evtx => crate::evtx::read_evtx(name, bytes, &self.options, sink, &mut summary),
+            Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
+            Format::EventXml
+            | Format::TracerptXml
+            | Format::TracerptCsv
+            | Format::EtwText
+            | Format::Netstat
+            | Format::Tcpvcon
+            | Format::Tasklist
+            | Format::Reg
+            | Format::PowerShellList
+            | Format::Zip => crate::sources::read_format(self, format, name, bytes, sink, &mut summary),
             _ => {
                 sink.diagnostic(Diagnostic::note(
                     name,
                     crate::model::Locator::File,
-                    "not a format evtriage reads; passed over",
+                    crate::sources::unknown_reason(bytes),
                 ));
             }
         }
