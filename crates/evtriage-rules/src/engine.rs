@@ -21,7 +21,7 @@
 //! absorbs that rule's findings over the same anchor events (a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_core::{
@@ -70,6 +70,16 @@ pub struct Engine {
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
     seen: usize,
+    /// Identities of kept events, so that one log given twice (`System.evtx`
+    /// and its XML export) yields its evidence once.
+    identities: HashSet<EventIdentity>,
+}
+
+/// Computer, provider, event id, record id and time: the same event in two exports.
+type EventIdentity = (String, String, u32, u64, DateTime<Utc>);
+
+fn identity(e: &Event) -> Option<EventIdentity> {
+    Some((computer_key(e.computer.as_deref()), e.provider_label().to_lowercase(), e.event_id, e.record_id?, e.time?))
 }
 
 impl Engine {
@@ -99,6 +109,7 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
+            identities: HashSet::new(),
         }
     }
 
@@ -116,13 +127,20 @@ impl Engine {
         if is_scm(&e) {
             self.learned.learn_from_event(&e);
         }
+        if let Some(id) = identity(&e) {
+            if self.identities.contains(&id) {
+                return;
+            }
+        }
         if is_boot_marker(&e) {
+            self.identities.extend(identity(&e));
             self.boots.push(e);
             return;
         }
         let mut rendered = None;
         let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)));
         if wanted {
+            self.identities.extend(identity(&e));
             self.events.push(e);
         }
     }

@@ -477,3 +477,13 @@ fn failure_just_before_a_reboot_belongs_to_the_previous_session() {
     assert_eq!(f.boot, Some(at(0)));
     assert_eq!(f.confidence, Confidence::Possible, "83 minutes after its boot is not 'soon after boot'");
 }
+
+#[test]
+fn one_log_given_twice_yields_its_evidence_once() {
+    // `System.evtx` and its XML export: same computer, provider, id, record id and time.
+    let twin = on(DC, "System.evtx", ism_7023(95, "IsmServ", "%%58", 2));
+    let a = run(vec![boot(at(0), 1), ism_7023(95, "IsmServ", "%%58", 2), twin]);
+    let f = only(&a, ISM);
+    assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).count(), 1, "{f:#?}");
+    assert_eq!(f.evidence.len(), 2);
+}
