@@ -497,6 +497,8 @@ impl<'a> Context<'a> {
             remediation,
             evidence: Vec::new(),
             boot,
+            occurrences: 1,
+            omitted: 0,
         };
         finding.add_evidence(evidence);
         Some(finding)
@@ -909,6 +911,9 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             let ev: Vec<Evidence> = absorbed.evidence;
             a.add_evidence(ev);
         }
+    }
+    for f in &mut list {
+        f.limit_anchors();
     }
     list.sort_by(|a, b| {
         a.computer

@@ -136,9 +136,41 @@ pub struct Finding {
     /// Start of the boot session the anchor belongs to, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot: Option<DateTime<Utc>>,
+    /// How many anchor events the finding merges (each occurrence of the pattern).
+    pub occurrences: usize,
+    /// Anchor evidence left out to keep the report readable (the first
+    /// [`MAX_ANCHORS`] occurrences are listed).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+/// At most this many anchors are listed as evidence of one finding.
+pub const MAX_ANCHORS: usize = 50;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Finding {
+    /// Counts the anchors and keeps the first [`MAX_ANCHORS`] of them (in
+    /// evidence order) with all the other evidence.
+    pub fn limit_anchors(&mut self) {
+        let total = self.evidence.iter().filter(|e| e.role == Role::Anchor).count();
+        self.occurrences = total + self.omitted;
+        if total <= MAX_ANCHORS {
+            return;
+        }
+        let mut kept = 0;
+        self.evidence.retain(|e| {
+            if e.role != Role::Anchor {
+                return true;
+            }
+            kept += 1;
+            kept <= MAX_ANCHORS
+        });
+        self.omitted += total - MAX_ANCHORS;
+    }
+
     /// The time of the earliest anchor evidence, if any.
     pub fn first_time(&self) -> Option<DateTime<Utc>> {
         self.evidence.iter().filter(|e| e.role == Role::Anchor).filter_map(|e| e.time).min()

@@ -195,6 +195,9 @@ impl ReportSink for TextReport {
                     writeln!(out, "    {}. {}", i + 1, step)?;
                 }
             }
+            if f.occurrences > 1 {
+                writeln!(out, "  Seen {} times.", f.occurrences)?;
+            }
             writeln!(out, "  Evidence:")?;
             for e in &f.evidence {
                 let time = e
@@ -208,6 +211,9 @@ impl ReportSink for TextReport {
                 };
                 writeln!(out, "    {role} {}  {} ({})", time, e.source, e.locator)?;
                 writeln!(out, "      {}", e.summary)?;
+            }
+            if f.omitted > 0 {
+                writeln!(out, "    … and {} more occurrences not listed", f.omitted)?;
             }
         }
         let notable: Vec<&_> = report.diagnostics.iter().filter(|d| d.severity != "note").collect();

@@ -487,3 +487,17 @@ fn one_log_given_twice_yields_its_evidence_once() {
     assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).count(), 1, "{f:#?}");
     assert_eq!(f.evidence.len(), 2);
 }
+
+#[test]
+fn a_pattern_seen_many_times_lists_the_first_occurrences_and_counts_all() {
+    let mut records = vec![boot(at(0), 1)];
+    for i in 0..120 {
+        records.push(ism_7023(60 + i * 5, "IsmServ", "%%58", 10 + i as u64));
+    }
+    let a = run(records);
+    let f = only(&a, ISM);
+    assert_eq!(f.occurrences, 120);
+    assert_eq!(f.omitted, 70);
+    assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).count(), evtriage_rules::finding::MAX_ANCHORS);
+    assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).map(|e| e.time).next(), Some(Some(at(60))));
+}
