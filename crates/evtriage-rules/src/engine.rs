@@ -714,6 +714,9 @@ impl<'a> Context<'a> {
         let service = anchor.service().map(|s| s.key.as_str());
         let mut key_seen = false;
         for v in &self.engine.registry {
+            if !self.snapshot_applies(anchor, &v.origin) {
+                continue;
+            }
             let segs: Vec<&str> = v.key.split('\\').filter(|s| !s.is_empty()).collect();
             if !key_matches(&segs, key, service) {
                 continue;

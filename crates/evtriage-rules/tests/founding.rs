@@ -501,3 +501,19 @@ fn a_pattern_seen_many_times_lists_the_first_occurrences_and_counts_all() {
     assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).count(), evtriage_rules::finding::MAX_ANCHORS);
     assert_eq!(f.evidence.iter().filter(|e| e.role == Role::Anchor).map(|e| e.time).next(), Some(Some(at(60))));
 }
+
+#[test]
+fn registry_export_of_another_machine_is_not_used() {
+    let key = r"HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services\IsmServ";
+    let mut v = reg(key, "DelayedAutostart", RegData::Dword(1), 4);
+    if let Record::Registry(r) = &mut v {
+        r.origin = origin("DC2/IsmServ.reg", 4);
+    }
+    let a = run(vec![
+        on(DC, "DC1/System.xml", boot(at(0), 1)),
+        on(DC, "DC1/System.xml", ism_7023(95, "IsmServ", "%%58", 2)),
+        on("DC2.contoso.com", "DC2/System.xml", boot(at(0), 1)),
+        v,
+    ]);
+    assert!(!only(&a, ISM).cause.contains("already"), "DC2's registry says nothing about DC1");
+}
