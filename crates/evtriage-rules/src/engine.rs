@@ -584,12 +584,11 @@ impl<'a> Context<'a> {
             if !in_window {
                 continue;
             }
-            if let (Some(a), Some(c)) =
-                (anchor_computer, e.computer.as_deref().map(str::trim).filter(|c| !c.is_empty()))
-            {
-                if !same_computer(a, c) {
-                    continue;
-                }
+            match (anchor_computer, e.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+                (Some(a), Some(c)) if !same_computer(a, c) => continue,
+                // A record naming no computer (ETW text traces) is treated like a snapshot.
+                (Some(_), None) if !self.snapshot_applies(anchor, &e.origin) => continue,
+                _ => {}
             }
             if !m.matches_event_static(e) {
                 continue;

@@ -517,3 +517,32 @@ fn registry_export_of_another_machine_is_not_used() {
     ]);
     assert!(!only(&a, ISM).cause.contains("already"), "DC2's registry says nothing about DC1");
 }
+
+#[test]
+fn trace_of_another_machine_folder_does_not_confirm() {
+    let trace = |src: &str| -> Vec<Record> {
+        ldap_pair(95)
+            .into_iter()
+            .map(|r| match r {
+                Record::Event(mut e) => {
+                    e.origin = origin(src, 1);
+                    Record::Event(e)
+                }
+                other => other,
+            })
+            .collect()
+    };
+    let base = || {
+        vec![
+            on(DC, "DC1/System.xml", boot(at(0), 1)),
+            on(DC, "DC1/System.xml", ism_7023(95, "IsmServ", "%%58", 2)),
+            on("DC2.contoso.com", "DC2/System.xml", boot(at(0), 1)),
+        ]
+    };
+    let mut records = base();
+    records.extend(trace("DC2/boot-ldap.txt"));
+    assert_eq!(only(&run(records), ISM).confidence, Confidence::Likely);
+    let mut records = base();
+    records.extend(trace("DC1/boot-ldap.txt"));
+    assert_eq!(only(&run(records), ISM).confidence, Confidence::Confirmed);
+}
