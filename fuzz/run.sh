@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
-ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message)
+ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message rule_parse)
 TARGETS=("${@:-${ALL[@]}}")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 WORK=${WORK:-$(mktemp -d /tmp/evtriage-fuzz.XXXXXX)}
@@ -44,6 +44,7 @@ seed reg "$FIX"/inputs/*.reg
 seed powershell "$FIX"/inputs/test_outlookwebservices.txt "$FIX"/inputs/tasklist_svc.txt
 seed text_decode "${TEXT[@]}"
 seed ldap_message "$FIX"/inputs/ldap_client_trace.txt
+seed rule_parse ../crates/evtriage-rules/rules/*.toml
 seed etl $(c 'etl/*.etl')
 seed read_bytes "${TEXT[@]}" "$FIX"/evtx/example-dc-boot.evtx "$FIX"/evtx/truncated.evtx $(c 'etl/lxcore_kernel.etl') $(c 'netstat/*')
 # Zips built from the fixtures (stored and deflated, one nested).

@@ -56,6 +56,10 @@ fn inputs() -> Vec<String> {
         .collect();
     v.sort();
     v.push(repo().join("fixtures/evtx").to_string_lossy().into_owned());
+    // Rule scenarios: inputs on which `analyze` has findings to report.
+    if repo().join("fixtures/rules").is_dir() {
+        v.push(repo().join("fixtures/rules").to_string_lossy().into_owned());
+    }
     if let Some(p) = corpus("netstat") {
         v.push(p.to_string_lossy().into_owned());
     }
@@ -76,7 +80,9 @@ fn permutations(v: &[String]) -> Vec<Vec<String>> {
     vec![v.to_vec(), reversed, rotated, doubled]
 }
 
-fn assert_same_output(sub: &[&str], extra: &[Vec<String>]) {
+/// Runs `sub` over every permutation with every flag set; all outputs must be
+/// byte-identical. Returns the output.
+fn assert_same_output(sub: &[&str], extra: &[Vec<String>]) -> Vec<u8> {
     let base = inputs();
     let mut reference: Option<Vec<u8>> = None;
     for paths in permutations(&base) {
@@ -95,6 +101,7 @@ fn assert_same_output(sub: &[&str], extra: &[Vec<String>]) {
             }
         }
     }
+    reference.unwrap_or_default()
 }
 
 fn thread_flags(sub: &str) -> Vec<Vec<String>> {
@@ -114,12 +121,15 @@ fn dump_is_byte_identical_whatever_the_path_order_and_threads() {
             f.extend(["--format".to_string(), "jsonl".to_string()]);
         }
     }
-    assert_same_output(&["dump"], &flags);
+    let out = assert_same_output(&["dump"], &flags);
+    assert!(out.iter().filter(|b| **b == b'\n').count() > 100, "dump printed the records");
 }
 
 #[test]
 fn inputs_json_is_byte_identical_whatever_the_path_order() {
-    assert_same_output(&["inputs", "--format", "json"], &[vec![]]);
+    let out = assert_same_output(&["inputs", "--format", "json"], &[vec![]]);
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("inputs JSON");
+    assert!(v["files"].as_array().map_or(0, Vec::len) > 20);
 }
 
 #[test]
@@ -132,7 +142,10 @@ fn analyze_json_is_byte_identical_whatever_the_path_order_and_threads() {
     for f in &mut flags {
         f.extend(["--format".to_string(), "json".to_string()]);
     }
-    assert_same_output(&["analyze"], &flags);
+    let out = assert_same_output(&["analyze"], &flags);
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("analyze JSON");
+    let findings = v["findings"].as_array().map_or(0, Vec::len);
+    assert!(findings > 0, "the rule fixtures give findings, so the comparison covers them");
 }
 
 /// Every path below `dir` (to see that nothing new appears).
@@ -181,8 +194,10 @@ fn hostile_inputs_make_evtriage_write_nothing() {
         vec!["dump".into(), "case".into()],
         vec!["inputs".into(), "--format".into(), "json".into(), "case".into()],
     ];
-    if help(&[]).contains("analyze") {
+    let analyze = help(&[]).contains("analyze");
+    if analyze {
         commands.push(vec!["analyze".into(), "case".into()]);
+        commands.push(vec!["analyze".into(), "--format".into(), "json".into(), "case".into()]);
     }
     for args in &commands {
         let out = run(args, Some(&work));
@@ -195,6 +210,20 @@ fn hostile_inputs_make_evtriage_write_nothing() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("leaves the archive"), "{text}");
     assert_eq!(listing(&root), before_root, "evtriage wrote inside the input tree");
+    // With -o, the report is the one new file.
+    if analyze && help(&["analyze"]).contains("--output") {
+        let out = run(
+            &["analyze".into(), "--format".into(), "json".into(), "-o".into(), "report.json".into(), "case".into()],
+            Some(&work),
+        );
+        assert!(out.status.code().is_some(), "analyze -o was killed by a signal");
+        let mut expected = before_root.clone();
+        expected.push(work.join("report.json"));
+        expected.sort();
+        assert_eq!(listing(&root), expected, "analyze -o wrote something besides its report");
+        let report = std::fs::read_to_string(work.join("report.json")).expect("report written");
+        assert!(report.contains("\"version\""), "{report}");
+    }
     assert!(!Path::new("/tmp/evtriage-absolute.txt").exists());
     assert!(!root.join("escaped.txt").exists() && !std::env::temp_dir().join("escaped.txt").exists());
     let _ = std::fs::remove_dir_all(&root);
