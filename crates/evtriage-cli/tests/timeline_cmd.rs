@@ -198,3 +198,43 @@ fn help_has_examples() {
     assert!(text.contains("--around '2024-03-05 14:02'") || text.contains("--around 2024-03-05T14:02:00Z"));
     assert!(text.contains("--format timesketch"));
 }
+
+/// A corpus file, or `None` (skip) when `EVTRIAGE_CORPUS` is unset; a missing
+/// file under a set variable fails the test.
+fn corpus(rel: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
+        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
+        return None;
+    };
+    let path = PathBuf::from(root).join(rel);
+    assert!(path.exists(), "EVTRIAGE_CORPUS is set but {} is missing", path.display());
+    Some(path)
+}
+
+#[test]
+fn corpus_traces_merge_in_time_order_without_losing_records() {
+    let (Some(etl), Some(csv)) = (corpus("etl"), corpus("etw/sahilsingh_tracerpt_pktmon_dumpfile.csv")) else {
+        return;
+    };
+    // What the library reads: every event with a time must be in the timeline.
+    let mut all = evtriage_core::Collect::default();
+    evtriage_core::Reader::default().read_paths(&[etl.clone(), csv.clone()], &mut all);
+    let timed = all.events().filter(|e| e.time.is_some()).count();
+    assert!(timed > 17_000, "{timed}");
+
+    let o = run(&["-q", "timeline", p(&etl), p(&csv), "--format", "jsonl"]);
+    assert!(o.status.success());
+    let rows: Vec<serde_json::Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(rows.len(), timed);
+    let times: Vec<chrono::DateTime<chrono::Utc>> =
+        rows.iter().map(|r| r["time"].as_str().and_then(|t| t.parse().ok()).expect("RFC 3339 time")).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "not in time order");
+    // Both inputs are in the merge.
+    let from = |suffix: &str| rows.iter().filter(|r| r["source"].as_str().is_some_and(|s| s.ends_with(suffix))).count();
+    assert_eq!(from("sahilsingh_tracerpt_pktmon_dumpfile.csv"), 849);
+    assert!(from("ShutdownPerfDiagLogger.etl") > 17_000);
+    // --provider narrows to the PktMon rows of the CSV (its 2 EventTrace header rows go).
+    let o = run(&["-q", "timeline", p(&etl), p(&csv), "--provider", "pktmon", "--format", "csv"]);
+    assert_eq!(stdout(&o).lines().count(), 1 + 847);
+}
