@@ -54,7 +54,7 @@ enum Command {
     /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
     Explain {
         /// The codes to explain.
-        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        #[arg(required = true, value_name = "CODE", allow_negative_numbers = true)]
         codes: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
