@@ -5,6 +5,10 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+mod cmd {
+    pub mod analyze;
+    pub mod rules;
+}
 #[path = "cmd/completions.rs"]
 mod completions;
 #[path = "cmd/explain.rs"]
@@ -48,6 +52,10 @@ enum Command {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Name the known problem: run the rules over the given files, folders or archives.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// List, show and test the rules.
+    Rules(cmd::rules::RulesArgs),
     /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
     ///
     /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
@@ -105,6 +113,8 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Analyze(args) => cmd::analyze::run(args, ui),
+        Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
     }
 }
