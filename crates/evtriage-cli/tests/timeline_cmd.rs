@@ -238,3 +238,23 @@ fn corpus_traces_merge_in_time_order_without_losing_records() {
     let o = run(&["-q", "timeline", p(&etl), p(&csv), "--provider", "pktmon", "--format", "csv"]);
     assert_eq!(stdout(&o).lines().count(), 1 + 847);
 }
+
+#[test]
+fn analyze_writes_html_and_markdown_reports() {
+    let case = repo().join("fixtures/rules/kb4530043-ismserv-boot/positive/ldap-trace-confirmed");
+    let (xml, trace) = (case.join("System.xml"), case.join("boot-ldap.txt"));
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ux-report.html");
+    let _ = std::fs::remove_file(&out);
+    let o = run(&["analyze", p(&xml), p(&trace), "--format", "html", "-o", p(&out), "--color", "always"]);
+    assert_eq!(o.status.code(), Some(1), "exit 1 = findings");
+    assert!(o.stdout.is_empty());
+    let page = std::fs::read_to_string(&out).expect("report written");
+    assert!(page.contains("<a href=\"https://support.microsoft.com/kb/4530043\">KB4530043</a>"));
+    assert!(page.contains("Around it: 8 events within ±5 min"));
+    assert!(!page.contains('\x1b'));
+    let o = run(&["analyze", p(&xml), p(&trace), "--format", "markdown", "--context", "0"]);
+    let md = stdout(&o);
+    assert!(md.starts_with("# evtriage report"));
+    assert!(md.contains("[KB4530043](https://support.microsoft.com/kb/4530043)"));
+    assert!(!md.contains("Around it"), "--context 0 shows no context");
+}

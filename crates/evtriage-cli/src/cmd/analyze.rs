@@ -14,6 +14,10 @@ pub enum Format {
     Text,
     /// The versioned JSON contract (see docs/rules.md).
     Json,
+    /// One self-contained HTML page (inline CSS, no script, no network), with the minutes around each finding.
+    Html,
+    /// Markdown for pasting into a ticket, with the minutes around each finding.
+    Markdown,
 }
 
 /// Arguments of `evtriage analyze`.
@@ -31,6 +35,9 @@ pub struct AnalyzeArgs {
     /// Add the rules (*.toml) in DIR to the built-in ones; may be repeated.
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
+    /// HTML and Markdown: show the events within this many minutes of each finding (0 = none).
+    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    pub context: u32,
 }
 
 /// Runs `analyze`. Exit status: 0 no findings, 1 findings, 2 error.
@@ -56,6 +63,16 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> ExitCode {
     let written = match args.format {
         Format::Json => JsonReport.write_report(&report, &mut buf),
         Format::Text => TextReport { color }.write_report(&report, &mut buf),
+        Format::Html | Format::Markdown => {
+            // A second read of the inputs, bounded per finding (see evtriage_report::context).
+            let options = evtriage_report::ContextOptions { minutes: args.context, ..Default::default() };
+            let context = evtriage_report::collect_context(&report, &args.paths, &options);
+            if args.format == Format::Html {
+                evtriage_report::HtmlReport { context: Some(&context), title: None }.write_report(&report, &mut buf)
+            } else {
+                evtriage_report::MarkdownReport { context: Some(&context) }.write_report(&report, &mut buf)
+            }
+        }
     };
     let result = written.and_then(|()| match &args.output {
         Some(path) => std::fs::write(path, &buf),
