@@ -44,7 +44,8 @@ th, td { text-align: left; vertical-align: top; padding: 5px 8px; border-bottom:
 th { background: var(--band); font-weight: 600; font-size: 12.5px; color: var(--muted); white-space: nowrap; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.time { white-space: nowrap; font-variant-numeric: tabular-nums; }
-td.where { color: var(--muted); word-break: break-all; max-width: 280px; }
+td.where { color: var(--muted); overflow-wrap: anywhere; max-width: 260px; }
+td.loc { color: var(--muted); white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 11.5px;
          font-weight: 700; letter-spacing: .04em; text-transform: uppercase; vertical-align: 2px; }
 .badge.confirmed { background: var(--confirmed); } .badge.likely { background: var(--likely); }
@@ -218,11 +219,11 @@ impl HtmlReport<'_> {
             format!("{} time{}", f.occurrences, plural(f.occurrences))
         };
         writeln!(out, "<dt>Seen</dt><dd>{seen}</dd>\n</dl>")?;
-        writeln!(out, "<div class=\"label\">Cause</div>\n<p>{}</p>", esc(&f.cause))?;
+        writeln!(out, "<div class=\"label\">Cause</div>\n<p>{}</p>", code_spans(&esc(&f.cause)))?;
         if !f.remediation.is_empty() {
             writeln!(out, "<div class=\"label\">What to do</div>\n<ol class=\"steps\">")?;
             for step in &f.remediation {
-                writeln!(out, "<li>{}</li>", esc(step))?;
+                writeln!(out, "<li>{}</li>", code_spans(&esc(step)))?;
             }
             writeln!(out, "</ol>")?;
         }
@@ -232,11 +233,12 @@ impl HtmlReport<'_> {
             let time = e.time.map(|t| show_time(&t)).unwrap_or_else(|| "snapshot".into());
             writeln!(
                 out,
-                "<tr class=\"{}\"><td class=\"role\">{}</td><td class=\"time\">{time}</td><td>{}</td><td class=\"where mono\">{} · {}</td></tr>",
+                "<tr class=\"{}\"><td class=\"role\">{}</td><td class=\"time\">{time}</td><td>{}</td><td class=\"loc mono\" title=\"{}\">{} · {}</td></tr>",
                 if e.role == Role::Anchor { "ev" } else { "" },
                 role_name(e.role),
                 esc(&e.summary),
                 esc(&e.source),
+                esc(file_name(&e.source)),
                 esc(&e.locator),
             )?;
         }
@@ -274,10 +276,53 @@ impl HtmlReport<'_> {
     }
 }
 
+/// The last path component of an input name (zip members too: `a.zip!dir/System.evtx` → `System.evtx`).
+fn file_name(source: &str) -> &str {
+    source.rsplit(['/', '\\', '!']).next().unwrap_or(source)
+}
+
+/// Turns `` `text` `` pairs of already-escaped rule text into `<code>` elements
+/// (rule authors write commands that way); an unpaired backtick stays as it is.
+pub fn code_spans(escaped: &str) -> String {
+    let parts: Vec<&str> = escaped.split('`').collect();
+    if parts.len() < 3 {
+        return escaped.to_string();
+    }
+    let mut out = String::with_capacity(escaped.len() + 16);
+    let pairs = (parts.len() - 1) / 2 * 2;
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            if i > pairs {
+                out.push('`');
+            } else if i % 2 == 1 {
+                out.push_str("<code>");
+            } else {
+                out.push_str("</code>");
+            }
+        }
+        out.push_str(part);
+    }
+    out
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
         "s"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_pair_backticks() {
+        assert_eq!(code_spans("run `net start X` now"), "run <code>net start X</code> now");
+        assert_eq!(code_spans("`a` and `b` and `c"), "<code>a</code> and <code>b</code> and `c");
+        assert_eq!(code_spans("no code"), "no code");
+        assert_eq!(file_name("case.zip!logs/System.evtx"), "System.evtx");
+        assert_eq!(file_name("C:\\logs\\System.evtx"), "System.evtx");
     }
 }

@@ -63,7 +63,9 @@ fn html_report_has_summary_finding_evidence_context_inputs() {
     assert!(page.contains("<dt>Service</dt><dd><code>IsmServ</code></dd>"));
     assert!(page.contains("ended with ERROR_BAD_NET_RESP (58)"));
     assert_eq!(page.matches("<li>").count(), report.findings[0].remediation.len());
-    assert!(page.contains("<li>Start the service now: `net start IsmServ` (or `Start-Service IsmServ`).</li>"));
+    assert!(page.contains(
+        "<li>Start the service now: <code>net start IsmServ</code> (or <code>Start-Service IsmServ</code>).</li>"
+    ));
     // Evidence: one row per piece, the anchor highlighted.
     let evidence =
         page.split("<table class=\"evidence\">").nth(1).and_then(|s| s.split("</table>").next()).unwrap_or("");
