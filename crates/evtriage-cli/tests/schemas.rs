@@ -151,7 +151,7 @@ fn every_schema_is_json_with_a_title() {
             n += 1;
         }
     }
-    assert!(n >= 7, "{n} schemas");
+    assert!(n >= 8, "{n} schemas");
 }
 
 #[test]
@@ -208,4 +208,25 @@ fn the_validator_rejects_what_it_should() {
         errors,
         vec!["$.severity: \"fatal\" is not one of [String(\"note\"), String(\"skipped\"), String(\"failed\")]"]
     );
+}
+
+#[test]
+fn analyze_report_matches_report_schema() {
+    // Every rule fixture at once: several findings, snapshots (null times), diagnostics.
+    let rules = repo().join("fixtures/rules");
+    let o = Command::new(env!("CARGO_BIN_EXE_evtriage"))
+        .args(["analyze", "--format", "json"])
+        .arg(&rules)
+        .output()
+        .expect("run evtriage");
+    assert_eq!(o.status.code(), Some(1), "findings expected: {}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("json");
+    let findings = v["findings"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(findings >= 5, "{findings} findings");
+    assert!(v["findings"].as_array().into_iter().flatten().any(|f| f["evidence"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| e["time"].is_null())));
+    validate(&v, "report.schema.json");
 }
