@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use evtriage_rules::{JsonReport, ReportSink, RuleSet, TextReport};
+use evtriage_core::{ReadOptions, Reader};
+use evtriage_rules::{Engine, JsonReport, Report, ReportSink, RuleSet, TextReport};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,6 +23,15 @@ pub enum Format {
 
 /// Arguments of `evtriage analyze`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  evtriage analyze case-1234.zip                          # findings as text, grouped per computer
+  evtriage analyze logs/ --format html -o report.html     # one self-contained page to attach to the case
+  evtriage analyze logs/ --format markdown > ticket.md    # for pasting into a ticket
+  evtriage analyze logs/ --format json | jq '.findings[].kb'
+  evtriage analyze logs/ --rules my-rules/                # add your own rules (docs/rules.md)
+
+Exit status: 0 no finding, 1 findings, 2 error.")]
 pub struct AnalyzeArgs {
     /// Files, folders or zip archives to read (evtx, XML exports, ETW text, netstat, .reg, ...).
     #[arg(required = true)]
@@ -46,16 +56,25 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> ExitCode {
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("evtriage: {e}");
+            ui.error(&e);
             return ExitCode::from(2);
         }
     };
-    let report = evtriage_rules::analyze(&rules, &args.paths);
+    // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
+    let report = {
+        let options = ReadOptions { threads: 0, event_filter: Some(rules.event_filter()) };
+        let mut engine = Engine::new(rules.clone());
+        let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
+        let analysis = engine.finish();
+        Report::new(&inputs, analysis.findings, &analysis.diagnostics)
+    };
     if report.inputs.is_empty() {
         for d in &report.diagnostics {
             eprintln!("evtriage: {}: {}", d.source, d.message);
         }
-        eprintln!("evtriage: nothing could be read");
+        ui.error(
+            "nothing could be read from the given paths; check them, or give the folder or zip that holds the logs.",
+        );
         return ExitCode::from(2);
     }
     let color = args.output.is_none() && ui.color;
@@ -82,9 +101,17 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> ExitCode {
         }
     });
     if let Err(e) = result {
-        let target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-        eprintln!("evtriage: cannot write the report to {target}: {e}");
-        return ExitCode::from(2);
+        if args.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`| head`): not an error.
+        } else {
+            let target =
+                args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
+            ui.error(&format!(
+                "cannot write the report to {target}: {}; check that the folder exists and is writable.",
+                crate::ui::io_reason(&e)
+            ));
+            return ExitCode::from(2);
+        }
     }
     if report.findings.is_empty() {
         ExitCode::SUCCESS
