@@ -25,7 +25,10 @@
 //!   so every kept row is held in memory. A row is compact — time, id,
 //!   level, shared provider/computer/source strings, locator and the
 //!   rendered one-line message — about 100 bytes plus the message (typically
-//!   100–300 bytes), i.e. roughly 0.3–0.5 GB per million events. Filters are
+//!   100–300 bytes), i.e. roughly 0.2–0.5 GB per million events. Measured:
+//!   200,000 SCM events from a 90 MB XML export peak at 223 MB RSS, against
+//!   185 MB for `evtriage inputs` over the same file — about 190 bytes per
+//!   row with 55-character messages; 17,100 ETL events add about 1 MB. Filters are
 //!   applied while reading (id and provider before an event is decoded), so
 //!   narrowing with `--around`, `--id` or `--provider` keeps memory small.
 
