@@ -72,6 +72,22 @@ fn filters_keep_the_boot_separator_and_shift_display_zone() {
 }
 
 #[test]
+fn local_zone_follows_tz_and_parses_naive_times_in_it() {
+    let xml = boot_xml();
+    // A POSIX TZ string needs no zoneinfo files: India, +05:30, no DST.
+    let o = Command::new(env!("CARGO_BIN_EXE_evtriage"))
+        .args(["timeline", p(&xml), "--tz", "local", "--format", "csv", "--since", "2026-03-02 11:30:41"])
+        .env("TZ", "IST-5:30")
+        .output()
+        .expect("run");
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    // 11:30:41 local = 06:00:41 UTC: the 7023 (06:00:41.218) and the two events after it.
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[1].starts_with("2026-03-02T11:30:41.218750+05:30,Error,7023,"), "{text}");
+}
+
+#[test]
 fn around_window_and_computer() {
     let xml = boot_xml();
     let o = run(&["timeline", p(&xml), "--around", "2026-03-02T06:00:40.8Z", "--window", "0.5s", "--format", "jsonl"]);
@@ -150,7 +166,11 @@ fn errors_are_one_sentence_with_exit_code_2() {
 fn quiet_silences_notes() {
     let inputs = repo().join("fixtures/inputs");
     let loud = run(&["timeline", p(&inputs)]);
-    assert!(String::from_utf8_lossy(&loud.stderr).contains("evtriage: note:"));
+    let err = String::from_utf8_lossy(&loud.stderr);
+    assert!(err.contains("evtriage: note:"));
+    // The PowerShell blocks and the tracerpt header rows have no time: counted, not shown.
+    assert!(err.contains("event(s) have no time and are not in the timeline."), "{err}");
+    assert!(err.contains("wevtutil_system_truncated.xml (line 2): truncated <Event> element"), "{err}");
     let quiet = run(&["-q", "timeline", p(&inputs)]);
     assert!(quiet.status.success());
     assert_eq!(String::from_utf8_lossy(&quiet.stderr), "");

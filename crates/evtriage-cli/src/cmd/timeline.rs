@@ -746,6 +746,36 @@ mod tests {
         assert!(!is_boot_marker(Some("Microsoft-Windows-Kernel-General"), 13));
     }
 
+    fn row(computer: &str, secs: i64, boot: bool) -> Row {
+        Row {
+            time: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap_or_default(),
+            event_id: if boot { 6005 } else { 7036 },
+            level: Some(4),
+            boot,
+            shown: true,
+            in_range: true,
+            provider: Arc::from(if boot { "EventLog" } else { "Service Control Manager" }),
+            computer: Some(Arc::from(computer)),
+            channel: None,
+            message: "".into(),
+            source: Arc::from("x"),
+            locator: Locator::File,
+        }
+    }
+
+    #[test]
+    fn boots_are_per_computer_and_merge_within_ten_minutes() {
+        let rows = vec![
+            row("DC1", 0, true),    // DC1 boots
+            row("DC2", 5, true),    // DC2 boots at the same time: its own separator
+            row("DC1", 20, true),   // 6005 after 6009: same boot
+            row("DC1", 30, false),  // not a marker
+            row("DC1", 900, true),  // 15 minutes later: a new boot
+            row("DC2", 1000, true), // DC2 again, > 10 min after its last marker
+        ];
+        assert_eq!(boot_starts(&rows), vec![true, true, false, false, true, true]);
+    }
+
     #[test]
     fn csv_quoting() {
         assert_eq!(csv_field("plain"), "plain");
