@@ -12,7 +12,9 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use evtriage_core::{InputSummary, Reader, Sink};
+use std::collections::HashMap;
+
+use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink};
 
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -83,35 +85,93 @@ impl Ui {
         ok
     }
 
-    /// Reads `paths` like [`Reader::read_paths`] (same order, same result),
-    /// showing a progress bar over the bytes of the input files on stderr
-    /// when stderr is a terminal and not quiet.
+    /// Reads `paths` with [`Reader::read_paths`] (same order, same result,
+    /// same parallelism), showing a progress bar over the bytes of the input
+    /// files on stderr when stderr is a terminal and not quiet.
+    ///
+    /// Progress is inferred from what is delivered: records arrive file by
+    /// file in sorted order, so a record from a new file means the files
+    /// before it are done; inside an evtx file the chunk index of the
+    /// locator gives the byte position.
     pub fn read_paths(&self, reader: &Reader, paths: &[PathBuf], sink: &mut dyn Sink) -> Vec<InputSummary> {
         if self.quiet || !std::io::stderr().is_terminal() {
             return reader.read_paths(paths, sink);
         }
+        // The same walk the reader does, only for names and sizes (its diagnostics come from the read).
         let mut files = Vec::new();
+        let mut discard = Discard;
         for p in paths {
-            evtriage_core::walk::collect_files(p, &mut files, sink);
+            evtriage_core::walk::collect_files(p, &mut files, &mut discard);
         }
         files.sort();
         files.dedup();
-        let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).collect();
-        let total: u64 = sizes.iter().sum();
+        let mut starts = HashMap::new();
+        let mut total = 0u64;
+        for f in &files {
+            let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            starts.insert(f.to_string_lossy().into_owned(), (total, size, short_name(f)));
+            total += size;
+        }
         let bar = indicatif::ProgressBar::new(total);
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {wide_msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        let mut out = Vec::with_capacity(files.len());
-        for (f, size) in files.iter().zip(&sizes) {
-            bar.set_message(short_name(f));
-            out.push(reader.read_file(f, sink));
-            bar.inc(*size);
-        }
+        let mut progress = ProgressSink { inner: sink, bar: &bar, starts, current: String::new() };
+        let out = reader.read_paths(paths, &mut progress);
         bar.finish_and_clear();
         out
+    }
+}
+
+/// A sink that drops everything.
+struct Discard;
+
+impl Sink for Discard {
+    fn record(&mut self, _record: Record) {}
+    fn diagnostic(&mut self, _diagnostic: Diagnostic) {}
+}
+
+/// Passes everything on, moving the progress bar as records of later files arrive.
+struct ProgressSink<'a> {
+    inner: &'a mut dyn Sink,
+    bar: &'a indicatif::ProgressBar,
+    /// File name → (bytes of the files before it, its size, short name).
+    starts: HashMap<String, (u64, u64, String)>,
+    current: String,
+}
+
+impl ProgressSink<'_> {
+    fn advance(&mut self, source: &str, locator: Locator) {
+        // A zip member is `archive.zip!member`: the archive is the file.
+        let file = source.split('!').next().unwrap_or(source);
+        let Some((start, size, short)) = self.starts.get(file) else { return };
+        if file != self.current {
+            self.current = file.to_string();
+            self.bar.set_message(short.clone());
+        }
+        let within = match locator {
+            Locator::Evtx { chunk, .. } => (4096 + chunk.saturating_mul(65536)).min(*size),
+            _ => 0,
+        };
+        let pos = start + within;
+        if pos > self.bar.position() {
+            self.bar.set_position(pos);
+        }
+    }
+}
+
+impl Sink for ProgressSink<'_> {
+    fn record(&mut self, record: Record) {
+        let origin = record.origin();
+        let (source, locator) = (origin.source.clone(), origin.locator);
+        self.advance(&source, locator);
+        self.inner.record(record);
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.advance(&diagnostic.source.clone(), Locator::File);
+        self.inner.diagnostic(diagnostic);
     }
 }
 
