@@ -3,25 +3,46 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd {
     pub mod analyze;
     pub mod rules;
 }
+#[path = "cmd/completions.rs"]
+mod completions;
 #[path = "cmd/explain.rs"]
 mod explain;
 #[path = "cmd/inputs.rs"]
 mod inputs;
+#[path = "cmd/timeline.rs"]
+mod timeline;
+#[path = "cmd/ui.rs"]
+mod ui;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
 #[derive(Parser)]
-#[command(name = "evtriage", version, about)]
+#[command(name = "evtriage", version, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour output: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ui::ColorChoice,
+    /// Quiet: no progress bar and no notes on stderr; only results and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  evtriage inputs case-1234.zip            # what was collected, and what could not be read
+  evtriage timeline logs/ --around '2024-03-05 14:02' --window 10m
+  evtriage explain 0x5b %%58               # Windows error codes, offline
+  evtriage completions bash > ~/.local/share/bash-completion/completions/evtriage
+
+Docs: docs/collecting.md (what to collect on the server), docs/formats.md (what evtriage reads).";
 
 #[derive(Subcommand)]
 enum Command {
@@ -41,7 +62,7 @@ enum Command {
     /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
     Explain {
         /// The codes to explain.
-        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        #[arg(required = true, value_name = "CODE", allow_negative_numbers = true)]
         codes: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
@@ -56,11 +77,26 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: inputs::InputsFormat,
     },
+    /// Merge every event and trace record into one UTC-ordered timeline, with boot separators.
+    Timeline(timeline::TimelineArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ui = ui::Ui::new(cli.color, cli.quiet);
     match cli.command {
+        Command::Timeline(args) => timeline::run(args, ui),
+        Command::Completions { shell } => completions::completions(shell, Cli::command(), ui),
+        Command::Man => completions::man(Cli::command(), ui),
         Command::Inputs { paths, format } => inputs::run(&paths, format),
         Command::Dump { paths } => {
             let reader = evtriage_core::Reader::default();
@@ -77,7 +113,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
     }
