@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
-ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message rule_parse)
+ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message rule_parse evtx)
 TARGETS=("${@:-${ALL[@]}}")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 WORK=${WORK:-$(mktemp -d /tmp/evtriage-fuzz.XXXXXX)}
@@ -45,6 +45,7 @@ seed powershell "$FIX"/inputs/test_outlookwebservices.txt "$FIX"/inputs/tasklist
 seed text_decode "${TEXT[@]}"
 seed ldap_message "$FIX"/inputs/ldap_client_trace.txt
 seed rule_parse ../crates/evtriage-rules/rules/*.toml
+seed evtx "$FIX"/evtx/*.evtx $(c "evtx/*Zerologon*.evtx")
 seed etl $(c 'etl/*.etl')
 seed read_bytes "${TEXT[@]}" "$FIX"/evtx/example-dc-boot.evtx "$FIX"/evtx/truncated.evtx $(c 'etl/lxcore_kernel.etl') $(c 'netstat/*')
 # Zips built from the fixtures (stored and deflated, one nested).
@@ -74,7 +75,7 @@ run_one() {
   local t=$1
   mkdir -p "$WORK/corpus/$t" "artifacts/$t"
   local maxlen=65536
-  case $t in read_bytes|zip|etl) maxlen=131072 ;; esac
+  case $t in read_bytes|zip|etl|evtx) maxlen=131072 ;; esac
   echo "$(date -u +%FT%TZ) start $t ${SECS}s" >>"$WORK/logs/summary.log"
   cargo fuzz run -O -a "$t" "$WORK/corpus/$t" "$WORK/seeds/$t" -- \
     -max_total_time="$SECS" -max_len="$maxlen" -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
