@@ -404,3 +404,36 @@ fn nested_zip_bomb_stops_at_the_depth_limit() {
     assert_eq!(d.severity, Severity::Skipped);
     assert_eq!(d.source.matches('!').count(), 3, "{}", d.source);
 }
+
+#[test]
+fn deeply_nested_folders_are_walked_without_recursion() {
+    // 200 levels, walked on a thread with a 64 KiB stack: a walk that
+    // recursed once per level would overflow it (it did, at 1,500 levels on
+    // a test thread's 2 MiB), an iterative one does not care.
+    let t = TempDir::new("deep");
+    let mut deep = t.path().to_path_buf();
+    for _ in 0..200 {
+        deep.push("d");
+    }
+    if std::fs::create_dir_all(&deep).is_err() {
+        eprintln!("skipped: this file system refuses a path of {} bytes", deep.as_os_str().len());
+        return;
+    }
+    std::fs::write(deep.join("netstat.txt"), fixture(GOOD)).expect("write");
+    let root = t.path().to_path_buf();
+    let walked = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let mut files = Vec::new();
+            let mut sink = Collect::default();
+            evtriage_core::walk::collect_files(&root, &mut files, &mut sink);
+            (files.len(), sink.diagnostics.len())
+        })
+        .expect("spawn")
+        .join()
+        .expect("walk finished");
+    assert_eq!(walked, (1, 0));
+    let mut sink = Collect::default();
+    Reader::default().read_path(t.path(), &mut sink);
+    assert_eq!(sockets(&sink), GOOD_SOCKETS);
+}
