@@ -228,3 +228,70 @@ fn hostile_inputs_make_evtriage_write_nothing() {
     assert!(!root.join("escaped.txt").exists() && !std::env::temp_dir().join("escaped.txt").exists());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Control characters in `bytes` other than tab, newline and SGR colour sequences.
+fn terminal_controls(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut found = Vec::new();
+    let mut rest: &str = &text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' {
+            let body = rest.get(2..).unwrap_or("");
+            let params = body.bytes().take_while(|b| b.is_ascii_digit() || *b == b';').count();
+            if rest.starts_with("\u{1b}[") && body.as_bytes().get(params) == Some(&b'm') {
+                rest = body.get(params + 1..).unwrap_or("");
+                continue;
+            }
+        }
+        if c.is_control() && c != '\n' && c != '\t' {
+            found.push(rest.chars().take(12).collect());
+        }
+        rest = rest.get(c.len_utf8()..).unwrap_or("");
+    }
+    found
+}
+
+#[test]
+fn input_text_never_reaches_the_terminal_as_escape_sequences() {
+    let root = std::env::temp_dir().join(format!("evtriage-rel-esc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("mkdir");
+    // An event whose computer name sets the window title and whose data
+    // clears the screen and writes the clipboard (OSC 52).
+    let xml = "<Events><Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System>\
+        <Provider Name=\"Service Control Manager\"/><EventID>7023</EventID><Level>2</Level>\
+        <TimeCreated SystemTime=\"2024-03-02T06:01:14.120Z\"/><Computer>DC1&#x1b;]0;pwned&#x7;</Computer></System>\
+        <EventData><Data Name=\"param1\">Evil&#x1b;[2J&#x1b;]52;c;ZXZpbA==&#x7;Svc</Data><Data Name=\"param2\">%%58</Data>\
+        </EventData></Event></Events>\r\n";
+    std::fs::write(root.join("events.xml"), xml).expect("write");
+    // A zip member and a file whose names carry escapes.
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    w.start_file("evil\u{1b}]0;pwned\u{7}\u{1b}[2J.txt", SimpleFileOptions::default()).expect("member");
+    w.write_all(&std::fs::read(repo().join("fixtures/inputs/netstat_anob_ex1.txt")).expect("fixture")).expect("w");
+    std::fs::write(root.join("case.zip"), w.finish().expect("finish").into_inner()).expect("write");
+    std::fs::write(root.join("name\u{1b}[31mred.txt"), b"not a log\n").expect("write");
+    let dir = root.to_string_lossy().into_owned();
+    let mut commands: Vec<Vec<String>> = vec![vec!["inputs".into(), dir.clone()]];
+    if help(&[]).contains("timeline") {
+        commands.push(vec!["timeline".into(), dir.clone()]);
+    }
+    if help(&[]).contains("analyze") {
+        commands.push(vec!["analyze".into(), dir.clone()]);
+        commands.push(vec!["analyze".into(), "--color".into(), "always".into(), dir.clone()]);
+    }
+    for args in &commands {
+        let out = run(args, None);
+        assert!(out.status.code().is_some(), "{args:?} killed");
+        let stdout = terminal_controls(&out.stdout);
+        assert!(stdout.is_empty(), "{args:?} printed terminal controls on stdout: {stdout:?}");
+    }
+    // The evidence is still shown, with the escapes neutralised.
+    if help(&[]).contains("timeline") {
+        let out = run(&["timeline".into(), dir.clone()], None);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("DC1\u{fffd}]0;pwned\u{fffd}"), "{text}");
+        assert!(text.contains("Evil\u{fffd}[2J\u{fffd}]52;c;ZXZpbA==\u{fffd}Svc"), "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
