@@ -279,6 +279,11 @@ fn input_text_never_reaches_the_terminal_as_escape_sequences() {
     if help(&[]).contains("analyze") {
         commands.push(vec!["analyze".into(), dir.clone()]);
         commands.push(vec!["analyze".into(), "--color".into(), "always".into(), dir.clone()]);
+        for format in ["markdown", "html"] {
+            if help(&["analyze"]).contains(format) {
+                commands.push(vec!["analyze".into(), "--format".into(), format.into(), dir.clone()]);
+            }
+        }
     }
     for args in &commands {
         let out = run(args, None);
