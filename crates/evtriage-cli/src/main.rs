@@ -1,9 +1,10 @@
 //! The `evtriage` command: a thin front end over `evtriage-core` and `evtriage-rules`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+mod cmd;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -17,30 +18,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Print the records read from the given files, folders or archives.
-    Dump {
-        /// Files, folders or zip archives to read.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Dump(cmd::dump::DumpArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Dump { paths } => {
-            let reader = evtriage_core::Reader::default();
-            let mut sink = evtriage_core::Collect::default();
-            reader.read_paths(&paths, &mut sink);
-            for r in &sink.records {
-                match serde_json::to_string(r) {
-                    Ok(line) => println!("{line}"),
-                    Err(e) => eprintln!("evtriage: cannot write a record as JSON: {e}"),
-                }
-            }
-            for d in &sink.diagnostics {
-                eprintln!("evtriage: {d}");
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Dump(args) => cmd::dump::run(args),
     }
 }

@@ -81,6 +81,14 @@ pub enum Locator {
         /// The record's EventRecordID.
         record_id: u64,
     },
+    /// A place in an evtx chunk where no record id could be read (a damaged
+    /// record header, or a whole chunk when `offset` is 0).
+    EvtxOffset {
+        /// Index of the 64 KiB chunk, counting from 0 after the file header.
+        chunk: u64,
+        /// Byte offset of the record inside its chunk (0: the chunk itself).
+        offset: u64,
+    },
     /// A line of a text input (1-based). For a record spread over several
     /// lines this is its first line.
     Line {
@@ -107,6 +115,8 @@ impl fmt::Display for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Locator::Evtx { chunk, record_id } => write!(f, "record {record_id} (chunk {chunk})"),
+            Locator::EvtxOffset { chunk, offset: 0 } => write!(f, "chunk {chunk}"),
+            Locator::EvtxOffset { chunk, offset } => write!(f, "chunk {chunk} offset {offset:#x}"),
             Locator::Line { line } => write!(f, "line {line}"),
             Locator::Offset { offset } => write!(f, "offset {offset:#x}"),
             Locator::EtlBuffer { buffer, offset } => {

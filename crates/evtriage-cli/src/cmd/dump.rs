@@ -1,0 +1,439 @@
+//! `evtriage dump PATH...`: print every record read, filtered, as JSON lines,
+//! CSV or a readable table, streaming, with a summary on stderr.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Severity, Sink};
+
+/// Output format of `dump`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line (the model's JSON, see docs/model.md, plus `rendered`).
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One readable line per record.
+    Table,
+}
+
+/// Arguments of `evtriage dump`.
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Files, folders (walked recursively) or zip archives to read.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: OutputFormat,
+    /// Event ids to keep, e.g. `7023,7000-7045`.
+    #[arg(long, value_parser = parse_ids)]
+    pub id: Option<IdSet>,
+    /// Keep events whose provider name contains this (case-insensitive).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Keep events of this channel (case-insensitive), e.g. `System`.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Keep events of these levels: names (`error`, `warning`, …) or numbers, comma-separated.
+    #[arg(long, value_parser = parse_levels)]
+    pub level: Option<LevelSet>,
+    /// Keep events at or after this time (RFC 3339, or a date `YYYY-MM-DD` meaning its start, UTC).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Keep events at or before this time (RFC 3339, or a date `YYYY-MM-DD` meaning its end, UTC).
+    #[arg(long, value_parser = parse_until)]
+    pub until: Option<DateTime<Utc>>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// A set of event ids, as ranges.
+#[derive(Debug, Clone)]
+pub struct IdSet(Vec<(u32, u32)>);
+
+impl IdSet {
+    fn contains(&self, id: u32) -> bool {
+        self.0.iter().any(|(a, b)| (*a..=*b).contains(&id))
+    }
+}
+
+fn parse_ids(s: &str) -> Result<IdSet, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || format!("`{part}` is not an event id or a range like 7000-7045");
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            None => {
+                let v: u32 = part.parse().map_err(|_| bad())?;
+                (v, v)
+            }
+        };
+        if a > b {
+            return Err(format!("range `{part}` is backwards"));
+        }
+        out.push((a, b));
+    }
+    if out.is_empty() {
+        return Err("no event id given".into());
+    }
+    Ok(IdSet(out))
+}
+
+/// A set of levels.
+#[derive(Debug, Clone)]
+pub struct LevelSet(Vec<u8>);
+
+impl LevelSet {
+    fn contains(&self, level: Option<u8>) -> bool {
+        let l = level.unwrap_or(0);
+        // Level 0 ("log always") is shown as Information.
+        self.0.iter().any(|x| *x == l || (*x == 4 && l == 0))
+    }
+}
+
+fn parse_levels(s: &str) -> Result<LevelSet, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let v = match part.to_ascii_lowercase().as_str() {
+            "critical" => 1,
+            "error" => 2,
+            "warning" | "warn" => 3,
+            "information" | "info" => 4,
+            "verbose" => 5,
+            other => other.parse::<u8>().map_err(|_| {
+                format!("`{part}` is not a level (critical, error, warning, information, verbose, or a number)")
+            })?,
+        };
+        out.push(v);
+    }
+    if out.is_empty() {
+        return Err("no level given".into());
+    }
+    Ok(LevelSet(out))
+}
+
+fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD"))?;
+    let t = if end_of_day { d.and_hms_nano_opt(23, 59, 59, 999_999_999) } else { d.and_hms_opt(0, 0, 0) };
+    t.map(|t| t.and_utc()).ok_or_else(|| format!("`{s}` is not a valid date"))
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(s, false)
+}
+
+fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(s, true)
+}
+
+/// Filters that need the whole event (the cheap ones go into the reader's event filter).
+struct LateFilter {
+    channel: Option<String>,
+    level: Option<LevelSet>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl LateFilter {
+    fn wants(&self, e: &Event) -> bool {
+        if let Some(c) = &self.channel {
+            if !e.channel.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)) {
+                return false;
+            }
+        }
+        if let Some(l) = &self.level {
+            if !l.contains(e.level) {
+                return false;
+            }
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(t) = e.time else { return false };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Writes records to stdout as they arrive.
+struct Printer<W: Write> {
+    out: W,
+    format: OutputFormat,
+    late: LateFilter,
+    printed: u64,
+    late_filtered: u64,
+    diagnostics: Vec<Diagnostic>,
+    broken: bool,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Printer<W> {
+    fn write_line(&mut self, line: &[u8]) {
+        if self.broken {
+            return;
+        }
+        if self.out.write_all(line).is_err() {
+            self.broken = true;
+        }
+    }
+
+    fn print(&mut self, r: &Record) {
+        self.buf.clear();
+        match self.format {
+            OutputFormat::Jsonl => {
+                if serde_json::to_writer(&mut self.buf, r).is_err() {
+                    return;
+                }
+                if let Record::Event(e) = r {
+                    // Append the rendered message to the object.
+                    if self.buf.last() == Some(&b'}') {
+                        self.buf.pop();
+                        self.buf.extend_from_slice(b",\"rendered\":");
+                        let _ = serde_json::to_writer(&mut self.buf, &evtriage_core::message::render(e));
+                        self.buf.push(b'}');
+                    }
+                }
+                self.buf.push(b'\n');
+            }
+            OutputFormat::Csv => {
+                let fields = csv_fields(r);
+                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
+                self.buf.extend_from_slice(line.join(",").as_bytes());
+                self.buf.push(b'\n');
+            }
+            OutputFormat::Table => {
+                self.buf.extend_from_slice(table_line(r).as_bytes());
+                self.buf.push(b'\n');
+            }
+        }
+        let line = std::mem::take(&mut self.buf);
+        self.write_line(&line);
+        self.buf = line;
+    }
+}
+
+impl<W: Write> Sink for Printer<W> {
+    fn record(&mut self, record: Record) {
+        if let Record::Event(e) = &record {
+            if !self.late.wants(e) {
+                self.late_filtered += 1;
+                return;
+            }
+        }
+        self.printed += 1;
+        self.print(&record);
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+const CSV_HEADER: &str = "time,level,provider,event_id,record_id,channel,computer,data,message,source,locator\n";
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn time_text(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default()
+}
+
+fn data_summary(e: &Event, max: usize) -> String {
+    let mut s = String::new();
+    for d in &e.data {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        if let Some(n) = &d.name {
+            s.push_str(n);
+            s.push('=');
+        }
+        s.push_str(&d.value.replace("\r\n", "⏎").replace(['\r', '\n'], "⏎"));
+        if s.chars().count() > max {
+            break;
+        }
+    }
+    if let Some(b) = &e.binary {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str("binary=");
+        s.push_str(&evtriage_core::util::to_hex(b));
+    }
+    if s.chars().count() > max {
+        s = s.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+    }
+    s
+}
+
+fn csv_fields(r: &Record) -> Vec<String> {
+    let origin = r.origin();
+    match r {
+        Record::Event(e) => vec![
+            time_text(e.time),
+            e.level_name().to_string(),
+            e.provider_label(),
+            e.event_id.to_string(),
+            e.record_id.map(|x| x.to_string()).unwrap_or_default(),
+            e.channel.clone().unwrap_or_default(),
+            e.computer.clone().unwrap_or_default(),
+            data_summary(e, usize::MAX),
+            evtriage_core::message::render(e),
+            origin.source.to_string(),
+            origin.locator.to_string(),
+        ],
+        other => {
+            let json = serde_json::to_string(other).unwrap_or_default();
+            vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                json,
+                String::new(),
+                origin.source.to_string(),
+                origin.locator.to_string(),
+            ]
+        }
+    }
+}
+
+fn table_line(r: &Record) -> String {
+    match r {
+        Record::Event(e) => {
+            let time = e.time.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_else(|| "-".repeat(23));
+            format!(
+                "{time}  {:<11} {:<40} {:>5}  {:<20} {}",
+                e.level_name(),
+                e.provider_label(),
+                e.event_id,
+                e.computer.as_deref().unwrap_or("-"),
+                data_summary(e, 160)
+            )
+        }
+        Record::Socket(s) => format!(
+            "socket  {} {}:{} -> {}:{} {} pid={}",
+            s.protocol,
+            s.local_address,
+            s.local_port,
+            s.remote_address.as_deref().unwrap_or("*"),
+            s.remote_port.map(|p| p.to_string()).unwrap_or_else(|| "*".into()),
+            s.state.as_deref().unwrap_or(""),
+            s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
+        ),
+        Record::Process(p) => format!("process {} pid={} services={}", p.image, p.pid, p.services.join(",")),
+        Record::Registry(v) => {
+            format!("registry {}\\{} = {}", v.key, v.name, serde_json::to_string(&v.data).unwrap_or_default())
+        }
+        Record::Command(c) => {
+            let props: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("command {} {}", c.command.as_deref().unwrap_or("-"), props.join(" "))
+        }
+    }
+}
+
+/// Runs `dump`.
+pub fn run(args: DumpArgs) -> ExitCode {
+    let mut options = ReadOptions { threads: args.threads, event_filter: None };
+    if args.id.is_some() || args.provider.is_some() {
+        let ids = args.id.clone();
+        let provider = args.provider.as_ref().map(|p| p.to_lowercase());
+        options.event_filter = Some(Arc::new(move |k: &EventKey<'_>| {
+            if let Some(ids) = &ids {
+                if !ids.contains(k.event_id) {
+                    return false;
+                }
+            }
+            if let Some(p) = &provider {
+                let name = k.provider.map(str::to_lowercase).unwrap_or_default();
+                let guid = k.guid.map(|g| g.to_string()).unwrap_or_default();
+                if !name.contains(p.as_str()) && !guid.contains(p.as_str()) {
+                    return false;
+                }
+            }
+            true
+        }));
+    }
+    let stdout = io::stdout();
+    let mut printer = Printer {
+        out: BufWriter::with_capacity(256 * 1024, stdout.lock()),
+        format: args.format,
+        late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
+        printed: 0,
+        late_filtered: 0,
+        diagnostics: Vec::new(),
+        broken: false,
+        buf: Vec::with_capacity(4096),
+    };
+    if args.format == OutputFormat::Csv {
+        printer.write_line(CSV_HEADER.as_bytes());
+    }
+    let reader = Reader::new(options);
+    let summaries = reader.read_paths(&args.paths, &mut printer);
+    if !printer.broken {
+        let _ = printer.out.flush();
+    }
+    drop(printer.out);
+
+    // Summary on stderr.
+    let files = summaries.len();
+    let read: u64 = summaries.iter().map(|s| s.records).sum();
+    let skipped: u64 = summaries.iter().map(|s| s.skipped).sum();
+    let filtered: u64 = summaries.iter().map(|s| s.filtered).sum::<u64>() + printer.late_filtered;
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "evtriage: {files} file(s), {read} record(s) read, {} printed, {filtered} filtered out, {skipped} skipped",
+        printer.printed
+    );
+    let mut groups: BTreeMap<(String, Severity), Vec<&Diagnostic>> = BTreeMap::new();
+    for d in &printer.diagnostics {
+        groups.entry((d.source.to_string(), d.severity)).or_default().push(d);
+    }
+    let mut failed_inputs = 0;
+    for ((source, severity), list) in &groups {
+        let what = match severity {
+            Severity::Note => "note",
+            Severity::Skipped => "skipped",
+            Severity::Failed => {
+                failed_inputs += 1;
+                "error"
+            }
+        };
+        if list.len() == 1 {
+            let _ = writeln!(err, "evtriage: {what}: {}", list[0]);
+            continue;
+        }
+        let _ = writeln!(err, "evtriage: {what}: {source}: {} problem(s):", list.len());
+        for d in list.iter().take(5) {
+            let _ = writeln!(err, "  {} {}", d.locator, d.message);
+        }
+        if list.len() > 5 {
+            let _ = writeln!(err, "  … and {} more", list.len() - 5);
+        }
+    }
+    if files == 0 || (failed_inputs > 0 && read == 0) {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}
