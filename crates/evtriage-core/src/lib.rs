@@ -9,7 +9,7 @@
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
 //! - [`read`]: the [`Reader`], which walks paths, recognises formats by
-//!   content ([`format`]) and streams records to a [`Sink`];
+//!   content ([`format`](mod@format)) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
 //! - one module per source format ([`evtx`], …).

@@ -197,6 +197,11 @@ pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOpt
                 ev.record_id = Some(record_id);
                 ev.time = jiff_to_utc(&record.timestamp);
                 decoded.finish(data, &mut cache, &mut ev);
+                // The locator names the EventRecordID the event itself carries
+                // (the record header's number can differ from it).
+                if let Some(id) = ev.record_id {
+                    ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+                }
                 out.items.push(Item::Record(Record::Event(Box::new(ev))));
             }
             Err(e) => {
