@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod cmd;
+#[path = "cmd/explain.rs"]
+mod explain;
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -19,11 +21,24 @@ struct Cli {
 enum Command {
     /// Print the records read from the given files, folders or archives.
     Dump(cmd::dump::DumpArgs),
+    /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
+    ///
+    /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
+    /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
+    Explain {
+        /// The codes to explain.
+        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        codes: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: explain::ExplainFormat,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Dump(args) => cmd::dump::run(args),
+        Command::Explain { codes, format } => explain::run(&codes, format),
     }
 }

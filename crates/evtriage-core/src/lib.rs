@@ -5,11 +5,19 @@
 //! `tasklist`, registry exports — into one typed [`Record`] model, offline, on
 //! any platform.
 //!
+//! Messages render offline as Event Viewer shows them ([`message`]: `%%58` →
+//! "The specified server cannot perform the requested operation."), and error
+//! codes of every Windows namespace are looked up from compiled-in tables
+//! ([`codes`]). Data attribution: the error-code tables (`data/codes/`, see
+//! its `PROVENANCE.md`) — Error code descriptions © Microsoft, from the
+//! Windows API documentation, licensed under CC BY 4.0; LDAP and NTSTATUS
+//! names from the public-domain mingw-w64 headers.
+//!
 //! The pieces:
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
 //! - [`read`]: the [`Reader`], which walks paths, recognises formats by
-//!   content ([`format`](mod@format)) and streams records to a [`Sink`];
+//!   content ([`mod@format`]) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
 //! - one module per source format ([`evtx`], …).

@@ -1,8 +1,111 @@
 //! Rendering an event's message offline, as Event Viewer would show it.
 //!
-//! (Skeleton: templates and `%%N` expansion land with the messages issue.)
+//! On the server, Event Viewer builds an event's text from the provider's
+//! message DLL: it takes the message template for the event id, fills in the
+//! event's data (`%1`, `%2`, …) and expands every `%%N` insertion into the
+//! Win32 message of error N. A support engineer reading an exported `.evtx`
+//! on Linux has no message DLLs, so an SCM 7023 reads `param2: %%58` instead of
+//! "The specified server cannot perform the requested operation." This module
+//! does what Event Viewer does, for the events triage depends on:
+//!
+//! 1. when the source already carries a rendered message (an XML export's
+//!    `RenderingInfo`, a trace record's text), that message is kept;
+//! 2. else, when a template is known for (provider, event id), it is filled in
+//!    (see [`template`]; the table is the data file
+//!    `crates/evtriage-core/data/templates.tsv`, compiled in, easy to extend);
+//! 3. else the provider, id and data values are shown — never an empty
+//!    message. `%%N` values are followed by their Win32 message only for
+//!    providers known to use the system message table for insertions
+//!    ([`uses_win32_parameters`]); Security-Auditing's `%%1833` is not Win32
+//!    error 1833 and is left as written.
+//!
+//! ## Binary data
+//!
+//! Some providers put the interesting fact in `EventData/Binary`, which Event
+//! Viewer only shows as hex. [`scm_service_key`] decodes the Service Control
+//! Manager's (the service **key** name, which is what registry exports and
+//! `sc` use, while `param1` is the display name); [`binary_ntstatus`] decodes
+//! NETLOGON's NTSTATUS. For events whose template row says the binary is an
+//! NTSTATUS or a Win32 code, [`render`] appends one line Event Viewer does not
+//! show but a support engineer wants, e.g.
+//! `Binary: 0xC000005E (STATUS_NO_LOGON_SERVERS)`.
 
+use std::sync::OnceLock;
+
+use crate::codes::{self, Namespace};
 use crate::model::Event;
+
+/// The template table, compiled in.
+const TEMPLATES_TSV: &str = include_str!("../data/templates.tsv");
+
+/// What an event's `EventData/Binary` holds, per template row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryKind {
+    /// Nothing worth showing.
+    None,
+    /// The Service Control Manager's UTF-16LE service key name (see [`scm_service_key`]).
+    ServiceKey,
+    /// A 4-byte little-endian NTSTATUS (NETLOGON), shown as a suffix line.
+    Ntstatus,
+    /// A 4-byte little-endian Win32 (or DNS) error code, shown as a suffix line.
+    Win32,
+}
+
+/// One row of the template table.
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// Provider names the row applies to (matched case-insensitively).
+    pub providers: Vec<&'static str>,
+    /// The event id.
+    pub event_id: u32,
+    /// What the event's binary data holds.
+    pub binary: BinaryKind,
+    /// Whether the wording was taken from a verified source (`exact`) rather
+    /// than recalled (`approx`).
+    pub exact: bool,
+    /// The FormatMessage-style template text.
+    pub text: &'static str,
+}
+
+fn parse_templates(text: &'static str) -> Vec<Template> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|line| {
+            let mut cols = line.splitn(5, '\t');
+            let providers: Vec<&'static str> =
+                cols.next()?.split('|').map(str::trim).filter(|p| !p.is_empty()).collect();
+            let event_id = cols.next()?.trim().parse::<u32>().ok()?;
+            let binary = match cols.next()?.trim() {
+                "service_key" => BinaryKind::ServiceKey,
+                "ntstatus" => BinaryKind::Ntstatus,
+                "win32" => BinaryKind::Win32,
+                _ => BinaryKind::None,
+            };
+            let exact = cols.next()?.trim() == "exact";
+            let text = cols.next()?;
+            (!providers.is_empty()).then_some(Template { providers, event_id, binary, exact, text })
+        })
+        .collect()
+}
+
+/// Every row of the compiled-in template table, parsed on first use.
+pub fn templates() -> &'static [Template] {
+    static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
+    TEMPLATES.get_or_init(|| parse_templates(TEMPLATES_TSV))
+}
+
+/// The template row for `provider`'s event `event_id`, if the table has one.
+pub fn template(provider: &str, event_id: u32) -> Option<&'static Template> {
+    templates()
+        .iter()
+        .find(|t| t.event_id == event_id && t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider.trim())))
+}
+
+/// The template row for `event`: by provider name, else by event source name.
+pub fn template_for(event: &Event) -> Option<&'static Template> {
+    let by = |name: &Option<String>| name.as_deref().and_then(|n| template(n, event.event_id));
+    by(&event.provider.name).or_else(|| by(&event.provider.event_source_name))
+}
 
 /// The message Event Viewer would show for `event`: the source's own rendered
 /// message when it has one, else the known template filled in, else provider,
@@ -13,7 +116,47 @@ pub fn render(event: &Event) -> String {
             return m.clone();
         }
     }
-    let mut s = format!("{} {}", event.provider_label(), event.event_id);
+    if let Some(t) = template_for(event) {
+        let mut s = fill(t.text, event);
+        if let Some(line) = binary_line(t.binary, event) {
+            s.push('\n');
+            s.push_str(&line);
+        }
+        if !s.trim().is_empty() {
+            return s;
+        }
+    }
+    fallback(event)
+}
+
+/// Providers whose `%%N` insertions refer to the system (Win32) message
+/// table. Other providers point `%%N` at their own parameter file: in
+/// Microsoft-Windows-Security-Auditing 4624, `%%1833` is msobjs.dll's "Yes",
+/// not Win32 error 1833; GroupPolicy's `%%4160` is its own text too. Those are
+/// left as written rather than rendered wrongly.
+const WIN32_PARAMETER_PROVIDERS: &[&str] = &["Service Control Manager", "NETLOGON", "EventLog"];
+
+/// Whether `%%N` insertions of `provider`'s events are Win32 messages: true
+/// for the providers in the template table and a few classic system sources
+/// (Service Control Manager, NETLOGON, EventLog), false otherwise.
+pub fn uses_win32_parameters(provider: &str) -> bool {
+    let p = provider.trim();
+    WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p))
+        || templates().iter().any(|t| t.providers.iter().any(|tp| tp.eq_ignore_ascii_case(p)))
+}
+
+/// Provider, id and data values; for providers whose `%%N` values are Win32
+/// codes ([`uses_win32_parameters`]), each is followed by its message.
+fn fallback(event: &Event) -> String {
+    let win32 = [&event.provider.name, &event.provider.event_source_name]
+        .into_iter()
+        .any(|n| n.as_deref().is_some_and(uses_win32_parameters));
+    let provider = event.provider_label();
+    let mut s = if provider.is_empty() {
+        format!("Event {}", event.event_id)
+    } else {
+        format!("{provider} {}", event.event_id)
+    };
     for d in &event.data {
         s.push_str(" | ");
         if let Some(n) = &d.name {
@@ -21,6 +164,257 @@ pub fn render(event: &Event) -> String {
             s.push('=');
         }
         s.push_str(&d.value);
+        if !win32 {
+            continue;
+        }
+        let expanded = expand_insertions(&d.value);
+        if expanded != d.value {
+            s.push_str(" (");
+            s.push_str(expanded.trim_end());
+            s.push(')');
+        }
     }
     s
+}
+
+/// Fills a FormatMessage-style `template` with `event`'s data.
+///
+/// Supported: `%1`..`%99` (data by position; a data item named `paramN` wins,
+/// so reordered or partly named data still lands right; an optional
+/// `!printf-format!` suffix is skipped), `%{Name}` (data by name), `%n` line
+/// break, `%r` carriage return, `%t` tab, `%b` space, `%%` percent, `%.` and
+/// `%!` literal, `%0` end of message, and `%%%N` (data item N rendered as an
+/// error-code insertion, for templates like SCM 7024 that take a bare number).
+/// A data value of the form `%%N` renders as the Win32 message of N. A
+/// reference to data the event does not have is left as written, as Event
+/// Viewer does.
+pub fn fill(template: &str, event: &Event) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(pos) = rest.find('%') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        let mut chars = after.chars();
+        let Some(c) = chars.next() else {
+            out.push('%');
+            rest = "";
+            break;
+        };
+        match c {
+            'n' => {
+                out.push('\n');
+                rest = &after[1..];
+            }
+            'r' => {
+                out.push('\r');
+                rest = &after[1..];
+            }
+            't' => {
+                out.push('\t');
+                rest = &after[1..];
+            }
+            'b' => {
+                out.push(' ');
+                rest = &after[1..];
+            }
+            '0' => {
+                rest = "";
+                break;
+            }
+            '%' => {
+                // `%%%N`: an error-code insertion of data item N.
+                let tail = &after[1..];
+                if let Some(n_tail) = tail.strip_prefix('%') {
+                    let (num, used) = leading_number(n_tail);
+                    if let Some(n) = num {
+                        match insertion(event, n) {
+                            Some(v) => out.push_str(&insertion_text(v.trim())),
+                            None => out.push_str(&rest[pos..pos + 3 + used]),
+                        }
+                        rest = &n_tail[used..];
+                        continue;
+                    }
+                }
+                out.push('%');
+                rest = tail;
+            }
+            '{' => match after.find('}') {
+                Some(end) => {
+                    let name = &after[1..end];
+                    match event.data_named(name) {
+                        Some(v) => out.push_str(&expand_insertions(v)),
+                        None => out.push_str(&rest[pos..pos + 2 + end]),
+                    }
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push('%');
+                    rest = after;
+                }
+            },
+            c if c.is_ascii_digit() => {
+                let (num, used) = leading_number(after);
+                let mut consumed = used;
+                // Skip an optional `!format!` spec (FormatMessage printf style).
+                if let Some(spec) = after[used..].strip_prefix('!') {
+                    if let Some(end) = spec.find('!') {
+                        consumed += end + 2;
+                    }
+                }
+                match num.and_then(|n| insertion(event, n)) {
+                    Some(v) => out.push_str(&expand_insertions(v)),
+                    None => out.push_str(&rest[pos..pos + 1 + consumed]),
+                }
+                rest = &after[consumed..];
+            }
+            other => {
+                // `%.`, `%!` and any other escaped character stand for themselves.
+                out.push(other);
+                rest = chars.as_str();
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The leading decimal number of `s` (at most two digits, as FormatMessage)
+/// and how many bytes it used.
+fn leading_number(s: &str) -> (Option<usize>, usize) {
+    let used = s.bytes().take(2).take_while(u8::is_ascii_digit).count();
+    (s.get(..used).and_then(|d| d.parse::<usize>().ok()).filter(|n| *n > 0), used)
+}
+
+/// Data item `n` (1-based): the item named `paramN` if any, else by position.
+fn insertion(event: &Event, n: usize) -> Option<&str> {
+    event.data_named(&format!("param{n}")).or_else(|| event.data_at(n.checked_sub(1)?))
+}
+
+/// The text of an error-code insertion: the Win32 message of `code` text
+/// (`58`, `%%58`, `2147942414`), or the text unchanged when it is not a known code.
+fn insertion_text(value: &str) -> String {
+    let digits = value.strip_prefix("%%").unwrap_or(value);
+    match codes::parse_code_number(digits).and_then(codes::insertion_message) {
+        Some(m) => m.to_string(),
+        None => format!("%%{digits}"),
+    }
+}
+
+/// Expands every `%%N` insertion reference inside `value` into the Win32
+/// message of N (also the HRESULT form, `%%2147942414` → Win32 14's
+/// message). References to unknown codes are left as written.
+pub fn expand_insertions(value: &str) -> String {
+    if !value.contains("%%") {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len() + 64);
+    let mut rest = value;
+    while let Some(pos) = rest.find("%%") {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 2..];
+        let neg = usize::from(after.starts_with('-'));
+        let digits = after[neg..].bytes().take_while(u8::is_ascii_digit).count();
+        let token = &after[..neg + digits];
+        match (digits > 0).then(|| codes::parse_code_number(token)).flatten().and_then(codes::insertion_message) {
+            Some(m) => out.push_str(m),
+            None => {
+                out.push_str("%%");
+                out.push_str(token);
+            }
+        }
+        rest = &after[neg + digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The suffix line for an event's binary data, per its template row.
+fn binary_line(kind: BinaryKind, event: &Event) -> Option<String> {
+    match kind {
+        BinaryKind::Ntstatus => {
+            let code = binary_ntstatus(event)?;
+            Some(match codes::name(Namespace::Ntstatus, code) {
+                Some(n) => format!("Binary: 0x{code:08X} ({n})"),
+                None => format!("Binary: 0x{code:08X}"),
+            })
+        }
+        BinaryKind::Win32 => {
+            let code = binary_u32(event)?;
+            Some(match (codes::name(Namespace::Win32, code), codes::win32_message(code)) {
+                (Some(n), Some(m)) => format!("Binary: {code} (0x{code:X}, {n}): {m}"),
+                (Some(n), None) => format!("Binary: {code} (0x{code:X}, {n})"),
+                _ => format!("Binary: {code} (0x{code:X})"),
+            })
+        }
+        BinaryKind::ServiceKey | BinaryKind::None => None,
+    }
+}
+
+/// The event's binary data read as one little-endian 32-bit value, when it is
+/// exactly 4 bytes long.
+fn binary_u32(event: &Event) -> Option<u32> {
+    let b: [u8; 4] = event.binary.as_deref()?.try_into().ok()?;
+    Some(u32::from_le_bytes(b))
+}
+
+/// The NTSTATUS in an event's binary data: exactly 4 bytes, little-endian,
+/// with a non-success severity (≥ `0x40000000`). NETLOGON 5719 writes
+/// `5E0000C0` = `0xC000005E` (`STATUS_NO_LOGON_SERVERS`); 5722 and 5805 do the
+/// same. Any provider's event is read this way; small values (Win32 codes,
+/// success) are rejected.
+pub fn binary_ntstatus(event: &Event) -> Option<u32> {
+    binary_u32(event).filter(|v| *v >= 0x4000_0000)
+}
+
+/// A Service Control Manager event's service, decoded from its data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ServiceKey {
+    /// The service key name (`HKLM\SYSTEM\CurrentControlSet\Services\<name>`), e.g. `IsmServ`.
+    pub name: String,
+    /// For 7036: the state code after the `/` (1 stopped, 2 start pending,
+    /// 3 stop pending, 4 running, 5 continue pending, 6 pause pending, 7 paused).
+    pub state: Option<u32>,
+}
+
+/// The service key of a Service Control Manager event.
+///
+/// SCM's `EventData/Binary` is the service key name in UTF-16LE plus a NUL
+/// (`4D005300…0000` = `MSSQLSERVER`); for 7036 it is `KEY/STATE`
+/// (`ScDeviceEnum/4`), split here into key and state. 7040 has no binary but
+/// carries the key name as `param4`. Returns `None` for other providers, for
+/// events without such data, and for binary data that is not valid UTF-16 text.
+pub fn scm_service_key(event: &Event) -> Option<ServiceKey> {
+    let is_scm =
+        |n: &Option<String>| n.as_deref().is_some_and(|n| n.trim().eq_ignore_ascii_case("Service Control Manager"));
+    if !is_scm(&event.provider.name) && !is_scm(&event.provider.event_source_name) {
+        return None;
+    }
+    if event.event_id == 7040 {
+        let key = event.field("param4")?.trim();
+        return (!key.is_empty()).then(|| ServiceKey { name: key.to_string(), state: None });
+    }
+    let text = utf16le_until_nul(event.binary.as_deref()?)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    if event.event_id == 7036 {
+        if let Some((key, state)) = text.rsplit_once('/') {
+            if let Ok(state) = state.trim().parse::<u32>() {
+                return Some(ServiceKey { name: key.to_string(), state: Some(state) });
+            }
+        }
+    }
+    Some(ServiceKey { name: text.to_string(), state: None })
+}
+
+/// Decodes UTF-16LE up to the first NUL (or the end); `None` if the bytes are
+/// an odd count before the NUL (the dangling byte becomes a lone surrogate),
+/// or not valid UTF-16, or contain control characters.
+fn utf16le_until_nul(bytes: &[u8]) -> Option<String> {
+    let units: Vec<u16> =
+        bytes.chunks(2).map(|p| if let [lo, hi] = p { u16::from_le_bytes([*lo, *hi]) } else { 0xD800 }).collect();
+    let end = units.iter().position(|u| *u == 0).unwrap_or(units.len());
+    let s = char::decode_utf16(units.get(..end)?.iter().copied()).collect::<Result<String, _>>().ok()?;
+    (!s.chars().any(char::is_control)).then_some(s)
 }

@@ -1,0 +1,70 @@
+//! `evtriage explain`: the offline error-code lookup, run as the binary.
+
+use std::process::Command;
+
+fn explain(args: &[&str]) -> (String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_evtriage"))
+        .arg("explain")
+        .args(args)
+        .output()
+        .expect("the evtriage binary runs");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn explains_every_spelling_from_the_issue() {
+    let (out, code) = explain(&["58", "0x5b", "2140", "10048", "0xC000005E", "%%2147942414", "ERROR_BAD_NET_RESP"]);
+    assert_eq!(code, 0);
+    for want in [
+        "58 = 58 (0x3A)",
+        "ERROR_BAD_NET_RESP",
+        "The specified server cannot perform the requested operation.",
+        "LDAP_CONNECT_ERROR",
+        "NERR_InternalError",
+        "An internal error occurred.",
+        "WSAEADDRINUSE",
+        "Address already in use.",
+        "STATUS_NO_LOGON_SERVERS",
+        "HRESULT_FROM_WIN32(ERROR_OUTOFMEMORY)",
+        "Not enough storage is available to complete this operation.",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    // 10048 is known to two namespaces.
+    assert!(out.contains("  win32          10048  0x2740"), "{out}");
+    assert!(out.contains("  winsock        10048  0x2740"), "{out}");
+}
+
+#[test]
+fn unknown_codes_say_unknown() {
+    let (out, code) = explain(&["0x12345678", "NOT_A_CODE"]);
+    assert_eq!(code, 1, "nothing known: exit 1");
+    assert!(out.contains("0x12345678 = 305419896 (0x12345678)\n  unknown"), "{out}");
+    assert!(out.contains("NOT_A_CODE: unknown"), "{out}");
+    let (_, code) = explain(&["58", "NOT_A_CODE"]);
+    assert_eq!(code, 0, "one known code: exit 0");
+}
+
+#[test]
+fn negative_decimal_is_accepted() {
+    let (out, code) = explain(&["-2147024882"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("-2147024882 = 2147942414 (0x8007000E, -2147024882)\n"), "{out}");
+}
+
+#[test]
+fn json_output() {
+    let (out, code) = explain(&["--format", "json", "58", "bogus"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    let items = v.as_array().expect("an array");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["input"], "58");
+    assert_eq!(items[0]["code"], 58);
+    assert_eq!(items[0]["hex"], "0x0000003A");
+    assert_eq!(items[0]["known"], true);
+    assert_eq!(items[0]["meanings"][0]["namespace"], "win32");
+    assert_eq!(items[0]["meanings"][0]["name"], "ERROR_BAD_NET_RESP");
+    assert_eq!(items[1]["known"], false);
+    assert!(items[1]["code"].is_null());
+}

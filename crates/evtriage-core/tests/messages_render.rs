@@ -1,0 +1,340 @@
+//! Offline message rendering (`evtriage_core::message`) on events built in code.
+
+use std::sync::Arc;
+
+use evtriage_core::message::{self, ServiceKey};
+use evtriage_core::{DataItem, Event, Locator, Origin};
+
+fn event(provider: &str, id: u32, data: &[(&str, &str)]) -> Event {
+    let mut e = Event::new(Some(provider.to_string()), id, Origin::new(Arc::from("test.evtx"), Locator::File));
+    e.data =
+        data.iter().map(|(n, v)| if n.is_empty() { DataItem::unnamed(*v) } else { DataItem::named(*n, *v) }).collect();
+    e
+}
+
+fn utf16z(s: &str) -> Vec<u8> {
+    s.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect()
+}
+
+#[test]
+fn scm_7023_expands_win32_insertion() {
+    let mut e = event("Service Control Manager", 7023, &[("param1", "IP Helper"), ("param2", "%%1058")]);
+    e.binary = Some(utf16z("iphlpsvc"));
+    assert_eq!(
+        message::render(&e),
+        "The IP Helper service terminated with the following error: \nThe service cannot be started, either \
+         because it is disabled or because it has no enabled devices associated with it."
+    );
+    assert_eq!(message::scm_service_key(&e), Some(ServiceKey { name: "iphlpsvc".into(), state: None }));
+}
+
+#[test]
+fn intersite_messaging_58() {
+    let e = event("Service Control Manager", 7023, &[("param1", "Intersite Messaging"), ("param2", "%%58")]);
+    assert_eq!(
+        message::render(&e),
+        "The Intersite Messaging service terminated with the following error: \nThe specified server cannot \
+         perform the requested operation."
+    );
+}
+
+#[test]
+fn hresult_style_insertion() {
+    let e = event("Service Control Manager", 7023, &[("param1", "Print Spooler"), ("param2", "%%2147942414")]);
+    assert_eq!(
+        message::render(&e),
+        "The Print Spooler service terminated with the following error: \nNot enough storage is available to \
+         complete this operation."
+    );
+}
+
+#[test]
+fn unknown_insertion_stays_visible() {
+    let e = event("Service Control Manager", 7000, &[("param1", "Foo"), ("param2", "%%99999")]);
+    assert_eq!(message::render(&e), "The Foo service failed to start due to the following error: \n%%99999");
+}
+
+#[test]
+fn scm_7036_and_7040_keys() {
+    let mut e = event("Service Control Manager", 7036, &[("param1", "Device Install Service"), ("param2", "running")]);
+    e.binary = Some(utf16z("ScDeviceEnum/4"));
+    assert_eq!(message::render(&e), "The Device Install Service service entered the running state.");
+    assert_eq!(message::scm_service_key(&e), Some(ServiceKey { name: "ScDeviceEnum".into(), state: Some(4) }));
+
+    let e = event(
+        "Service Control Manager",
+        7040,
+        &[
+            ("param1", "Background Intelligent Transfer Service"),
+            ("param2", "auto start"),
+            ("param3", "demand start"),
+            ("param4", "BITS"),
+        ],
+    );
+    assert_eq!(
+        message::render(&e),
+        "The start type of the Background Intelligent Transfer Service service was changed from auto start to demand start."
+    );
+    assert_eq!(message::scm_service_key(&e), Some(ServiceKey { name: "BITS".into(), state: None }));
+}
+
+#[test]
+fn scm_key_rejects_bad_binary_and_other_providers() {
+    let mut e = event("Service Control Manager", 7023, &[("param1", "X")]);
+    e.binary = Some(vec![0x41]); // one dangling byte
+    assert_eq!(message::scm_service_key(&e), None);
+    e.binary = Some(vec![0x00, 0xD8, 0x41, 0x00]); // lone surrogate
+    assert_eq!(message::scm_service_key(&e), None);
+    e.binary = Some(vec![0x00, 0x00]); // empty name
+    assert_eq!(message::scm_service_key(&e), None);
+    e.binary = None;
+    assert_eq!(message::scm_service_key(&e), None);
+    let mut other = event("Microsoft-Windows-Winlogon", 7001, &[("TSId", "1")]);
+    other.binary = Some(utf16z("NlaSvc"));
+    assert_eq!(message::scm_service_key(&other), None);
+}
+
+#[test]
+fn scm_7045_named_fields() {
+    let e = event(
+        "Service Control Manager",
+        7045,
+        &[
+            ("ServiceName", "Kernel Debug Network Miniport"),
+            ("ImagePath", r"\SystemRoot\System32\drivers\kdnic.sys"),
+            ("ServiceType", "kernel mode driver"),
+            ("StartType", "demand start"),
+            ("AccountName", ""),
+        ],
+    );
+    assert_eq!(
+        message::render(&e),
+        "A service was installed in the system.\n\nService Name:  Kernel Debug Network Miniport\nService File Name:  \
+         \\SystemRoot\\System32\\drivers\\kdnic.sys\nService Type:  kernel mode driver\nService Start Type:  demand \
+         start\nService Account:  "
+    );
+}
+
+#[test]
+fn scm_7031_uses_param5() {
+    let e = event(
+        "Service Control Manager",
+        7031,
+        &[
+            ("param1", "Sync Host_42016"),
+            ("param2", "1"),
+            ("param3", "10000"),
+            ("param4", "1"),
+            ("param5", "Restart the service"),
+        ],
+    );
+    assert_eq!(
+        message::render(&e),
+        "The Sync Host_42016 service terminated unexpectedly.  It has done this 1 time(s).  The following corrective \
+         action will be taken in 10000 milliseconds: Restart the service."
+    );
+}
+
+#[test]
+fn scm_7024_service_specific_error() {
+    // SCM writes the service-specific code as an insertion string; Event Viewer
+    // expands it when the system table knows it and shows it as is otherwise.
+    let e = event("Service Control Manager", 7024, &[("param1", "Foo"), ("param2", "%%1058")]);
+    assert!(message::render(&e).ends_with(
+        "service-specific error: \nThe service cannot be started, either because it is disabled or because it has \
+         no enabled devices associated with it."
+    ));
+    let e = event("Service Control Manager", 7024, &[("param1", "SQL Server (MSSQLSERVER)"), ("param2", "%%17051")]);
+    assert_eq!(
+        message::render(&e),
+        "The SQL Server (MSSQLSERVER) service terminated with the following service-specific error: \n%%17051"
+    );
+}
+
+#[test]
+fn error_code_insertion_syntax() {
+    // `%%%N` in a template renders data item N as an error code, bare or `%%`-prefixed.
+    let e = event("p", 1, &[("", "1058"), ("", "%%58"), ("", "17051")]);
+    assert_eq!(
+        message::fill("[%%%1] [%%%2] [%%%3]", &e),
+        "[The service cannot be started, either because it is disabled or because it has no enabled devices \
+         associated with it.] [The specified server cannot perform the requested operation.] [%%17051]"
+    );
+}
+
+#[test]
+fn netlogon_5719_binary_ntstatus() {
+    let mut e = event("NETLOGON", 5719, &[("", "APERTURE"), ("", "%%1311")]);
+    e.binary = Some(vec![0x5E, 0x00, 0x00, 0xC0]);
+    assert_eq!(message::binary_ntstatus(&e), Some(0xC000_005E));
+    let m = message::render(&e);
+    assert!(
+        m.starts_with(
+            "This computer was not able to set up a secure session with a domain controller in domain APERTURE due \
+             to the following: \nThere are currently no logon servers available to service the logon request. \n"
+        ),
+        "{m}"
+    );
+    assert!(m.ends_with("\nBinary: 0xC000005E (STATUS_NO_LOGON_SERVERS)"), "{m}");
+}
+
+#[test]
+fn netlogon_5805_access_denied() {
+    let mut e = event("NETLOGON", 5805, &[("", "01566S-WIN16-IR"), ("", "%%5")]);
+    e.binary = Some(vec![0x22, 0x00, 0x00, 0xC0]);
+    assert_eq!(
+        message::render(&e),
+        "The session setup from the computer 01566S-WIN16-IR failed to authenticate. The following error occurred: \
+         \nAccess is denied.\nBinary: 0xC0000022 (STATUS_ACCESS_DENIED)"
+    );
+}
+
+#[test]
+fn binary_ntstatus_rejects_small_and_odd_sizes() {
+    let mut e = event("DNS", 4013, &[]);
+    e.binary = Some(vec![0xF5, 0x25, 0x00, 0x00]);
+    assert_eq!(message::binary_ntstatus(&e), None);
+    assert!(message::render(&e)
+        .ends_with("\nBinary: 9717 (0x25F5, DNS_ERROR_DS_UNAVAILABLE): The directory service is unavailable."));
+    e.binary = Some(vec![0x5E, 0x00, 0x00]);
+    assert_eq!(message::binary_ntstatus(&e), None);
+}
+
+#[test]
+fn eventlog_and_kernel_events() {
+    let e = event(
+        "EventLog",
+        6013,
+        &[("", ""), ("", ""), ("", ""), ("", ""), ("", "43"), ("", "60"), ("", "0 GMT Standard Time")],
+    );
+    assert_eq!(message::render(&e), "The system uptime is 43 seconds.");
+    let e = event("EventLog", 6008, &[("", "2:41:02 AM"), ("", "5/29/2023")]);
+    assert_eq!(message::render(&e), "The previous system shutdown at 2:41:02 AM on 5/29/2023 was unexpected.");
+    let e =
+        event("EventLog", 6009, &[("", "10.00."), ("", "10586"), ("", ""), ("", "Multiprocessor Free"), ("", "16384")]);
+    assert_eq!(message::render(&e), "Microsoft (R) Windows (R) 10.00. 10586  Multiprocessor Free.");
+    let e = event(
+        "Microsoft-Windows-Kernel-General",
+        12,
+        &[
+            ("MajorVersion", "10"),
+            ("MinorVersion", "0"),
+            ("BuildVersion", "10586"),
+            ("QfeVersion", "16384"),
+            ("ServiceVersion", "0"),
+            ("BootMode", "0"),
+            ("StartTime", "2016-02-13T09:20:29.4957336Z"),
+        ],
+    );
+    assert_eq!(message::render(&e), "The operating system started at system time 2016-02-13T09:20:29.4957336Z.");
+    let e = event("Microsoft-Windows-Kernel-Power", 41, &[("BugcheckCode", "0")]);
+    assert!(message::render(&e).starts_with("The system has rebooted without cleanly shutting down first."));
+}
+
+#[test]
+fn provider_match_is_case_insensitive_and_uses_event_source_name() {
+    let e = event("service control manager", 7022, &[("param1", "Foo")]);
+    assert_eq!(message::render(&e), "The Foo service hung on starting.");
+    let mut e = event("x", 4086, &[]);
+    e.provider.name = None;
+    e.provider.event_source_name = Some("MSExchangeIMC".into());
+    assert_eq!(
+        message::render(&e),
+        "Unable to start the service because the configuration could not be loaded from the Microsoft Exchange \
+         directory or Windows NT Registry."
+    );
+}
+
+#[test]
+fn source_message_is_kept() {
+    let mut e = event("Service Control Manager", 7023, &[("param1", "IP Helper"), ("param2", "%%1058")]);
+    e.message = Some("Already rendered by Windows.".into());
+    assert_eq!(message::render(&e), "Already rendered by Windows.");
+    e.message = Some("   ".into());
+    assert!(message::render(&e).starts_with("The IP Helper service"));
+}
+
+#[test]
+fn fallback_is_never_empty() {
+    // SCM has no template for 7099 but its %%N are Win32 codes.
+    let e = event("Service Control Manager", 7099, &[("param1", "Foo"), ("param2", "%%58"), ("", "plain")]);
+    assert_eq!(
+        message::render(&e),
+        "Service Control Manager 7099 | param1=Foo | param2=%%58 (The specified server cannot perform the requested \
+         operation.) | plain"
+    );
+    // Security-Auditing's %%1833 is msobjs.dll's text, not Win32 1833: left as written.
+    let e = event("Microsoft-Windows-Security-Auditing", 4624, &[("ImpersonationLevel", "%%1833")]);
+    assert_eq!(message::render(&e), "Microsoft-Windows-Security-Auditing 4624 | ImpersonationLevel=%%1833");
+    assert!(!message::uses_win32_parameters("Microsoft-Windows-GroupPolicy"));
+    assert!(message::uses_win32_parameters("netlogon"));
+    assert!(message::uses_win32_parameters("DNS"));
+    let mut bare = event("", 0, &[]);
+    bare.provider.name = None;
+    assert_eq!(message::render(&bare), "Event 0");
+}
+
+#[test]
+fn missing_data_leaves_the_reference() {
+    let e = event("Service Control Manager", 7001, &[("param1", "A")]);
+    assert_eq!(
+        message::render(&e),
+        "The A service depends on the %2 service which failed to start because of the following error: \n%3"
+    );
+}
+
+#[test]
+fn fill_handles_escapes_and_junk() {
+    let e = event("p", 1, &[("", "one"), ("", "two")]);
+    assert_eq!(message::fill("%1%t%2%n100%% done%.%!", &e), "one\ttwo\n100% done.!");
+    assert_eq!(message::fill("%1!s! and %2", &e), "one and two");
+    assert_eq!(message::fill("stop%0 never", &e), "stop");
+    assert_eq!(message::fill("trailing %", &e), "trailing %");
+    assert_eq!(message::fill("%{Nope} %{unterminated", &e), "%{Nope} %{unterminated");
+    assert_eq!(message::fill("%%%9", &e), "%%%9");
+    assert_eq!(message::fill("ü%1ü", &e), "üoneü");
+    // Non-ASCII after `%` and odd specs never panic and keep the text.
+    for junk in ["%é", "%{é", "%%é", "%%%é", "%1!é", "%1!", "%9999", "%%%", "%{", "%", "%%%-1", "%{}"] {
+        let out = message::fill(junk, &e);
+        assert!(!out.is_empty(), "{junk:?}");
+    }
+    assert_eq!(message::fill("%é", &e), "é");
+    assert_eq!(message::fill("%1!é", &e), "one!é");
+    // Inserted values are not parsed again as templates.
+    let tricky = event("p", 1, &[("", "%2 %n %%58x")]);
+    assert_eq!(message::fill("<%1>", &tricky), "<%2 %n The specified server cannot perform the requested operation.x>");
+    assert_eq!(
+        message::expand_insertions("a %%58 b %%x %%-1 %%"),
+        "a The specified server cannot perform the requested operation. b %%x %%-1 %%"
+    );
+}
+
+#[test]
+fn template_table_covers_the_issue_list() {
+    let want: &[(&str, &[u32])] = &[
+        (
+            "Service Control Manager",
+            &[
+                7000, 7001, 7002, 7003, 7009, 7011, 7022, 7023, 7024, 7026, 7030, 7031, 7032, 7034, 7036, 7038, 7040,
+                7041, 7043, 7045,
+            ],
+        ),
+        ("EventLog", &[6005, 6006, 6008, 6009, 6013]),
+        ("Microsoft-Windows-Kernel-General", &[12, 13]),
+        ("Microsoft-Windows-Kernel-Power", &[41]),
+        ("NETLOGON", &[5719, 5722, 5805]),
+        ("Microsoft-Windows-DNS-Server-Service", &[404, 407, 408, 4013, 4015]),
+        ("DNS", &[404, 407, 408, 4013, 4015]),
+        ("MSExchangeIMC", &[4086]),
+    ];
+    let mut n = 0;
+    for (provider, ids) in want {
+        for id in *ids {
+            assert!(message::template(provider, *id).is_some(), "{provider} {id}");
+            n += 1;
+        }
+    }
+    assert_eq!(n, 42);
+    assert_eq!(message::templates().len(), 44);
+    assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
+}
