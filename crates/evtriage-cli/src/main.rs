@@ -1,5 +1,6 @@
 //! The `evtriage` command: a thin front end over `evtriage-core` and `evtriage-rules`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,15 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: explain::ExplainFormat,
     },
+    /// List each input file with the format detected, records read and skipped, and diagnostics.
+    Inputs {
+        /// Files, folders or zip archives to read.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output shape.
+        #[arg(long, value_enum, default_value = "table")]
+        format: cmd::inputs::InputsFormat,
+    },
 }
 
 fn main() -> ExitCode {
@@ -40,5 +50,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Dump(args) => cmd::dump::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
     }
 }

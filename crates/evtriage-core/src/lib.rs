@@ -20,7 +20,9 @@
 //!   content ([`mod@format`]) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
-//! - one module per source format ([`evtx`], …).
+//! - one module per source format ([`evtx`], [`xml_event`] and the text
+//!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
+//!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -29,11 +31,15 @@ pub mod diag;
 pub mod error;
 pub mod evtx;
 pub mod format;
+pub mod ldap;
 pub mod message;
 pub mod model;
 pub mod read;
+pub mod sources;
+pub mod text;
 pub mod util;
 pub mod walk;
+pub mod xml_event;
 
 pub use diag::{Diagnostic, Severity};
 pub use error::{Error, Result};

@@ -563,6 +563,9 @@ pub enum RegData {
     /// `"Name"=-`: the export deletes the value.
     #[serde(rename = "DELETE")]
     Delete,
+    /// `[-KEY]`: the export deletes the whole key (the record's name is empty).
+    #[serde(rename = "DELETE_KEY")]
+    DeleteKey,
 }
 
 fn ser_hex_vec<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {

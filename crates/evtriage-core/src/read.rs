@@ -252,11 +252,21 @@ impl Reader {
                     }
                 }
             }
+            Format::EventXml
+            | Format::TracerptXml
+            | Format::TracerptCsv
+            | Format::EtwText
+            | Format::Netstat
+            | Format::Tcpvcon
+            | Format::Tasklist
+            | Format::Reg
+            | Format::PowerShellList
+            | Format::Zip => crate::sources::read_format(self, format, name, bytes, sink, &mut summary),
             _ => {
                 sink.diagnostic(Diagnostic::note(
                     name,
                     crate::model::Locator::File,
-                    "not a format evtriage reads; passed over",
+                    crate::sources::unknown_reason(bytes),
                 ));
             }
         }

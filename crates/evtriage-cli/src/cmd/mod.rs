@@ -1,3 +1,4 @@
 //! One module per subcommand; `main.rs` only parses and dispatches.
 
 pub mod dump;
+pub mod inputs;

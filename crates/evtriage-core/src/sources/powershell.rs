@@ -1,0 +1,151 @@
+//! PowerShell `Format-List` output and the errors PowerShell prints.
+//!
+//! `Test-OutlookWebServices | fl` prints one block per result:
+//!
+//! ```text
+//! Id      : 1013
+//! Type    : Error
+//! Message : When contacting https://mail.contoso.com/ews/exchange.asmx received the error The remote
+//!           server returned an error: (401) Unauthorized.
+//! ```
+//!
+//! Blocks are separated by blank lines; a property is `Name : value` with the
+//! colons aligned; an indented line continues the previous value (joined
+//! with a space: Format-List wraps at the console width). Each block becomes a
+//! [`CommandOutput`] with its properties in order.
+//!
+//! An error PowerShell prints instead of objects becomes a [`CommandOutput`]
+//! with `is_error` set and properties `Message`, `Position` (`At line:1
+//! char:24`), `Script` (the echoed `+ …` line), `CategoryInfo` and
+//! `FullyQualifiedErrorId`:
+//!
+//! ```text
+//! Test-OutlookWebServices : Object reference not set to an instance of an object.
+//! At line:1 char:24
+//! + Test-OutlookWebServices <<<< | fl
+//!     + CategoryInfo          : NotSpecified: (:) [Test-OutlookWebServices], NullReferenceException
+//!     + FullyQualifiedErrorId : System.NullReferenceException,Microsoft.Exchange.Monitoring.TestOutlookWebServices
+//! ```
+//!
+//! A prompt line (`PS C:\> Test-OutlookWebServices | fl`, Exchange's
+//! `[PS] C:\>…`) names the command of the blocks that follow.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::model::{CommandOutput, Locator, Origin, Record};
+
+use super::Ctx;
+
+static PROPERTY: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*?)\s*:(?:\s(.*))?$").ok());
+static ERROR_LINE: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^([A-Z][A-Za-z]*-[A-Za-z0-9]+)\s?: (.+)$").ok());
+static PROMPT: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"^(?:\[PS\]|PS) [^>]*>\s*([A-Za-z]+-[A-Za-z0-9]+)").ok());
+static ERROR_DETAIL: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^\s*\+\s+([A-Za-z]+)\s*:\s?(.*)$").ok());
+
+/// Whether the (non-blank) lines look like Format-List output or a PowerShell error.
+pub fn looks_like_powershell(lines: &[&str]) -> bool {
+    let (Some(prop), Some(err)) = (PROPERTY.as_ref(), ERROR_LINE.as_ref()) else { return false };
+    let props = lines.iter().filter(|l| prop.is_match(l.trim_end()) && l.contains(" :")).count();
+    let has_error = lines.iter().any(|l| err.is_match(l))
+        && lines.iter().any(|l| l.starts_with("At line:") || l.contains("CategoryInfo"));
+    has_error || (props >= 2 && props * 2 >= lines.len().min(40))
+}
+
+struct Block {
+    line: u64,
+    properties: Vec<(String, String)>,
+    is_error: bool,
+    command: Option<String>,
+}
+
+/// Reads a Format-List capture.
+pub fn read(text: &str, ctx: &mut Ctx<'_>) {
+    let (Some(prop), Some(err), Some(prompt), Some(detail)) =
+        (PROPERTY.as_ref(), ERROR_LINE.as_ref(), PROMPT.as_ref(), ERROR_DETAIL.as_ref())
+    else {
+        return;
+    };
+    let mut command: Option<String> = None;
+    let mut block: Option<Block> = None;
+    let flush = |block: &mut Option<Block>, ctx: &mut Ctx<'_>| {
+        if let Some(b) = block.take() {
+            let origin = Origin::new(ctx.name.clone(), Locator::Line { line: b.line });
+            ctx.record(Record::Command(CommandOutput {
+                command: b.command,
+                properties: b.properties,
+                is_error: b.is_error,
+                origin,
+            }));
+        }
+    };
+    for (line_no, raw) in crate::text::numbered_lines(text) {
+        let line = raw.trim_end();
+        if line.trim().is_empty() {
+            flush(&mut block, ctx);
+            continue;
+        }
+        if let Some(c) = prompt.captures(line) {
+            flush(&mut block, ctx);
+            command = c.get(1).map(|m| m.as_str().to_string());
+            continue;
+        }
+        if let Some(c) = err.captures(line) {
+            flush(&mut block, ctx);
+            let cmdlet = c.get(1).map(|m| m.as_str().to_string());
+            block = Some(Block {
+                line: line_no,
+                properties: vec![("Message".to_string(), c.get(2).map_or("", |m| m.as_str()).trim().to_string())],
+                is_error: true,
+                command: cmdlet.or_else(|| command.clone()),
+            });
+            continue;
+        }
+        if let Some(b) = block.as_mut().filter(|b| b.is_error) {
+            if let Some(pos) = line.strip_prefix("At ") {
+                b.properties.push(("Position".to_string(), pos.trim().to_string()));
+            } else if let Some(c) = detail.captures(line) {
+                let k = c.get(1).map_or("", |m| m.as_str()).to_string();
+                b.properties.push((k, c.get(2).map_or("", |m| m.as_str()).trim().to_string()));
+            } else if let Some(script) = line.strip_prefix('+') {
+                b.properties.push(("Script".to_string(), script.trim().to_string()));
+            } else if let Some((_, last)) = b.properties.last_mut() {
+                // The error message (or a detail) wrapped onto the next line.
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            continue;
+        }
+        let indented = line.starts_with([' ', '\t']);
+        if indented {
+            match block.as_mut().and_then(|b| b.properties.last_mut()) {
+                Some((_, value)) => {
+                    if !value.is_empty() {
+                        value.push(' ');
+                    }
+                    value.push_str(line.trim());
+                }
+                None => ctx.skip_line(line_no, "indented line outside a property block; skipped"),
+            }
+            continue;
+        }
+        match prop.captures(line) {
+            Some(c) => {
+                let key = c.get(1).map_or("", |m| m.as_str()).trim().to_string();
+                let value = c.get(2).map_or("", |m| m.as_str()).trim().to_string();
+                let b = block.get_or_insert_with(|| Block {
+                    line: line_no,
+                    properties: Vec::new(),
+                    is_error: false,
+                    command: command.clone(),
+                });
+                b.properties.push((key, value));
+            }
+            None => ctx.skip_line(line_no, "not a `Name : value` property line; skipped"),
+        }
+    }
+    flush(&mut block, ctx);
+}

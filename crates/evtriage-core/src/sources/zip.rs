@@ -1,0 +1,143 @@
+//! Zip archives, read in place.
+//!
+//! A support case often arrives as one zip. Its members are decompressed in
+//! memory, one at a time — nothing is written to disk, so a member name such
+//! as `../../etc/x` can do no harm; such names are still refused (reported
+//! and skipped) because they never come from an honest collection tool. Each
+//! member is recognised by content and read like a file of its own
+//! (including `.evtx` and nested zips), under the name
+//! `archive.zip!inner/path` (`outer.zip!inner.zip!file` when nested).
+//!
+//! Limits against zip bombs, each breach reported as a diagnostic:
+//! - a member larger than [`MAX_MEMBER_BYTES`] once decompressed is skipped;
+//! - a member above 16 MiB whose compression ratio exceeds [`MAX_RATIO`] is
+//!   skipped (real logs compress 5–50×, empty evtx chunks a few hundred ×);
+//! - reading stops when the archive's members add up to [`MAX_TOTAL_BYTES`];
+//! - zips nested deeper than [`MAX_DEPTH`] are not opened.
+//!
+//! Sizes are checked against what is actually decompressed, not only the
+//! sizes the archive declares. Only stored and deflated members are read
+//! (what Windows' "Send to compressed folder" and PowerShell's
+//! `Compress-Archive` write); encrypted members are reported.
+
+use std::io::{Cursor, Read};
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::model::Locator;
+use crate::read::{InputSummary, Reader, Sink};
+
+/// Largest decompressed member read (1 GiB).
+pub const MAX_MEMBER_BYTES: u64 = 1 << 30;
+/// Largest sum of decompressed members read from one archive (4 GiB).
+pub const MAX_TOTAL_BYTES: u64 = 4 << 30;
+/// Largest compression ratio accepted for members above 16 MiB.
+pub const MAX_RATIO: u64 = 200;
+/// How many zips deep members are opened (`a.zip!b.zip!c.zip!file` is depth 3).
+pub const MAX_DEPTH: usize = 3;
+
+/// Reads every member of the zip archive `bytes`, adding members' counts to `summary`.
+pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink, summary: &mut InputSummary) {
+    let depth = name.matches('!').count();
+    if depth >= MAX_DEPTH {
+        summary.skipped += 1;
+        sink.diagnostic(Diagnostic::skipped(
+            name,
+            Locator::File,
+            format!("zip nested more than {MAX_DEPTH} levels deep; not opened"),
+        ));
+        return;
+    }
+    let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(a) => a,
+        Err(e) => {
+            sink.diagnostic(Diagnostic::failed(name, format!("unreadable zip archive: {e}")));
+            return;
+        }
+    };
+    // Members in name order, so output does not depend on how the archive was built.
+    let mut members: Vec<(String, usize)> =
+        (0..archive.len()).filter_map(|i| archive.name_for_index(i).map(|n| (n.to_string(), i))).collect();
+    members.sort();
+    let mut total: u64 = 0;
+    for (member_name, index) in members {
+        let display: Arc<str> = Arc::from(format!("{name}!{member_name}"));
+        let mut file = match archive.by_index(index) {
+            Ok(f) => f,
+            Err(e) => {
+                summary.skipped += 1;
+                sink.diagnostic(Diagnostic::skipped(display, Locator::File, format!("member not readable: {e}")));
+                continue;
+            }
+        };
+        if file.is_dir() {
+            continue;
+        }
+        if file.enclosed_name().is_none() {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                display,
+                Locator::File,
+                "member name leaves the archive (absolute or `..`); skipped",
+            ));
+            continue;
+        }
+        let declared = file.size();
+        let compressed = file.compressed_size().max(1);
+        if declared > MAX_MEMBER_BYTES {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                display,
+                Locator::File,
+                format!("member declares {declared} bytes, above the {MAX_MEMBER_BYTES}-byte limit; skipped"),
+            ));
+            continue;
+        }
+        if declared > 16 << 20 && declared / compressed > MAX_RATIO {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                display,
+                Locator::File,
+                format!("compression ratio {}:1 looks like a zip bomb; skipped", declared / compressed),
+            ));
+            continue;
+        }
+        let budget = MAX_MEMBER_BYTES.min(MAX_TOTAL_BYTES.saturating_sub(total));
+        let mut buf = Vec::with_capacity(usize::try_from(declared.min(64 << 20)).unwrap_or(0));
+        let read = (&mut file).take(budget.saturating_add(1)).read_to_end(&mut buf);
+        drop(file);
+        if let Err(e) = read {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(display, Locator::File, format!("member cannot be decompressed: {e}")));
+            continue;
+        }
+        let got = buf.len() as u64;
+        if got > budget {
+            summary.skipped += 1;
+            let reason = if budget < MAX_MEMBER_BYTES {
+                format!("archive exceeds {MAX_TOTAL_BYTES} decompressed bytes in total; the rest is not read")
+            } else {
+                format!("member decompresses beyond {MAX_MEMBER_BYTES} bytes; skipped")
+            };
+            sink.diagnostic(Diagnostic::skipped(display, Locator::File, reason));
+            if budget < MAX_MEMBER_BYTES {
+                return;
+            }
+            continue;
+        }
+        if got > 16 << 20 && got / compressed > MAX_RATIO {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                display,
+                Locator::File,
+                format!("compression ratio {}:1 looks like a zip bomb; skipped", got / compressed),
+            ));
+            continue;
+        }
+        total += got;
+        let member = reader.read_bytes(display, &buf, sink);
+        summary.records += member.records;
+        summary.skipped += member.skipped;
+        summary.filtered += member.filtered;
+    }
+}
