@@ -139,8 +139,21 @@ fn le_u64(b: &[u8]) -> u64 {
 
 /// UTF-16LE to a `String`, stopping at the first NUL, lone surrogates replaced.
 fn utf16_to(bytes: &[u8], out: &mut String) {
-    let units = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0);
-    out.extend(char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')));
+    out.reserve(bytes.len() / 2);
+    let mut pairs = bytes.chunks_exact(2);
+    // Fast path: ASCII text (the common case) is copied unit by unit.
+    for (i, c) in pairs.by_ref().enumerate() {
+        match (c[0], c[1]) {
+            (0, 0) => return,
+            (b, 0) if b < 0x80 => out.push(char::from(b)),
+            _ => {
+                let rest = bytes.get(i * 2..).unwrap_or(&[]);
+                let units = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0);
+                out.extend(char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')));
+                return;
+            }
+        }
+    }
 }
 
 /// Windows-1252 (the default ANSI code page) to a `String`, NULs dropped.
@@ -1103,6 +1116,22 @@ mod tests {
         s.clear();
         ansi_to(b"caf\xe9 \x80", &mut s);
         assert_eq!(s, "café €");
+    }
+
+    #[test]
+    fn guid_text_round_trip() {
+        let g = Guid::parse("{555908D1-A6D7-4695-8E1E-26931D2012F4}");
+        assert_eq!(g.map(|g| g.to_string()).as_deref(), Some("{555908d1-a6d7-4695-8e1e-26931d2012f4}"));
+        assert_eq!(g.map(|g| g.0[0]), Some(0xd1));
+        assert_eq!(serde_json::to_string(&g).ok().as_deref(), Some("\"{555908d1-a6d7-4695-8e1e-26931d2012f4}\""));
+        assert_eq!(Guid::parse("555908d1-a6d7-4695-8e1e-26931d2012f4"), g);
+        assert_eq!(Guid::parse("555908d1a6d746958e1e26931d2012f4"), None);
+        assert_eq!(Guid::parse("{555908d1-a6d7-4695-8e1e-26931d2012f}"), None);
+        assert_eq!(Guid::parse("{555908d1-a6d7-4695-8e1e-26931d2012fg}"), None);
+        assert_eq!(Guid::parse("{555908d1-a6d7-4695-8e1e-26931d2012f4aa}"), None);
+        let mut s = String::new();
+        utf16_to("héllo €!".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>().as_slice(), &mut s);
+        assert_eq!(s, "héllo €!");
     }
 
     #[test]

@@ -205,13 +205,41 @@ pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOpt
                 out.items.push(Item::Record(Record::Event(Box::new(ev))));
             }
             Err(e) => {
-                // TODO(inputs): fall back to `record.into_xml()` parsed by
-                // `crate::xml_event::event_from_xml` once that lands.
-                out.skip(Diagnostic::skipped(
-                    name.clone(),
-                    Locator::Evtx { chunk: number, record_id },
-                    format!("record skipped: cannot decode its BinXML: {e}"),
-                ));
+                // Our decoder could not map this record (an unusual token or
+                // layout): let the crate render it as XML and read that.
+                let time = jiff_to_utc(&record.timestamp);
+                match record.into_xml() {
+                    Ok(x) => match crate::xml_event::event_from_xml(&x.data, origin) {
+                        Ok(mut ev) => {
+                            out.records += 1;
+                            let key = EventKey {
+                                provider: ev.provider.name.as_deref(),
+                                guid: ev.provider.guid.as_ref(),
+                                event_id: ev.event_id,
+                            };
+                            if !options.wants(&key) {
+                                out.filtered += 1;
+                                continue;
+                            }
+                            ev.record_id = ev.record_id.or(Some(record_id));
+                            ev.time = ev.time.or(time);
+                            if let Some(id) = ev.record_id {
+                                ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+                            }
+                            out.items.push(Item::Record(Record::Event(Box::new(ev))));
+                        }
+                        Err(x) => out.skip(Diagnostic::skipped(
+                            name.clone(),
+                            Locator::Evtx { chunk: number, record_id },
+                            format!("record skipped: cannot decode its BinXML ({e}), nor its XML ({x})"),
+                        )),
+                    },
+                    Err(x) => out.skip(Diagnostic::skipped(
+                        name.clone(),
+                        Locator::Evtx { chunk: number, record_id },
+                        format!("record skipped: cannot decode its BinXML ({e}): {}", reason(&x)),
+                    )),
+                }
             }
         }
     }
