@@ -1,7 +1,7 @@
 //! `evtriage dump PATH...`: print every record read, filtered, as JSON lines,
 //! CSV or a readable table, streaming, with a summary on stderr.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -167,73 +167,171 @@ impl LateFilter {
     }
 }
 
-/// Writes records to stdout as they arrive.
-struct Printer<W: Write> {
-    out: W,
+/// How records are turned into output bytes (shared with the formatting workers).
+struct Fmt {
     format: OutputFormat,
     late: LateFilter,
-    printed: u64,
-    late_filtered: u64,
-    diagnostics: Vec<Diagnostic>,
-    broken: bool,
-    buf: Vec<u8>,
 }
 
-impl<W: Write> Printer<W> {
-    fn write_line(&mut self, line: &[u8]) {
-        if self.broken {
-            return;
+/// One batch of records formatted into output bytes.
+#[derive(Default)]
+struct Formatted {
+    bytes: Vec<u8>,
+    printed: u64,
+    late_filtered: u64,
+}
+
+impl Fmt {
+    fn batch(&self, records: Vec<Record>) -> Formatted {
+        let mut out = Formatted { bytes: Vec::with_capacity(records.len() * 700), ..Formatted::default() };
+        for r in &records {
+            if let Record::Event(e) = r {
+                if !self.late.wants(e) {
+                    out.late_filtered += 1;
+                    continue;
+                }
+            }
+            out.printed += 1;
+            self.one(r, &mut out.bytes);
         }
-        if self.out.write_all(line).is_err() {
-            self.broken = true;
-        }
+        out
     }
 
-    fn print(&mut self, r: &Record) {
-        self.buf.clear();
+    fn one(&self, r: &Record, buf: &mut Vec<u8>) {
         match self.format {
             OutputFormat::Jsonl => {
-                if serde_json::to_writer(&mut self.buf, r).is_err() {
+                let start = buf.len();
+                if serde_json::to_writer(&mut *buf, r).is_err() {
+                    buf.truncate(start);
                     return;
                 }
                 if let Record::Event(e) = r {
                     // Append the rendered message to the object.
-                    if self.buf.last() == Some(&b'}') {
-                        self.buf.pop();
-                        self.buf.extend_from_slice(b",\"rendered\":");
-                        let _ = serde_json::to_writer(&mut self.buf, &evtriage_core::message::render(e));
-                        self.buf.push(b'}');
+                    if buf.last() == Some(&b'}') {
+                        buf.pop();
+                        buf.extend_from_slice(b",\"rendered\":");
+                        let _ = serde_json::to_writer(&mut *buf, &evtriage_core::message::render(e));
+                        buf.push(b'}');
                     }
                 }
-                self.buf.push(b'\n');
+                buf.push(b'\n');
             }
             OutputFormat::Csv => {
                 let fields = csv_fields(r);
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
-                self.buf.extend_from_slice(line.join(",").as_bytes());
-                self.buf.push(b'\n');
+                buf.extend_from_slice(line.join(",").as_bytes());
+                buf.push(b'\n');
             }
             OutputFormat::Table => {
-                self.buf.extend_from_slice(table_line(r).as_bytes());
-                self.buf.push(b'\n');
+                buf.extend_from_slice(table_line(r).as_bytes());
+                buf.push(b'\n');
             }
         }
-        let line = std::mem::take(&mut self.buf);
-        self.write_line(&line);
-        self.buf = line;
+    }
+}
+
+/// Records per formatting job.
+const BATCH: usize = 512;
+
+/// Receives records as they arrive, formats them in batches on a thread pool,
+/// and writes the batches to stdout strictly in arrival order.
+struct Printer<W: Write> {
+    out: W,
+    fmt: Arc<Fmt>,
+    batch: Vec<Record>,
+    pool: Option<rayon::ThreadPool>,
+    queue: VecDeque<std::sync::mpsc::Receiver<Formatted>>,
+    cap: usize,
+    printed: u64,
+    late_filtered: u64,
+    diagnostics: Vec<Diagnostic>,
+    broken: bool,
+}
+
+impl<W: Write> Printer<W> {
+    fn new(out: W, fmt: Fmt, threads: usize) -> Self {
+        let threads =
+            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
+        let pool = if threads > 1 {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
+        } else {
+            None
+        };
+        Printer {
+            out,
+            fmt: Arc::new(fmt),
+            batch: Vec::with_capacity(BATCH),
+            pool,
+            queue: VecDeque::new(),
+            cap: threads * 2,
+            printed: 0,
+            late_filtered: 0,
+            diagnostics: Vec::new(),
+            broken: false,
+        }
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
+        if !self.broken && self.out.write_all(bytes).is_err() {
+            self.broken = true;
+        }
+    }
+
+    fn take(&mut self, f: Formatted) {
+        self.printed += f.printed;
+        self.late_filtered += f.late_filtered;
+        self.write_bytes(&f.bytes);
+    }
+
+    fn write_front(&mut self) {
+        if let Some(rx) = self.queue.pop_front() {
+            if let Ok(f) = rx.recv() {
+                self.take(f);
+            }
+        }
+    }
+
+    fn flush_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let records = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if self.pool.is_none() {
+            let f = self.fmt.batch(records);
+            self.take(f);
+            return;
+        }
+        while self.queue.len() >= self.cap {
+            self.write_front();
+        }
+        if let Some(pool) = &self.pool {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let fmt = self.fmt.clone();
+            pool.spawn(move || {
+                let _ = tx.send(fmt.batch(records));
+            });
+            self.queue.push_back(rx);
+        }
+    }
+
+    /// Writes everything still pending and flushes the output.
+    fn finish(&mut self) {
+        self.flush_batch();
+        while !self.queue.is_empty() {
+            self.write_front();
+        }
+        if !self.broken {
+            let _ = self.out.flush();
+        }
     }
 }
 
 impl<W: Write> Sink for Printer<W> {
     fn record(&mut self, record: Record) {
-        if let Record::Event(e) = &record {
-            if !self.late.wants(e) {
-                self.late_filtered += 1;
-                return;
-            }
+        self.batch.push(record);
+        if self.batch.len() >= BATCH {
+            self.flush_batch();
         }
-        self.printed += 1;
-        self.print(&record);
     }
     fn diagnostic(&mut self, diagnostic: Diagnostic) {
         self.diagnostics.push(diagnostic);
@@ -375,25 +473,17 @@ pub fn run(args: DumpArgs) -> ExitCode {
         }));
     }
     let stdout = io::stdout();
-    let mut printer = Printer {
-        out: BufWriter::with_capacity(256 * 1024, stdout.lock()),
+    let fmt = Fmt {
         format: args.format,
         late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
-        printed: 0,
-        late_filtered: 0,
-        diagnostics: Vec::new(),
-        broken: false,
-        buf: Vec::with_capacity(4096),
     };
+    let mut printer = Printer::new(BufWriter::with_capacity(256 * 1024, stdout.lock()), fmt, args.threads);
     if args.format == OutputFormat::Csv {
-        printer.write_line(CSV_HEADER.as_bytes());
+        printer.write_bytes(CSV_HEADER.as_bytes());
     }
     let reader = Reader::new(options);
     let summaries = reader.read_paths(&args.paths, &mut printer);
-    if !printer.broken {
-        let _ = printer.out.flush();
-    }
-    drop(printer.out);
+    printer.finish();
 
     // Summary on stderr.
     let files = summaries.len();
