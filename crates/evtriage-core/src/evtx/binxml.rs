@@ -466,7 +466,7 @@ fn push_text(stack: &mut [Elem], top: &mut Vec<Node>, in_attr: bool, piece: Piec
 
 /// Parses element tokens in `[pos, end)` into a node list. `has_dep` is set
 /// for template definitions, whose element starts carry a dependency id.
-fn parse_tree(data: &[u8], pos: usize, end: usize, has_dep: bool) -> Res<Vec<Node>> {
+fn parse_tree(data: &[u8], pos: usize, end: usize, has_dep: bool, types: &mut Vec<(u16, u8)>) -> Res<Vec<Node>> {
     let mut c = Cur::new(data, pos, end);
     let mut top = Vec::new();
     let mut stack: Vec<Elem> = Vec::new();
@@ -521,7 +521,7 @@ fn parse_tree(data: &[u8], pos: usize, end: usize, has_dep: bool) -> Res<Vec<Nod
             }
             0x0d | 0x0e => {
                 let idx = c.u16()?;
-                c.skip(1)?; // value type
+                types.push((idx, c.u8()?));
                 push_text(&mut stack, &mut top, in_attr, Piece::Sub(idx));
             }
             0x07 | 0x47 => {
@@ -557,12 +557,8 @@ fn parse_tree(data: &[u8], pos: usize, end: usize, has_dep: bool) -> Res<Vec<Nod
             _ => return err("unknown BinXML token", at),
         }
     }
-    // Unclosed elements (truncated data): keep what was read.
-    while let Some(done) = stack.pop() {
-        match stack.last_mut() {
-            Some(parent) => parent.children.push(Node::Elem(done)),
-            None => top.push(Node::Elem(done)),
-        }
+    if !stack.is_empty() {
+        return err("element not closed before the end of the fragment", c.pos);
     }
     Ok(top)
 }
@@ -616,6 +612,8 @@ pub(crate) struct Schema {
     sys: Vec<(Sys, Text)>,
     body: Vec<BodyOp>,
     message: Option<Text>,
+    /// The value type each substitution is declared with in the definition.
+    sub_types: Vec<(u16, u8)>,
 }
 
 impl Schema {
@@ -801,13 +799,13 @@ enum Content<'a> {
 }
 
 /// Parses the stream at `[pos, end)` of the chunk.
-fn parse_stream(data: &[u8], pos: usize, end: usize) -> Res<Content<'_>> {
+fn parse_stream(data: &[u8], pos: usize, end: usize, strict: bool) -> Res<Content<'_>> {
     let mut c = Cur::new(data, pos, end);
     while c.peek() == Some(0x0f) {
         c.skip(4)?;
     }
     if c.peek() != Some(0x0c) {
-        return Ok(Content::Tree(parse_tree(data, c.pos, end, false)?));
+        return Ok(Content::Tree(parse_tree(data, c.pos, end, false, &mut Vec::new())?));
     }
     c.skip(2)?; // token, version
     c.skip(4)?; // template id
@@ -829,10 +827,39 @@ fn parse_stream(data: &[u8], pos: usize, end: usize) -> Res<Content<'_>> {
     let mut values = Vec::with_capacity(descs.len());
     for (size, ty) in descs {
         let offset = c.pos;
+        if !valid_value(ty, size, strict) {
+            return err("substitution value of an unknown type or impossible size", offset);
+        }
         let bytes = c.take(size)?;
+        if strict
+            && ty == T_SID
+            && (bytes.len() < 8 || bytes.get(1).map(|n| 8 + 4 * usize::from(*n)) != Some(bytes.len()))
+        {
+            return err("SID value of an impossible size", offset);
+        }
         values.push(RawVal { ty, bytes, offset });
     }
     Ok(Content::Instance { def_offset, values })
+}
+
+/// Whether a substitution of type `ty` may be `size` bytes long. Unknown
+/// types are always refused; `strict` (records carved from slack space, where
+/// garbage is likely) also requires fixed-size types to have their size.
+fn valid_value(ty: u8, size: usize, strict: bool) -> bool {
+    let base = ty & !ARRAY;
+    let known = matches!(base, 0x00..=0x15) || (ty & ARRAY == 0 && matches!(ty, 0x20 | 0x21 | 0x23));
+    if !known || (ty & ARRAY != 0 && base == 0) {
+        return false;
+    }
+    if !strict {
+        return true;
+    }
+    match (ty & ARRAY != 0, base) {
+        (_, T_STRING) => size % 2 == 0,
+        (false, T_SIZET) => size == 4 || size == 8,
+        (false, b) => fixed_size(b).is_none_or(|n| n == size),
+        (true, b) => fixed_size(b).is_none_or(|n| size % n == 0),
+    }
 }
 
 /// Per-chunk cache of compiled template definitions.
@@ -855,8 +882,13 @@ impl SchemaCache {
         let Some(end) = end else {
             return err("template definition past the end of the chunk", start);
         };
-        let tree = parse_tree(data, body, end, true)?;
-        let schema = Rc::new(compile(&tree, event_root));
+        let mut types = Vec::new();
+        let tree = parse_tree(data, body, end, true, &mut types)?;
+        let mut schema = compile(&tree, event_root);
+        types.sort_unstable();
+        types.dedup();
+        schema.sub_types = types;
+        let schema = Rc::new(schema);
         self.map.insert((def_offset, event_root), schema.clone());
         Ok(schema)
     }
@@ -953,10 +985,27 @@ pub(crate) struct Decoded<'a> {
 }
 
 /// Decodes the BinXML of one record (the chunk bytes `[pos, end)`) up to its schema.
-pub(crate) fn decode_record<'a>(data: &'a [u8], pos: usize, end: usize, cache: &mut SchemaCache) -> Res<Decoded<'a>> {
-    match parse_stream(data, pos, end)? {
+pub(crate) fn decode_record<'a>(
+    data: &'a [u8],
+    pos: usize,
+    end: usize,
+    strict: bool,
+    cache: &mut SchemaCache,
+) -> Res<Decoded<'a>> {
+    match parse_stream(data, pos, end, strict)? {
         Content::Instance { def_offset, values } => {
             let schema = cache.get(data, def_offset, true)?;
+            if strict {
+                // A stale record may point at a definition that has since been
+                // overwritten: the values it has must fit the definition's types.
+                let fits = schema
+                    .sub_types
+                    .iter()
+                    .all(|(i, ty)| values.get(usize::from(*i)).is_none_or(|v| v.ty == *ty || v.ty == T_NULL));
+                if !fits || schema.sys_text(Sys::EventId).is_none() {
+                    return err("values do not fit the template definition", pos);
+                }
+            }
             Ok(Decoded { schema, values })
         }
         Content::Tree(nodes) => Ok(Decoded { schema: Rc::new(compile(&nodes, true)), values: Vec::new() }),
@@ -976,7 +1025,7 @@ impl Decoded<'_> {
     }
 
     /// Fills `ev` (which already has its provider name, id and origin) from the schema.
-    pub(crate) fn finish(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) {
+    pub(crate) fn finish(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) -> Res<()> {
         let v = Vals(&self.values);
         let s = &self.schema;
         let t = |f: Sys| s.sys_text(f);
@@ -1003,12 +1052,19 @@ impl Decoded<'_> {
         if let Some(m) = &s.message {
             ev.message = v.opt_text(Some(m));
         }
-        run_body(&s.body, &v, data, cache, ev, 0);
+        run_body(&s.body, &v, data, cache, ev, 0)
     }
 }
 
 /// Evaluates body ops, appending data items (and Binary) to `ev`.
-fn run_body(ops: &[BodyOp], v: &Vals<'_, '_>, data: &[u8], cache: &mut SchemaCache, ev: &mut Event, depth: usize) {
+fn run_body(
+    ops: &[BodyOp],
+    v: &Vals<'_, '_>,
+    data: &[u8],
+    cache: &mut SchemaCache,
+    ev: &mut Event,
+    depth: usize,
+) -> Res<()> {
     for op in ops {
         match op {
             BodyOp::Section(sec) => {
@@ -1030,7 +1086,7 @@ fn run_body(ops: &[BodyOp], v: &Vals<'_, '_>, data: &[u8], cache: &mut SchemaCac
                     }
                 }
             }
-            BodyOp::Fragment(i) => nested(v.get(*i), data, cache, ev, depth),
+            BodyOp::Fragment(i) => nested(v.get(*i), data, cache, ev, depth)?,
             BodyOp::Data { name, value, dep } => {
                 if let Some(d) = dep {
                     if v.get(*d).is_some_and(RawVal::is_null) {
@@ -1041,7 +1097,7 @@ fn run_body(ops: &[BodyOp], v: &Vals<'_, '_>, data: &[u8], cache: &mut SchemaCac
                 if let [Piece::Sub(i)] = value.as_slice() {
                     if let Some(r) = v.get(*i) {
                         if r.ty == T_BINXML {
-                            nested(Some(r), data, cache, ev, depth);
+                            nested(Some(r), data, cache, ev, depth)?;
                             continue;
                         }
                         if let Some(items) = r.array_items() {
@@ -1056,34 +1112,36 @@ fn run_body(ops: &[BodyOp], v: &Vals<'_, '_>, data: &[u8], cache: &mut SchemaCac
             }
         }
     }
+    Ok(())
 }
 
 /// Flattens a nested BinXML value into `ev`'s data.
-fn nested(val: Option<&RawVal<'_>>, data: &[u8], cache: &mut SchemaCache, ev: &mut Event, depth: usize) {
-    let Some(val) = val else { return };
+fn nested(val: Option<&RawVal<'_>>, data: &[u8], cache: &mut SchemaCache, ev: &mut Event, depth: usize) -> Res<()> {
+    let Some(val) = val else { return Ok(()) };
     if val.ty != T_BINXML {
         if !val.is_null() {
             let mut s = String::new();
             val.render(&mut s);
             ev.data.push(DataItem { name: None, value: s });
         }
-        return;
+        return Ok(());
     }
-    if depth >= MAX_DEPTH || val.bytes.is_empty() {
-        return;
+    if val.bytes.is_empty() {
+        return Ok(());
+    }
+    if depth >= MAX_DEPTH {
+        return err("BinXML fragments nested too deep", val.offset);
     }
     let end = val.offset + val.bytes.len();
-    match parse_stream(data, val.offset, end) {
-        Ok(Content::Instance { def_offset, values }) => {
-            if let Ok(schema) = cache.get(data, def_offset, false) {
-                run_body(&schema.body, &Vals(&values), data, cache, ev, depth + 1);
-            }
+    match parse_stream(data, val.offset, end, false)? {
+        Content::Instance { def_offset, values } => {
+            let schema = cache.get(data, def_offset, false)?;
+            run_body(&schema.body, &Vals(&values), data, cache, ev, depth + 1)
         }
-        Ok(Content::Tree(nodes)) => {
+        Content::Tree(nodes) => {
             let schema = compile(&nodes, false);
-            run_body(&schema.body, &Vals(&[]), data, cache, ev, depth + 1);
+            run_body(&schema.body, &Vals(&[]), data, cache, ev, depth + 1)
         }
-        Err(_) => {}
     }
 }
 
@@ -1159,14 +1217,14 @@ mod tests {
                 })
                 .collect();
             for start in [0usize, 1, 3] {
-                let _ = decode_record(&data, start, len, &mut cache).map(|d| d.head());
+                let _ = decode_record(&data, start, len, start == 1, &mut cache).map(|d| d.head());
                 let mut prefixed = vec![0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0];
                 prefixed.extend_from_slice(&data);
                 let plen = prefixed.len();
-                if let Ok(d) = decode_record(&prefixed, start, plen, &mut cache) {
+                if let Ok(d) = decode_record(&prefixed, start, plen, start == 3, &mut cache) {
                     let origin = crate::model::Origin::new("x".into(), crate::model::Locator::File);
                     let mut ev = Event::new(None, 0, origin);
-                    d.finish(&prefixed, &mut cache, &mut ev);
+                    let _ = d.finish(&prefixed, &mut cache, &mut ev);
                 }
             }
         }

@@ -17,11 +17,11 @@
 //! the reason.
 
 mod binxml;
+mod records;
 
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
 use crate::diag::Diagnostic;
@@ -106,10 +106,6 @@ fn reason(e: &dyn std::error::Error) -> String {
     s
 }
 
-fn jiff_to_utc(t: &evtx::Timestamp) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp(t.as_second(), u32::try_from(t.subsec_nanosecond()).ok()?)
-}
-
 /// Opens an evtx source and yields its chunks in record order, each with its
 /// number in the file; chunks that cannot be read come back as diagnostics.
 pub fn open<T: Read + Seek>(name: &Arc<str>, data: T) -> Result<ChunkIter<T>, Diagnostic> {
@@ -147,103 +143,167 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOptions) -> Output {
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
-    let settings = Arc::new(parser_settings());
-    let mut parsed = match chunk.parse(settings) {
-        Ok(c) => c,
-        Err(e) => {
-            out.skip(Diagnostic::skipped(
-                name.clone(),
-                Locator::EvtxOffset { chunk: number, offset: 0 },
-                format!("chunk skipped: {}", reason(&e)),
-            ));
-            return out;
+    // Slots in record order; `None` for records that end up filtered out.
+    let mut slots: Vec<Option<Item>> = Vec::new();
+    // Live records our decoder could not map, to retry through the crate's XML.
+    let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
+    let steps = records::walk(&chunk.data, &chunk.header, true);
+    // Records carved from slack space are kept only when the `evtx` crate
+    // accepts them too: a stale record can point at a template definition
+    // that has since been overwritten, and only a full validation tells.
+    // (Rare enough that the crate's slower pass over the chunk is affordable.)
+    let carved = steps.iter().any(|s| matches!(s, records::Step::Record(r) if r.recovered));
+    let accepted: Option<std::collections::HashSet<u64>> = if carved {
+        match chunk.parse(Arc::new(parser_settings())) {
+            Ok(mut parsed) => Some(parsed.iter().flatten().filter(|r| r.recovered).map(|r| r.binxml_offset).collect()),
+            Err(_) => None,
         }
+    } else {
+        None
     };
-    let mut cache = binxml::SchemaCache::default();
-    let data = parsed.data;
-    for rec in parsed.iter() {
-        let record = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let locator = match &e {
-                    evtx::err::EvtxError::FailedToReadRecordAt { offset, .. } => {
-                        Locator::EvtxOffset { chunk: number, offset: *offset }
-                    }
-                    evtx::err::EvtxError::FailedToParseRecord { record_id, .. } => {
-                        Locator::Evtx { chunk: number, record_id: *record_id }
-                    }
-                    _ => Locator::EvtxOffset { chunk: number, offset: 0 },
-                };
-                out.skip(Diagnostic::skipped(name.clone(), locator, format!("record skipped: {}", reason(&e))));
+    {
+        let data = &chunk.data[..];
+        let mut cache = binxml::SchemaCache::default();
+        for step in steps {
+            let raw = match step {
+                records::Step::Bad { offset, reason } => {
+                    out.skipped += 1;
+                    slots.push(Some(Item::Diagnostic(Diagnostic::skipped(
+                        name.clone(),
+                        Locator::EvtxOffset { chunk: number, offset: offset as u64 },
+                        format!("record skipped: {reason}"),
+                    ))));
+                    continue;
+                }
+                records::Step::Record(raw) => raw,
+            };
+            if raw.recovered && accepted.as_ref().is_some_and(|a| !a.contains(&(raw.binxml_start as u64))) {
                 continue;
             }
+            // Without the crate's verdict, carved records get our strict checks.
+            let strict = raw.recovered && accepted.is_none();
+            let decoded = match binxml::decode_record(data, raw.binxml_start, raw.binxml_end, strict, &mut cache) {
+                Ok(d) => d,
+                // A carved hit that does not decode is noise, not damage.
+                Err(_) if raw.recovered => continue,
+                Err(e) => {
+                    retry.push((slots.len(), raw, e));
+                    slots.push(None);
+                    continue;
+                }
+            };
+            let head = decoded.head();
+            out.records += 1;
+            let key =
+                EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
+            if !options.wants(&key) {
+                out.filtered += 1;
+                continue;
+            }
+            let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
+            let mut ev = Event::new(head.provider, head.event_id, origin);
+            ev.provider.guid = head.guid;
+            ev.record_id = Some(raw.id);
+            ev.time = binxml::filetime_to_utc(raw.filetime);
+            if let Err(e) = decoded.finish(data, &mut cache, &mut ev) {
+                out.records -= 1;
+                if !raw.recovered {
+                    retry.push((slots.len(), raw, e));
+                    slots.push(None);
+                }
+                continue;
+            }
+            // The locator names the EventRecordID the event itself carries
+            // (the record header's number can differ from it).
+            if let Some(id) = ev.record_id {
+                ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+            }
+            slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
+        }
+    }
+    if !retry.is_empty() {
+        retry_through_xml(name, &mut chunk, number, retry, options, &mut slots, &mut out);
+    }
+    out.items = slots.into_iter().flatten().collect();
+    out
+}
+
+/// Records our decoder could not map (an unusual token or layout): let the
+/// `evtx` crate render them as XML, and read that with [`crate::xml_event`].
+fn retry_through_xml(
+    name: &Arc<str>,
+    chunk: &mut EvtxChunkData,
+    number: u64,
+    retry: Vec<(usize, records::RawRecord, DecodeError)>,
+    options: &ReadOptions,
+    slots: &mut [Option<Item>],
+    out: &mut Output,
+) {
+    // The crate's rendering of each record, by BinXML offset (or its error, by record id).
+    let mut xml: std::collections::HashMap<u64, Result<String, String>> = std::collections::HashMap::new();
+    let mut errors: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    match chunk.parse(Arc::new(parser_settings())) {
+        Ok(mut parsed) => {
+            for rec in parsed.iter() {
+                match rec {
+                    Ok(r) => {
+                        let off = r.binxml_offset;
+                        xml.insert(off, r.into_xml().map(|x| x.data).map_err(|e| reason(&e)));
+                    }
+                    Err(e) => {
+                        if let evtx::err::EvtxError::FailedToParseRecord { record_id, .. } = &e {
+                            errors.insert(*record_id, reason(&e));
+                        }
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let why = reason(&e);
+            for (_, raw, _) in &retry {
+                errors.insert(raw.id, why.clone());
+            }
+        }
+    }
+    for (slot, raw, e) in retry {
+        let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
+        let result = match xml.remove(&(raw.binxml_start as u64)) {
+            Some(Ok(text)) => crate::xml_event::event_from_xml(&text, origin).map_err(|x| x.to_string()),
+            Some(Err(why)) => Err(why),
+            None => Err(errors.remove(&raw.id).unwrap_or_else(|| "the evtx crate cannot read it either".into())),
         };
-        let record_id = record.event_record_id;
-        let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id });
-        let start = usize::try_from(record.binxml_offset).unwrap_or(usize::MAX);
-        let end = start.saturating_add(record.binxml_size as usize);
-        match binxml::decode_record(data, start, end, &mut cache) {
-            Ok(decoded) => {
-                let head = decoded.head();
+        let item = match result {
+            Ok(mut ev) => {
                 out.records += 1;
-                let key =
-                    EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
+                let key = EventKey {
+                    provider: ev.provider.name.as_deref(),
+                    guid: ev.provider.guid.as_ref(),
+                    event_id: ev.event_id,
+                };
                 if !options.wants(&key) {
                     out.filtered += 1;
                     continue;
                 }
-                let mut ev = Event::new(head.provider, head.event_id, origin);
-                ev.provider.guid = head.guid;
-                ev.record_id = Some(record_id);
-                ev.time = jiff_to_utc(&record.timestamp);
-                decoded.finish(data, &mut cache, &mut ev);
-                // The locator names the EventRecordID the event itself carries
-                // (the record header's number can differ from it).
+                ev.record_id = ev.record_id.or(Some(raw.id));
+                ev.time = ev.time.or_else(|| binxml::filetime_to_utc(raw.filetime));
                 if let Some(id) = ev.record_id {
                     ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
                 }
-                out.items.push(Item::Record(Record::Event(Box::new(ev))));
+                Item::Record(Record::Event(Box::new(ev)))
             }
-            Err(e) => {
-                // Our decoder could not map this record (an unusual token or
-                // layout): let the crate render it as XML and read that.
-                let time = jiff_to_utc(&record.timestamp);
-                match record.into_xml() {
-                    Ok(x) => match crate::xml_event::event_from_xml(&x.data, origin) {
-                        Ok(mut ev) => {
-                            out.records += 1;
-                            let key = EventKey {
-                                provider: ev.provider.name.as_deref(),
-                                guid: ev.provider.guid.as_ref(),
-                                event_id: ev.event_id,
-                            };
-                            if !options.wants(&key) {
-                                out.filtered += 1;
-                                continue;
-                            }
-                            ev.record_id = ev.record_id.or(Some(record_id));
-                            ev.time = ev.time.or(time);
-                            if let Some(id) = ev.record_id {
-                                ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
-                            }
-                            out.items.push(Item::Record(Record::Event(Box::new(ev))));
-                        }
-                        Err(x) => out.skip(Diagnostic::skipped(
-                            name.clone(),
-                            Locator::Evtx { chunk: number, record_id },
-                            format!("record skipped: cannot decode its BinXML ({e}), nor its XML ({x})"),
-                        )),
-                    },
-                    Err(x) => out.skip(Diagnostic::skipped(
-                        name.clone(),
-                        Locator::Evtx { chunk: number, record_id },
-                        format!("record skipped: cannot decode its BinXML ({e}): {}", reason(&x)),
-                    )),
-                }
+            Err(why) => {
+                out.skipped += 1;
+                Item::Diagnostic(Diagnostic::skipped(
+                    name.clone(),
+                    Locator::Evtx { chunk: number, record_id: raw.id },
+                    format!("record skipped: {why} (our decoder: {e})"),
+                ))
             }
+        };
+        if let Some(s) = slots.get_mut(slot) {
+            *s = Some(item);
         }
     }
-    out
 }
 
 /// Reads an `.evtx` file held in memory, delivering its events to `sink`.
