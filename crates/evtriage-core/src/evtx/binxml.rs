@@ -140,20 +140,34 @@ fn le_u64(b: &[u8]) -> u64 {
 /// UTF-16LE to a `String`, stopping at the first NUL, lone surrogates replaced.
 fn utf16_to(bytes: &[u8], out: &mut String) {
     out.reserve(bytes.len() / 2);
-    let mut pairs = bytes.chunks_exact(2);
-    // Fast path: ASCII text (the common case) is copied unit by unit.
-    for (i, c) in pairs.by_ref().enumerate() {
+    let mut done = 0;
+    // Fast path: runs of ASCII (the common case) go through a small byte buffer.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    for c in bytes.chunks_exact(2) {
         match (c[0], c[1]) {
-            (0, 0) => return,
-            (b, 0) if b < 0x80 => out.push(char::from(b)),
+            (0, 0) => break,
+            (b, 0) if b < 0x80 => {
+                if let Some(slot) = buf.get_mut(n) {
+                    *slot = b;
+                }
+                n += 1;
+                done += 2;
+                if n == buf.len() {
+                    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+                    n = 0;
+                }
+            }
             _ => {
-                let rest = bytes.get(i * 2..).unwrap_or(&[]);
+                out.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
+                let rest = bytes.get(done..).unwrap_or(&[]);
                 let units = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0);
                 out.extend(char::decode_utf16(units).map(|r| r.unwrap_or('\u{fffd}')));
                 return;
             }
         }
     }
+    out.push_str(std::str::from_utf8(buf.get(..n).unwrap_or_default()).unwrap_or_default());
 }
 
 /// Windows-1252 (the default ANSI code page) to a `String`, NULs dropped.
@@ -862,10 +876,43 @@ fn valid_value(ty: u8, size: usize, strict: bool) -> bool {
     }
 }
 
+/// A hasher for small integer keys (template offsets): the default SipHash
+/// showed up in profiles, and these keys are not attacker-chosen in a way
+/// that matters (a chunk holds at most a few hundred definitions).
+#[derive(Default, Clone, Copy)]
+struct BuildOffsetHasher;
+
+#[derive(Default)]
+struct OffsetHasher(u64);
+
+impl std::hash::Hasher for OffsetHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+impl std::hash::BuildHasher for BuildOffsetHasher {
+    type Hasher = OffsetHasher;
+    fn build_hasher(&self) -> OffsetHasher {
+        OffsetHasher(0)
+    }
+}
+
 /// Per-chunk cache of compiled template definitions.
 #[derive(Default)]
 pub(crate) struct SchemaCache {
-    map: HashMap<(u32, bool), Rc<Schema>>,
+    map: HashMap<(u32, bool), Rc<Schema>, BuildOffsetHasher>,
 }
 
 impl SchemaCache {
@@ -944,11 +991,15 @@ impl<'a> Vals<'_, 'a> {
 
     fn guid(&self, t: Option<&Text>) -> Option<Guid> {
         let t = t?;
-        if let [Piece::Sub(i)] = t.as_slice() {
-            let v = self.get(*i)?;
-            if v.ty == T_GUID {
-                return <[u8; 16]>::try_from(v.bytes).ok().map(Guid);
+        match t.as_slice() {
+            [Piece::Sub(i)] => {
+                let v = self.get(*i)?;
+                if v.ty == T_GUID {
+                    return <[u8; 16]>::try_from(v.bytes).ok().map(Guid);
+                }
             }
+            [Piece::Lit(l)] => return Guid::parse(l),
+            _ => {}
         }
         Guid::parse(&self.opt_text(Some(t))?)
     }
@@ -1190,6 +1241,18 @@ mod tests {
         let mut s = String::new();
         utf16_to("héllo €!".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>().as_slice(), &mut s);
         assert_eq!(s, "héllo €!");
+        for len in [0usize, 1, 63, 64, 65, 128, 200] {
+            let text: String = "abcdefghij".chars().cycle().take(len).chain("é𝄞x".chars()).collect();
+            let mut bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            bytes.extend_from_slice(&[0, 0, b'z', 0]);
+            let mut s = String::new();
+            utf16_to(&bytes, &mut s);
+            assert_eq!(s, text, "len {len}");
+            let ascii: String = "xyz".chars().cycle().take(len).collect();
+            let mut s = String::new();
+            utf16_to(&ascii.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>(), &mut s);
+            assert_eq!(s, ascii, "len {len}");
+        }
     }
 
     #[test]
