@@ -119,3 +119,18 @@ fn missing_path_is_one_sentence_with_the_path() {
     assert!(stderr.contains("/nonexistent/evtriage-test.evtx: cannot open"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn bundled_example_without_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx");
+    let out = dump(&[&dir.to_string_lossy(), "--id", "7023", "--format", "jsonl"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["data"][0]["value"], "Intersite Messaging");
+    assert_eq!(lines[0]["data"][1]["value"], "%%58");
+    assert_eq!(lines[0]["computer"], "DC01.example.test");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("3 record(s) read, 1 printed, 2 filtered out, 1 skipped"), "{stderr}");
+}
