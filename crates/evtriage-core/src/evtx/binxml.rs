@@ -246,36 +246,60 @@ fn hex_upper(bytes: &[u8], out: &mut String) {
     }
 }
 
+/// Appends `v` in decimal (`write!` goes through the formatting machinery,
+/// which showed up in profiles for this very common case).
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+fn push_i64(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Appends `0x` and `v` in lowercase hex.
+fn push_hex(out: &mut String, mut v: u64) {
+    const D: &[u8; 16] = b"0123456789abcdef";
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = D[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str("0x");
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
 /// Renders one scalar of type `ty` from `b` as Event Viewer's XML shows it.
 fn render_scalar(ty: u8, b: &[u8], out: &mut String) {
     match ty {
         T_NULL => {}
         T_STRING => utf16_to(b, out),
         T_ANSI => ansi_to(b, out),
-        0x03 => {
-            let _ = write!(out, "{}", le_u64(b) as u8 as i8);
-        }
-        0x04 => {
-            let _ = write!(out, "{}", le_u64(b) as u8);
-        }
-        0x05 => {
-            let _ = write!(out, "{}", le_u64(b) as u16 as i16);
-        }
-        0x06 => {
-            let _ = write!(out, "{}", le_u64(b) as u16);
-        }
-        0x07 => {
-            let _ = write!(out, "{}", le_u64(b) as u32 as i32);
-        }
-        0x08 => {
-            let _ = write!(out, "{}", le_u64(b) as u32);
-        }
-        0x09 => {
-            let _ = write!(out, "{}", le_u64(b) as i64);
-        }
-        0x0a => {
-            let _ = write!(out, "{}", le_u64(b));
-        }
+        0x03 => push_i64(out, i64::from(le_u64(b) as u8 as i8)),
+        0x04 => push_u64(out, le_u64(b) & 0xff),
+        0x05 => push_i64(out, i64::from(le_u64(b) as u16 as i16)),
+        0x06 => push_u64(out, le_u64(b) & 0xffff),
+        0x07 => push_i64(out, i64::from(le_u64(b) as u32 as i32)),
+        0x08 => push_u64(out, le_u64(b) & 0xffff_ffff),
+        0x09 => push_i64(out, le_u64(b) as i64),
+        0x0a => push_u64(out, le_u64(b)),
         0x0b => {
             let _ = write!(out, "{}", f32::from_bits(le_u64(b) as u32));
         }
@@ -295,9 +319,7 @@ fn render_scalar(ty: u8, b: &[u8], out: &mut String) {
                 let _ = write!(out, "{}", Guid(raw));
             }
         }
-        T_SIZET | 0x14 | 0x15 => {
-            let _ = write!(out, "0x{:x}", le_u64(b));
-        }
+        T_SIZET | 0x14 | 0x15 => push_hex(out, le_u64(b)),
         T_FILETIME => {
             let ft = le_u64(b);
             write_time(out, filetime_to_utc(ft), (ft % 10_000_000) as u32);
@@ -628,6 +650,8 @@ pub(crate) struct Schema {
     message: Option<Text>,
     /// The value type each substitution is declared with in the definition.
     sub_types: Vec<(u16, u8)>,
+    /// `Provider/@Guid` when the definition writes it literally (parsed once).
+    provider_guid: Option<Guid>,
 }
 
 impl Schema {
@@ -799,6 +823,9 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
         }
     }
     s.body = rest;
+    if let Some([Piece::Lit(g)]) = s.sys_text(Sys::ProviderGuid).map(Vec::as_slice) {
+        s.provider_guid = Guid::parse(g);
+    }
     s
 }
 
@@ -1070,7 +1097,7 @@ impl Decoded<'_> {
         let s = &self.schema;
         Head {
             provider: v.opt_text(s.sys_text(Sys::ProviderName)),
-            guid: v.guid(s.sys_text(Sys::ProviderGuid)),
+            guid: s.provider_guid.or_else(|| v.guid(s.sys_text(Sys::ProviderGuid))),
             event_id: v.num(s.sys_text(Sys::EventId)).map(|n| (n & 0xffff_ffff) as u32).unwrap_or(0),
         }
     }
@@ -1205,6 +1232,21 @@ mod tests {
         let mut s = String::new();
         render_scalar(0x15, &0x8080_0000_0000_0000u64.to_le_bytes(), &mut s);
         assert_eq!(s, "0x8080000000000000");
+        for (ty, bytes, want) in [
+            (0x09u8, i64::MIN.to_le_bytes().to_vec(), "-9223372036854775808"),
+            (0x0a, u64::MAX.to_le_bytes().to_vec(), "18446744073709551615"),
+            (0x03, vec![0xff], "-1"),
+            (0x04, vec![0xff], "255"),
+            (0x05, vec![0x00, 0x80], "-32768"),
+            (0x07, vec![0, 0, 0, 0], "0"),
+            (0x08, 4_000_000_000u32.to_le_bytes().to_vec(), "4000000000"),
+            (0x14, vec![0, 0, 0, 0], "0x0"),
+            (0x10, 0x3e7u32.to_le_bytes().to_vec(), "0x3e7"),
+        ] {
+            s.clear();
+            render_scalar(ty, &bytes, &mut s);
+            assert_eq!(s, want, "type {ty:#x}");
+        }
         s.clear();
         render_scalar(T_BOOL, &1u32.to_le_bytes(), &mut s);
         assert_eq!(s, "true");
