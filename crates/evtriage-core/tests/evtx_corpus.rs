@@ -270,3 +270,16 @@ fn event_filter_counts_and_skips() {
     assert_eq!(s[0].records, 1881);
     assert_eq!(s[0].filtered, 1881 - 12);
 }
+
+#[test]
+fn recovered_records_are_noted() {
+    // A valid but cleared log: no live records, only stale ones in the chunk's slack.
+    let Some(path) = corpus("evtx/anotherc0ne_AD-DC_ForwardedEvents_empty.evtx") else { return };
+    let (sink, s) = read(&path, 2);
+    assert_eq!((s[0].records, s[0].skipped), (62, 0));
+    let notes: Vec<&Diagnostic> = sink.diagnostics.iter().filter(|d| d.severity == Severity::Note).collect();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].locator, Locator::EvtxOffset { chunk: 0, offset: 0 });
+    assert!(notes[0].message.starts_with("62 stale record(s) recovered"), "{}", notes[0]);
+    assert!(sink.events().all(|e| e.record_id.is_some() && e.time.is_some()));
+}

@@ -514,7 +514,8 @@ pub fn run(args: DumpArgs) -> ExitCode {
             let _ = writeln!(err, "evtriage: {what}: {}", list[0]);
             continue;
         }
-        let _ = writeln!(err, "evtriage: {what}: {source}: {} problem(s):", list.len());
+        let kind = if *severity == Severity::Note { "note(s)" } else { "problem(s)" };
+        let _ = writeln!(err, "evtriage: {what}: {source}: {} {kind}:", list.len());
         for d in list.iter().take(5) {
             let _ = writeln!(err, "  {} {}", d.locator, d.message);
         }

@@ -147,6 +147,7 @@ pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOpt
     let mut slots: Vec<Option<Item>> = Vec::new();
     // Live records our decoder could not map, to retry through the crate's XML.
     let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
+    let mut recovered = 0u64;
     let steps = records::walk(&chunk.data, &chunk.header, true);
     // Records carved from slack space are kept only when the `evtx` crate
     // accepts them too: a stale record can point at a template definition
@@ -194,6 +195,7 @@ pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOpt
             };
             let head = decoded.head();
             out.records += 1;
+            recovered += u64::from(raw.recovered);
             let key =
                 EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
             if !options.wants(&key) {
@@ -223,6 +225,16 @@ pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOpt
     }
     if !retry.is_empty() {
         retry_through_xml(name, &mut chunk, number, retry, options, &mut slots, &mut out);
+    }
+    if recovered > 0 {
+        slots.push(Some(Item::Diagnostic(Diagnostic::note(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: 0 },
+            format!(
+                "{recovered} stale record(s) recovered from the chunk's unused space \
+                 (older copies Windows had released; evtx_dump shows them with --recover-records)"
+            ),
+        ))));
     }
     out.items = slots.into_iter().flatten().collect();
     out
