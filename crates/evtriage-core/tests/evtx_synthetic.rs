@@ -408,3 +408,30 @@ fn bundled_example_is_current_and_reads() {
     assert_eq!(ids, vec![7023, 7026, 1102]);
     assert_eq!(sink.events().next().and_then(|e| e.field("param2")), Some("%%58"));
 }
+
+/// Byte flips over real corpus files, read on the calling thread so that a
+/// panic would fail the test. Slow in debug builds; run on demand:
+/// `EVTRIAGE_CORPUS=… cargo test -p evtriage-core --test evtx_synthetic -- --ignored corpus_flips`.
+#[test]
+#[ignore = "slow; run on demand"]
+fn corpus_flips_never_panic() {
+    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else { return };
+    let files = ["omerbenamram_security.evtx", "anotherc0ne_EventLog_System.evtx", "omerbenamram_sysmon_dirty.evtx"];
+    let mut seed: u64 = 42;
+    let mut next = || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (seed >> 33) as usize
+    };
+    for f in files {
+        let good = std::fs::read(std::path::PathBuf::from(&root).join("evtx").join(f)).expect("corpus file");
+        for round in 0..40 {
+            let mut bad = good.clone();
+            for _ in 0..200 {
+                let i = 4096 + next() % (good.len() - 4096);
+                bad[i] ^= 1 << (next() % 8);
+            }
+            let (sink, s) = read(&bad, 1);
+            assert!(sink.records.len() as u64 <= s.records, "{f} round {round}");
+        }
+    }
+}

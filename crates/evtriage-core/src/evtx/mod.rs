@@ -140,7 +140,24 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 }
 
 /// Decodes one chunk into events (in record order) and diagnostics.
-pub fn decode_chunk(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+///
+/// Never panics: our decoder is written not to, and a panic from deeper down
+/// (the `evtx` crate's validation pass) costs the chunk, reported as skipped,
+/// not the run.
+pub fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+    let number = chunk.number.unwrap_or(0);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options))).unwrap_or_else(
+        |_| {
+            Output::one_skipped(Diagnostic::skipped(
+                name.clone(),
+                Locator::EvtxOffset { chunk: number, offset: 0 },
+                "chunk skipped: internal error while decoding it",
+            ))
+        },
+    )
+}
+
+fn decode_chunk_inner(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOptions) -> Output {
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
     // Slots in record order; `None` for records that end up filtered out.
