@@ -6,7 +6,17 @@
 //! [`InputSummary`] per input file so that a report can say what was read.
 //!
 //! Delivery order is stable: inputs in sorted path order, records in file
-//! order, whatever the number of threads.
+//! order (for evtx: chunk by chunk in record order, from the chunk holding the
+//! oldest records, as Windows reads a log that has wrapped around), whatever
+//! the number of threads.
+//!
+//! Work is parallel across files and, inside an evtx file, across its 64 KiB
+//! chunks: the calling thread reads chunks one after another (so a 1 GiB log
+//! is never held in memory) and hands each to a thread pool
+//! ([`ReadOptions::threads`]); at most `2 × threads` units are in flight, and
+//! their outputs are delivered to the [`Sink`] strictly in the order they were
+//! handed out. Other formats are read whole on a worker. The sink itself is
+//! only ever called from the calling thread.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

@@ -1,20 +1,35 @@
 //! `.evtx` ingestion: binary event logs decoded straight into [`crate::Event`]s.
 //!
-//! The `evtx` crate finds the chunks and records (including damaged files:
-//! bad chunk magics, broken record headers, records carved from slack space
-//! with `recover_records`), and this module decodes each record's BinXML
-//! itself (see `binxml`): template definitions are compiled once per chunk
-//! into a schema, and each record is mapped through it without ever being
-//! rendered as XML or JSON. That is what makes reading fast.
+//! Three layers, cheapest first:
 //!
-//! A chunk is the unit of parallel work: [`decode_chunk`] turns one 64 KiB
-//! chunk into its events and diagnostics, and the [`crate::read`] driver runs
-//! chunks on a thread pool and delivers them in file order.
+//! 1. The `evtx` crate reads the file header and hands out the 64 KiB chunks
+//!    in record order (a bad chunk becomes a diagnostic; the next is read).
+//! 2. `records` walks a chunk's records by their headers, with the crate's
+//!    rules for resynchronising after damage and for carving stale records
+//!    out of slack space (`evtx_dump --recover-records`).
+//! 3. `binxml` decodes each record itself: a template definition is compiled
+//!    once per chunk into a schema ("substitution 3 is `System/EventID`"),
+//!    and a record is its values mapped through that schema. Nothing is
+//!    rendered as XML or JSON, and the provider and event id are known before
+//!    the rest, so [`ReadOptions::event_filter`] rejects an event before it
+//!    is built.
 //!
-//! Damage never stops a file: a chunk that cannot be parsed, or a record that
+//! The crate's own (slower) record pass is used only where it is the better
+//! judge: to confirm records carved from slack space (a stale record can
+//! point at a template definition that has since been overwritten), and to
+//! render as XML, for [`crate::xml_event`], a live record our decoder cannot
+//! map. Both happen rarely; the output is the same as decoding every record
+//! through the crate, only faster.
+//!
+//! A chunk is the unit of parallel work: `decode_chunk` turns one chunk into
+//! its events and diagnostics, and the [`crate::read`] driver runs chunks on
+//! a thread pool and delivers them in file order.
+//!
+//! Damage never stops a file: a chunk that cannot be read, or a record that
 //! cannot be decoded, is counted in [`InputSummary::skipped`] and reported as
 //! a [`Diagnostic`] naming the file, the chunk, the record offset (or id) and
-//! the reason.
+//! the reason. Records recovered from slack space are counted as read and
+//! noted once per chunk.
 
 mod binxml;
 mod records;
@@ -28,18 +43,18 @@ use crate::diag::Diagnostic;
 use crate::model::{Event, Locator, Origin, Record};
 use crate::read::{EventKey, InputSummary, ReadOptions, Sink};
 
-pub use binxml::DecodeError;
+pub(crate) use binxml::DecodeError;
 
 /// The parser settings evtriage reads with: recover what can be recovered
 /// (like `evtx_dump --recover-records`), and do not drop chunks whose
 /// checksum is wrong (their records are usually fine).
-pub fn parser_settings() -> ParserSettings {
+pub(crate) fn parser_settings() -> ParserSettings {
     ParserSettings::new().recover_records(true).validate_checksums(false).num_threads(1)
 }
 
 /// One item of a chunk's output, in order.
 #[derive(Debug)]
-pub enum Item {
+pub(crate) enum Item {
     /// A decoded record.
     Record(Record),
     /// Something skipped or noted.
@@ -48,20 +63,20 @@ pub enum Item {
 
 /// What decoding one unit of input (an evtx chunk, or a whole file) produced.
 #[derive(Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     /// Records and diagnostics in input order.
-    pub items: Vec<Item>,
+    pub(crate) items: Vec<Item>,
     /// Records read (delivered or filtered).
-    pub records: u64,
+    pub(crate) records: u64,
     /// Records or chunks skipped as unreadable.
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Events read but rejected by the event filter.
-    pub filtered: u64,
+    pub(crate) filtered: u64,
 }
 
 impl Output {
     /// An output holding only one skipped-data diagnostic.
-    pub fn one_skipped(d: Diagnostic) -> Output {
+    pub(crate) fn one_skipped(d: Diagnostic) -> Output {
         let mut o = Output::default();
         o.skip(d);
         o
@@ -73,7 +88,7 @@ impl Output {
     }
 
     /// Delivers the items to `sink` and adds the counts to `summary`.
-    pub fn deliver(self, sink: &mut dyn Sink, summary: &mut InputSummary) {
+    pub(crate) fn deliver(self, sink: &mut dyn Sink, summary: &mut InputSummary) {
         summary.records += self.records;
         summary.skipped += self.skipped;
         summary.filtered += self.filtered;
@@ -108,7 +123,7 @@ fn reason(e: &dyn std::error::Error) -> String {
 
 /// Opens an evtx source and yields its chunks in record order, each with its
 /// number in the file; chunks that cannot be read come back as diagnostics.
-pub fn open<T: Read + Seek>(name: &Arc<str>, data: T) -> Result<ChunkIter<T>, Diagnostic> {
+pub(crate) fn open<T: Read + Seek>(name: &Arc<str>, data: T) -> Result<ChunkIter<T>, Diagnostic> {
     match EvtxParser::from_read_seek(data) {
         Ok(p) => Ok(ChunkIter { inner: p.with_configuration(parser_settings()).into_chunks(), name: name.clone() }),
         Err(e) => Err(Diagnostic::failed(name.clone(), format!("not a readable .evtx file: {}", reason(&e)))),
@@ -116,7 +131,7 @@ pub fn open<T: Read + Seek>(name: &Arc<str>, data: T) -> Result<ChunkIter<T>, Di
 }
 
 /// The chunks of one evtx file, in record order. See [`open`].
-pub struct ChunkIter<T: Read + Seek> {
+pub(crate) struct ChunkIter<T: Read + Seek> {
     inner: evtx::IntoIterChunks<T>,
     name: Arc<str>,
 }
@@ -144,7 +159,7 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 /// Never panics: our decoder is written not to, and a panic from deeper down
 /// (the `evtx` crate's validation pass) costs the chunk, reported as skipped,
 /// not the run.
-pub fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
     let number = chunk.number.unwrap_or(0);
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options))).unwrap_or_else(
         |_| {
