@@ -22,6 +22,10 @@ struct Cli {
 enum Command {
     /// Print the records read from the given files, folders or archives.
     Dump(cmd::dump::DumpArgs),
+    /// Name the known problem: run the rules over the given files, folders or archives.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// List, show and test the rules.
+    Rules(cmd::rules::RulesArgs),
     /// Explain Windows error codes offline (Win32, NERR, Winsock, LDAP, NTSTATUS, HRESULT), like Err.exe.
     ///
     /// CODE may be decimal (58, -2147024882), hex (0x5b), an insertion (%%2147942414) or a name
@@ -49,6 +53,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Dump(args) => cmd::dump::run(args),
+        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
         Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
     }

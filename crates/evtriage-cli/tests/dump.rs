@@ -123,14 +123,19 @@ fn missing_path_is_one_sentence_with_the_path() {
 #[test]
 fn bundled_example_without_corpus() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx");
-    let out = dump(&[&dir.to_string_lossy(), "--id", "7023", "--format", "jsonl"]);
+    let out = dump(&[&dir.join("example-dc-boot.evtx").to_string_lossy(), "--id", "7023", "--format", "jsonl"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["data"][0]["value"], "Intersite Messaging");
     assert_eq!(lines[0]["data"][1]["value"], "%%58");
-    assert_eq!(lines[0]["computer"], "DC01.example.test");
+    assert_eq!(lines[0]["computer"], "DC1.contoso.com");
+    assert!(lines[0]["rendered"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(text(&out.stderr).contains("12 record(s) read, 1 printed, 11 filtered out, 0 skipped"));
+    // The whole folder: the writer's damaged and truncated files are reported, the run goes on.
+    let out = dump(&[&dir.to_string_lossy(), "--format", "table"]);
+    assert!(out.status.success());
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("3 record(s) read, 1 printed, 2 filtered out, 1 skipped"), "{stderr}");
+    assert!(stderr.contains("truncated.evtx") && stderr.contains("is incomplete"), "{stderr}");
+    assert!(stderr.contains("damaged-chunk-magic.evtx (chunk 1): chunk skipped"), "{stderr}");
 }

@@ -88,6 +88,9 @@ pub fn detect(head: &[u8]) -> Format {
     if head.starts_with(EVTX_MAGIC) {
         return Format::Evtx;
     }
+    if crate::etl::looks_like_etl(head) {
+        return Format::Etl;
+    }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Format::Zip;
     }

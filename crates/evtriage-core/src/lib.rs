@@ -29,6 +29,7 @@
 pub mod codes;
 pub mod diag;
 pub mod error;
+pub mod etl;
 pub mod evtx;
 pub mod format;
 pub mod ldap;

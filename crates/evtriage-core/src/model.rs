@@ -452,6 +452,10 @@ pub struct TraceInfo {
     /// The message of a Microsoft-Windows-LDAP-Client record, parsed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldap: Option<LdapClientMessage>,
+    /// The event's name, for self-describing (TraceLogging) ETW records,
+    /// whose event id is usually 0 (e.g. `AmsiScript`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
 }
 
 /// A Microsoft-Windows-LDAP-Client trace message, parsed into typed fields.

@@ -215,8 +215,9 @@ impl Reader {
         pipe: &mut Pipeline<'_>,
         file: usize,
         name: &Arc<str>,
-        data: T,
+        mut data: T,
     ) {
+        let tail = crate::evtx::tail_of(&mut data);
         let chunks = match crate::evtx::open(name, data) {
             Ok(c) => c,
             Err(d) => {
@@ -237,6 +238,11 @@ impl Reader {
                     pipe.push_ready(file, o);
                 }
             }
+        }
+        if let Some(t) = tail {
+            let name = name.clone();
+            let options = self.options.clone();
+            pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options)));
         }
     }
 
@@ -262,6 +268,7 @@ impl Reader {
                     }
                 }
             }
+            Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml
             | Format::TracerptXml
             | Format::TracerptCsv

@@ -113,6 +113,8 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
     let mut depth: usize = 0;
     let mut section = Section::Other;
     let mut field: Option<Field> = None;
+    // Depth of the element whose text `field` collects.
+    let mut field_depth: usize = 0;
     let mut text = String::new();
     let mut data_name: Option<String> = None;
     // UserData leaf candidate: (name, depth at which it was opened).
@@ -143,7 +145,12 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                     continue;
                 }
                 depth += 1;
-                open_element(&e, name, depth, false, &mut ev, &mut section, &mut field, &mut data_name, &mut leaf);
+                if inside_value(field, field_depth, depth) {
+                    continue; // markup nested in a value: its text still counts
+                }
+                if open_element(&e, name, depth, &mut ev, &mut section, &mut field, &mut data_name, &mut leaf) {
+                    field_depth = depth;
+                }
                 text.clear();
             }
             XmlEvent::Empty(e) => {
@@ -157,10 +164,14 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                 }
                 // An empty element opens and closes at depth + 1.
                 let d = depth + 1;
+                if inside_value(field, field_depth, d) {
+                    continue;
+                }
                 let mut sec = section;
-                open_element(&e, name, d, true, &mut ev, &mut sec, &mut field, &mut data_name, &mut leaf);
-                text.clear();
-                close_element(d, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                if open_element(&e, name, d, &mut ev, &mut sec, &mut field, &mut data_name, &mut leaf) {
+                    text.clear();
+                    close_element(d, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                }
             }
             XmlEvent::Text(t) => {
                 if started && (field.is_some() || leaf.is_some()) {
@@ -183,7 +194,9 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
                 if depth == 1 {
                     return Ok(ev);
                 }
-                close_element(depth, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                if !inside_value(field, field_depth, depth) {
+                    close_element(depth, &mut ev, &mut field, &mut text, &mut data_name, &mut leaf);
+                }
                 depth -= 1;
                 if depth == 1 {
                     section = Section::Other;
@@ -197,19 +210,26 @@ pub fn event_from_xml(xml: &str, origin: Origin) -> Result<Event, XmlEventError>
     }
 }
 
-/// Handles an opening tag at `depth` (2 = a child of `<Event>`).
+/// Whether an element at `depth` sits inside the value being collected
+/// (e.g. markup inside `<Data>`), so it must not end the value. UserData
+/// leaves are exempt: a child there means the parent was not a leaf.
+fn inside_value(field: Option<Field>, field_depth: usize, depth: usize) -> bool {
+    matches!(field, Some(f) if f != Field::UserLeaf) && depth > field_depth
+}
+
+/// Handles an opening tag at `depth` (2 = a child of `<Event>`); returns
+/// whether it starts a value to collect.
 #[allow(clippy::too_many_arguments)]
 fn open_element(
     e: &BytesStart<'_>,
     name: &[u8],
     depth: usize,
-    empty: bool,
     ev: &mut Event,
     section: &mut Section,
     field: &mut Option<Field>,
     data_name: &mut Option<String>,
     leaf: &mut Option<(String, usize)>,
-) {
+) -> bool {
     if depth == 2 {
         *section = match name {
             b"System" => Section::System,
@@ -222,7 +242,7 @@ fn open_element(
             _ => Section::Other,
         };
         *field = None;
-        return;
+        return false;
     }
     match *section {
         Section::System if depth == 3 => {
@@ -324,12 +344,9 @@ fn open_element(
         Section::RenderingInfo if depth == 3 => {
             *field = if name == b"Message" { Some(Field::Message) } else { None };
         }
-        _ => {
-            if !empty {
-                *field = None;
-            }
-        }
+        _ => *field = None,
     }
+    field.is_some()
 }
 
 /// Handles a closing tag at `depth`, storing the collected text.
@@ -470,18 +487,51 @@ impl<'a> XmlEvents<'a> {
     }
 }
 
-/// The byte offset of the next `<Event` start tag (not `<Events`, `<EventData`, …) at or after `from`.
-fn find_event_start(text: &str, from: usize) -> Option<usize> {
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')
+}
+
+/// If the `Event` name at byte `i` is a tag name — `<Event`, `</Event`,
+/// `<p:Event` or `</p:Event` — the offset of its `<` and whether the tag closes.
+fn tag_of_name(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
+    let mut j = i;
+    if j >= 1 && bytes.get(j - 1) == Some(&b':') {
+        j -= 1;
+        let colon = j;
+        while j >= 1 && bytes.get(j - 1).is_some_and(|b| is_name_byte(*b)) {
+            j -= 1;
+        }
+        if j == colon {
+            return None;
+        }
+    }
+    let before = j.checked_sub(1).and_then(|k| bytes.get(k));
+    let before2 = j.checked_sub(2).and_then(|k| bytes.get(k));
+    match (before, before2) {
+        (Some(b'/'), Some(b'<')) => Some((j - 2, true)),
+        (Some(b'<'), _) => Some((j - 1, false)),
+        _ => None,
+    }
+}
+
+/// The next `<Event` (or `<prefix:Event`) start tag at or after `from` — not
+/// `<Events`, `<EventData`, … —, as (offset of `<`, offset after the name).
+fn find_event_start(text: &str, from: usize) -> Option<(usize, usize)> {
     let bytes = text.as_bytes();
-    let finder = memchr::memmem::Finder::new(b"<Event");
+    let finder = memchr::memmem::Finder::new(b"Event");
     let mut at = from;
     while at < bytes.len() {
-        let rest = bytes.get(at..)?;
-        let i = finder.find(rest)? + at;
-        match bytes.get(i + 6) {
-            Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') | None => return Some(i),
-            _ => at = i + 6,
+        let i = finder.find(bytes.get(at..)?)? + at;
+        let after = i + 5;
+        let ends_name = matches!(bytes.get(after), Some(b' ' | b'\t' | b'\r' | b'\n' | b'>' | b'/') | None);
+        if ends_name {
+            if let Some((lt, false)) = tag_of_name(bytes, i) {
+                if lt >= from {
+                    return Some((lt, after));
+                }
+            }
         }
+        at = after;
     }
     None
 }
@@ -489,35 +539,39 @@ fn find_event_start(text: &str, from: usize) -> Option<usize> {
 /// The end (exclusive) of the `<Event>` element starting at `start`, if it is
 /// closed before `limit` (the next `<Event` start or the end of the text).
 fn find_event_end(text: &str, start: usize, limit: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let region = bytes.get(start..limit)?;
+    let bytes = text.as_bytes().get(..limit)?;
+    let region = bytes.get(start..)?;
     // A self-closing `<Event .../>`: the first '>' of the start tag is preceded by '/'.
     let first_gt = memchr::memchr(b'>', region)?;
     if first_gt > 0 && region.get(first_gt - 1) == Some(&b'/') {
         return Some(start + first_gt + 1);
     }
-    // `</Event` followed by `>` or blanks (not `</EventID>`, `</EventData>`, …).
-    let finder = memchr::memmem::Finder::new(b"</Event");
-    let mut at = 0;
-    loop {
-        let close = finder.find(region.get(at..)?)? + at;
-        let mut i = close + 7;
-        while matches!(region.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
-            i += 1;
+    // `</Event` or `</p:Event` followed by blanks and `>` (not `</EventID>`, …).
+    let finder = memchr::memmem::Finder::new(b"Event");
+    let mut at = start + first_gt;
+    while at < bytes.len() {
+        let i = finder.find(bytes.get(at..)?)? + at;
+        let mut k = i + 5;
+        at = k;
+        if !matches!(tag_of_name(bytes, i), Some((_, true))) {
+            continue;
         }
-        if region.get(i) == Some(&b'>') {
-            return Some(start + i + 1);
+        while matches!(bytes.get(k), Some(b' ' | b'\t' | b'\r' | b'\n')) {
+            k += 1;
         }
-        at = close + 7;
+        if bytes.get(k) == Some(&b'>') {
+            return Some(k + 1);
+        }
     }
+    None
 }
 
 impl Iterator for XmlEvents<'_> {
     type Item = Result<Event, Diagnostic>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let start = find_event_start(self.text, self.pos)?;
-        let next_start = find_event_start(self.text, start + 6).unwrap_or(self.text.len());
+        let (start, name_end) = find_event_start(self.text, self.pos)?;
+        let next_start = find_event_start(self.text, name_end).map_or(self.text.len(), |(s, _)| s);
         let line = self.line_of(start);
         let locator = Locator::Line { line };
         let Some(end) = find_event_end(self.text, start, next_start) else {
@@ -597,11 +651,29 @@ The request is not supported.</Message><Level>Error</Level></RenderingInfo></Eve
     }
 
     #[test]
+    fn markup_inside_a_value_does_not_end_it() {
+        let xml = "<Event><System><EventID>7</EventID></System><EventData><Data Name='a'>x<br/>y<b>z</b></Data><Data Name='b'>w</Data></EventData></Event>";
+        let ev = event_from_xml(xml, origin()).expect("parses");
+        assert_eq!(ev.data_named("a"), Some("xyz"));
+        assert_eq!(ev.data_named("b"), Some("w"));
+        assert_eq!(ev.data.len(), 2);
+    }
+
+    #[test]
     fn errors_are_typed() {
         assert_eq!(event_from_xml("<Event><System>", origin()), Err(XmlEventError::Truncated));
         assert!(matches!(event_from_xml("<Foo/>", origin()), Err(XmlEventError::NoEvent { .. })));
         assert!(matches!(event_from_xml("<Event><a></b></Event>", origin()), Err(XmlEventError::Malformed { .. })));
         assert!(matches!(event_from_xml("", origin()), Err(XmlEventError::NoEvent { found: None })));
+    }
+
+    #[test]
+    fn iterator_finds_prefixed_events() {
+        let doc = "<e:Events xmlns:e='x'><e:Event><e:System><e:EventID>9</e:EventID></e:System></e:Event >\n<e:Event/><Eventual/></e:Events>";
+        let items: Vec<_> = XmlEvents::new(doc, Arc::from("p.xml")).collect();
+        let ids: Vec<u32> = items.iter().filter_map(|r| r.as_ref().ok()).map(|e| e.event_id).collect();
+        assert_eq!(ids, [9, 0]);
+        assert_eq!(items.len(), 2);
     }
 
     #[test]

@@ -375,38 +375,64 @@ fn flipped_bytes_never_panic() {
     }
 }
 
-/// The bundled example `fixtures/evtx/example_system.evtx` is this builder's
-/// output (an IsmServ-style SCM 7023 with `%%58`, a 7026, a log-cleared
-/// UserData event and one damaged record). Regenerate it with
-/// `cargo test -p evtriage-core --test evtx_synthetic -- --ignored`.
-fn example_file() -> Vec<u8> {
-    let recs = vec![classic(7023, 100, true, &[]), classic(7026, 101, false, &["dam", "CSC"]), userdata(102)];
-    build_file(&recs, Some(1))
+fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx").join(name)
 }
 
-fn example_path() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx/example_system.evtx")
-}
-
-#[test]
-#[ignore = "writes the fixture file"]
-fn write_example_fixture() {
-    let p = example_path();
-    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&p, example_file()).expect("write fixture");
-}
-
-#[test]
-fn bundled_example_is_current_and_reads() {
-    let bytes = std::fs::read(example_path()).expect("fixtures/evtx/example_system.evtx exists");
-    assert!(bytes == example_file(), "fixture out of date: run the ignored write_example_fixture test");
-    let reader = Reader::new(ReadOptions { threads: 2, event_filter: None });
+fn read_fixture(name: &str, threads: usize) -> (Collect, evtriage_core::InputSummary) {
+    let reader = Reader::new(ReadOptions { threads, event_filter: None });
     let mut sink = Collect::default();
-    let s = reader.read_path(&example_path(), &mut sink);
-    assert_eq!((s[0].records, s[0].skipped), (3, 1));
-    let ids: Vec<u32> = sink.events().map(|e| e.event_id).collect();
-    assert_eq!(ids, vec![7023, 7026, 1102]);
-    assert_eq!(sink.events().next().and_then(|e| e.field("param2")), Some("%%58"));
+    let mut s = reader.read_path(&fixture(name), &mut sink);
+    (sink, s.remove(0))
+}
+
+/// The generated fixtures of `fixtures/evtx/README.md`, read by evtriage (which,
+/// unlike a checksum-validating reader, keeps chunks whose CRC32 is wrong).
+#[test]
+fn writer_fixtures_read_as_documented() {
+    for (file, records, skipped) in [
+        ("multi-chunk.evtx", 1000, 0),
+        ("three-chunks.evtx", 150, 0),
+        ("damaged-chunk-magic.evtx", 100, 1),
+        ("damaged-chunk-header-crc.evtx", 150, 0),
+        ("damaged-chunk-data-crc.evtx", 150, 0),
+        ("damaged-record-magic.evtx", 149, 1),
+        ("damaged-file-header-crc.evtx", 150, 0),
+        // 100 whole chunks' records, 101 and 102 from the incomplete chunk;
+        // record 103 is cut (reported) and the cut chunk itself is reported.
+        ("truncated.evtx", 102, 2),
+    ] {
+        for threads in [1, 2] {
+            let (sink, s) = read_fixture(file, threads);
+            assert_eq!((s.records, s.skipped), (records, skipped), "{file} threads={threads}: {:?}", sink.diagnostics);
+            let ids: Vec<u64> = sink.events().filter_map(|e| e.record_id).collect();
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            assert_eq!(ids, sorted, "{file}: record order");
+        }
+    }
+    let (sink, _) = read_fixture("damaged-record-magic.evtx", 2);
+    assert!(!sink.events().any(|e| e.record_id == Some(11)));
+    assert!(matches!(sink.diagnostics[0].locator, Locator::EvtxOffset { chunk: 0, .. }));
+    let (sink, _) = read_fixture("damaged-chunk-magic.evtx", 2);
+    assert_eq!(sink.diagnostics[0].locator, Locator::EvtxOffset { chunk: 1, offset: 0 });
+    let ids: Vec<u64> = sink.events().filter_map(|e| e.record_id).collect();
+    assert_eq!(ids, (1..=50).chain(101..=150).collect::<Vec<u64>>());
+    let (sink, _) = read_fixture("truncated.evtx", 1);
+    let d: Vec<String> = sink.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(d[1].contains("chunk 2 is incomplete: the file ends 3000 bytes into it"), "{d:?}");
+}
+
+#[test]
+fn example_dc_boot_has_the_ismserv_7023() {
+    let (sink, s) = read_fixture("example-dc-boot.evtx", 2);
+    assert_eq!((s.records, s.skipped), (12, 0));
+    let e = sink.events().find(|e| e.event_id == 7023).expect("a 7023");
+    assert_eq!(e.provider.name.as_deref(), Some("Service Control Manager"));
+    assert_eq!(e.field("param2"), Some("%%58"));
+    let ism: Vec<u8> = "IsmServ\0".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert_eq!(e.binary.as_deref(), Some(ism.as_slice()));
+    assert_eq!(e.computer.as_deref(), Some("DC1.contoso.com"));
 }
 
 /// Byte flips over real corpus files, read on the calling thread so that a

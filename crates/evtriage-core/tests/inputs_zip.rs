@@ -48,6 +48,12 @@ fn mixed_nested_zip_is_read_in_place() {
     let escape = sink.diagnostics.iter().find(|d| d.source.ends_with("../escape.txt")).expect("reported");
     assert_eq!(escape.severity, Severity::Skipped);
     assert!(sink.diagnostics.iter().any(|d| &*d.source == "case.zip!case/readme.txt" && d.severity == Severity::Note));
+    let note = sink
+        .diagnostics
+        .iter()
+        .find(|d| &*d.source == "case.zip!case/more.zip!netstat.txt" && d.severity == Severity::Note)
+        .expect("member note");
+    assert_eq!(note.message, "zip member read as netstat: 8 record(s), 0 skipped");
     // Records come in member-name order.
     let first = sink.records.first().map(|r| r.origin().source.to_string());
     assert_eq!(first.as_deref(), Some("case.zip!case/events.xml"));

@@ -5,6 +5,7 @@
 //! skipped, and the diagnostics — so a support engineer sees at once which
 //! files evtriage did not understand and why.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -79,40 +80,59 @@ pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
         .collect();
     let other: Vec<&Diagnostic> = sink.diagnostics.iter().zip(&used).filter(|(_, u)| !**u).map(|(d, _)| d).collect();
     let report = Report { files, other };
-    match format {
+    let mut out = std::io::stdout().lock();
+    let written = match format {
         InputsFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
+            Ok(s) => writeln!(out, "{s}"),
             Err(e) => {
                 eprintln!("evtriage: cannot write the report as JSON: {e}");
                 return ExitCode::FAILURE;
             }
         },
-        InputsFormat::Table => print_table(&report),
+        InputsFormat::Table => print_table(&mut out, &report),
+    };
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("evtriage: cannot write the report: {e}");
+            ExitCode::FAILURE
+        }
     }
-    ExitCode::SUCCESS
 }
 
-fn print_table(report: &Report<'_>) {
+fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     let width = report.files.iter().map(|f| f.summary.path.chars().count()).max().unwrap_or(4).clamp(4, 80);
-    println!("{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}", "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED");
+    writeln!(out, "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}", "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED")?;
     for f in &report.files {
         let s = f.summary;
-        println!("{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}", s.path, s.format.name(), s.records, s.skipped, s.filtered);
+        writeln!(
+            out,
+            "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}",
+            s.path,
+            s.format.name(),
+            s.records,
+            s.skipped,
+            s.filtered
+        )?;
         for d in &f.diagnostics {
             let sev = match d.severity {
                 evtriage_core::Severity::Note => "note",
                 evtriage_core::Severity::Skipped => "skipped",
                 evtriage_core::Severity::Failed => "FAILED",
             };
-            let member = d.source.strip_prefix(&*s.path).unwrap_or("");
-            println!("    {sev}{member} ({}): {}", d.locator, d.message);
+            match d.source.strip_prefix(&*s.path).and_then(|m| m.strip_prefix('!')) {
+                Some(member) => writeln!(out, "    {sev}: {member} ({}): {}", d.locator, d.message)?,
+                None => writeln!(out, "    {sev} ({}): {}", d.locator, d.message)?,
+            }
         }
     }
     for d in &report.other {
-        println!("{d}");
+        writeln!(out, "{d}")?;
     }
     let total: u64 = report.files.iter().map(|f| f.summary.records).sum();
     let skipped: u64 = report.files.iter().map(|f| f.summary.skipped).sum();
     let unknown = report.files.iter().filter(|f| f.summary.format == evtriage_core::Format::Unknown).count();
-    println!("{} file(s), {total} record(s) read, {skipped} skipped, {unknown} not recognised", report.files.len());
+    writeln!(out, "{} file(s), {total} record(s) read, {skipped} skipped, {unknown} not recognised", report.files.len())
 }

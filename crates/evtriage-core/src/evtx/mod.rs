@@ -160,19 +160,28 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 /// (the `evtx` crate's validation pass) costs the chunk, reported as skipped,
 /// not the run.
 pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+    decode_chunk_part(name, chunk, options, None)
+}
+
+/// [`decode_chunk`] for a chunk of which only the first `present` bytes are real.
+fn decode_chunk_part(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions, present: Option<usize>) -> Output {
     let number = chunk.number.unwrap_or(0);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options))).unwrap_or_else(
-        |_| {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options, present)))
+        .unwrap_or_else(|_| {
             Output::one_skipped(Diagnostic::skipped(
                 name.clone(),
                 Locator::EvtxOffset { chunk: number, offset: 0 },
                 "chunk skipped: internal error while decoding it",
             ))
-        },
-    )
+        })
 }
 
-fn decode_chunk_inner(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+fn decode_chunk_inner(
+    name: &Arc<str>,
+    mut chunk: EvtxChunkData,
+    options: &ReadOptions,
+    present: Option<usize>,
+) -> Output {
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
     // Slots in record order; `None` for records that end up filtered out.
@@ -180,7 +189,7 @@ fn decode_chunk_inner(name: &Arc<str>, mut chunk: EvtxChunkData, options: &ReadO
     // Live records our decoder could not map, to retry through the crate's XML.
     let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
     let mut recovered = 0u64;
-    let steps = records::walk(&chunk.data, &chunk.header, true);
+    let steps = records::walk(&chunk.data, &chunk.header, true, present);
     // Records carved from slack space are kept only when the `evtx` crate
     // accepts them too: a stale record can point at a template definition
     // that has since been overwritten, and only a full validation tells.
@@ -350,9 +359,85 @@ fn retry_through_xml(
     }
 }
 
+const FILE_HEADER_SIZE: u64 = 4096;
+const CHUNK_SIZE: u64 = 65536;
+
+/// What a file holds past its last whole chunk, or that whole chunks are missing.
+pub(crate) struct Tail {
+    /// Number of whole chunks in the file.
+    whole: u64,
+    /// Chunk count the file header claims.
+    claimed: u64,
+    /// The bytes of an incomplete last chunk (empty when the file ends on a chunk boundary).
+    partial: Vec<u8>,
+}
+
+/// Looks at the end of an evtx source: the `evtx` crate silently ignores an
+/// incomplete last chunk (a copy cut short), so we find it ourselves. Leaves
+/// the stream at its start.
+pub(crate) fn tail_of<T: Read + Seek>(data: &mut T) -> Option<Tail> {
+    use std::io::SeekFrom;
+    let len = data.seek(SeekFrom::End(0)).ok()?;
+    let mut count = [0u8; 2];
+    data.seek(SeekFrom::Start(42)).ok()?;
+    data.read_exact(&mut count).ok()?;
+    let claimed = u64::from(u16::from_le_bytes(count));
+    let body = len.saturating_sub(FILE_HEADER_SIZE);
+    let (whole, rest) = (body / CHUNK_SIZE, body % CHUNK_SIZE);
+    let mut partial = Vec::new();
+    if rest > 0 {
+        data.seek(SeekFrom::Start(FILE_HEADER_SIZE + whole * CHUNK_SIZE)).ok()?;
+        data.take(rest).read_to_end(&mut partial).ok()?;
+        if partial.iter().all(|b| *b == 0) {
+            partial.clear();
+        }
+    }
+    data.seek(SeekFrom::Start(0)).ok()?;
+    (!partial.is_empty() || claimed > whole).then_some(Tail { whole, claimed, partial })
+}
+
+/// Reads what can be read of an incomplete last chunk (its records that lie
+/// wholly inside the bytes present) and reports the loss.
+pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions) -> Output {
+    let number = tail.whole;
+    if tail.partial.is_empty() {
+        return Output::one_skipped(Diagnostic::skipped(
+            name.clone(),
+            Locator::File,
+            format!(
+                "the file header counts {} chunks but the file holds {}: it was cut short and the rest is lost",
+                tail.claimed, tail.whole
+            ),
+        ));
+    }
+    let have = tail.partial.len();
+    let mut padded = tail.partial;
+    padded.resize(CHUNK_SIZE as usize, 0);
+    let loss = Diagnostic::skipped(
+        name.clone(),
+        Locator::EvtxOffset { chunk: number, offset: have as u64 },
+        format!("chunk {number} is incomplete: the file ends {have} bytes into it; records wholly inside were read"),
+    );
+    match EvtxChunkData::new(padded, false) {
+        Ok(mut chunk) => {
+            chunk.number = Some(number);
+            let mut out = decode_chunk_part(name, chunk, options, Some(have));
+            out.skip(loss);
+            out
+        }
+        Err(e) => Output::one_skipped(Diagnostic::skipped(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: 0 },
+            format!("chunk {number} is incomplete (the file ends {have} bytes into it) and unreadable: {}", reason(&e)),
+        )),
+    }
+}
+
 /// Reads an `.evtx` file held in memory, delivering its events to `sink`.
 pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut dyn Sink, summary: &mut InputSummary) {
-    let chunks = match open(&name, std::io::Cursor::new(bytes)) {
+    let mut cursor = std::io::Cursor::new(bytes);
+    let tail = tail_of(&mut cursor);
+    let chunks = match open(&name, cursor) {
         Ok(c) => c,
         Err(d) => {
             summary.skipped += 1;
@@ -367,5 +452,8 @@ pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut
             Err(d) => Output::one_skipped(d),
         };
         out.deliver(sink, summary);
+    }
+    if let Some(t) = tail {
+        decode_tail(&name, t, options).deliver(sink, summary);
     }
 }

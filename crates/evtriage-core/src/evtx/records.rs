@@ -112,8 +112,14 @@ fn find_magic(d: &[u8], from: usize, until: usize) -> Option<usize> {
     memchr::memmem::find(d.get(from..until)?, MAGIC).map(|hit| from + hit)
 }
 
-/// Walks the records of one chunk (`data` is the whole 64 KiB chunk).
-pub(crate) fn walk(data: &[u8], header: &EvtxChunkHeader, recover: bool) -> Vec<Step> {
+/// Walks the records of one chunk (`data` is the whole 64 KiB chunk). With
+/// `present`, only the first `present` bytes are real (an incomplete chunk
+/// padded with zeroes): a record that does not end inside them is reported.
+pub(crate) fn walk(data: &[u8], header: &EvtxChunkHeader, recover: bool, present: Option<usize>) -> Vec<Step> {
+    let data = match present {
+        Some(n) => data.get(..n).unwrap_or(data),
+        None => data,
+    };
     let mut out = Vec::with_capacity(256);
     let live_end = (header.free_space_offset as usize).min(data.len());
     let ids = header.first_event_record_id..=header.last_event_record_id;

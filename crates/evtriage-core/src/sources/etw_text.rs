@@ -16,9 +16,10 @@
 //!   `[CPU]PID.TID::MM/DD/YYYY-HH:MM:SS.fff ` (PID and TID in hex, an
 //!   optional 8-hex-digit sequence number after the time): processor, process
 //!   and thread ids and time are taken from it;
-//! - an optional ISO time prefix (`2019-10-31 10:15:32.123`,
-//!   `2019-10-31T10:15:32.1234567Z`, with or without offset), possibly
-//!   followed by other tool columns, before the bracket;
+//! - an optional time prefix — ISO (`2019-10-31 10:15:32.123`,
+//!   `2019-10-31T10:15:32.1234567Z`, with or without offset) or US order
+//!   (`10/31/2019 10:15:32.123`) —, possibly with other tool columns, before
+//!   the bracket;
 //! - invisible direction marks (U+200E/U+200F) that `netsh` puts around date
 //!   parts are ignored.
 //!
@@ -40,7 +41,7 @@ use super::Ctx;
 
 /// `[Provider]` or `[Provider/Channel]`, with an optional `Field=` after it.
 static BRACKET: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"\[([A-Za-z][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*)(?:/([A-Za-z][A-Za-z0-9 _.\-]*))?\][ \t]*(?:([A-Za-z][A-Za-z0-9_]*)[ \t]*=)?")
+    Regex::new(r"\[([A-Za-z][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*)(?:/([A-Za-z][A-Za-z0-9 _.\-]*))?\][ \t]*(?:([A-Za-z][A-Za-z0-9_]*)=)?")
         .ok()
 });
 
@@ -150,9 +151,16 @@ fn us_or_iso_time(date: &str, time: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// A US-order time (`10/31/2019 10:15:32.123`, `10/31/2019-10:15:32`) anywhere in a prefix.
+static US_TIME: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(\d{1,2}/\d{1,2}/\d{4})[ -](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)").ok());
+
 /// Time (and nothing else) from a free-form prefix before the first bracket.
 fn prefix_time(prefix: &str) -> Option<DateTime<Utc>> {
-    let c = ISO_TIME.as_ref()?.captures(prefix)?;
+    let Some(c) = ISO_TIME.as_ref()?.captures(prefix) else {
+        let c = US_TIME.as_ref()?.captures(prefix)?;
+        return us_or_iso_time(c.get(1)?.as_str(), c.get(2)?.as_str());
+    };
     let date = c.get(1)?.as_str();
     let time = c.get(2)?.as_str();
     match c.get(3) {
@@ -204,5 +212,67 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
             crate::ldap::enrich_event(&mut ev);
             ctx.event(ev);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::read::{Collect, InputSummary, ReadOptions};
+
+    fn events(text: &str) -> (Vec<Event>, InputSummary) {
+        let mut sink = Collect::default();
+        let mut summary = InputSummary {
+            path: Arc::from("t"),
+            format: crate::format::Format::EtwText,
+            records: 0,
+            skipped: 0,
+            filtered: 0,
+        };
+        let options = ReadOptions::default();
+        let mut ctx = Ctx { name: Arc::from("t"), options: &options, sink: &mut sink, summary: &mut summary };
+        read(text, &mut ctx);
+        (sink.events().cloned().collect(), summary)
+    }
+
+    #[test]
+    fn glued_records_each_with_a_tracefmt_prefix() {
+        let line = "[0]0AF4.0C64::07/25/2019-13:55:39.998 [Microsoft-Windows-LDAP-Client/Debug]first message.[1]0AF4.0C68::07/25/2019-13:55:40.001 [Microsoft-Windows-LDAP-Client/Debug]second";
+        let (ev, summary) = events(line);
+        assert_eq!(summary.records, 2);
+        assert_eq!(ev[0].message.as_deref(), Some("first message."));
+        assert_eq!(ev[1].message.as_deref(), Some("second"));
+        assert_eq!((ev[1].thread_id, ev[1].trace.as_ref().and_then(|t| t.processor)), (Some(0x0c68), Some(1)));
+        assert_eq!(ev[1].time.map(|t| t.to_rfc3339()).as_deref(), Some("2019-07-25T13:55:40.001+00:00"));
+    }
+
+    #[test]
+    fn channel_less_tracefmt_and_brackets_inside_messages() {
+        let text = "[0]0AF4.0C64::07/25/2003-13:55:39.998 00004ea4 [tracedrv]IOCTL = 1\n\
+                    [Microsoft-Windows-LDAP-Client/Debug] Message=result [1] of [server one]\n\
+                    \u{200e}[2]0004.0030::\u{200e}2019\u{200e}-\u{200e}10\u{200e}-\u{200e}31 10:15:32.123 [Prov/Analytic]x";
+        let (ev, summary) = events(text);
+        assert_eq!((summary.records, summary.skipped), (3, 0));
+        assert_eq!((ev[0].provider.name.as_deref(), ev[0].message.as_deref()), (Some("tracedrv"), Some("IOCTL = 1")));
+        assert_eq!(ev[0].channel, None);
+        assert_eq!(ev[0].process_id, Some(0x0af4));
+        assert_eq!(ev[1].message.as_deref(), Some("result [1] of [server one]"));
+        assert_eq!(ev[2].time.map(|t| t.to_rfc3339()).as_deref(), Some("2019-10-31T10:15:32.123+00:00"));
+        assert_eq!(ev[2].channel.as_deref(), Some("Analytic"));
+    }
+
+    #[test]
+    fn us_time_prefix() {
+        let (ev, _) = events("10/31/2019 10:15:32.250 ismserv [Microsoft-Windows-LDAP-Client/Debug] Message=x");
+        assert_eq!(ev[0].time.map(|t| t.to_rfc3339()).as_deref(), Some("2019-10-31T10:15:32.250+00:00"));
+    }
+
+    #[test]
+    fn other_fields_are_kept_as_data() {
+        let (ev, _) = events("2024-03-02T06:01:14.5+01:00 [Some-Provider/Operational] Status=0xC000005E");
+        assert_eq!(ev[0].data_named("Status"), Some("0xC000005E"));
+        assert_eq!(ev[0].time.map(|t| t.to_rfc3339()).as_deref(), Some("2024-03-02T05:01:14.500+00:00"));
     }
 }

@@ -140,6 +140,8 @@ fn parse_row(line: &str, origin: Origin) -> Result<Option<SocketEntry>, String> 
 pub fn read(text: &str, ctx: &mut Ctx<'_>) {
     let mut pending: Option<Row> = None;
     let mut seen_header = false;
+    // Set after an unreadable row: its continuation lines are passed over quietly.
+    let mut orphan = false;
     for (line_no, line) in crate::text::numbered_lines(text) {
         let trimmed = line.trim();
         if trimmed.is_empty() {
@@ -152,9 +154,15 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
                     ctx.record(crate::model::Record::Socket(done.entry));
                 }
                 pending = Some(Row { entry, closed: false });
+                orphan = false;
                 continue;
             }
             Err(reason) => {
+                // The `-b` lines after an unreadable row belong to it, not to the row before.
+                if let Some(done) = pending.take() {
+                    ctx.record(crate::model::Record::Socket(done.entry));
+                }
+                orphan = true;
                 ctx.skip_line(line_no, format!("{reason}; row skipped"));
                 continue;
             }
@@ -163,6 +171,11 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
         // Not a row: a title, the header, or a `-b` continuation line.
         if trimmed.starts_with("Proto ") || trimmed.starts_with("Proto\t") {
             seen_header = true;
+            continue;
+        }
+        if orphan
+            && (trimmed.starts_with('[') || !trimmed.contains(char::is_whitespace) || trimmed.contains("ownership"))
+        {
             continue;
         }
         match pending.as_mut() {

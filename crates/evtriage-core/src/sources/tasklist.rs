@@ -46,6 +46,9 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
     // Column spans from the rule line.
     let mut spans: Vec<(usize, usize)> = Vec::new();
     let mut pending: Option<ProcessEntry> = None;
+    // Set after a row without PID, so that its wrapped service lines are not
+    // given to another process.
+    let mut orphan = false;
     let with_services = |spans: &Vec<(usize, usize)>| spans.len() == 3;
     for (line_no, line) in crate::text::numbered_lines(text) {
         if line.trim().is_empty() {
@@ -77,14 +80,21 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
         if image.is_empty() && pid_text.is_empty() {
             match pending.as_mut() {
                 Some(p) if with_services(&spans) => p.services.extend(services_of(&rest)),
+                // The rest of a skipped process's service list.
+                None if orphan => {}
                 _ => ctx.skip_line(line_no, "continuation line without a process; skipped"),
             }
             continue;
         }
         let Ok(pid) = pid_text.parse::<u32>() else {
+            if let Some(p) = pending.take() {
+                ctx.record(Record::Process(p));
+            }
+            orphan = true;
             ctx.skip_line(line_no, format!("no PID in the PID column (`{pid_text}`); skipped"));
             continue;
         };
+        orphan = false;
         if let Some(p) = pending.take() {
             ctx.record(Record::Process(p));
         }

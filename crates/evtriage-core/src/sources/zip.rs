@@ -6,7 +6,9 @@
 //! and skipped) because they never come from an honest collection tool. Each
 //! member is recognised by content and read like a file of its own
 //! (including `.evtx` and nested zips), under the name
-//! `archive.zip!inner/path` (`outer.zip!inner.zip!file` when nested).
+//! `archive.zip!inner/path` (`outer.zip!inner.zip!file` when nested). The
+//! archive's summary adds up its members' counts, and a note per member says
+//! which format it was read as and how many records it gave.
 //!
 //! Limits against zip bombs, each breach reported as a diagnostic:
 //! - a member larger than [`MAX_MEMBER_BYTES`] once decompressed is skipped;
@@ -135,7 +137,18 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             continue;
         }
         total += got;
-        let member = reader.read_bytes(display, &buf, sink);
+        let member = reader.read_bytes(display.clone(), &buf, sink);
+        if member.format != crate::format::Format::Unknown {
+            // Say what each member was, so that a listing of the archive shows it.
+            sink.diagnostic(Diagnostic::note(
+                display,
+                Locator::File,
+                format!(
+                    "zip member read as {}: {} record(s), {} skipped",
+                    member.format, member.records, member.skipped
+                ),
+            ));
+        }
         summary.records += member.records;
         summary.skipped += member.skipped;
         summary.filtered += member.filtered;

@@ -1,0 +1,231 @@
+//! `evtriage analyze` and `evtriage rules`, run as the binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn evtriage(args: &[&str]) -> Run {
+    let out = match Command::new(env!("CARGO_BIN_EXE_evtriage")).args(args).current_dir(repo()).output() {
+        Ok(o) => o,
+        Err(e) => panic!("the evtriage binary does not run: {e}"),
+    };
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn json(text: &str) -> serde_json::Value {
+    match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => panic!("not JSON ({e}):\n{text}"),
+    }
+}
+
+/// A fresh scratch folder under the target directory.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        panic!("cannot create {}: {e}", dir.display());
+    }
+    dir
+}
+
+/// Whether this build reads the fixture formats (event XML, ETW text): the
+/// readers land on their own branch; before that the analysis tests skip.
+fn readers_present(report: &serde_json::Value) -> bool {
+    let inputs = report["inputs"].as_array().cloned().unwrap_or_default();
+    let known = inputs.iter().all(|i| i["format"] != "unknown");
+    if !known {
+        eprintln!("skipped: this build does not read the fixture formats yet");
+    }
+    known
+}
+
+const ISM_CONFIRMED: &str = "fixtures/rules/kb4530043-ismserv-boot/positive/ldap-trace-confirmed";
+
+#[test]
+fn analyze_json_follows_the_contract() {
+    let dir = scratch("analyze-json");
+    let out = dir.join("report.json");
+    let out_s = out.to_string_lossy().to_string();
+    let files = [format!("{ISM_CONFIRMED}/System.xml"), format!("{ISM_CONFIRMED}/boot-ldap.txt")];
+    let run = evtriage(&["analyze", "--format", "json", "-o", &out_s, &files[0], &files[1]]);
+    assert!(run.stdout.is_empty(), "with -o nothing goes to stdout: {}", run.stdout);
+    let text = match std::fs::read_to_string(&out) {
+        Ok(t) => t,
+        Err(e) => panic!("no report written ({e}); stderr: {}", run.stderr),
+    };
+    let v = json(&text);
+    assert_eq!(v["version"], 1);
+    let inputs = v["inputs"].as_array().cloned().unwrap_or_default();
+    assert_eq!(inputs.len(), 2);
+    for i in &inputs {
+        for key in ["path", "format", "records", "skipped"] {
+            assert!(!i[key].is_null(), "input lacks {key}: {i}");
+        }
+    }
+    assert!(v["diagnostics"].is_array());
+    if !readers_present(&v) {
+        assert_eq!(run.code, 0);
+        return;
+    }
+    assert_eq!(run.code, 1, "findings mean exit status 1; stderr: {}", run.stderr);
+    let findings = v["findings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(findings.len(), 1, "{text}");
+    let f = &findings[0];
+    assert_eq!(f["rule"], "kb4530043-ismserv-boot");
+    assert_eq!(f["kb"], serde_json::json!(["KB4530043"]));
+    assert_eq!(f["confidence"], "confirmed");
+    assert_eq!(f["computer"], "DC1.contoso.com");
+    assert!(f["title"].as_str().is_some_and(|t| t.contains("Intersite Messaging")));
+    assert!(f["cause"].as_str().is_some_and(|c| c.contains("0x5b")));
+    let steps = f["remediation"].as_array().cloned().unwrap_or_default();
+    assert!(steps.iter().any(|s| s.as_str().is_some_and(|s| s.contains("sc config IsmServ start= delayed-auto"))));
+    let evidence = f["evidence"].as_array().cloned().unwrap_or_default();
+    assert_eq!(evidence.len(), 4);
+    for e in &evidence {
+        assert!(e["source"].as_str().is_some_and(|s| s.ends_with(".xml") || s.ends_with(".txt")), "{e}");
+        assert!(e["locator"].as_str().is_some_and(|l| l.starts_with("line ")), "{e}");
+        assert!(e["time"].as_str().is_some_and(|t| t.starts_with("2024-03-02T06:0") && t.ends_with('Z')), "{e}");
+        assert!(e["summary"].as_str().is_some_and(|s| !s.is_empty()));
+    }
+    let anchor = evidence.iter().find(|e| e["role"] == "anchor").cloned().unwrap_or_default();
+    assert_eq!(anchor["time"], "2024-03-02T06:01:35.120Z");
+    assert!(anchor["summary"].as_str().is_some_and(|s| s.contains("IsmServ")), "{anchor}");
+}
+
+#[test]
+fn analyze_text_groups_per_computer() {
+    let run = evtriage(&[
+        "analyze",
+        "--color",
+        "never",
+        "fixtures/rules/kb4530043-ismserv-boot/positive/boot-likely/System.xml",
+        "fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/System.xml",
+        "fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/netstat-ano.txt",
+        "fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/tasklist-svc.txt",
+    ]);
+    assert!(!run.stdout.contains('\u{1b}'), "no colour when asked for none");
+    if run.stdout.contains("0 findings") && run.stdout.contains("0 records") {
+        eprintln!("skipped: this build does not read the fixture formats yet");
+        return;
+    }
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let dc1 = run.stdout.find("== DC1.contoso.com ==");
+    let dc2 = run.stdout.find("== DC2.contoso.com ==");
+    assert!(dc1.is_some() && dc2.is_some() && dc1 < dc2, "{}", run.stdout);
+    assert!(run.stdout.contains("[LIKELY] KB4530043"), "{}", run.stdout);
+    assert!(run.stdout.contains("[CONFIRMED] KB956188, KB953230, KB812873"), "{}", run.stdout);
+    assert!(run.stdout.contains("dns.exe (PID 1460)"));
+    assert!(run.stdout.contains("(snapshot)"), "netstat rows carry no time");
+}
+
+#[test]
+fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
+    let run = evtriage(&["analyze", "fixtures/rules/kb4530043-ismserv-boot/negative/error-1058/System.xml"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 findings"));
+    let run = evtriage(&["analyze", "no/such/path.evtx"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("nothing could be read"), "{}", run.stderr);
+}
+
+#[test]
+fn rules_list_show_and_formats() {
+    let run = evtriage(&["rules", "list"]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stdout.lines().count(), 7, "{}", run.stdout);
+    assert!(run.stdout.lines().any(|l| l.starts_with("kb4530043-ismserv-boot") && l.contains("KB4530043")));
+    let run = evtriage(&["rules", "list", "--format", "json"]);
+    let v = json(&run.stdout);
+    assert_eq!(v.as_array().map(Vec::len), Some(7));
+    let run = evtriage(&["rules", "list", "--format", "markdown"]);
+    assert!(run.stdout.starts_with("| rule | KB | confidence |"), "{}", run.stdout);
+    // The committed catalogue is the same text.
+    let doc = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap_or_default();
+    assert!(doc.contains(&run.stdout), "docs/rules.md does not carry the current catalogue");
+    let run = evtriage(&["rules", "show", "kb296086-smtp-port-25"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.starts_with("# kb296086-smtp-port-25 (builtin:kb296086-smtp-port-25.toml)"));
+    assert!(run.stdout.contains("kb = [\"Q296086\"]"));
+    let run = evtriage(&["rules", "show", "no-such-rule"]);
+    assert_eq!(run.code, 2);
+}
+
+#[test]
+fn rules_test_runs_the_fixtures() {
+    let run = evtriage(&["rules", "test"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let summary = run.stdout.lines().last().unwrap_or_default().to_string();
+    assert!(summary.contains(" 0 failed"), "{summary}");
+    let total: usize = summary.split(", ").filter_map(|p| p.split(' ').next()?.parse::<usize>().ok()).sum();
+    assert!(total >= 25, "{summary}");
+    let run = evtriage(&["rules", "test", "--rule", "kb948609-autodiscover-net20sp2"]);
+    assert_eq!(run.stdout.lines().filter(|l| l.contains("kb948609")).count(), 4, "{}", run.stdout);
+}
+
+fn write(path: &Path, text: &str) {
+    if let Err(e) = std::fs::write(path, text) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+}
+
+#[test]
+fn user_rules_are_added_tested_and_validated() {
+    let dir = scratch("user-rules");
+    let rules = dir.join("rules");
+    let fixtures = dir.join("fixtures");
+    let _ = std::fs::create_dir_all(&rules);
+    write(
+        &rules.join("spooler.toml"),
+        r#"id = "site-spooler-crash"
+title = "Print Spooler crashes"
+kb = ["Q123456"]
+confidence = "possible"
+cause = "The {service} service crashed."
+remediation = ["Update the printer drivers."]
+
+[anchor]
+provider = "Service Control Manager"
+event_id = 7031
+service = { is = ["Spooler"] }
+"#,
+    );
+    let run = evtriage(&["rules", "list", "--rules", &rules.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.lines().any(|l| l.starts_with("site-spooler-crash") && l.contains("KB123456")));
+    // Its own fixtures, run the same way as the built-in ones.
+    let case = fixtures.join("site-spooler-crash/negative/other-service");
+    let _ = std::fs::create_dir_all(&case);
+    write(
+        &case.join("System.xml"),
+        "<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>\
+         <Provider Name='Service Control Manager'/><EventID Qualifiers='49152'>7031</EventID>\
+         <TimeCreated SystemTime='2024-01-01T00:00:00.000Z'/><Computer>PC1</Computer></System>\
+         <EventData><Data Name='param1'>Windows Update</Data><Data Name='param2'>1</Data></EventData></Event></Events>\n",
+    );
+    let run =
+        evtriage(&["rules", "test", "--rules", &rules.to_string_lossy(), "--fixtures", &fixtures.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("site-spooler-crash negative"), "{}", run.stdout);
+    // A broken rule is an error naming the file and the problem.
+    write(
+        &rules.join("zz-broken.toml"),
+        "id = \"broken\"\ntitle = \"t\"\ncause = \"c\"\n[anchor]\nprovider = \"P\"\nevnt_id = 1\n",
+    );
+    let run = evtriage(&["rules", "list", "--rules", &rules.to_string_lossy()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("zz-broken.toml") && run.stderr.contains("evnt_id"), "{}", run.stderr);
+}

@@ -1,0 +1,195 @@
+//! The rule catalogue: `evtriage rules list` as text, Markdown or JSON.
+//!
+//! The Markdown form is what `docs/rules.md` carries between the
+//! `<!-- catalogue:start -->` and `<!-- catalogue:end -->` markers; a test
+//! fails when the committed catalogue no longer matches the built-in rules.
+
+use serde::Serialize;
+
+use crate::rule::{Condition, Rule, RuleSet};
+use crate::spec::RuleSpec;
+
+/// Marker before the generated catalogue in `docs/rules.md`.
+pub const CATALOGUE_START: &str = "<!-- catalogue:start -->";
+/// Marker after the generated catalogue in `docs/rules.md`.
+pub const CATALOGUE_END: &str = "<!-- catalogue:end -->";
+
+/// One rule as tools see it (`rules list --format json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleEntry {
+    /// Rule id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// KB articles (`KB<number>`), including those corroborations add.
+    pub kb: Vec<String>,
+    /// Base confidence.
+    pub confidence: String,
+    /// Highest confidence the rule can reach.
+    pub max_confidence: String,
+    /// What the anchor is, in words.
+    pub anchor: String,
+    /// Checks that must hold.
+    pub requires: Vec<String>,
+    /// Checks that corroborate.
+    pub corroborates: Vec<String>,
+    /// Rules this one supersedes.
+    pub supersedes: Vec<String>,
+    /// References.
+    pub references: Vec<String>,
+    /// `builtin:<file>` or the rule file path.
+    pub origin: String,
+}
+
+fn anchor_words(spec: &RuleSpec) -> String {
+    let a = &spec.anchor;
+    if let Some(c) = &a.command {
+        return format!("`{c}` output");
+    }
+    let providers = a.provider.to_vec();
+    let provider = providers.iter().find(|p| !p.starts_with('{')).or(providers.first()).cloned().unwrap_or_default();
+    let ids = a.event_id.to_vec();
+    let ids = if ids.is_empty() {
+        "any id".to_string()
+    } else {
+        ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join("/")
+    };
+    let mut s = format!("{provider} {ids}");
+    if let Some(svc) = &a.service {
+        let is = svc.is.to_vec();
+        if !is.is_empty() {
+            s.push_str(&format!(" for {}", is.join(" or ")));
+        } else if svc.has_ports {
+            s.push_str(" for a service with known ports");
+        }
+    }
+    for w in &a.predicates {
+        if let Some(c) = &w.code {
+            s.push_str(&format!(" with {} = {}", w.field, c.to_vec().join(" or ")));
+            let only = w.event_id.to_vec();
+            if !only.is_empty() {
+                let ids: Vec<String> = only.iter().map(|i| i.to_string()).collect();
+                s.push_str(&format!(" (on {})", ids.join("/")));
+            }
+        }
+    }
+    s
+}
+
+fn check_words(rule: &Rule, required: bool) -> Vec<String> {
+    let checks = if required { &rule.require } else { &rule.corroborate };
+    checks
+        .iter()
+        .map(|c| {
+            let kind = match &c.condition {
+                Condition::AfterBoot(_) => "after boot",
+                Condition::Record(_) => "record",
+                Condition::PortHeld { .. } => "port held",
+                Condition::Registry { .. } => "registry",
+            };
+            match c.confidence {
+                Some(conf) => format!("{} ({kind}, → {conf})", c.name),
+                None => format!("{} ({kind})", c.name),
+            }
+        })
+        .collect()
+}
+
+/// The catalogue entries of a rule set, sorted by id.
+pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
+    set.rules()
+        .iter()
+        .map(|r| {
+            let mut kb = r.kb.clone();
+            for c in r.checks() {
+                for k in &c.kb {
+                    if !kb.contains(k) {
+                        kb.push(k.clone());
+                    }
+                }
+            }
+            let max = r.corroborate.iter().filter_map(|c| c.confidence).fold(r.spec.confidence, |a, b| a.max(b));
+            RuleEntry {
+                id: r.id().to_string(),
+                title: r.spec.title.clone(),
+                kb,
+                confidence: r.spec.confidence.to_string(),
+                max_confidence: max.to_string(),
+                anchor: anchor_words(&r.spec),
+                requires: check_words(r, true),
+                corroborates: check_words(r, false),
+                supersedes: r.spec.supersedes.clone(),
+                references: r.spec.references.clone(),
+                origin: r.origin.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// `rules list` as plain text: one line per rule.
+pub fn text(set: &RuleSet) -> String {
+    let mut out = String::new();
+    for e in entries(set) {
+        let kb = if e.kb.is_empty() { "-".to_string() } else { e.kb.join(",") };
+        out.push_str(&format!("{:<34} {:<28} {:<9} {}\n", e.id, kb, e.max_confidence, e.title));
+    }
+    out
+}
+
+/// `rules list` as JSON (an array of [`RuleEntry`]).
+pub fn json(set: &RuleSet) -> String {
+    serde_json::to_string_pretty(&entries(set)).unwrap_or_else(|_| "[]".into())
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// `rules list` as the Markdown catalogue (the block `docs/rules.md` carries).
+pub fn markdown(set: &RuleSet) -> String {
+    let mut out = String::new();
+    out.push_str("| rule | KB | confidence | anchor | requires | corroborated by |\n");
+    out.push_str("|---|---|---|---|---|---|\n");
+    for e in entries(set) {
+        let kb = if e.kb.is_empty() { "—".to_string() } else { e.kb.join(", ") };
+        let conf = if e.confidence == e.max_confidence {
+            e.confidence.clone()
+        } else {
+            format!("{} → {}", e.confidence, e.max_confidence)
+        };
+        let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("; ") };
+        out.push_str(&format!(
+            "| `{}`<br>{} | {} | {} | {} | {} | {} |\n",
+            e.id,
+            md_escape(&e.title),
+            kb,
+            conf,
+            md_escape(&e.anchor),
+            md_escape(&list(&e.requires)),
+            md_escape(&list(&e.corroborates)),
+        ));
+    }
+    let superseding: Vec<_> = entries(set).into_iter().filter(|e| !e.supersedes.is_empty()).collect();
+    if !superseding.is_empty() {
+        out.push_str("\nSpecific rules that absorb generic ones over the same events:\n\n");
+        for e in superseding {
+            out.push_str(&format!(
+                "- `{}` supersedes {}\n",
+                e.id,
+                e.supersedes.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// Replaces the catalogue block of a document (between the markers) with `catalogue`.
+/// Returns `None` when the markers are missing.
+pub fn splice(document: &str, catalogue: &str) -> Option<String> {
+    let start = document.find(CATALOGUE_START)? + CATALOGUE_START.len();
+    let end = document.find(CATALOGUE_END)?;
+    if end < start {
+        return None;
+    }
+    Some(format!("{}\n{}{}", &document[..start], catalogue, &document[end..]))
+}

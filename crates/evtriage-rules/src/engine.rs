@@ -1,0 +1,993 @@
+//! The engine: streams records in, keeps only what rules can use, and turns
+//! anchors plus context into findings.
+//!
+//! [`Engine`] is a [`Sink`]: give it to a [`evtriage_core::Reader`] (with
+//! [`RuleSet::event_filter`] in the read options, so that events no rule uses
+//! are never fully decoded). While records stream in, the engine keeps
+//! - candidate events: those that match some rule's anchor or record check on
+//!   everything except time and service identity;
+//! - boot markers (EventLog 6005/6009, Kernel-General 12), to know boot sessions;
+//! - service identity learned from the inputs (SCM 7036/7040, `Binary` key
+//!   names, registry `DisplayName`s), folded into a small map, not kept;
+//! - snapshot rows: sockets, processes, command-output blocks, and the
+//!   registry values some rule (or service identity) looks at.
+//!
+//! [`Engine::finish`] then evaluates every rule over what was kept. All times
+//! are UTC, so events from different files and machines compare directly.
+//!
+//! Findings are then de-duplicated so that they do not drown the user:
+//! findings of one rule about the same service, computer and boot session
+//! merge into one with all the evidence, and a rule that `supersedes` another
+//! absorbs that rule's findings over the same anchor events (a specific
+//! explanation wins over a generic one). Output order is deterministic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, Utc};
+use evtriage_core::{
+    message, CommandOutput, Diagnostic, Event, Origin, ProcessEntry, Protocol, Record, RegData, RegistryValue, Sink,
+    SocketEntry,
+};
+
+use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
+use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
+use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
+use crate::spec::Direction;
+
+/// Boot markers closer than this belong to the same boot.
+const BOOT_CLUSTER: i64 = 300;
+/// An anchor may carry a time this much before its boot marker (clock granularity).
+const BOOT_SLACK_MS: i64 = 2000;
+/// Computer name used when the evidence names none.
+pub const UNKNOWN_COMPUTER: &str = "(unknown)";
+
+/// What an analysis produced.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Findings, grouped by computer, most certain first.
+    pub findings: Vec<Finding>,
+    /// Diagnostics the reader passed on.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many records the engine kept for rule evaluation (of all it was given).
+    pub kept: usize,
+    /// How many records it was given.
+    pub seen: usize,
+}
+
+/// The rules engine. See the [module docs](self).
+#[derive(Debug)]
+pub struct Engine {
+    rules: RuleSet,
+    events: Vec<Event>,
+    boots: Vec<Event>,
+    learned: Learned,
+    sockets: Vec<SocketEntry>,
+    processes: Vec<ProcessEntry>,
+    registry: Vec<RegistryValue>,
+    commands: Vec<CommandOutput>,
+    computers: BTreeSet<String>,
+    registry_patterns: Vec<Vec<String>>,
+    has_command_rules: bool,
+    diagnostics: Vec<Diagnostic>,
+    seen: usize,
+    /// Identities of kept events, so that one log given twice (`System.evtx`
+    /// and its XML export) yields its evidence once.
+    identities: HashSet<EventIdentity>,
+}
+
+/// Computer, provider, event id, record id and time: the same event in two exports.
+type EventIdentity = (String, String, u32, u64, DateTime<Utc>);
+
+fn identity(e: &Event) -> Option<EventIdentity> {
+    Some((computer_key(e.computer.as_deref()), e.provider_label().to_lowercase(), e.event_id, e.record_id?, e.time?))
+}
+
+impl Engine {
+    /// An engine running `rules`.
+    pub fn new(rules: RuleSet) -> Self {
+        let mut registry_patterns: Vec<Vec<String>> = vec![vec!["Services".into(), "*".into()]];
+        let mut has_command_rules = false;
+        for r in rules.rules() {
+            has_command_rules |= r.matchers().any(Matcher::is_command);
+            for c in r.checks() {
+                if let Condition::Registry { key, .. } = &c.condition {
+                    registry_patterns.push(key.clone());
+                }
+            }
+        }
+        Engine {
+            rules,
+            events: Vec::new(),
+            boots: Vec::new(),
+            learned: Learned::default(),
+            sockets: Vec::new(),
+            processes: Vec::new(),
+            registry: Vec::new(),
+            commands: Vec::new(),
+            computers: BTreeSet::new(),
+            registry_patterns,
+            has_command_rules,
+            diagnostics: Vec::new(),
+            seen: 0,
+            identities: HashSet::new(),
+        }
+    }
+
+    /// The rules in use.
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    fn ingest_event(&mut self, e: Event) {
+        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
+            if !self.computers.iter().any(|x| x.eq_ignore_ascii_case(c.trim())) {
+                self.computers.insert(c.trim().to_string());
+            }
+        }
+        if is_scm(&e) {
+            self.learned.learn_from_event(&e);
+        }
+        if let Some(id) = identity(&e) {
+            if self.identities.contains(&id) {
+                return;
+            }
+        }
+        if is_boot_marker(&e) {
+            self.identities.extend(identity(&e));
+            self.boots.push(e);
+            return;
+        }
+        let mut rendered = None;
+        let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)));
+        if wanted {
+            self.identities.extend(identity(&e));
+            self.events.push(e);
+        }
+    }
+
+    fn ingest_registry(&mut self, v: RegistryValue) {
+        let segs: Vec<&str> = v.key.split('\\').filter(|s| !s.is_empty()).collect();
+        if v.name.eq_ignore_ascii_case("DisplayName") {
+            if let (Some(key), Some(parent)) = (segs.last(), segs.len().checked_sub(2).and_then(|i| segs.get(i))) {
+                if parent.eq_ignore_ascii_case("Services") {
+                    if let RegData::Sz(d) | RegData::ExpandSz(d) = &v.data {
+                        // `@%SystemRoot%\…dll,-123` names a resource, not a display name.
+                        if !d.starts_with('@') {
+                            self.learned.add(key, d);
+                        }
+                    }
+                }
+            }
+        }
+        if self.registry_patterns.iter().any(|p| key_matches(&segs, p, None)) {
+            self.registry.push(v);
+        }
+    }
+
+    /// Evaluates the rules over what was read and returns the findings.
+    pub fn finish(self) -> Analysis {
+        let kept = self.events.len()
+            + self.boots.len()
+            + self.sockets.len()
+            + self.processes.len()
+            + self.registry.len()
+            + self.commands.len();
+        let ctx = Context::new(&self);
+        let mut findings = Vec::new();
+        for rule in self.rules.rules() {
+            if rule.anchor.is_command() {
+                for (i, c) in self.commands.iter().enumerate() {
+                    if rule.anchor.matches_command(c) {
+                        let anchor = Anchor::Command { index: i, cmd: c };
+                        findings.extend(ctx.evaluate(rule, &anchor));
+                    }
+                }
+            } else {
+                for e in &self.events {
+                    if !rule.anchor.matches_event_static(e) {
+                        continue;
+                    }
+                    let service = ctx.service_of(e, rule.anchor.service.as_ref());
+                    if let Some(pred) = &rule.anchor.service {
+                        if !ctx.service_holds(pred, service.as_ref(), None) {
+                            continue;
+                        }
+                    }
+                    let anchor = Anchor::Event { event: e, service };
+                    findings.extend(ctx.evaluate(rule, &anchor));
+                }
+            }
+        }
+        let findings = consolidate(findings, &self.rules);
+        Analysis { findings, diagnostics: self.diagnostics, kept, seen: self.seen }
+    }
+}
+
+impl Sink for Engine {
+    fn record(&mut self, record: Record) {
+        self.seen += 1;
+        match record {
+            Record::Event(e) => self.ingest_event(*e),
+            Record::Socket(s) => self.sockets.push(s),
+            Record::Process(p) => {
+                for s in &p.services {
+                    self.learned.add(s, "");
+                }
+                self.processes.push(p)
+            }
+            Record::Registry(v) => self.ingest_registry(v),
+            Record::Command(c) => {
+                if self.has_command_rules {
+                    self.commands.push(c)
+                }
+            }
+        }
+    }
+
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+fn is_boot_marker(e: &Event) -> bool {
+    let name = e.provider.name.as_deref().unwrap_or("");
+    let kernel_general = name.eq_ignore_ascii_case("Microsoft-Windows-Kernel-General")
+        || e.provider.guid.is_some_and(|g| g.to_string() == "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}");
+    (name.eq_ignore_ascii_case("EventLog") && matches!(e.event_id, 6005 | 6009)) || (kernel_general && e.event_id == 12)
+}
+
+/// Whether a key path ends with `pattern` (segment by segment, ignoring case;
+/// `*` is any one segment, `{service}` is `service` or, when `None`, any segment).
+fn key_matches(path: &[&str], pattern: &[String], service: Option<&str>) -> bool {
+    if pattern.len() > path.len() {
+        return false;
+    }
+    path.iter().rev().zip(pattern.iter().rev()).all(|(seg, pat)| {
+        if pat == "*" {
+            true
+        } else if pat.eq_ignore_ascii_case("{service}") {
+            service.is_none_or(|s| seg.eq_ignore_ascii_case(s))
+        } else {
+            seg.eq_ignore_ascii_case(pat)
+        }
+    })
+}
+
+fn reg_text(d: &RegData) -> String {
+    // Not an exhaustive `match`: the model may grow variants (a deleted key, …),
+    // and anything not a plain value reads as "(deleted)".
+    if let RegData::Sz(s) | RegData::ExpandSz(s) = d {
+        return s.clone();
+    }
+    if let RegData::MultiSz(v) = d {
+        return v.join("; ");
+    }
+    if let RegData::Dword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Qword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Binary { bytes, .. } = d {
+        return evtriage_core::util::to_hex(bytes);
+    }
+    "(deleted)".into()
+}
+
+/// What a finding starts from.
+enum Anchor<'a> {
+    Event { event: &'a Event, service: Option<ServiceRef> },
+    Command { index: usize, cmd: &'a CommandOutput },
+}
+
+impl Anchor<'_> {
+    fn time(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Anchor::Event { event, .. } => event.time,
+            Anchor::Command { .. } => None,
+        }
+    }
+    fn origin(&self) -> &Origin {
+        match self {
+            Anchor::Event { event, .. } => &event.origin,
+            Anchor::Command { cmd, .. } => &cmd.origin,
+        }
+    }
+    fn service(&self) -> Option<&ServiceRef> {
+        match self {
+            Anchor::Event { service, .. } => service.as_ref(),
+            Anchor::Command { .. } => None,
+        }
+    }
+    fn computer(&self) -> Option<&str> {
+        match self {
+            Anchor::Event { event, .. } => event.computer.as_deref().map(str::trim).filter(|c| !c.is_empty()),
+            Anchor::Command { .. } => None,
+        }
+    }
+}
+
+/// A check that held: what it found and what it binds.
+struct Held {
+    evidence: Vec<Evidence>,
+    bindings: Vec<(String, String)>,
+    /// The most a finding resting on this check may claim.
+    cap: Option<Confidence>,
+}
+
+impl Held {
+    fn new(evidence: Vec<Evidence>, bindings: Vec<(String, String)>) -> Self {
+        Held { evidence, bindings, cap: None }
+    }
+}
+
+/// Read-only view for evaluation.
+struct Context<'a> {
+    engine: &'a Engine,
+    table: &'static ServiceTable,
+    /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
+    boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
+    processes: HashMap<u32, Vec<&'a ProcessEntry>>,
+}
+
+impl<'a> Context<'a> {
+    fn new(engine: &'a Engine) -> Self {
+        let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
+        for b in &engine.boots {
+            if let Some(t) = b.time {
+                raw.entry(computer_key(b.computer.as_deref())).or_default().push((t, b));
+            }
+        }
+        let mut boots = HashMap::new();
+        for (k, mut list) in raw {
+            list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.origin.locator.cmp(&b.1.origin.locator)));
+            let mut starts: Vec<(DateTime<Utc>, &Event)> = Vec::new();
+            for (t, e) in list {
+                match starts.last() {
+                    Some((s, _)) if t - *s <= Duration::seconds(BOOT_CLUSTER) => {}
+                    _ => starts.push((t, e)),
+                }
+            }
+            boots.insert(k, starts);
+        }
+        let mut processes: HashMap<u32, Vec<&ProcessEntry>> = HashMap::new();
+        for p in &engine.processes {
+            processes.entry(p.pid).or_default().push(p);
+        }
+        Context { engine, table: ServiceTable::builtin(), boots, processes }
+    }
+
+    /// Whether a snapshot row (which names no computer) may be about the
+    /// anchor's machine: always when the inputs show at most one computer,
+    /// else only when it sits in the same folder (or archive folder) as the anchor.
+    fn snapshot_applies(&self, anchor: &Anchor<'_>, snapshot: &Origin) -> bool {
+        self.engine.computers.len() <= 1 || folder_of(&snapshot.source) == folder_of(&anchor.origin().source)
+    }
+
+    fn single_computer(&self) -> Option<&str> {
+        let mut it = self.engine.computers.iter();
+        match (it.next(), it.next()) {
+            (Some(c), None) => Some(c.as_str()),
+            _ => None,
+        }
+    }
+
+    fn service_of(&self, e: &Event, pred: Option<&ServicePred>) -> Option<ServiceRef> {
+        let scm = is_scm(e);
+        let field = pred
+            .and_then(|p| p.field.clone())
+            .unwrap_or_else(|| if scm { default_service_field(e.event_id) } else { "param1" }.to_string());
+        let shown = e.field(&field)?;
+        let key = if scm && e.event_id != 7040 { binary_key(e) } else { None };
+        Some(resolve(self.table, &self.engine.learned, shown, key.as_deref()))
+    }
+
+    fn service_holds(&self, pred: &ServicePred, service: Option<&ServiceRef>, anchor: Option<&ServiceRef>) -> bool {
+        let Some(s) = service else { return false };
+        if !pred.is.is_empty() && !pred.is.iter().any(|n| s.is(n, self.table)) {
+            return false;
+        }
+        if pred.has_ports && self.table.get(&s.key).is_none_or(|i| i.ports.is_empty()) {
+            return false;
+        }
+        if pred.same {
+            match anchor {
+                Some(a) if a.key.eq_ignore_ascii_case(&s.key) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'a Event)> {
+        let key = computer_key(computer);
+        // Markers or anchors without a computer name pair up only when nothing else is possible.
+        let list = self.boots.get(&key).or_else(|| match (key.is_empty(), self.boots.len()) {
+            (true, 1) => self.boots.values().next(),
+            (false, 1) => self.boots.get(""),
+            _ => None,
+        })?;
+        list.iter().rev().find(|(b, _)| *b <= t + Duration::milliseconds(BOOT_SLACK_MS)).copied()
+    }
+
+    fn evaluate(&self, rule: &Rule, anchor: &Anchor<'_>) -> Option<Finding> {
+        let mut bindings: Vec<(String, String)> = Vec::new();
+        let computer = anchor
+            .computer()
+            .map(str::to_string)
+            .or_else(|| self.single_computer().map(str::to_string))
+            .unwrap_or_else(|| UNKNOWN_COMPUTER.to_string());
+        bindings.push(("computer".into(), computer.clone()));
+        if let Some(s) = anchor.service() {
+            bindings.push(("service".into(), s.key.clone()));
+            bindings.push(("service_display".into(), s.display.clone().unwrap_or_else(|| s.key.clone())));
+        }
+        let mut evidence = vec![self.anchor_evidence(anchor)];
+        // Required checks bind first: the rule's own text may use what they found.
+        let mut required = Vec::new();
+        for check in &rule.require {
+            let held = self.check(check, anchor)?;
+            evidence.extend(held.evidence.iter().cloned());
+            bindings.extend(held.bindings.iter().cloned());
+            required.push((check, held));
+        }
+        let mut confidence = rule.spec.confidence;
+        let mut cap = required.iter().filter_map(|(_, h)| h.cap).min();
+        let mut kb = rule.kb.clone();
+        let mut extra_cause: Vec<String> = Vec::new();
+        let mut extra_steps: Vec<String> = Vec::new();
+        // A check's own sentences see its own bindings first (two record checks both bind `gap`).
+        let mut add_text = |check: &Check, held: &Held, kb: &mut Vec<String>| {
+            let mut local = bindings.clone();
+            local.extend(held.bindings.iter().cloned());
+            extra_cause.extend(check.cause.as_deref().map(|c| interpolate(c, &local)));
+            extra_steps.extend(check.remediation.iter().map(|s| interpolate(s, &local)));
+            kb.extend(check.kb.iter().cloned());
+        };
+        for (check, held) in &required {
+            add_text(check, held, &mut kb);
+        }
+        for check in &rule.corroborate {
+            if let Some(held) = self.check(check, anchor) {
+                if let Some(c) = check.confidence {
+                    confidence = confidence.max(held.cap.map_or(c, |k| c.min(k)));
+                }
+                if let Some(k) = held.cap {
+                    cap = Some(cap.map_or(k, |c| c.min(k)));
+                }
+                add_text(check, &held, &mut kb);
+                evidence.extend(held.evidence);
+            }
+        }
+        if let Some(k) = cap {
+            if confidence > k {
+                confidence = k;
+                extra_cause.push(
+                    "The capture does not show which services the holding process hosts (`netstat -anob` or \
+                     `tasklist /svc` would), so it could be the service itself."
+                        .to_string(),
+                );
+            }
+        }
+        let mut cause = interpolate(&rule.spec.cause, &bindings);
+        for c in extra_cause {
+            cause.push(' ');
+            cause.push_str(&c);
+        }
+        let mut remediation: Vec<String> = Vec::new();
+        for s in rule.spec.remediation.iter().map(|s| interpolate(s, &bindings)).chain(extra_steps) {
+            if !remediation.contains(&s) {
+                remediation.push(s);
+            }
+        }
+        let mut seen_kb = BTreeSet::new();
+        kb.retain(|k| seen_kb.insert(k.clone()));
+        let boot = match (anchor.time(), rule.anchor.is_command()) {
+            (Some(t), false) => self.boot_of(anchor.computer(), t).map(|(b, _)| b),
+            _ => None,
+        };
+        let mut finding = Finding {
+            rule: rule.id().to_string(),
+            title: rule.spec.title.clone(),
+            kb,
+            confidence,
+            computer,
+            service: anchor.service().map(|s| s.key.clone()),
+            cause,
+            remediation,
+            evidence: Vec::new(),
+            boot,
+            occurrences: 1,
+            omitted: 0,
+        };
+        finding.add_evidence(evidence);
+        Some(finding)
+    }
+
+    fn anchor_evidence(&self, anchor: &Anchor<'_>) -> Evidence {
+        match anchor {
+            Anchor::Event { event, .. } => event_evidence(event, Role::Anchor),
+            Anchor::Command { cmd, .. } => command_evidence(cmd, Role::Anchor),
+        }
+    }
+
+    fn check(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
+        match &check.condition {
+            Condition::AfterBoot(limit) => {
+                let t = anchor.time()?;
+                let (boot, marker) = self.boot_of(anchor.computer(), t)?;
+                let since = (t - boot).max(Duration::zero());
+                if since > *limit {
+                    return None;
+                }
+                Some(Held::new(
+                    vec![event_evidence(marker, Role::Context)],
+                    vec![("since_boot".into(), human_duration(since))],
+                ))
+            }
+            Condition::Record(m) => self.check_record(m, anchor),
+            Condition::PortHeld { ports, holder_image } => self.check_port(ports, holder_image, anchor),
+            Condition::Registry { key, value, equals, absent, bind } => {
+                self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
+            }
+        }
+    }
+
+    fn check_record(&self, m: &Matcher, anchor: &Anchor<'_>) -> Option<Held> {
+        if m.is_command() {
+            let (anchor_source, anchor_index) = match anchor {
+                Anchor::Command { index, cmd } => (Some(&cmd.origin.source), Some(*index)),
+                Anchor::Event { .. } => (None, None),
+            };
+            // The nearest matching block (by position in the capture) wins.
+            let distance = |i: usize| anchor_index.map_or(i, |ai| i.abs_diff(ai));
+            let found = self
+                .engine
+                .commands
+                .iter()
+                .enumerate()
+                .filter(|(i, c)| {
+                    let placed = match (anchor_source, anchor_index) {
+                        (Some(src), Some(ai)) => {
+                            c.origin.source == *src
+                                && *i != ai
+                                && match m.direction {
+                                    Direction::Before => *i < ai,
+                                    Direction::After => *i > ai,
+                                    Direction::Around => true,
+                                }
+                        }
+                        _ => true,
+                    };
+                    placed && m.matches_command(c)
+                })
+                .min_by_key(|(i, _)| (distance(*i), *i));
+            let (_, c) = found?;
+            return Some(Held::new(vec![command_evidence(c, Role::Corroboration)], Vec::new()));
+        }
+        let t = anchor.time()?;
+        let within = m.within?;
+        let anchor_origin = anchor.origin();
+        let anchor_computer = anchor.computer();
+        let mut best: Option<(Duration, &Event)> = None;
+        for e in &self.engine.events {
+            if &e.origin == anchor_origin {
+                continue;
+            }
+            let Some(et) = e.time else { continue };
+            let delta = et - t;
+            let in_window = match m.direction {
+                Direction::Before => delta <= Duration::zero() && -delta <= within,
+                Direction::After => delta >= Duration::zero() && delta <= within,
+                Direction::Around => delta.abs() <= within,
+            };
+            if !in_window {
+                continue;
+            }
+            match (anchor_computer, e.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+                (Some(a), Some(c)) if !same_computer(a, c) => continue,
+                // A record naming no computer (ETW text traces) is treated like a snapshot.
+                (Some(_), None) if !self.snapshot_applies(anchor, &e.origin) => continue,
+                _ => {}
+            }
+            if !m.matches_event_static(e) {
+                continue;
+            }
+            if let Some(pred) = &m.service {
+                let s = self.service_of(e, Some(pred));
+                if !self.service_holds(pred, s.as_ref(), anchor.service()) {
+                    continue;
+                }
+            }
+            let d = delta.abs();
+            // Nearest wins; ties go to the earlier record, whatever the input order.
+            let better = match best {
+                None => true,
+                Some((bd, be)) => {
+                    d < bd
+                        || (d == bd
+                            && (e.time, &e.origin.source, e.origin.locator)
+                                < (be.time, &be.origin.source, be.origin.locator))
+                }
+            };
+            if better {
+                best = Some((d, e));
+            }
+        }
+        let (d, e) = best?;
+        Some(Held::new(vec![event_evidence(e, Role::Corroboration)], vec![("gap".into(), human_duration(d))]))
+    }
+
+    fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
+        let service = anchor.service();
+        let ports: Vec<(Protocol, u16, String)> = if explicit.is_empty() {
+            let info = service.and_then(|s| self.table.get(&s.key))?;
+            info.ports.iter().map(|p| (p.protocol, p.port, p.application.clone())).collect()
+        } else {
+            explicit.iter().map(|(p, n)| (*p, *n, String::new())).collect()
+        };
+        for s in &self.engine.sockets {
+            if !s.is_listening() || !self.snapshot_applies(anchor, &s.origin) {
+                continue;
+            }
+            let Some((proto, port, app)) = ports.iter().find(|(p, n, _)| *p == s.protocol && *n == s.local_port) else {
+                continue;
+            };
+            let process = s
+                .pid
+                .and_then(|pid| self.processes.get(&pid))
+                .and_then(|list| list.iter().find(|p| self.snapshot_applies(anchor, &p.origin)))
+                .copied();
+            let image = s.image.clone().or_else(|| process.map(|p| p.image.clone()));
+            // PID 4 (System) holds HTTP.sys and SMB ports on behalf of many services.
+            if s.pid == Some(4) || image.as_deref().is_some_and(|i| i.eq_ignore_ascii_case("System")) {
+                continue;
+            }
+            let hosted: Vec<&String> =
+                s.services.iter().chain(process.iter().flat_map(|p| p.services.iter())).collect();
+            // Without `netstat -b` or `tasklist /svc` the holder could be the service itself:
+            // in a shared host (svchost.exe), or restarted after a crash (7031/7034).
+            let crashed = matches!(anchor, Anchor::Event { event, .. } if matches!(event.event_id, 7031 | 7034));
+            let uncertain = hosted.is_empty()
+                && match image.as_deref() {
+                    Some(i) => basename(i).eq_ignore_ascii_case("svchost.exe"),
+                    None => crashed,
+                };
+            if let Some(svc) = service {
+                let own = hosted.iter().any(|h| {
+                    h.eq_ignore_ascii_case(&svc.key)
+                        || svc.display.as_deref().is_some_and(|d| h.eq_ignore_ascii_case(d))
+                });
+                if own {
+                    continue;
+                }
+            }
+            if !images.is_empty()
+                && !image.as_deref().is_some_and(|i| images.iter().any(|w| basename(i).eq_ignore_ascii_case(w)))
+            {
+                continue;
+            }
+            let holder = match (&image, s.pid) {
+                (Some(i), Some(pid)) => format!("{} (PID {pid})", basename(i)),
+                (Some(i), None) => basename(i).to_string(),
+                (None, Some(pid)) => format!("PID {pid}"),
+                (None, None) => "another process".to_string(),
+            };
+            let mut evidence = vec![socket_evidence(s)];
+            if let Some(p) = process {
+                evidence.push(Evidence::new(
+                    &p.origin,
+                    None,
+                    format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
+                    Role::Corroboration,
+                ));
+            }
+            let mut bindings = vec![
+                ("port".to_string(), port.to_string()),
+                ("protocol".to_string(), proto.to_string()),
+                ("holder".to_string(), holder),
+                ("holder_image".to_string(), image.as_deref().map(basename).unwrap_or("unknown").to_string()),
+                ("holder_pid".to_string(), s.pid.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into())),
+            ];
+            if !app.is_empty() {
+                bindings.push(("port_use".to_string(), app.clone()));
+            }
+            let mut held = Held::new(evidence, bindings);
+            if uncertain {
+                held.cap = Some(Confidence::Likely);
+            }
+            return Some(held);
+        }
+        None
+    }
+
+    fn check_registry(
+        &self,
+        key: &[String],
+        value: &str,
+        equals: Option<&str>,
+        absent: bool,
+        bind: Option<&str>,
+        anchor: &Anchor<'_>,
+    ) -> Option<Held> {
+        let service = anchor.service().map(|s| s.key.as_str());
+        let mut key_seen = false;
+        for v in &self.engine.registry {
+            if !self.snapshot_applies(anchor, &v.origin) {
+                continue;
+            }
+            let segs: Vec<&str> = v.key.split('\\').filter(|s| !s.is_empty()).collect();
+            if !key_matches(&segs, key, service) {
+                continue;
+            }
+            key_seen = true;
+            if !v.name.eq_ignore_ascii_case(value) {
+                continue;
+            }
+            if absent {
+                return None;
+            }
+            let text = reg_text(&v.data);
+            if equals.is_some_and(|want| !text.trim().eq_ignore_ascii_case(want.trim())) {
+                return None;
+            }
+            let summary = format!("{}\\{} = {}", v.key, v.name, text);
+            let mut bindings = vec![("value".to_string(), text.clone())];
+            if let Some(b) = bind {
+                bindings.push((b.to_string(), text));
+            }
+            return Some(Held::new(vec![Evidence::new(&v.origin, None, summary, Role::Context)], bindings));
+        }
+        (absent && key_seen).then(|| Held::new(Vec::new(), Vec::new()))
+    }
+}
+
+/// Boot sessions are kept per machine: `DC1` and `dc1.contoso.com` are one key.
+fn computer_key(computer: Option<&str>) -> String {
+    let c = computer.unwrap_or("").trim();
+    c.split('.').next().unwrap_or(c).to_lowercase()
+}
+
+/// The folder part of an input path (`a/b/c.txt` → `a/b`; zip members count the archive path).
+fn folder_of(source: &str) -> &str {
+    source.rfind(['/', '\\', '!']).map_or("", |i| &source[..i])
+}
+
+fn same_computer(a: &str, b: &str) -> bool {
+    // `DC1` and `DC1.contoso.com` are the same machine.
+    let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
+    a.eq_ignore_ascii_case(b) || short(a) == short(b)
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path).trim_matches(|c| c == '[' || c == ']')
+}
+
+fn join_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn human_duration(d: Duration) -> String {
+    let ms = d.num_milliseconds().abs();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 120_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 7_200_000 {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{} h", ms / 3_600_000)
+    }
+}
+
+fn event_evidence(e: &Event, role: Role) -> Evidence {
+    let mut summary = message::render(e).split_whitespace().collect::<Vec<_>>().join(" ");
+    if summary.len() > 600 {
+        let mut cut = 600;
+        while !summary.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        summary.truncate(cut);
+        summary.push('…');
+    }
+    let label = e.provider_label();
+    // The fallback rendering already starts with provider and id.
+    if !summary.starts_with(&label) {
+        summary = format!("{label} {}: {summary}", e.event_id);
+    }
+    Evidence::new(&e.origin, e.time, summary, role)
+}
+
+fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
+    let mut parts: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    if c.is_error {
+        parts.insert(0, "error".into());
+    }
+    let text = if parts.is_empty() { command_text(c) } else { parts.join("; ") };
+    let name = c.command.as_deref().unwrap_or("command output");
+    Evidence::new(&c.origin, None, format!("{name}: {text}"), role)
+}
+
+fn socket_evidence(s: &SocketEntry) -> Evidence {
+    let addr = if s.ipv6 {
+        format!("[{}]:{}", s.local_address, s.local_port)
+    } else {
+        format!("{}:{}", s.local_address, s.local_port)
+    };
+    let mut summary = format!("{} {}", s.protocol, addr);
+    if let Some(st) = &s.state {
+        summary.push(' ');
+        summary.push_str(st);
+    }
+    if let Some(pid) = s.pid {
+        summary.push_str(&format!(" PID {pid}"));
+    }
+    if let Some(i) = &s.image {
+        summary.push_str(&format!(" [{}]", basename(i)));
+    }
+    if !s.services.is_empty() {
+        summary.push_str(&format!(" services {}", s.services.join(", ")));
+    }
+    Evidence::new(&s.origin, None, summary, Role::Corroboration)
+}
+
+/// Replaces `{name}` with its binding; unknown names (and other braces) are left as written.
+pub(crate) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}');
+        let name = close.map(|c| &after[..c]);
+        match name.filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            Some(n) => match bindings.iter().rev().find(|(k, _)| k == n) {
+                Some((_, v)) => {
+                    out.push_str(v);
+                    rest = &after[n.len() + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            },
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Rule, computer, service (both lowercase) and boot session start.
+type MergeKey = (String, String, String, Option<DateTime<Utc>>);
+
+/// Merges findings of one rule about the same computer, service and boot
+/// session; folds superseded rules' findings into the superseding ones; sorts.
+fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
+    // 1. Same rule, computer, service, boot session.
+    let mut groups: BTreeMap<MergeKey, Finding> = BTreeMap::new();
+    // Earliest anchor first, so that a merged finding speaks of its first occurrence whatever the input order.
+    let mut findings = findings;
+    findings.sort_by(|a, b| {
+        let first = |f: &Finding| f.evidence.iter().find(|e| e.role == Role::Anchor).cloned();
+        match (first(a), first(b)) {
+            (Some(x), Some(y)) => evidence_order(&x, &y),
+            _ => std::cmp::Ordering::Equal,
+        }
+    });
+    for f in findings {
+        let key =
+            (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), f.boot);
+        match groups.get_mut(&key) {
+            Some(existing) => merge_into(existing, f),
+            None => {
+                groups.insert(key, f);
+            }
+        }
+    }
+    let mut list: Vec<Finding> = groups.into_values().collect();
+    // 2. Supersession, until nothing changes (chains are followed).
+    loop {
+        let mut fold: Option<(usize, usize)> = None;
+        'outer: for (i, a) in list.iter().enumerate() {
+            let Some(rule) = rules.get(&a.rule) else { continue };
+            for (j, b) in list.iter().enumerate() {
+                if i != j && rule.spec.supersedes.iter().any(|s| s == &b.rule) && shares_anchor(a, b) {
+                    fold = Some((i, j));
+                    break 'outer;
+                }
+            }
+        }
+        let Some((i, j)) = fold else { break };
+        let absorbed = list.remove(j);
+        let i = if j < i { i - 1 } else { i };
+        if let Some(a) = list.get_mut(i) {
+            a.confidence = a.confidence.max(absorbed.confidence);
+            let ev: Vec<Evidence> = absorbed.evidence;
+            a.add_evidence(ev);
+        }
+    }
+    for f in &mut list {
+        f.limit_anchors();
+    }
+    list.sort_by(|a, b| {
+        a.computer
+            .to_lowercase()
+            .cmp(&b.computer.to_lowercase())
+            .then_with(|| b.confidence.cmp(&a.confidence))
+            .then_with(|| a.first_time().cmp(&b.first_time()))
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    list
+}
+
+fn shares_anchor(a: &Finding, b: &Finding) -> bool {
+    let anchors = |f: &Finding| f.evidence.iter().filter(|e| e.role == Role::Anchor).cloned().collect::<Vec<_>>();
+    let (aa, bb) = (anchors(a), anchors(b));
+    aa.iter().any(|x| bb.iter().any(|y| x.same_record(y)))
+}
+
+fn merge_into(base: &mut Finding, other: Finding) {
+    if other.confidence > base.confidence {
+        base.confidence = other.confidence;
+        base.cause = other.cause;
+        let mut steps = other.remediation;
+        for s in std::mem::take(&mut base.remediation) {
+            if !steps.contains(&s) {
+                steps.push(s);
+            }
+        }
+        base.remediation = steps;
+    } else {
+        for s in other.remediation {
+            if !base.remediation.contains(&s) {
+                base.remediation.push(s);
+            }
+        }
+    }
+    for k in other.kb {
+        if !base.kb.contains(&k) {
+            base.kb.push(k);
+        }
+    }
+    base.add_evidence(other.evidence);
+    base.evidence.sort_by(evidence_order);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interpolation_keeps_unknown_and_literal_braces() {
+        let b = vec![("service".to_string(), "IsmServ".to_string()), ("port".to_string(), "25".to_string())];
+        assert_eq!(interpolate("sc config {service} start= delayed-auto", &b), "sc config IsmServ start= delayed-auto");
+        assert_eq!(interpolate("{unknown} and {port}", &b), "{unknown} and 25");
+        assert_eq!(interpolate("ps | ? { $_.Id -eq 4 } {", &b), "ps | ? { $_.Id -eq 4 } {");
+        assert_eq!(interpolate("{}{port}", &b), "{}25");
+    }
+
+    #[test]
+    fn key_patterns_match_suffixes() {
+        let path = ["HKEY_LOCAL_MACHINE", "SYSTEM", "ControlSet001", "Services", "IsmServ"];
+        let pat = vec!["Services".to_string(), "{service}".to_string()];
+        assert!(key_matches(&path, &pat, Some("ismserv")));
+        assert!(!key_matches(&path, &pat, Some("Dns")));
+        assert!(key_matches(&path, &pat, None));
+        assert!(!key_matches(&path[..1], &pat, None));
+    }
+
+    #[test]
+    fn computers_compare_by_short_name() {
+        assert!(same_computer("DC1", "dc1.contoso.com"));
+        assert!(!same_computer("DC1", "DC2.contoso.com"));
+    }
+}

@@ -1,0 +1,227 @@
+//! Findings: what a rule concluded, how sure it is, and the evidence.
+//!
+//! A finding names a known cause (with KB articles), says what to do, and
+//! points at every record it rests on. Evidence is a reference (source,
+//! locator, time) plus the rendered message, never a copy of the record, so
+//! that a report stays small whatever the size of the input.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use evtriage_core::Origin;
+use serde::{Deserialize, Serialize};
+
+/// How sure a finding is. Ordered: `Possible < Likely < Confirmed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The pattern fits, but it has other common explanations.
+    Possible,
+    /// The anchor and its context fit the documented pattern.
+    Likely,
+    /// Independent evidence corroborates the documented cause.
+    Confirmed,
+}
+
+impl Confidence {
+    /// The lowercase name used in output (`confirmed`, `likely`, `possible`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Possible => "possible",
+            Confidence::Likely => "likely",
+            Confidence::Confirmed => "confirmed",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The part a piece of evidence plays in a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The record that started the finding.
+    Anchor,
+    /// A record that a `require` or `corroborate` check found.
+    Corroboration,
+    /// Context (the boot session start, a registry value shown for information).
+    Context,
+}
+
+/// One piece of evidence: where it is, when it happened, what it says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The input path (`archive.zip!inner/path` for zip members).
+    pub source: String,
+    /// The place inside the input (`record 1234 (chunk 0)`, `line 17`).
+    pub locator: String,
+    /// When it happened, in UTC; `null` for snapshot rows (netstat, registry) that carry no time.
+    pub time: Option<DateTime<Utc>>,
+    /// The rendered message or a one-line description of the row.
+    pub summary: String,
+    /// The part it plays.
+    pub role: Role,
+    /// The origin, for sorting and de-duplication.
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+impl Evidence {
+    /// Evidence for a record at `origin`.
+    pub fn new(origin: &Origin, time: Option<DateTime<Utc>>, summary: String, role: Role) -> Self {
+        Evidence {
+            source: origin.source.to_string(),
+            locator: origin.locator.to_string(),
+            time,
+            summary,
+            role,
+            origin: Some(origin.clone()),
+        }
+    }
+
+    fn order_key(&self) -> (Option<DateTime<Utc>>, &str, Option<&evtriage_core::Locator>) {
+        (self.time, self.source.as_str(), self.origin.as_ref().map(|o| &o.locator))
+    }
+
+    /// Whether two pieces of evidence are the same record.
+    pub fn same_record(&self, other: &Evidence) -> bool {
+        match (&self.origin, &other.origin) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.source == other.source && self.locator == other.locator,
+        }
+    }
+}
+
+/// Evidence order: timed evidence by time, then untimed (snapshots); ties by source and place.
+pub fn evidence_order(a: &Evidence, b: &Evidence) -> Ordering {
+    let (ta, sa, la) = a.order_key();
+    let (tb, sb, lb) = b.order_key();
+    match (ta, tb) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| sa.cmp(sb))
+    .then_with(|| la.cmp(&lb))
+}
+
+/// A known cause, named by a rule, with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule id.
+    pub rule: String,
+    /// The rule's one-line title.
+    pub title: String,
+    /// KB articles (`KB<number>`).
+    pub kb: Vec<String>,
+    /// How sure the finding is.
+    pub confidence: Confidence,
+    /// The computer the evidence is from (`System/Computer`), or `(unknown)`.
+    pub computer: String,
+    /// The service the finding is about (key name), when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The cause, in a sentence or two.
+    pub cause: String,
+    /// What to do, step by step.
+    pub remediation: Vec<String>,
+    /// The evidence, anchors first in time order.
+    pub evidence: Vec<Evidence>,
+    /// Start of the boot session the anchor belongs to, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot: Option<DateTime<Utc>>,
+    /// How many anchor events the finding merges (each occurrence of the pattern).
+    pub occurrences: usize,
+    /// Anchor evidence left out to keep the report readable (the first
+    /// [`MAX_ANCHORS`] occurrences are listed).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+/// At most this many anchors are listed as evidence of one finding.
+pub const MAX_ANCHORS: usize = 50;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Finding {
+    /// Counts the anchors and keeps the first [`MAX_ANCHORS`] of them (in
+    /// evidence order) with all the other evidence.
+    pub fn limit_anchors(&mut self) {
+        let total = self.evidence.iter().filter(|e| e.role == Role::Anchor).count();
+        self.occurrences = total + self.omitted;
+        if total <= MAX_ANCHORS {
+            return;
+        }
+        let mut kept = 0;
+        self.evidence.retain(|e| {
+            if e.role != Role::Anchor {
+                return true;
+            }
+            kept += 1;
+            kept <= MAX_ANCHORS
+        });
+        self.omitted += total - MAX_ANCHORS;
+    }
+
+    /// The time of the earliest anchor evidence, if any.
+    pub fn first_time(&self) -> Option<DateTime<Utc>> {
+        self.evidence.iter().filter(|e| e.role == Role::Anchor).filter_map(|e| e.time).min()
+    }
+
+    /// Adds evidence not already present, keeping evidence order.
+    pub fn add_evidence(&mut self, more: impl IntoIterator<Item = Evidence>) {
+        for e in more {
+            if let Some(existing) = self.evidence.iter_mut().find(|x| x.same_record(&e)) {
+                // Keep the strongest role (anchor before corroboration before context).
+                if e.role < existing.role {
+                    existing.role = e.role;
+                }
+            } else {
+                self.evidence.push(e);
+            }
+        }
+        self.evidence.sort_by(evidence_order);
+    }
+}
+
+/// Normalises a KB id: `KB4530043`, `kb 4530043`, `Q296086` and `4530043` become `KB<number>`.
+/// Returns `None` when there is no number.
+pub fn normalize_kb(text: &str) -> Option<String> {
+    let t = text.trim();
+    let upper = t.to_ascii_uppercase();
+    let digits = upper.strip_prefix("KB").or_else(|| upper.strip_prefix('Q')).unwrap_or(&upper).trim();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("KB{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kb_ids_normalise() {
+        assert_eq!(normalize_kb("Q296086").as_deref(), Some("KB296086"));
+        assert_eq!(normalize_kb("kb4530043").as_deref(), Some("KB4530043"));
+        assert_eq!(normalize_kb("KB 948609").as_deref(), Some("KB948609"));
+        assert_eq!(normalize_kb("953230").as_deref(), Some("KB953230"));
+        assert_eq!(normalize_kb("KB"), None);
+        assert_eq!(normalize_kb("KBx1"), None);
+    }
+
+    #[test]
+    fn confidence_orders() {
+        assert!(Confidence::Possible < Confidence::Likely);
+        assert!(Confidence::Likely < Confidence::Confirmed);
+        assert_eq!(Confidence::Confirmed.to_string(), "confirmed");
+    }
+}

@@ -1,0 +1,666 @@
+//! Compiled rules and rule sets: loading, validation, and the event filter.
+//!
+//! Rules are data ([`crate::spec`]). Loading compiles each one once — regular
+//! expressions built, codes turned into numbers, durations parsed — so that
+//! matching a record is cheap and a mistake in a rule is reported when the
+//! rule is loaded, with the file and the reason.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Duration;
+use evtriage_core::{CommandOutput, Event, EventFilter, EventKey, Guid, Protocol};
+use regex::Regex;
+
+use crate::codes::{code_value, value_is_code};
+use crate::finding::{normalize_kb, Confidence};
+use crate::spec::{CheckSpec, Direction, FieldSpec, MatchSpec, RuleSpec};
+
+/// Why a rule could not be loaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// The file could not be read.
+    #[error("cannot read rule file {path}: {source}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The operating system's reason.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not follow the rule format.
+    #[error("{origin}: not a valid rule file: {message}")]
+    Parse {
+        /// Where the rule came from (`builtin:…` or a path).
+        origin: String,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// The rule parses but says something impossible (bad regex, unknown code, …).
+    #[error("{origin}: rule `{id}`: {message}")]
+    Invalid {
+        /// Where the rule came from.
+        origin: String,
+        /// The rule id.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The built-in rules, embedded at build time.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("kb4530043-ismserv-boot.toml", include_str!("../rules/kb4530043-ismserv-boot.toml")),
+    ("port-conflict.toml", include_str!("../rules/port-conflict.toml")),
+    ("port-conflict-dns-socket-pool.toml", include_str!("../rules/port-conflict-dns-socket-pool.toml")),
+    ("port-conflict-lsass.toml", include_str!("../rules/port-conflict-lsass.toml")),
+    ("kb296086-smtp-port-25.toml", include_str!("../rules/kb296086-smtp-port-25.toml")),
+    ("kb298565-imc-sitedn.toml", include_str!("../rules/kb298565-imc-sitedn.toml")),
+    ("kb948609-autodiscover-net20sp2.toml", include_str!("../rules/kb948609-autodiscover-net20sp2.toml")),
+];
+
+/// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = t.split_at(split);
+    let n: i64 = num.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::milliseconds(n)),
+        "s" | "sec" | "secs" | "second" | "seconds" => Some(Duration::seconds(n)),
+        "m" | "min" | "mins" | "minute" | "minutes" => Some(Duration::minutes(n)),
+        "h" | "hour" | "hours" => Some(Duration::hours(n)),
+        "d" | "day" | "days" => Some(Duration::days(n)),
+        _ => None,
+    }
+}
+
+/// A provider selector: by name (ignoring case) or GUID.
+#[derive(Debug, Clone)]
+pub(crate) enum ProviderSel {
+    Name(String),
+    Guid(Guid),
+}
+
+impl ProviderSel {
+    fn matches_key(&self, key: &EventKey<'_>) -> bool {
+        match self {
+            ProviderSel::Name(n) => key.provider.is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            ProviderSel::Guid(g) => key.guid == Some(g),
+        }
+    }
+    fn matches_event(&self, e: &Event) -> bool {
+        match self {
+            ProviderSel::Name(n) => {
+                e.provider.name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
+                    || e.provider.event_source_name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
+            }
+            ProviderSel::Guid(g) => e.provider.guid.as_ref() == Some(g),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum FieldTest {
+    Equals(String),
+    OneOf(Vec<String>),
+    Regex(Regex),
+    Code(Vec<u32>),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FieldPred {
+    pub field: String,
+    pub test: FieldTest,
+    pub not: bool,
+    pub only_ids: Vec<u32>,
+}
+
+impl FieldPred {
+    fn holds(&self, value: Option<&str>) -> bool {
+        let r = match value {
+            None => false,
+            Some(v) => match &self.test {
+                FieldTest::Equals(x) => v.trim().eq_ignore_ascii_case(x.trim()),
+                FieldTest::OneOf(xs) => xs.iter().any(|x| v.trim().eq_ignore_ascii_case(x.trim())),
+                FieldTest::Regex(re) => re.is_match(v),
+                FieldTest::Code(codes) => codes.iter().any(|c| value_is_code(v, *c)),
+            },
+        };
+        r != self.not
+    }
+}
+
+/// Service predicate of a matcher.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ServicePred {
+    pub field: Option<String>,
+    pub is: Vec<String>,
+    pub has_ports: bool,
+    pub same: bool,
+}
+
+/// A compiled record matcher (anchor or check).
+#[derive(Debug, Clone)]
+pub(crate) struct Matcher {
+    pub providers: Vec<ProviderSel>,
+    pub event_ids: Vec<u32>,
+    pub command: Option<String>,
+    pub message: Option<Regex>,
+    pub fields: Vec<FieldPred>,
+    pub service: Option<ServicePred>,
+    pub within: Option<Duration>,
+    pub direction: Direction,
+}
+
+impl Matcher {
+    /// Whether the matcher selects command-output blocks rather than events.
+    pub fn is_command(&self) -> bool {
+        self.command.is_some()
+    }
+
+    /// Whether an event with this cheap key can match.
+    pub fn wants_key(&self, key: &EventKey<'_>) -> bool {
+        !self.is_command()
+            && (self.providers.is_empty() || self.providers.iter().any(|p| p.matches_key(key)))
+            && (self.event_ids.is_empty() || self.event_ids.contains(&key.event_id))
+    }
+
+    /// Whether an event matches everything but service identity and time.
+    pub fn matches_event_static(&self, e: &Event) -> bool {
+        self.matches_event_cached(e, &mut None)
+    }
+
+    /// Like [`Matcher::matches_event_static`], rendering the message at most
+    /// once across calls that share `rendered`.
+    pub fn matches_event_cached(&self, e: &Event, rendered: &mut Option<String>) -> bool {
+        if self.is_command() {
+            return false;
+        }
+        if !self.providers.is_empty() && !self.providers.iter().any(|p| p.matches_event(e)) {
+            return false;
+        }
+        if !self.event_ids.is_empty() && !self.event_ids.contains(&e.event_id) {
+            return false;
+        }
+        let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
+        if !self.fields.iter().filter(applies).all(|f| f.holds(e.field(&f.field))) {
+            return false;
+        }
+        match &self.message {
+            Some(re) => re.is_match(rendered.get_or_insert_with(|| evtriage_core::message::render(e))),
+            None => true,
+        }
+    }
+
+    /// Whether a command-output block matches (cmdlet, properties, text).
+    pub fn matches_command(&self, c: &CommandOutput) -> bool {
+        let Some(cmd) = &self.command else { return false };
+        // A capture that does not name its cmdlet may be any cmdlet's output.
+        if let Some(name) = &c.command {
+            if !name.eq_ignore_ascii_case(cmd) && cmd != "*" {
+                return false;
+            }
+        }
+        let text = command_text(c);
+        if !self.fields.iter().all(|f| {
+            if f.field.eq_ignore_ascii_case("text") {
+                f.holds(Some(&text))
+            } else {
+                f.holds(c.property(&f.field))
+            }
+        }) {
+            return false;
+        }
+        match &self.message {
+            Some(re) => re.is_match(&text),
+            None => true,
+        }
+    }
+}
+
+/// All property values of a command block, one per line (what `text` and `message` match).
+pub(crate) fn command_text(c: &CommandOutput) -> String {
+    c.properties.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join("\n")
+}
+
+/// A compiled check.
+#[derive(Debug, Clone)]
+pub(crate) enum Condition {
+    AfterBoot(Duration),
+    Record(Matcher),
+    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String> },
+    Registry { key: Vec<String>, value: String, equals: Option<String>, absent: bool, bind: Option<String> },
+}
+
+/// A compiled check with what it adds.
+#[derive(Debug, Clone)]
+pub(crate) struct Check {
+    pub name: String,
+    pub condition: Condition,
+    pub confidence: Option<Confidence>,
+    pub cause: Option<String>,
+    pub remediation: Vec<String>,
+    pub kb: Vec<String>,
+}
+
+/// Where a rule came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleOrigin {
+    /// Embedded in the binary (file name).
+    Builtin(&'static str),
+    /// Loaded from a file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for RuleOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleOrigin::Builtin(name) => write!(f, "builtin:{name}"),
+            RuleOrigin::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// A loaded, validated rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The rule as written.
+    pub spec: RuleSpec,
+    /// The file text (for `rules show`).
+    pub source_text: String,
+    /// Where it came from.
+    pub origin: RuleOrigin,
+    /// KB ids, normalised to `KB<number>`.
+    pub kb: Vec<String>,
+    pub(crate) anchor: Matcher,
+    pub(crate) require: Vec<Check>,
+    pub(crate) corroborate: Vec<Check>,
+}
+
+impl Rule {
+    /// The rule id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// Parses and validates one rule file's text.
+    pub fn parse(text: &str, origin: RuleOrigin) -> Result<Rule, RuleError> {
+        let spec: RuleSpec = toml::from_str(text)
+            .map_err(|e| RuleError::Parse { origin: origin.to_string(), message: e.to_string() })?;
+        let invalid = |message: String| RuleError::Invalid { origin: origin.to_string(), id: spec.id.clone(), message };
+        if spec.id.is_empty() || !spec.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+            return Err(invalid("the id must be lowercase letters, digits and `-`".into()));
+        }
+        let kb = normalize_kbs(&spec.kb).map_err(&invalid)?;
+        let anchor = compile_matcher(&spec.anchor, false).map_err(|m| invalid(format!("anchor: {m}")))?;
+        if anchor.providers.is_empty() && !anchor.is_command() {
+            return Err(invalid("anchor: give a `provider` (or a `command`)".into()));
+        }
+        let require = spec
+            .require
+            .iter()
+            .enumerate()
+            .map(|(i, c)| compile_check(c, i, "require"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&invalid)?;
+        let corroborate = spec
+            .corroborate
+            .iter()
+            .enumerate()
+            .map(|(i, c)| compile_check(c, i, "corroborate"))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(&invalid)?;
+        Ok(Rule { kb, anchor, require, corroborate, source_text: text.to_string(), origin, spec })
+    }
+
+    /// Every check of the rule, required first.
+    pub(crate) fn checks(&self) -> impl Iterator<Item = &Check> {
+        self.require.iter().chain(self.corroborate.iter())
+    }
+
+    /// Every matcher of the rule (anchor and record checks).
+    pub(crate) fn matchers(&self) -> impl Iterator<Item = &Matcher> {
+        std::iter::once(&self.anchor).chain(self.checks().filter_map(|c| match &c.condition {
+            Condition::Record(m) => Some(m),
+            _ => None,
+        }))
+    }
+}
+
+fn normalize_kbs(kbs: &[String]) -> Result<Vec<String>, String> {
+    kbs.iter()
+        .map(|k| normalize_kb(k).ok_or_else(|| format!("`{k}` is not a KB id (KB<number> or Q<number>)")))
+        .collect()
+}
+
+fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
+    let providers = m
+        .provider
+        .to_vec()
+        .into_iter()
+        .map(|p| {
+            let t = p.trim();
+            if t.starts_with('{') {
+                Guid::parse(t).map(ProviderSel::Guid).ok_or_else(|| format!("`{t}` is not a GUID"))
+            } else if t.is_empty() {
+                Err("empty provider name".to_string())
+            } else {
+                Ok(ProviderSel::Name(t.to_string()))
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let message = m.message.as_deref().map(Regex::new).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
+    let service = m.service.as_ref().map(|s| ServicePred {
+        field: s.field.clone(),
+        is: s.is.to_vec(),
+        has_ports: s.has_ports,
+        same: s.same,
+    });
+    if !in_check {
+        if m.within.is_some() || m.direction.is_some() {
+            return Err("`within` and `direction` belong to checks, not the anchor".into());
+        }
+        if service.as_ref().is_some_and(|s| s.same) {
+            return Err("`service.same` belongs to checks, not the anchor".into());
+        }
+    }
+    let within = m.within.as_deref().map(|w| parse_duration(w).ok_or_else(|| format!("`{w}` is not a duration")));
+    let within = within.transpose()?;
+    if in_check && within.is_none() && m.command.is_none() {
+        return Err("a record check needs `within` (e.g. \"5m\")".into());
+    }
+    Ok(Matcher {
+        providers,
+        event_ids: m.event_id.to_vec(),
+        command: m.command.clone(),
+        message,
+        fields,
+        service,
+        within,
+        direction: m.direction.unwrap_or(Direction::Around),
+    })
+}
+
+fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
+    let given =
+        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some()].iter().filter(|b| **b).count();
+    if given != 1 {
+        return Err(format!("field `{}`: give exactly one of equals, one_of, regex, code", f.field));
+    }
+    let test = if let Some(v) = &f.equals {
+        FieldTest::Equals(v.clone())
+    } else if let Some(v) = &f.one_of {
+        FieldTest::OneOf(v.clone())
+    } else if let Some(r) = &f.regex {
+        FieldTest::Regex(Regex::new(r).map_err(|e| format!("field `{}` regex: {e}", f.field))?)
+    } else {
+        let codes = f.code.as_ref().map(|c| c.to_vec()).unwrap_or_default();
+        let nums = codes
+            .iter()
+            .map(|c| code_value(c).ok_or_else(|| format!("field `{}`: `{c}` is not a known error code", f.field)))
+            .collect::<Result<Vec<_>, _>>()?;
+        FieldTest::Code(nums)
+    };
+    Ok(FieldPred { field: f.field.clone(), test, not: f.not, only_ids: f.event_id.to_vec() })
+}
+
+fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, String> {
+    let name = c.name.clone().unwrap_or_else(|| format!("{section}[{index}]"));
+    let err = |m: String| format!("{section} `{name}`: {m}");
+    let given = [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if given != 1 {
+        return Err(err("give exactly one of after_boot, record, port_held, registry".into()));
+    }
+    let condition = if let Some(d) = &c.after_boot {
+        Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
+    } else if let Some(m) = &c.record {
+        Condition::Record(compile_matcher(m, true).map_err(err)?)
+    } else if let Some(p) = &c.port_held {
+        let ports = p
+            .ports
+            .iter()
+            .map(|s| parse_port(s).ok_or_else(|| err(format!("`{s}` is not a port (write TCP/25 or UDP/1812)"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Condition::PortHeld { ports, holder_image: p.holder_image.clone() }
+    } else if let Some(r) = &c.registry {
+        let key: Vec<String> = r.key.split('\\').filter(|s| !s.is_empty()).map(|s| s.to_string()).collect::<Vec<_>>();
+        if key.is_empty() {
+            return Err(err("registry key is empty".into()));
+        }
+        Condition::Registry {
+            key,
+            value: r.value.clone(),
+            equals: r.equals.clone(),
+            absent: r.absent,
+            bind: r.bind.clone(),
+        }
+    } else {
+        return Err(err("no condition".into()));
+    };
+    if section == "require" && c.confidence.is_some() {
+        return Err(err("`confidence` belongs to corroborations; set the rule's `confidence` instead".into()));
+    }
+    let kb = normalize_kbs(&c.kb).map_err(err)?;
+    Ok(Check {
+        name,
+        condition,
+        confidence: c.confidence,
+        cause: c.cause.clone(),
+        remediation: c.remediation.clone(),
+        kb,
+    })
+}
+
+fn parse_port(s: &str) -> Option<(Protocol, u16)> {
+    let (proto, port) = s.split_once('/')?;
+    let proto = match proto.trim().to_ascii_uppercase().as_str() {
+        "TCP" => Protocol::Tcp,
+        "UDP" => Protocol::Udp,
+        _ => return None,
+    };
+    Some((proto, port.trim().parse().ok()?))
+}
+
+/// Providers and ids the engine itself needs whatever the rules: boot
+/// sessions (EventLog 6005/6009, Kernel-General 12) and service identity (SCM 7036/7040).
+pub(crate) const CONTEXT_EVENTS: &[(&str, &[u32])] = &[
+    ("EventLog", &[6005, 6009]),
+    ("Microsoft-Windows-Kernel-General", &[12]),
+    ("{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}", &[12]),
+    ("Service Control Manager", &[7036, 7040]),
+    ("{555908d1-a6d7-4695-8e1e-26931d2012f4}", &[7036, 7040]),
+];
+
+/// A set of rules: the built-ins, plus a user's own.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Arc<Rule>>,
+}
+
+impl RuleSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        RuleSet::default()
+    }
+
+    /// The built-in rules.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::new();
+        for (name, text) in BUILTIN {
+            set.add(Rule::parse(text, RuleOrigin::Builtin(name))?);
+        }
+        set.check_references()?;
+        Ok(set)
+    }
+
+    /// Adds a rule; a rule with the same id replaces the earlier one (so a
+    /// user's file can override a built-in rule).
+    pub fn add(&mut self, rule: Rule) {
+        let rule = Arc::new(rule);
+        if let Some(slot) = self.rules.iter_mut().find(|r| r.id() == rule.id()) {
+            *slot = rule;
+        } else {
+            self.rules.push(rule);
+        }
+        self.rules.sort_by(|a, b| a.id().cmp(b.id()));
+    }
+
+    /// Loads every `*.toml` file in `dir` (not recursive), in name order.
+    pub fn load_dir(&mut self, dir: &Path) -> Result<usize, RuleError> {
+        let io = |source| RuleError::Io { path: dir.to_path_buf(), source };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(io)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+            .collect();
+        files.sort();
+        for f in &files {
+            let text = std::fs::read_to_string(f).map_err(|source| RuleError::Io { path: f.clone(), source })?;
+            self.add(Rule::parse(&text, RuleOrigin::File(f.clone()))?);
+        }
+        self.check_references()?;
+        Ok(files.len())
+    }
+
+    /// Checks that every `supersedes` names a rule of the set.
+    pub fn check_references(&self) -> Result<(), RuleError> {
+        for r in &self.rules {
+            for s in &r.spec.supersedes {
+                if self.get(s).is_none() {
+                    return Err(RuleError::Invalid {
+                        origin: r.origin.to_string(),
+                        id: r.id().to_string(),
+                        message: format!("supersedes `{s}`, which is not a loaded rule"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rules, sorted by id.
+    pub fn rules(&self) -> &[Arc<Rule>] {
+        &self.rules
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<Rule>> {
+        self.rules.iter().find(|r| r.id() == id)
+    }
+
+    /// Number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The (provider, event id) pairs any rule can use, as text for diagnostics:
+    /// `Service Control Manager/7023`, `Microsoft-Windows-LDAP-Client/*`.
+    pub fn event_keys(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (p, ids) in CONTEXT_EVENTS {
+            for id in *ids {
+                out.insert(format!("{p}/{id}"));
+            }
+        }
+        for r in &self.rules {
+            for m in r.matchers().filter(|m| !m.is_command()) {
+                let provs: Vec<String> = if m.providers.is_empty() {
+                    vec!["*".into()]
+                } else {
+                    m.providers
+                        .iter()
+                        .map(|p| match p {
+                            ProviderSel::Name(n) => n.clone(),
+                            ProviderSel::Guid(g) => g.to_string(),
+                        })
+                        .collect()
+                };
+                for p in provs {
+                    if m.event_ids.is_empty() {
+                        out.insert(format!("{p}/*"));
+                    }
+                    for id in &m.event_ids {
+                        out.insert(format!("{p}/{id}"));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The reader's event filter: only events some rule (or the engine's boot
+    /// and service-identity tracking) can use are decoded and delivered.
+    pub fn event_filter(&self) -> EventFilter {
+        let matchers: Vec<Matcher> =
+            self.rules.iter().flat_map(|r| r.matchers().filter(|m| !m.is_command()).cloned()).collect();
+        let context: Vec<(ProviderSel, Vec<u32>)> = CONTEXT_EVENTS
+            .iter()
+            .map(|(p, ids)| {
+                let sel = Guid::parse(p).map(ProviderSel::Guid).unwrap_or_else(|| ProviderSel::Name(p.to_string()));
+                (sel, ids.to_vec())
+            })
+            .collect();
+        Arc::new(move |key: &EventKey<'_>| {
+            context.iter().any(|(p, ids)| p.matches_key(key) && ids.contains(&key.event_id))
+                || matchers.iter().any(|m| m.wants_key(key))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("45s"), Some(Duration::seconds(45)));
+        assert_eq!(parse_duration("10m"), Some(Duration::minutes(10)));
+        assert_eq!(parse_duration("2 h"), Some(Duration::hours(2)));
+        assert_eq!(parse_duration("1500ms"), Some(Duration::milliseconds(1500)));
+        assert_eq!(parse_duration("10"), None);
+        assert_eq!(parse_duration("m"), None);
+        assert_eq!(parse_duration("5 fortnights"), None);
+    }
+
+    #[test]
+    fn builtin_rules_load() {
+        let set = RuleSet::builtin().map_err(|e| e.to_string());
+        let set = match set {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(set.len(), BUILTIN.len());
+        assert!(set.event_keys().contains("Service Control Manager/7023"));
+    }
+
+    #[test]
+    fn bad_rules_are_rejected_with_reason() {
+        let base = "id = \"x\"\ntitle = \"t\"\ncause = \"c\"\n";
+        let cases = [
+            (format!("{base}[anchor]\nprovider = \"P\"\nbogus = 1\n"), "bogus"),
+            (format!("{base}[anchor]\nprovider = \"P\"\n[[anchor.where]]\nfield = \"a\"\nregex = \"(\"\n"), "regex"),
+            (format!("{base}[anchor]\nprovider = \"P\"\n[[anchor.where]]\nfield = \"a\"\ncode = \"NOPE_X\"\n"), "code"),
+            (format!("{base}[anchor]\nevent_id = 1\n"), "provider"),
+            (format!("{base}kb = [\"KBx\"]\n[anchor]\nprovider = \"P\"\n"), "KB id"),
+            (format!("{base}[anchor]\nprovider = \"P\"\n[[corroborate]]\nafter_boot = \"ten\"\n"), "duration"),
+        ];
+        for (text, needle) in cases {
+            match Rule::parse(&text, RuleOrigin::Builtin("t.toml")) {
+                Ok(_) => panic!("accepted: {text}"),
+                Err(e) => assert!(e.to_string().contains(needle), "{e} lacks {needle}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The rule file format: what a rule author writes, as `serde` structures.
+//!
+//! A rule is one TOML file (see `docs/rules.md` for the guide). The structures
+//! here mirror the file one to one and reject unknown keys, so that a typo in
+//! a rule is an error at load time rather than a rule that silently never
+//! fires. [`crate::rule`] turns a [`RuleSpec`] into a compiled, validated
+//! [`crate::Rule`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Confidence;
+
+/// One value or a list of values (`provider = "X"` or `provider = ["X", "Y"]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// A single value.
+    One(T),
+    /// A list of values.
+    Many(Vec<T>),
+}
+
+impl<T> Default for OneOrMany<T> {
+    fn default() -> Self {
+        OneOrMany::Many(Vec::new())
+    }
+}
+
+impl<T: Clone> OneOrMany<T> {
+    /// The values as a list.
+    pub fn to_vec(&self) -> Vec<T> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// A whole rule file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable identifier, lowercase words joined by `-` (e.g. `kb4530043-ismserv-boot`).
+    pub id: String,
+    /// One-line title shown with every finding.
+    pub title: String,
+    /// The KB articles that document the cause (`KB4530043`; `Q296086` is accepted and becomes `KB296086`).
+    #[serde(default)]
+    pub kb: Vec<String>,
+    /// Other references (article titles, URLs) for the catalogue.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// The cause, in a sentence; may use `{placeholders}` (see `docs/rules.md`).
+    pub cause: String,
+    /// Concrete steps, in order; may use `{placeholders}`.
+    #[serde(default)]
+    pub remediation: Vec<String>,
+    /// Confidence of a finding when only the anchor and the `require` checks hold.
+    #[serde(default = "default_confidence")]
+    pub confidence: Confidence,
+    /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
+    #[serde(default)]
+    pub supersedes: Vec<String>,
+    /// The record that starts a finding.
+    pub anchor: MatchSpec,
+    /// Checks that must all hold, or there is no finding.
+    #[serde(default)]
+    pub require: Vec<CheckSpec>,
+    /// Checks that raise confidence or add to the cause and remediation when they hold.
+    #[serde(default)]
+    pub corroborate: Vec<CheckSpec>,
+}
+
+fn default_confidence() -> Confidence {
+    Confidence::Possible
+}
+
+/// Which records match: an event (provider, ids, fields, service) or a command-output block.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    /// Provider names or GUIDs (`{555908d1-…}`); any of them.
+    #[serde(default)]
+    pub provider: OneOrMany<String>,
+    /// Event ids; any of them. Empty = any id of the provider.
+    #[serde(default)]
+    pub event_id: OneOrMany<u32>,
+    /// Match command-output blocks of this cmdlet instead of events (e.g. `Test-OutlookWebServices`).
+    #[serde(default)]
+    pub command: Option<String>,
+    /// A regular expression the rendered message (or a command block's text) must match.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Which service the event is about.
+    #[serde(default)]
+    pub service: Option<ServiceSpec>,
+    /// Field predicates; all must hold.
+    #[serde(default, rename = "where")]
+    pub predicates: Vec<FieldSpec>,
+    /// (Checks only) how far from the anchor in time, e.g. `90s`, `5m`, `2h`.
+    #[serde(default)]
+    pub within: Option<String>,
+    /// (Checks only) `before`, `after` or `around` (default) the anchor.
+    #[serde(default)]
+    pub direction: Option<Direction>,
+}
+
+/// Where a related record may lie relative to the anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// At or before the anchor.
+    Before,
+    /// At or after the anchor.
+    After,
+    /// Either side.
+    Around,
+}
+
+/// Service identity: which service an event is about, however it names it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSpec {
+    /// The field holding the service name; default: the one the event id uses
+    /// (Service Control Manager 7009/7011: `param2`; 7045: `ServiceName`; others `param1`).
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Service key names (or display names); the event may show either.
+    #[serde(default)]
+    pub is: OneOrMany<String>,
+    /// Only services whose default ports are known (built-in table).
+    #[serde(default)]
+    pub has_ports: bool,
+    /// (Checks only) the same service as the anchor's.
+    #[serde(default)]
+    pub same: bool,
+}
+
+/// A predicate on one field. Exactly one of `equals`, `one_of`, `regex`, `code` is given.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Field name: `param1`, a data name, `%2`, or for command blocks a property name (`text` = all of them).
+    pub field: String,
+    /// Equal, ignoring ASCII case and surrounding blanks.
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// Equal to one of these, ignoring ASCII case.
+    #[serde(default)]
+    pub one_of: Option<Vec<String>>,
+    /// Matches this regular expression.
+    #[serde(default)]
+    pub regex: Option<String>,
+    /// The same error code as one of these (`%%58`, `58`, `0x3A`, `ERROR_BAD_NET_RESP` are all equal).
+    #[serde(default)]
+    pub code: Option<OneOrMany<String>>,
+    /// Inverts the predicate (a missing field then matches).
+    #[serde(default)]
+    pub not: bool,
+    /// Applies only to events with these ids (others pass); e.g. a code check that only 7000 carries.
+    #[serde(default)]
+    pub event_id: OneOrMany<u32>,
+}
+
+/// One check: a condition (exactly one of `after_boot`, `record`, `port_held`,
+/// `registry`) plus what it adds to a finding when it holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// A short name for the catalogue and the test report.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Confidence raised to (at least) this when the check holds (corroborations).
+    #[serde(default)]
+    pub confidence: Option<Confidence>,
+    /// A sentence added to the cause when the check holds.
+    #[serde(default)]
+    pub cause: Option<String>,
+    /// Steps added to the remediation when the check holds.
+    #[serde(default)]
+    pub remediation: Vec<String>,
+    /// KB articles added when the check holds.
+    #[serde(default)]
+    pub kb: Vec<String>,
+    /// Holds when the anchor lies within this long after the start of its boot session (`10m`).
+    #[serde(default)]
+    pub after_boot: Option<String>,
+    /// Holds when another record matching this lies within the window.
+    #[serde(default)]
+    pub record: Option<MatchSpec>,
+    /// Holds when a socket snapshot shows one of the service's ports held by another process.
+    #[serde(default)]
+    pub port_held: Option<PortSpec>,
+    /// Holds when a registry export has (or lacks) a value.
+    #[serde(default)]
+    pub registry: Option<RegistrySpec>,
+}
+
+/// "A port of the service is held by another process" in a socket snapshot.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    /// Ports as `TCP/25`, `UDP/1812`; default: the anchor service's own ports from the built-in table.
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// Only when the holder's image is one of these (e.g. `dns.exe`).
+    #[serde(default)]
+    pub holder_image: Vec<String>,
+}
+
+/// "Registry value V is / is not set" in a `.reg` export.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrySpec {
+    /// The key, matched as a suffix of the exported path, segment by segment, ignoring case;
+    /// `{service}` stands for the anchor's service key, `*` for any one segment.
+    pub key: String,
+    /// The value name.
+    pub value: String,
+    /// Holds only when the value's data (as text) equals this, ignoring case.
+    #[serde(default)]
+    pub equals: Option<String>,
+    /// Holds when the export has the key but not the value (instead of when it has it).
+    #[serde(default)]
+    pub absent: bool,
+    /// A placeholder name that receives the value's data, e.g. `sitedn` for `{sitedn}`.
+    #[serde(default)]
+    pub bind: Option<String>,
+}
