@@ -81,7 +81,8 @@ fn table_and_csv_formats() {
     assert_eq!(stdout.lines().count(), 16);
     let first = stdout.lines().next().unwrap_or_default();
     assert!(first.contains("Error") && first.contains("NETLOGON") && first.contains("5719"), "{first}");
-    assert!(first.contains("APERTURE %%1311 binary=5E0000C0"), "{first}");
+    assert!(first.contains("ASLWinClient.aperture.sci"), "{first}");
+    assert!(first.contains("APERTURE"), "the rendered message, on one line: {first}");
 
     let out = dump(&[&p, "--id", "5719", "--format", "csv"]);
     let stdout = text(&out.stdout);

@@ -18,7 +18,8 @@ pub enum OutputFormat {
     Jsonl,
     /// Comma-separated values with a header row.
     Csv,
-    /// One readable line per record.
+    /// One readable line per record: time, level, provider, id, computer and
+    /// the rendered message on one line.
     Table,
 }
 
@@ -381,6 +382,23 @@ fn data_summary(e: &Event, max: usize) -> String {
     s
 }
 
+/// `text` on one line (whitespace runs collapsed), at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let mut s = String::with_capacity(text.len().min(max + 4));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(word);
+        if s.chars().count() > max {
+            let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+            cut.push('…');
+            return cut;
+        }
+    }
+    s
+}
+
 fn csv_fields(r: &Record) -> Vec<String> {
     let origin = r.origin();
     match r {
@@ -426,7 +444,7 @@ fn table_line(r: &Record) -> String {
                 e.provider_label(),
                 e.event_id,
                 e.computer.as_deref().unwrap_or("-"),
-                data_summary(e, 160)
+                one_line(&evtriage_core::message::render(e), 200)
             )
         }
         Record::Socket(s) => format!(
