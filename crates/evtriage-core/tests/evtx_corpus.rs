@@ -283,3 +283,21 @@ fn recovered_records_are_noted() {
     assert!(notes[0].message.starts_with("62 stale record(s) recovered"), "{}", notes[0]);
     assert!(sink.events().all(|e| e.record_id.is_some() && e.time.is_some()));
 }
+
+#[test]
+fn truncated_copy_keeps_the_records_of_its_cut_chunk() {
+    // 200,000 bytes: two whole chunks and 64,832 bytes of a third, which the
+    // evtx crate (and so evtx_dump's 194 records) leaves out entirely.
+    let Some(path) = corpus("evtx/plaso_System2_truncated.evtx") else { return };
+    let (sink, s) = read(&path, 2);
+    assert_eq!((s[0].records, s[0].skipped), (283, 2));
+    let ids: Vec<u64> = sink.events().filter_map(|e| e.record_id).collect();
+    assert_eq!(ids, (1..=283).collect::<Vec<u64>>());
+    let last = sink.events().last().expect("events");
+    assert_eq!(last.event_id, 4905);
+    assert_eq!(last.data_named("AuditSourceName"), Some("VSSAudit"));
+    assert_eq!(last.computer.as_deref(), Some("Student-PC1.internal.greendale.edu"));
+    let msgs: Vec<String> = sink.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.contains("record 284 runs past the end")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("chunk 2 is incomplete: the file ends 64832 bytes into it")), "{msgs:?}");
+}

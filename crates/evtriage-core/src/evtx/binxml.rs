@@ -977,7 +977,19 @@ impl<'a> Vals<'_, 'a> {
     }
 
     fn text(&self, t: &Text) -> String {
-        let mut s = String::new();
+        // Sized up front: growing strings showed up in profiles.
+        let cap: usize = t
+            .iter()
+            .map(|p| match p {
+                Piece::Lit(l) => l.len(),
+                Piece::Sub(i) => self.get(*i).map_or(0, |v| match v.ty {
+                    T_STRING => v.bytes.len() / 2,
+                    T_BINARY => v.bytes.len() * 2,
+                    _ => 24,
+                }),
+            })
+            .sum();
+        let mut s = String::with_capacity(cap);
         for p in t {
             match p {
                 Piece::Lit(l) => s.push_str(l),
