@@ -461,3 +461,47 @@ fn corpus_flips_never_panic() {
         }
     }
 }
+
+/// A template nested deeper than our decoder follows: the record still comes
+/// through, rendered by the `evtx` crate as XML and read by `xml_event`.
+fn deep_template(b: &mut Bx) {
+    b.u8(0x0f).u8(1).u8(1).u8(0);
+    b.open("Event", false, true).close_start();
+    b.open("System", false, true).close_start();
+    b.open("Provider", true, true).attr("Name", false).text("Deep-Provider").close_empty();
+    b.open("EventID", false, true).close_start().sub(0, U16, false).end();
+    b.open("EventRecordID", false, true).close_start().sub(1, U64, false).end();
+    b.end();
+    b.open("UserData", false, true).close_start();
+    for _ in 0..70 {
+        b.open("Level", false, true).close_start();
+    }
+    b.open("Leaf", false, true).close_start().text("deep value").end();
+    for _ in 0..70 {
+        b.end();
+    }
+    b.end();
+    b.end();
+    b.u8(0x00);
+}
+
+#[test]
+fn records_our_decoder_cannot_map_come_through_the_crates_xml() {
+    let deep = Rec {
+        values: vec![
+            (U16, Val::Bytes(4242u16.to_le_bytes().to_vec())),
+            (U64, Val::Bytes(101u64.to_le_bytes().to_vec())),
+        ],
+        template: deep_template,
+        template_key: 3,
+    };
+    let recs = vec![classic(1, 100, true, &[]), deep];
+    let (sink, s) = read(&build_file(&recs, None), 1);
+    assert_eq!((s.records, s.skipped), (2, 0), "{:?}", sink.diagnostics);
+    let e = sink.events().nth(1).expect("the deep record");
+    assert_eq!(e.provider.name.as_deref(), Some("Deep-Provider"));
+    assert_eq!(e.event_id, 4242);
+    assert_eq!(e.record_id, Some(101));
+    assert_eq!(e.origin.locator, Locator::Evtx { chunk: 0, record_id: 101 });
+    assert_eq!(e.data_named("Leaf"), Some("deep value"));
+}
