@@ -5,20 +5,9 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-mod cmd {
-    pub mod analyze;
-    pub mod rules;
-}
-#[path = "cmd/completions.rs"]
-mod completions;
-#[path = "cmd/explain.rs"]
-mod explain;
-#[path = "cmd/inputs.rs"]
-mod inputs;
-#[path = "cmd/timeline.rs"]
-mod timeline;
-#[path = "cmd/ui.rs"]
-mod ui;
+mod cmd;
+
+use cmd::{completions, explain, timeline, ui};
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -47,11 +36,7 @@ Docs: docs/collecting.md (what to collect on the server), docs/formats.md (what 
 #[derive(Subcommand)]
 enum Command {
     /// Print the records read from the given files, folders or archives.
-    Dump {
-        /// Files, folders or zip archives to read.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Dump(cmd::dump::DumpArgs),
     /// Name the known problem: run the rules over the given files, folders or archives.
     Analyze(cmd::analyze::AnalyzeArgs),
     /// List, show and test the rules.
@@ -75,7 +60,7 @@ enum Command {
         paths: Vec<PathBuf>,
         /// Output shape.
         #[arg(long, value_enum, default_value = "table")]
-        format: inputs::InputsFormat,
+        format: cmd::inputs::InputsFormat,
     },
     /// Merge every event and trace record into one UTC-ordered timeline, with boot separators.
     Timeline(timeline::TimelineArgs),
@@ -97,24 +82,10 @@ fn main() -> ExitCode {
         Command::Timeline(args) => timeline::run(args, ui),
         Command::Completions { shell } => completions::completions(shell, Cli::command(), ui),
         Command::Man => completions::man(Cli::command(), ui),
-        Command::Inputs { paths, format } => inputs::run(&paths, format),
-        Command::Dump { paths } => {
-            let reader = evtriage_core::Reader::default();
-            let mut sink = evtriage_core::Collect::default();
-            reader.read_paths(&paths, &mut sink);
-            for r in &sink.records {
-                match serde_json::to_string(r) {
-                    Ok(line) => println!("{line}"),
-                    Err(e) => eprintln!("evtriage: cannot write a record as JSON: {e}"),
-                }
-            }
-            for d in &sink.diagnostics {
-                eprintln!("evtriage: {d}");
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Dump(args) => cmd::dump::run(args),
         Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
     }
 }

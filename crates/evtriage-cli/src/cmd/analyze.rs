@@ -52,7 +52,7 @@ pub struct AnalyzeArgs {
 
 /// Runs `analyze`. Exit status: 0 no findings, 1 findings, 2 error.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
-pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> ExitCode {
+pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
@@ -115,7 +115,7 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> ExitCode {
                 args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
             ui.error(&format!(
                 "cannot write the report to {target}: {}; check that the folder exists and is writable.",
-                crate::ui::io_reason(&e)
+                super::ui::io_reason(&e)
             ));
             return ExitCode::from(2);
         }
