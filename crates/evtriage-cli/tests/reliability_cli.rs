@@ -272,7 +272,12 @@ fn input_text_never_reaches_the_terminal_as_escape_sequences() {
     std::fs::write(root.join("case.zip"), w.finish().expect("finish").into_inner()).expect("write");
     std::fs::write(root.join("name\u{1b}[31mred.txt"), b"not a log\n").expect("write");
     let dir = root.to_string_lossy().into_owned();
-    let mut commands: Vec<Vec<String>> = vec![vec!["inputs".into(), dir.clone()]];
+    let mut commands: Vec<Vec<String>> = vec![vec!["inputs".into(), dir.clone()], vec!["dump".into(), dir.clone()]];
+    for format in ["table", "csv"] {
+        if help(&["dump"]).contains(format) {
+            commands.push(vec!["dump".into(), "--format".into(), format.into(), dir.clone()]);
+        }
+    }
     if help(&[]).contains("timeline") {
         commands.push(vec!["timeline".into(), dir.clone()]);
     }
@@ -290,6 +295,8 @@ fn input_text_never_reaches_the_terminal_as_escape_sequences() {
         assert!(out.status.code().is_some(), "{args:?} killed");
         let stdout = terminal_controls(&out.stdout);
         assert!(stdout.is_empty(), "{args:?} printed terminal controls on stdout: {stdout:?}");
+        let stderr = terminal_controls(&out.stderr);
+        assert!(stderr.is_empty(), "{args:?} printed terminal controls on stderr: {stderr:?}");
     }
     // The evidence is still shown, with the escapes neutralised.
     if help(&[]).contains("timeline") {
