@@ -86,6 +86,7 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Record(_) => "record",
                 Condition::PortHeld { .. } => "port held",
                 Condition::Registry { .. } => "registry",
+                Condition::PortHog { .. } => "port hog",
             };
             match c.confidence {
                 Some(conf) => format!("{} ({kind}, → {conf})", c.name),

@@ -18,7 +18,8 @@
 //! Findings are then de-duplicated so that they do not drown the user:
 //! findings of one rule about the same service, computer and boot session
 //! merge into one with all the evidence, and a rule that `supersedes` another
-//! absorbs that rule's findings over the same anchor events (a specific
+//! absorbs that rule's findings over the same anchor events (one of its
+//! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -373,6 +374,9 @@ impl<'a> Context<'a> {
     }
 
     fn service_of(&self, e: &Event, pred: Option<&ServicePred>) -> Option<ServiceRef> {
+        if let Some(name) = pred.and_then(|p| p.name.as_deref()) {
+            return Some(resolve(self.table, &self.engine.learned, name, None));
+        }
         let scm = is_scm(e);
         let field = pred
             .and_then(|p| p.field.clone())
@@ -530,7 +534,82 @@ impl<'a> Context<'a> {
             Condition::Registry { key, value, equals, absent, bind } => {
                 self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
             }
+            Condition::PortHog { min_ports } => self.check_port_hog(*min_ports, anchor),
         }
+    }
+
+    /// The process holding the most outgoing TCP ports (non-listening sockets
+    /// with a local port above 1024) in the snapshots that apply, when it holds
+    /// at least `min_ports`. Sockets without an owner (PID 0, `TIME_WAIT`) count
+    /// towards the total only.
+    fn check_port_hog(&self, min_ports: usize, anchor: &Anchor<'_>) -> Option<Held> {
+        let mut per_pid: BTreeMap<u32, (usize, Option<&SocketEntry>)> = BTreeMap::new();
+        let mut total = 0usize;
+        for s in &self.engine.sockets {
+            if s.protocol != Protocol::Tcp
+                || s.is_listening()
+                || s.local_port <= 1024
+                || !self.snapshot_applies(anchor, &s.origin)
+            {
+                continue;
+            }
+            total += 1;
+            let timewait = s.state.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("TIME_WAIT"));
+            match s.pid {
+                Some(pid) if pid != 0 && !timewait => {
+                    let slot = per_pid.entry(pid).or_insert((0, None));
+                    slot.0 += 1;
+                    slot.1.get_or_insert(s);
+                }
+                _ => {}
+            }
+        }
+        // Most sockets first; ties go to the lower PID (deterministic).
+        let (pid, (count, sample)) = per_pid.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(&a.0)))?;
+        if count < min_ports {
+            return None;
+        }
+        let process = self
+            .processes
+            .get(&pid)
+            .and_then(|list| list.iter().find(|p| self.snapshot_applies(anchor, &p.origin)))
+            .copied();
+        let image = sample.and_then(|s| s.image.clone()).or_else(|| process.map(|p| p.image.clone()));
+        let holder = match &image {
+            Some(i) => format!("{} (PID {pid})", basename(i)),
+            None => format!("PID {pid}"),
+        };
+        let share = (count * 100).checked_div(total).unwrap_or(0);
+        let mut evidence = Vec::new();
+        if let Some(s) = sample {
+            evidence.push(Evidence::new(
+                &s.origin,
+                None,
+                format!("{count} of {total} outgoing TCP sockets ({share}%) belong to {holder}"),
+                Role::Corroboration,
+            ));
+        }
+        if let Some(p) = process {
+            evidence.push(Evidence::new(
+                &p.origin,
+                None,
+                format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
+                Role::Corroboration,
+            ));
+        }
+        let services = process.map(|p| join_or(&p.services, "no services")).unwrap_or_else(|| "unknown".into());
+        Some(Held::new(
+            evidence,
+            vec![
+                ("holder".into(), holder),
+                ("holder_image".into(), image.as_deref().map(basename).unwrap_or("unknown").to_string()),
+                ("holder_pid".into(), pid.to_string()),
+                ("holder_services".into(), services),
+                ("port_count".into(), count.to_string()),
+                ("socket_total".into(), total.to_string()),
+                ("port_share".into(), share.to_string()),
+            ],
+        ))
     }
 
     fn check_record(&self, m: &Matcher, anchor: &Anchor<'_>) -> Option<Held> {
@@ -929,10 +1008,11 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     list
 }
 
+/// Whether `a` explains one of `b`'s anchor events: it is one of `a`'s
+/// anchors, or `a` used it as evidence (a port-exhaustion finding anchored on
+/// Tcpip 4231 that cites a NETLOGON 5719 explains that 5719).
 fn shares_anchor(a: &Finding, b: &Finding) -> bool {
-    let anchors = |f: &Finding| f.evidence.iter().filter(|e| e.role == Role::Anchor).cloned().collect::<Vec<_>>();
-    let (aa, bb) = (anchors(a), anchors(b));
-    aa.iter().any(|x| bb.iter().any(|y| x.same_record(y)))
+    b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a.evidence.iter().any(|x| x.same_record(y)))
 }
 
 fn merge_into(base: &mut Finding, other: Finding) {

@@ -77,17 +77,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
-/// A provider selector: by name (ignoring case) or GUID.
+/// A provider selector: by name (ignoring case), by name prefix (`MSSQL$*`:
+/// SQL Server named instances log as `MSSQL$<instance>`) or GUID.
 #[derive(Debug, Clone)]
 pub(crate) enum ProviderSel {
     Name(String),
+    Prefix(String),
     Guid(Guid),
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 impl ProviderSel {
     fn matches_key(&self, key: &EventKey<'_>) -> bool {
         match self {
             ProviderSel::Name(n) => key.provider.is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            ProviderSel::Prefix(n) => key.provider.is_some_and(|p| starts_with_ignore_case(p, n)),
             ProviderSel::Guid(g) => key.guid == Some(g),
         }
     }
@@ -96,6 +103,10 @@ impl ProviderSel {
             ProviderSel::Name(n) => {
                 e.provider.name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
                     || e.provider.event_source_name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
+            }
+            ProviderSel::Prefix(n) => {
+                e.provider.name.as_deref().is_some_and(|p| starts_with_ignore_case(p, n))
+                    || e.provider.event_source_name.as_deref().is_some_and(|p| starts_with_ignore_case(p, n))
             }
             ProviderSel::Guid(g) => e.provider.guid.as_ref() == Some(g),
         }
@@ -133,6 +144,19 @@ impl FieldPred {
     }
 }
 
+/// A field by name as rules see it: [`Event::field`], plus `Binary`, the
+/// event's binary data as upper-case hex (`5E0000C0` for NTSTATUS 0xC000005E,
+/// stored little-endian), unless the event has a data item named `Binary`.
+pub(crate) fn field_value<'e>(e: &'e Event, name: &str) -> Option<std::borrow::Cow<'e, str>> {
+    if let Some(v) = e.field(name) {
+        return Some(std::borrow::Cow::Borrowed(v));
+    }
+    if name.eq_ignore_ascii_case("Binary") {
+        return e.binary.as_deref().map(|b| std::borrow::Cow::Owned(evtriage_core::util::to_hex(b).to_uppercase()));
+    }
+    None
+}
+
 /// Service predicate of a matcher.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ServicePred {
@@ -140,6 +164,7 @@ pub(crate) struct ServicePred {
     pub is: Vec<String>,
     pub has_ports: bool,
     pub same: bool,
+    pub name: Option<String>,
 }
 
 /// A compiled record matcher (anchor or check).
@@ -186,7 +211,7 @@ impl Matcher {
             return false;
         }
         let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
-        if !self.fields.iter().filter(applies).all(|f| f.holds(e.field(&f.field))) {
+        if !self.fields.iter().filter(applies).all(|f| f.holds(field_value(e, &f.field).as_deref())) {
             return false;
         }
         match &self.message {
@@ -233,6 +258,7 @@ pub(crate) enum Condition {
     Record(Matcher),
     PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String> },
     Registry { key: Vec<String>, value: String, equals: Option<String>, absent: bool, bind: Option<String> },
+    PortHog { min_ports: usize },
 }
 
 /// A compiled check with what it adds.
@@ -347,6 +373,12 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
                 Guid::parse(t).map(ProviderSel::Guid).ok_or_else(|| format!("`{t}` is not a GUID"))
             } else if t.is_empty() {
                 Err("empty provider name".to_string())
+            } else if let Some(prefix) = t.strip_suffix('*') {
+                if prefix.is_empty() || prefix.contains('*') {
+                    Err(format!("`{t}`: a provider pattern is a name prefix followed by one `*`"))
+                } else {
+                    Ok(ProviderSel::Prefix(prefix.to_string()))
+                }
             } else {
                 Ok(ProviderSel::Name(t.to_string()))
             }
@@ -359,7 +391,11 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         is: s.is.to_vec(),
         has_ports: s.has_ports,
         same: s.same,
+        name: s.name.clone().filter(|n| !n.trim().is_empty()),
     });
+    if service.as_ref().is_some_and(|s| s.name.is_some() && s.field.is_some()) {
+        return Err("service: give `name` or `field`, not both".into());
+    }
     if !in_check {
         if m.within.is_some() || m.direction.is_some() {
             return Err("`within` and `direction` belong to checks, not the anchor".into());
@@ -411,12 +447,13 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
 fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, String> {
     let name = c.name.clone().unwrap_or_else(|| format!("{section}[{index}]"));
     let err = |m: String| format!("{section} `{name}`: {m}");
-    let given = [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let given =
+        [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some(), c.port_hog.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
     if given != 1 {
-        return Err(err("give exactly one of after_boot, record, port_held, registry".into()));
+        return Err(err("give exactly one of after_boot, record, port_held, registry, port_hog".into()));
     }
     let condition = if let Some(d) = &c.after_boot {
         Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
@@ -441,6 +478,12 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
             absent: r.absent,
             bind: r.bind.clone(),
         }
+    } else if let Some(h) = &c.port_hog {
+        let min_ports = h.min_ports.unwrap_or(1000);
+        if min_ports == 0 {
+            return Err(err("port_hog.min_ports must be at least 1".into()));
+        }
+        Condition::PortHog { min_ports }
     } else {
         return Err(err("no condition".into()));
     };
@@ -583,6 +626,7 @@ impl RuleSet {
                         .iter()
                         .map(|p| match p {
                             ProviderSel::Name(n) => n.clone(),
+                            ProviderSel::Prefix(n) => format!("{n}*"),
                             ProviderSel::Guid(g) => g.to_string(),
                         })
                         .collect()

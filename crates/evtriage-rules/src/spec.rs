@@ -134,6 +134,11 @@ pub struct ServiceSpec {
     /// (Checks only) the same service as the anchor's.
     #[serde(default)]
     pub same: bool,
+    /// The service the event is about whatever its fields say: for providers
+    /// that belong to one service (NETLOGON → `Netlogon`, DNS Server → `DNS`),
+    /// so that findings name it and merge per service.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// A predicate on one field. Exactly one of `equals`, `one_of`, `regex`, `code` is given.
@@ -194,6 +199,20 @@ pub struct CheckSpec {
     /// Holds when a registry export has (or lacks) a value.
     #[serde(default)]
     pub registry: Option<RegistrySpec>,
+    /// Holds when a socket snapshot shows one process holding many outgoing TCP ports.
+    #[serde(default)]
+    pub port_hog: Option<PortHogSpec>,
+}
+
+/// "One process holds most of the ephemeral TCP ports" in a socket snapshot:
+/// what TCP port exhaustion looks like from `netstat -ano`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortHogSpec {
+    /// At least this many non-listening TCP sockets with a local port above
+    /// 1024 held by one process (default 1000).
+    #[serde(default)]
+    pub min_ports: Option<usize>,
 }
 
 /// "A port of the service is held by another process" in a socket snapshot.
