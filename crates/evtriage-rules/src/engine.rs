@@ -375,6 +375,12 @@ impl<'a> Context<'a> {
 
     fn service_of(&self, e: &Event, pred: Option<&ServicePred>) -> Option<ServiceRef> {
         if let Some(name) = pred.and_then(|p| p.name.as_deref()) {
+            // `{provider}`: sources named after their service (MSSQLSERVER, MSSQL$<instance>).
+            let name = if name == "{provider}" {
+                e.provider.event_source_name.as_deref().or(e.provider.name.as_deref())?
+            } else {
+                name
+            };
             return Some(resolve(self.table, &self.engine.learned, name, None));
         }
         let scm = is_scm(e);
@@ -421,6 +427,17 @@ impl<'a> Context<'a> {
             .map(str::to_string)
             .or_else(|| self.single_computer().map(str::to_string))
             .unwrap_or_else(|| UNKNOWN_COMPUTER.to_string());
+        // The anchor event's own data first (`{param2}`, `{ServiceName}`), so that
+        // the engine's names below win over a data item of the same name.
+        if let Anchor::Event { event, .. } = anchor {
+            for (i, d) in event.data.iter().enumerate() {
+                let value = d.value.trim().to_string();
+                if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
+                    bindings.push((n.to_string(), value.clone()));
+                }
+                bindings.push((format!("param{}", i + 1), value));
+            }
+        }
         bindings.push(("computer".into(), computer.clone()));
         if let Some(s) = anchor.service() {
             bindings.push(("service".into(), s.key.clone()));

@@ -225,3 +225,38 @@ within = "10m"
     let b = run_with(rules(&[NETLOGON_RULE, specific]), vec![boot(at(0), 1), alone]);
     assert_eq!(b.findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), vec!["t-netlogon"]);
 }
+
+#[test]
+fn the_provider_can_name_the_service_and_anchor_data_are_placeholders() {
+    let rule = r#"
+id = "t-broker"
+title = "t"
+cause = "{service}: the {param1} endpoint cannot listen on TCP port {param2}; {computer}."
+[anchor]
+provider = ["MSSQLSERVER", "MSSQL$*"]
+event_id = 9692
+service = { name = "{provider}" }
+"#;
+    let a = run_with(
+        rules(&[rule]),
+        vec![
+            classic("MSSQL$SALES", 9692, at(10), &["Service Broker", "4022"], None, 1),
+            classic("MSSQLSERVER", 9692, at(20), &["Database Mirroring", "5022"], None, 2),
+        ],
+    );
+    let causes: Vec<(&str, &str)> =
+        a.findings.iter().map(|f| (f.service.as_deref().unwrap_or(""), f.cause.as_str())).collect();
+    assert_eq!(
+        causes,
+        vec![
+            (
+                "MSSQL$SALES",
+                "MSSQL$SALES: the Service Broker endpoint cannot listen on TCP port 4022; DC1.contoso.com."
+            ),
+            (
+                "MSSQLSERVER",
+                "MSSQLSERVER: the Database Mirroring endpoint cannot listen on TCP port 5022; DC1.contoso.com."
+            ),
+        ]
+    );
+}
