@@ -88,6 +88,7 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Registry { .. } => "registry",
                 Condition::PortHog { .. } => "port hog",
             };
+            let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
             match c.confidence {
                 Some(conf) => format!("{} ({kind}, → {conf})", c.name),
                 None => format!("{} ({kind})", c.name),

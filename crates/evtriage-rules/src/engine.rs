@@ -533,6 +533,17 @@ impl<'a> Context<'a> {
     }
 
     fn check(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
+        let held = self.check_condition(check, anchor);
+        if check.not {
+            return match held {
+                Some(_) => None,
+                None => Some(Held::new(Vec::new(), Vec::new())),
+            };
+        }
+        held
+    }
+
+    fn check_condition(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
         match &check.condition {
             Condition::AfterBoot(limit) => {
                 let t = anchor.time()?;

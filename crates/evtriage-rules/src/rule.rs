@@ -266,6 +266,7 @@ pub(crate) enum Condition {
 pub(crate) struct Check {
     pub name: String,
     pub condition: Condition,
+    pub not: bool,
     pub confidence: Option<Confidence>,
     pub cause: Option<String>,
     pub remediation: Vec<String>,
@@ -491,9 +492,13 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         return Err(err("`confidence` belongs to corroborations; set the rule's `confidence` instead".into()));
     }
     let kb = normalize_kbs(&c.kb).map_err(err)?;
+    if c.not && c.confidence.is_some() {
+        return Err(err("a `not` check cannot raise the confidence (it has no evidence)".into()));
+    }
     Ok(Check {
         name,
         condition,
+        not: c.not,
         confidence: c.confidence,
         cause: c.cause.clone(),
         remediation: c.remediation.clone(),

@@ -187,6 +187,10 @@ pub struct CheckSpec {
     /// KB articles added when the check holds.
     #[serde(default)]
     pub kb: Vec<String>,
+    /// Inverts the check: it holds when its condition does not (no such
+    /// record in the window, not after boot, …). It then has no evidence.
+    #[serde(default)]
+    pub not: bool,
     /// Holds when the anchor lies within this long after the start of its boot session (`10m`).
     #[serde(default)]
     pub after_boot: Option<String>,

@@ -260,3 +260,35 @@ service = { name = "{provider}" }
         ]
     );
 }
+
+#[test]
+fn a_not_check_holds_when_its_record_is_absent() {
+    let rule = r#"
+id = "t-not"
+title = "t"
+cause = "c"
+[anchor]
+provider = "DFSR"
+event_id = 4614
+[[require]]
+not = true
+[require.record]
+provider = "DFSR"
+event_id = 4604
+direction = "after"
+within = "1d"
+"#;
+    let dfsr = |id: u32, secs: i64, line: u64| event("DFSR", id, at(secs), &[], "DFS Replication.xml", line);
+    let waiting = run_with(rules(&[rule]), vec![dfsr(4614, 10, 1)]);
+    assert_eq!(waiting.findings.len(), 1);
+    let done = run_with(rules(&[rule]), vec![dfsr(4614, 10, 1), dfsr(4604, 900, 2)]);
+    assert!(done.findings.is_empty(), "{:#?}", done.findings);
+    // A 4604 before the 4614 (an earlier sync) does not count.
+    let earlier = run_with(rules(&[rule]), vec![dfsr(4604, 5, 1), dfsr(4614, 10, 2)]);
+    assert_eq!(earlier.findings.len(), 1);
+    let bad = rule
+        .replace("not = true", "not = true\nconfidence = \"likely\"")
+        .replace("[[require]]", "[[corroborate]]")
+        .replace("[require.record]", "[corroborate.record]");
+    assert!(Rule::parse(&bad, RuleOrigin::Builtin("t.toml")).is_err());
+}
