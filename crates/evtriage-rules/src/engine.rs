@@ -1017,7 +1017,19 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         let i = if j < i { i - 1 } else { i };
         if let Some(a) = list.get_mut(i) {
             a.confidence = a.confidence.max(absorbed.confidence);
-            let ev: Vec<Evidence> = absorbed.evidence;
+            // The absorbed finding's anchors are occurrences of `a` only when they are
+            // `a`'s own anchors too; otherwise they are events `a` explains.
+            let own: Vec<Evidence> = a.evidence.iter().filter(|e| e.role == Role::Anchor).cloned().collect();
+            let ev: Vec<Evidence> = absorbed
+                .evidence
+                .into_iter()
+                .map(|mut e| {
+                    if e.role == Role::Anchor && !own.iter().any(|o| o.same_record(&e)) {
+                        e.role = Role::Corroboration;
+                    }
+                    e
+                })
+                .collect();
             a.add_evidence(ev);
         }
     }

@@ -36,20 +36,27 @@ fn json_catalogue_lists_every_rule() {
         Err(e) => panic!("rules list JSON does not parse: {e}"),
     };
     let ids: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(|r| r["id"].as_str()).collect()).unwrap_or_default();
+    // Every built-in rule file, sorted by id (file name = id).
+    let dir = common::repo_root().join("crates/evtriage-rules/rules");
+    let mut files: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".toml")).map(str::to_string))
+            .collect(),
+        Err(e) => panic!("cannot list {}: {e}", dir.display()),
+    };
+    files.sort();
+    assert_eq!(ids, files);
+    assert!(ids.len() >= 28, "{} rules", ids.len());
+    let by_id = |id: &str| v.as_array().and_then(|a| a.iter().find(|r| r["id"] == id)).cloned().unwrap_or_default();
+    let ism = by_id("kb4530043-ismserv-boot");
+    assert_eq!(ism["kb"], serde_json::json!(["KB4530043"]));
+    assert_eq!(ism["confidence"], "possible");
+    assert_eq!(ism["max_confidence"], "confirmed");
     assert_eq!(
-        ids,
-        vec![
-            "kb296086-smtp-port-25",
-            "kb298565-imc-sitedn",
-            "kb4530043-ismserv-boot",
-            "kb948609-autodiscover-net20sp2",
-            "port-conflict",
-            "port-conflict-dns-socket-pool",
-            "port-conflict-lsass",
-        ]
+        by_id("port-conflict-dns-socket-pool")["supersedes"],
+        serde_json::json!(["port-conflict", "wsaeaddrinuse"])
     );
-    assert_eq!(v[2]["kb"], serde_json::json!(["KB4530043"]));
-    assert_eq!(v[2]["confidence"], "possible");
-    assert_eq!(v[2]["max_confidence"], "confirmed");
-    assert_eq!(v[5]["supersedes"], serde_json::json!(["port-conflict"]));
+    assert_eq!(by_id("tcp-port-exhaustion")["max_confidence"], "confirmed");
+    assert_eq!(by_id("netlogon-5805-session-auth")["max_confidence"], "possible");
 }

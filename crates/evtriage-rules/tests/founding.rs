@@ -257,17 +257,24 @@ fn port_held_by_the_service_itself_is_no_conflict() {
 
 #[test]
 fn no_port_conflict_without_a_listening_holder() {
+    // Without a holder only the generic 10048 rule speaks.
     let a = run(vec![scm(7000, at(60), &["BlackBerry Router", "%%10048"], None, 2)]);
-    assert!(a.findings.is_empty());
+    assert!(of(&a, PORT).is_empty());
+    assert_eq!(only(&a, "wsaeaddrinuse").confidence, Confidence::Likely);
     let s = socket(Protocol::Tcp, "10.0.0.5", 3101, Some("ESTABLISHED"), Some(900), 5);
     let a = run(vec![scm(7000, at(60), &["BlackBerry Router", "%%10048"], None, 2), Record::Socket(s)]);
-    assert!(a.findings.is_empty(), "{:#?}", a.findings);
+    assert!(of(&a, PORT).is_empty(), "{:#?}", a.findings);
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
     // Shared system ports (RPC 135) and PID 4 are never a conflict.
     let a = run(vec![
         scm(7000, at(60), &["World Wide Web Publishing Service", "%%10048"], Some("W3SVC"), 2),
         Record::Socket(listening(Protocol::Tcp, 80, 4, 5)),
     ]);
-    assert!(a.findings.is_empty(), "{:#?}", a.findings);
+    assert!(of(&a, PORT).is_empty(), "{:#?}", a.findings);
+    // The web-specific 10048 rule speaks, without a holder.
+    let f = only(&a, "iis-port-80-443-held");
+    assert_eq!(f.confidence, Confidence::Likely);
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
 }
 
 #[test]
@@ -392,7 +399,14 @@ fn event_filter_lets_through_only_what_rules_use() {
 fn engine_keeps_only_candidates() {
     let mut records = vec![boot(at(0), 1), ism_7023(95, "IsmServ", "%%58", 2)];
     for i in 0..50 {
-        records.push(scm(7036, at(100 + i), &["Print Spooler", "running"], Some("Spooler/4"), 100 + i as u64));
+        // 7040 (start type changed) teaches service names but is no rule's anchor or check.
+        records.push(scm(
+            7040,
+            at(100 + i),
+            &["Print Spooler", "auto start", "demand start", "Spooler"],
+            None,
+            100 + i as u64,
+        ));
         records.push(ldap(at(200 + i), "LdapSearch called for connection 0x1.", 200 + i as u64));
     }
     let a = run(records);
@@ -450,13 +464,16 @@ fn snapshots_from_another_machine_folder_are_not_used() {
         on("SRV1", "case/SRV1/System.xml", e)
     };
     let other = on("SRV2", "case/SRV2/System.xml", scm(7036, at(10), &["DNS Server", "running"], Some("DNS/4"), 3));
-    // Two computers: the capture in SRV2's folder says nothing about SRV1.
+    // Two computers: the capture in SRV2's folder says nothing about SRV1
+    // (only the generic 10048 rule speaks, without a holder).
     let a = run(vec![anchor(), other.clone(), Record::Socket(s.clone())]);
-    assert!(a.findings.is_empty(), "{:#?}", a.findings);
-    // The capture in SRV1's folder applies.
+    assert!(of(&a, PORT).is_empty(), "{:#?}", a.findings);
+    assert_eq!(only(&a, "wsaeaddrinuse").computer, "SRV1");
+    // The capture in SRV1's folder applies, and port-conflict absorbs the 10048 finding.
     s.origin = origin("case/SRV1/netstat.txt", 5);
     let a = run(vec![anchor(), other, Record::Socket(s)]);
     assert_eq!(only(&a, PORT).computer, "SRV1");
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
 }
 
 #[test]
