@@ -33,7 +33,7 @@ use evtriage_core::{
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
 use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
-use crate::spec::Direction;
+use crate::spec::{Direction, MergeScope};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -990,8 +990,9 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
     });
     for f in findings {
-        let key =
-            (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), f.boot);
+        let per_computer = rules.get(&f.rule).is_some_and(|r| r.spec.merge == MergeScope::Computer);
+        let boot = if per_computer { None } else { f.boot };
+        let key = (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), boot);
         match groups.get_mut(&key) {
             Some(existing) => merge_into(existing, f),
             None => {

@@ -66,6 +66,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("tcp-port-exhaustion.toml", include_str!("../rules/tcp-port-exhaustion.toml")),
     ("q126752-netlogon-secure-channel.toml", include_str!("../rules/q126752-netlogon-secure-channel.toml")),
     ("netlogon-5805-session-auth.toml", include_str!("../rules/netlogon-5805-session-auth.toml")),
+    ("cve-2020-1472-zerologon-5805.toml", include_str!("../rules/cve-2020-1472-zerologon-5805.toml")),
     ("netlogon-sysvol-not-ready.toml", include_str!("../rules/netlogon-sysvol-not-ready.toml")),
     ("dns-4013-ad-sync.toml", include_str!("../rules/dns-4013-ad-sync.toml")),
     ("kb2001093-dns-4013-boot.toml", include_str!("../rules/kb2001093-dns-4013-boot.toml")),
@@ -141,6 +142,7 @@ pub(crate) enum FieldTest {
     OneOf(Vec<String>),
     Regex(Regex),
     Code(Vec<u32>),
+    IsComputer,
 }
 
 #[derive(Debug, Clone)]
@@ -152,10 +154,11 @@ pub(crate) struct FieldPred {
 }
 
 impl FieldPred {
-    fn holds(&self, value: Option<&str>) -> bool {
+    fn holds(&self, value: Option<&str>, computer: Option<&str>) -> bool {
         let r = match value {
             None => false,
             Some(v) => match &self.test {
+                FieldTest::IsComputer => computer.is_some_and(|c| same_short_name(v, c)),
                 FieldTest::Equals(x) => v.trim().eq_ignore_ascii_case(x.trim()),
                 FieldTest::OneOf(xs) => xs.iter().any(|x| v.trim().eq_ignore_ascii_case(x.trim())),
                 FieldTest::Regex(re) => re.is_match(v),
@@ -164,6 +167,17 @@ impl FieldPred {
         };
         r != self.not
     }
+}
+
+/// Whether two computer names are the same machine: `\\DC1`, `DC1` and
+/// `dc1.contoso.com` all are.
+fn same_short_name(a: &str, b: &str) -> bool {
+    let short = |s: &str| {
+        let s = s.trim().trim_start_matches('\\');
+        s.split('.').next().unwrap_or(s).to_ascii_lowercase()
+    };
+    let (a, b) = (short(a), short(b));
+    !a.is_empty() && a == b
 }
 
 /// A field by name as rules see it: [`Event::field`], plus `Binary`, the
@@ -233,7 +247,12 @@ impl Matcher {
             return false;
         }
         let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
-        if !self.fields.iter().filter(applies).all(|f| f.holds(field_value(e, &f.field).as_deref())) {
+        if !self
+            .fields
+            .iter()
+            .filter(applies)
+            .all(|f| f.holds(field_value(e, &f.field).as_deref(), e.computer.as_deref()))
+        {
             return false;
         }
         match &self.message {
@@ -254,9 +273,9 @@ impl Matcher {
         let text = command_text(c);
         if !self.fields.iter().all(|f| {
             if f.field.eq_ignore_ascii_case("text") {
-                f.holds(Some(&text))
+                f.holds(Some(&text), None)
             } else {
-                f.holds(c.property(&f.field))
+                f.holds(c.property(&f.field), None)
             }
         }) {
             return false;
@@ -445,12 +464,16 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
 }
 
 fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
-    let given =
-        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some()].iter().filter(|b| **b).count();
+    let given = [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some(), f.is_computer]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if given != 1 {
-        return Err(format!("field `{}`: give exactly one of equals, one_of, regex, code", f.field));
+        return Err(format!("field `{}`: give exactly one of equals, one_of, regex, code, is_computer", f.field));
     }
-    let test = if let Some(v) = &f.equals {
+    let test = if f.is_computer {
+        FieldTest::IsComputer
+    } else if let Some(v) = &f.equals {
         FieldTest::Equals(v.clone())
     } else if let Some(v) = &f.one_of {
         FieldTest::OneOf(v.clone())

@@ -69,6 +69,22 @@ pub struct RuleSpec {
     /// Checks that raise confidence or add to the cause and remediation when they hold.
     #[serde(default)]
     pub corroborate: Vec<CheckSpec>,
+    /// How far findings of this rule merge: per boot session (default) or
+    /// across all boots of a computer (for a transient message that recurs
+    /// at every start: one finding with every occurrence, not one per boot).
+    #[serde(default)]
+    pub merge: MergeScope,
+}
+
+/// How far findings of one rule about the same computer and service merge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeScope {
+    /// One finding per boot session (the default).
+    #[default]
+    Boot,
+    /// One finding per computer and service, whatever the boot.
+    Computer,
 }
 
 fn default_confidence() -> Confidence {
@@ -159,6 +175,10 @@ pub struct FieldSpec {
     /// The same error code as one of these (`%%58`, `58`, `0x3A`, `ERROR_BAD_NET_RESP` are all equal).
     #[serde(default)]
     pub code: Option<OneOrMany<String>>,
+    /// The value names the event's own computer (short name, ignoring case
+    /// and leading `\\`): a DC's NETLOGON event naming the DC itself.
+    #[serde(default)]
+    pub is_computer: bool,
     /// Inverts the predicate (a missing field then matches).
     #[serde(default)]
     pub not: bool,

@@ -292,3 +292,47 @@ within = "1d"
         .replace("[require.record]", "[corroborate.record]");
     assert!(Rule::parse(&bad, RuleOrigin::Builtin("t.toml")).is_err());
 }
+
+#[test]
+fn merge_per_computer_spans_boots_and_is_computer_matches_the_own_name() {
+    let rule = r#"
+id = "t-merge"
+title = "t"
+cause = "c"
+merge = "computer"
+[anchor]
+provider = "NETLOGON"
+event_id = 5805
+service = { name = "Netlogon" }
+[[anchor.where]]
+field = "param1"
+is_computer = true
+"#;
+    let ev = |secs: i64, name: &str, line: u64| {
+        let mut r = netlogon(5805, secs, &[name, "%%5"], None, line);
+        if let Record::Event(e) = &mut r {
+            e.computer = Some("DC1.contoso.com".into());
+        }
+        r
+    };
+    let per_boot = rule.replace("merge = \"computer\"\n", "");
+    let records = || {
+        vec![
+            boot(at(0), 1),
+            ev(60, "DC1", 2),
+            ev(61, "\\\\dc1", 3),
+            ev(62, "DC1X", 4),
+            boot(at(86_400), 5),
+            ev(86_460, "dc1.contoso.com", 6),
+        ]
+    };
+    let a = run_with(rules(&[rule]), records());
+    assert_eq!(a.findings.len(), 1, "{:#?}", a.findings);
+    assert_eq!(a.findings[0].occurrences, 3);
+    assert_eq!(a.findings[0].boot, Some(at(0)));
+    let b = run_with(rules(&[&per_boot]), records());
+    let counts: Vec<usize> = b.findings.iter().map(|f| f.occurrences).collect();
+    assert_eq!(counts, vec![2, 1]);
+    let bad = rule.replace("merge = \"computer\"", "merge = \"forever\"");
+    assert!(Rule::parse(&bad, RuleOrigin::Builtin("t.toml")).is_err());
+}
