@@ -558,7 +558,20 @@ impl<'a> Context<'a> {
                 ))
             }
             Condition::Record(m) => self.check_record(m, anchor),
-            Condition::PortHeld { ports, holder_image } => self.check_port(ports, holder_image, anchor),
+            Condition::PortHeld { ports, holder_image, port_field } => {
+                // A port named by the anchor event itself wins over the listed ones.
+                let from_field = match (port_field, anchor) {
+                    (Some(f), Anchor::Event { event, .. }) => {
+                        event.field(f).and_then(|v| v.trim().parse::<u16>().ok()).filter(|p| *p != 0)
+                    }
+                    _ => None,
+                };
+                match from_field {
+                    Some(port) => self.check_port(&[(Protocol::Tcp, port)], holder_image, anchor),
+                    None if port_field.is_some() && ports.is_empty() => None,
+                    None => self.check_port(ports, holder_image, anchor),
+                }
+            }
             Condition::Registry { key, value, equals, absent, bind } => {
                 self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
             }

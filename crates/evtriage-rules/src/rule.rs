@@ -297,7 +297,7 @@ pub(crate) fn command_text(c: &CommandOutput) -> String {
 pub(crate) enum Condition {
     AfterBoot(Duration),
     Record(Matcher),
-    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String> },
+    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String>, port_field: Option<String> },
     Registry { key: Vec<String>, value: String, equals: Option<String>, absent: bool, bind: Option<String> },
     PortHog { min_ports: usize },
 }
@@ -511,7 +511,7 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
             .iter()
             .map(|s| parse_port(s).ok_or_else(|| err(format!("`{s}` is not a port (write TCP/25 or UDP/1812)"))))
             .collect::<Result<Vec<_>, _>>()?;
-        Condition::PortHeld { ports, holder_image: p.holder_image.clone() }
+        Condition::PortHeld { ports, holder_image: p.holder_image.clone(), port_field: p.port_field.clone() }
     } else if let Some(r) = &c.registry {
         let key: Vec<String> = r.key.split('\\').filter(|s| !s.is_empty()).map(|s| s.to_string()).collect::<Vec<_>>();
         if key.is_empty() {

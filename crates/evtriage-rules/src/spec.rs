@@ -249,6 +249,10 @@ pub struct PortSpec {
     /// Only when the holder's image is one of these (e.g. `dns.exe`).
     #[serde(default)]
     pub holder_image: Vec<String>,
+    /// The TCP port is in this field of the anchor event (`param2` of SQL
+    /// Server 9692); used instead of `ports` when the field holds a number.
+    #[serde(default)]
+    pub port_field: Option<String>,
 }
 
 /// "Registry value V is / is not set" in a `.reg` export.

@@ -336,3 +336,40 @@ is_computer = true
     let bad = rule.replace("merge = \"computer\"", "merge = \"forever\"");
     assert!(Rule::parse(&bad, RuleOrigin::Builtin("t.toml")).is_err());
 }
+
+#[test]
+fn port_field_takes_the_port_from_the_anchor_event() {
+    let rule = r#"
+id = "t-port-field"
+title = "t"
+cause = "c"
+[anchor]
+provider = "MSSQLSERVER"
+event_id = 9692
+[[corroborate]]
+confidence = "confirmed"
+cause = "{port} held by {holder}."
+port_held = { port_field = "param2" }
+"#;
+    let listen = |port: u16, pid: u32, line: u64| {
+        Record::Socket(socket(Protocol::Tcp, "0.0.0.0", port, Some("LISTENING"), Some(pid), line))
+    };
+    let a = run_with(
+        rules(&[rule]),
+        vec![
+            classic("MSSQLSERVER", 9692, at(10), &["Service Broker", "4022"], None, 1),
+            listen(1433, 5012, 2),
+            listen(4022, 7310, 3),
+            process(7310, "broker.exe", &[], 4),
+        ],
+    );
+    assert_eq!(a.findings.len(), 1);
+    assert_eq!(a.findings[0].confidence, Confidence::Confirmed);
+    assert!(a.findings[0].cause.ends_with("4022 held by broker.exe (PID 7310)."), "{}", a.findings[0].cause);
+    // A field without a number checks nothing.
+    let b = run_with(
+        rules(&[rule]),
+        vec![classic("MSSQLSERVER", 9692, at(10), &["Service Broker", "any"], None, 1), listen(4022, 7310, 3)],
+    );
+    assert_eq!(b.findings[0].confidence, Confidence::Possible);
+}
