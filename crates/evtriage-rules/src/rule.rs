@@ -140,6 +140,7 @@ pub(crate) struct ServicePred {
     pub is: Vec<String>,
     pub has_ports: bool,
     pub same: bool,
+    pub root: bool,
 }
 
 /// A compiled record matcher (anchor or check).
@@ -359,6 +360,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         is: s.is.to_vec(),
         has_ports: s.has_ports,
         same: s.same,
+        root: s.root,
     });
     if !in_check {
         if m.within.is_some() || m.direction.is_some() {
@@ -367,6 +369,8 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         if service.as_ref().is_some_and(|s| s.same) {
             return Err("`service.same` belongs to checks, not the anchor".into());
         }
+    } else if service.as_ref().is_some_and(|s| s.root) {
+        return Err("`service.root` belongs to the anchor, not checks".into());
     }
     let within = m.within.as_deref().map(|w| parse_duration(w).ok_or_else(|| format!("`{w}` is not a duration")));
     let within = within.transpose()?;
