@@ -397,7 +397,10 @@ impl<'a> Context<'a> {
             .and_then(|p| p.field.clone())
             .unwrap_or_else(|| if scm { default_service_field(e.event_id) } else { "param1" }.to_string());
         let shown = e.field(&field)?;
-        let key = if scm && e.event_id != 7040 { binary_key(e) } else { None };
+        // SCM's Binary names the service of the event's usual field: a 7001 read
+        // by its `param2` (the dependency) must not take the dependent's key.
+        let usual = field.eq_ignore_ascii_case(default_service_field(e.event_id));
+        let key = if scm && usual && e.event_id != 7040 { binary_key(e) } else { None };
         Some(resolve(self.table, &self.engine.learned, shown, key.as_deref()))
     }
 
@@ -976,8 +979,12 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         let absorbed = list.remove(j);
         let i = if j < i { i - 1 } else { i };
         if let Some(a) = list.get_mut(i) {
-            a.confidence = a.confidence.max(absorbed.confidence);
-            let ev: Vec<Evidence> = absorbed.evidence;
+            // The absorbing rule's own confidence stands: a generic rule being
+            // sure of its (weaker) claim says nothing about the specific cause.
+            // What the absorbing rule already shows keeps the part it plays there
+            // (the generic finding's anchor may be this rule's corroboration).
+            let ev: Vec<Evidence> =
+                absorbed.evidence.into_iter().filter(|e| !a.evidence.iter().any(|x| x.same_record(e))).collect();
             a.add_evidence(ev);
         }
     }
