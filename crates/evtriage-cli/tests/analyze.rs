@@ -134,9 +134,30 @@ fn analyze_text_groups_per_computer() {
 
 #[test]
 fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
-    let run = evtriage(&["analyze", "fixtures/rules/kb4530043-ismserv-boot/negative/error-1058/System.xml"]);
+    let run =
+        evtriage(&["analyze", "fixtures/rules/service-start-failed/negative/clean-stop-is-not-a-failure/System.xml"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("0 findings"));
+    // A by-design ("info") finding is shown apart and does not count as a fault.
+    let run = evtriage(&[
+        "analyze",
+        "--color",
+        "never",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{}", run.stdout);
+    assert!(run.stdout.contains("== Not a fault (by design) =="), "{}", run.stdout);
+    let run = evtriage(&[
+        "analyze",
+        "--format",
+        "json",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0);
+    let v = json(&run.stdout);
+    assert_eq!(v["findings"][0]["kind"], "info");
+    assert_eq!(v["findings"][0]["rule"], "kb2385818-w32time-workgroup");
     let run = evtriage(&["analyze", "no/such/path.evtx"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing could be read"), "{}", run.stderr);

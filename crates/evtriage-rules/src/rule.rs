@@ -82,6 +82,32 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("sql-tcp-port-in-use.toml", include_str!("../rules/sql-tcp-port-in-use.toml")),
     ("sql-endpoint-port-in-use.toml", include_str!("../rules/sql-endpoint-port-in-use.toml")),
     ("q271963-duplicate-name.toml", include_str!("../rules/q271963-duplicate-name.toml")),
+    // Service start, timeouts, accounts, dependencies, crashes (issue 6).
+    ("kb2385818-w32time-workgroup.toml", include_str!("../rules/kb2385818-w32time-workgroup.toml")),
+    ("kb2745448-ssrs-ctl-timeout.toml", include_str!("../rules/kb2745448-ssrs-ctl-timeout.toml")),
+    ("kb282254-logon-account-disabled.toml", include_str!("../rules/kb282254-logon-account-disabled.toml")),
+    ("kb282254-logon-account-locked.toml", include_str!("../rules/kb282254-logon-account-locked.toml")),
+    ("kb282254-logon-as-service-right.toml", include_str!("../rules/kb282254-logon-as-service-right.toml")),
+    ("kb282254-logon-gmsa-not-managed.toml", include_str!("../rules/kb282254-logon-gmsa-not-managed.toml")),
+    ("kb282254-logon-password-expired.toml", include_str!("../rules/kb282254-logon-password-expired.toml")),
+    ("kb282254-logon-wrong-password.toml", include_str!("../rules/kb282254-logon-wrong-password.toml")),
+    ("kb922918-start-timeout.toml", include_str!("../rules/kb922918-start-timeout.toml")),
+    ("netlogon-dependency-chain.toml", include_str!("../rules/netlogon-dependency-chain.toml")),
+    ("openssh-2024-programdata-acl.toml", include_str!("../rules/openssh-2024-programdata-acl.toml")),
+    ("q157913-interactive-service-logoff.toml", include_str!("../rules/q157913-interactive-service-logoff.toml")),
+    ("q184205-store-2186.toml", include_str!("../rules/q184205-store-2186.toml")),
+    ("q231604-server-no-network.toml", include_str!("../rules/q231604-server-no-network.toml")),
+    ("q274814-password-changed-7013.toml", include_str!("../rules/q274814-password-changed-7013.toml")),
+    ("q317218-protected-storage.toml", include_str!("../rules/q317218-protected-storage.toml")),
+    ("q319127-server-hung-spooler.toml", include_str!("../rules/q319127-server-hung-spooler.toml")),
+    ("service-crash-no-recovery.toml", include_str!("../rules/service-crash-no-recovery.toml")),
+    ("service-crash-recovery.toml", include_str!("../rules/service-crash-recovery.toml")),
+    ("service-dependency-failed.toml", include_str!("../rules/service-dependency-failed.toml")),
+    ("service-dependency-missing.toml", include_str!("../rules/service-dependency-missing.toml")),
+    ("service-image-not-found.toml", include_str!("../rules/service-image-not-found.toml")),
+    ("service-module-not-found.toml", include_str!("../rules/service-module-not-found.toml")),
+    ("service-recovery-failed.toml", include_str!("../rules/service-recovery-failed.toml")),
+    ("service-start-failed.toml", include_str!("../rules/service-start-failed.toml")),
 ];
 
 /// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
@@ -201,6 +227,7 @@ pub(crate) struct ServicePred {
     pub has_ports: bool,
     pub same: bool,
     pub name: Option<String>,
+    pub root: bool,
 }
 
 /// A compiled record matcher (anchor or check).
@@ -434,6 +461,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         has_ports: s.has_ports,
         same: s.same,
         name: s.name.clone().filter(|n| !n.trim().is_empty()),
+        root: s.root,
     });
     if service.as_ref().is_some_and(|s| s.name.is_some() && s.field.is_some()) {
         return Err("service: give `name` or `field`, not both".into());
@@ -445,6 +473,8 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         if service.as_ref().is_some_and(|s| s.same) {
             return Err("`service.same` belongs to checks, not the anchor".into());
         }
+    } else if service.as_ref().is_some_and(|s| s.root) {
+        return Err("`service.root` belongs to the anchor, not checks".into());
     }
     let within = m.within.as_deref().map(|w| parse_duration(w).ok_or_else(|| format!("`{w}` is not a duration")));
     let within = within.transpose()?;

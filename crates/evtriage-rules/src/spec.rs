@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::Confidence;
+use crate::finding::{Confidence, Kind};
 
 /// One value or a list of values (`provider = "X"` or `provider = ["X", "Y"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,10 @@ pub struct RuleSpec {
     /// Confidence of a finding when only the anchor and the `require` checks hold.
     #[serde(default = "default_confidence")]
     pub confidence: Confidence,
+    /// `fault` (default) or `info`: a documented, by-design behaviour that
+    /// looks like a fault; its findings are shown apart and not counted as faults.
+    #[serde(default)]
+    pub kind: Kind,
     /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
     #[serde(default)]
     pub supersedes: Vec<String>,
@@ -155,6 +159,12 @@ pub struct ServiceSpec {
     /// so that findings name it and merge per service.
     #[serde(default)]
     pub name: Option<String>,
+    /// (Anchor only) follow Service Control Manager 7001 dependency failures
+    /// from the named service to the root of the chain: the finding is about
+    /// the service whose own failure made the others fail, so that every
+    /// victim of one root merges into one finding.
+    #[serde(default)]
+    pub root: bool,
 }
 
 /// A predicate on one field. Exactly one of `equals`, `one_of`, `regex`, `code` is given.

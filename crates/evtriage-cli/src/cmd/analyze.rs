@@ -47,7 +47,8 @@ pub struct AnalyzeArgs {
     pub color: Color,
 }
 
-/// Runs `analyze`. Exit status: 0 no findings, 1 findings, 2 error.
+/// Runs `analyze`. Exit status: 0 no faults (informational "by design"
+/// findings do not count), 1 faults found, 2 error.
 pub fn run(args: AnalyzeArgs) -> ExitCode {
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
@@ -87,7 +88,7 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
         eprintln!("evtriage: cannot write the report to {target}: {e}");
         return ExitCode::from(2);
     }
-    if report.findings.is_empty() {
+    if report.faults() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
