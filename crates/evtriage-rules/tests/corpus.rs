@@ -103,7 +103,7 @@ fn every_network_rule_is_listed_here() {
 }
 
 #[test]
-fn scm_failures_in_a_real_log_are_candidates_and_nothing_fires() {
+fn scm_failures_in_a_real_log_are_candidates_and_no_founding_or_network_rule_fires() {
     let Some(path) = common::corpus("evtx/omerbenamram_system.evtx") else { return };
     let rules = common::builtin();
     let reader =
@@ -119,5 +119,12 @@ fn scm_failures_in_a_real_log_are_candidates_and_nothing_fires() {
     // The manifest counts 7000 ×3 and 7023 ×12 from SCM in this file (7001 and 7026 are not rule anchors).
     assert!(analysis.kept >= 15, "kept {} of {} records", analysis.kept, analysis.seen);
     assert!(inputs[0].filtered > 0, "the event filter passed over nothing");
-    assert!(analysis.findings.is_empty(), "{:#?}", analysis.findings);
+    // Neither the founding rules nor the network rules have a cause to show
+    // here (the generic start-failure rule's expectations are its own).
+    let ours: Vec<_> = analysis
+        .findings
+        .iter()
+        .filter(|f| FOUNDING_RULES.contains(&f.rule.as_str()) || NETWORK_RULES.contains(&f.rule.as_str()))
+        .collect();
+    assert!(ours.is_empty(), "{ours:#?}");
 }
