@@ -134,9 +134,30 @@ fn analyze_text_groups_per_computer() {
 
 #[test]
 fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
-    let run = evtriage(&["analyze", "fixtures/rules/kb4530043-ismserv-boot/negative/error-1058/System.xml"]);
+    let run =
+        evtriage(&["analyze", "fixtures/rules/service-start-failed/negative/clean-stop-is-not-a-failure/System.xml"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("0 findings"));
+    // A by-design ("info") finding is shown apart and does not count as a fault.
+    let run = evtriage(&[
+        "analyze",
+        "--color",
+        "never",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{}", run.stdout);
+    assert!(run.stdout.contains("== Not a fault (by design) =="), "{}", run.stdout);
+    let run = evtriage(&[
+        "analyze",
+        "--format",
+        "json",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0);
+    let v = json(&run.stdout);
+    assert_eq!(v["findings"][0]["kind"], "info");
+    assert_eq!(v["findings"][0]["rule"], "kb2385818-w32time-workgroup");
     let run = evtriage(&["analyze", "no/such/path.evtx"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing could be read"), "{}", run.stderr);
@@ -144,13 +165,18 @@ fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
 
 #[test]
 fn rules_list_show_and_formats() {
+    // One line per built-in rule file.
+    let builtin = std::fs::read_dir(repo().join("crates/evtriage-rules/rules"))
+        .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "toml")).count())
+        .unwrap_or(0);
+    assert!(builtin >= 28, "{builtin} rule files");
     let run = evtriage(&["rules", "list"]);
     assert_eq!(run.code, 0);
-    assert_eq!(run.stdout.lines().count(), 7, "{}", run.stdout);
+    assert_eq!(run.stdout.lines().count(), builtin, "{}", run.stdout);
     assert!(run.stdout.lines().any(|l| l.starts_with("kb4530043-ismserv-boot") && l.contains("KB4530043")));
     let run = evtriage(&["rules", "list", "--format", "json"]);
     let v = json(&run.stdout);
-    assert_eq!(v.as_array().map(Vec::len), Some(7));
+    assert_eq!(v.as_array().map(Vec::len), Some(builtin));
     let run = evtriage(&["rules", "list", "--format", "markdown"]);
     assert!(run.stdout.starts_with("| rule | KB | confidence |"), "{}", run.stdout);
     // The committed catalogue is the same text.
