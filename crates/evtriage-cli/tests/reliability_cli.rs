@@ -85,8 +85,9 @@ fn permutations(v: &[String]) -> Vec<Vec<String>> {
 fn assert_same_output(sub: &[&str], extra: &[Vec<String>]) -> Vec<u8> {
     let base = inputs();
     let mut reference: Option<Vec<u8>> = None;
-    for paths in permutations(&base) {
-        for flags in extra {
+    // Every thread setting on the given order, every order with the first setting.
+    for (n, paths) in permutations(&base).into_iter().enumerate() {
+        for flags in extra.iter().take(if n == 0 { extra.len() } else { 1 }) {
             let mut args: Vec<String> = sub.iter().map(|s| s.to_string()).collect();
             args.extend(flags.iter().cloned());
             args.extend(paths.iter().cloned());
