@@ -953,10 +953,19 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
     });
     for f in findings {
-        let key =
-            (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), f.boot);
+        let by_boot = rules.get(&f.rule).is_some_and(|r| r.spec.merge == crate::spec::MergeBy::Boot);
+        let service = if by_boot { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
+        let key = (f.rule.clone(), f.computer.to_lowercase(), service, f.boot);
         match groups.get_mut(&key) {
-            Some(existing) => merge_into(existing, f),
+            Some(existing) => {
+                // A finding over several services is about none of them in particular.
+                let same =
+                    existing.service.as_deref().map(str::to_lowercase) == f.service.as_deref().map(str::to_lowercase);
+                if !same {
+                    existing.service = None;
+                }
+                merge_into(existing, f)
+            }
             None => {
                 groups.insert(key, f);
             }

@@ -84,6 +84,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("service-image-not-found.toml", include_str!("../rules/service-image-not-found.toml")),
     ("service-module-not-found.toml", include_str!("../rules/service-module-not-found.toml")),
     ("service-recovery-failed.toml", include_str!("../rules/service-recovery-failed.toml")),
+    ("service-not-a-service-program.toml", include_str!("../rules/service-not-a-service-program.toml")),
     ("service-start-failed.toml", include_str!("../rules/service-start-failed.toml")),
 ];
 
@@ -176,6 +177,7 @@ pub(crate) struct Matcher {
     pub event_ids: Vec<u32>,
     pub command: Option<String>,
     pub message: Option<Regex>,
+    pub computer: Option<Regex>,
     pub fields: Vec<FieldPred>,
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
@@ -211,6 +213,11 @@ impl Matcher {
         }
         if !self.event_ids.is_empty() && !self.event_ids.contains(&e.event_id) {
             return false;
+        }
+        if let Some(re) = &self.computer {
+            if !e.computer.as_deref().is_some_and(|c| re.is_match(c.trim())) {
+                return false;
+            }
         }
         let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
         if !self.fields.iter().filter(applies).all(|f| f.holds(e.field(&f.field))) {
@@ -380,6 +387,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let message = m.message.as_deref().map(Regex::new).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let computer = m.computer.as_deref().map(Regex::new).transpose().map_err(|e| format!("computer regex: {e}"))?;
     let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
     let service = m.service.as_ref().map(|s| ServicePred {
         field: s.field.clone(),
@@ -408,6 +416,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         event_ids: m.event_id.to_vec(),
         command: m.command.clone(),
         message,
+        computer,
         fields,
         service,
         within,

@@ -62,6 +62,11 @@ pub struct RuleSpec {
     /// looks like a fault; its findings are shown apart and not counted as faults.
     #[serde(default)]
     pub kind: Kind,
+    /// How findings of this rule merge: `service` (default: per computer,
+    /// service and boot session) or `boot` (per computer and boot session,
+    /// whatever the service: for patterns that hit many services at once).
+    #[serde(default)]
+    pub merge: MergeBy,
     /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
     #[serde(default)]
     pub supersedes: Vec<String>,
@@ -77,6 +82,17 @@ pub struct RuleSpec {
 
 fn default_confidence() -> Confidence {
     Confidence::Possible
+}
+
+/// How a rule's findings merge into one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeBy {
+    /// One finding per computer, service and boot session.
+    #[default]
+    Service,
+    /// One finding per computer and boot session, whatever the service.
+    Boot,
 }
 
 /// Which records match: an event (provider, ids, fields, service) or a command-output block.
@@ -95,6 +111,9 @@ pub struct MatchSpec {
     /// A regular expression the rendered message (or a command block's text) must match.
     #[serde(default)]
     pub message: Option<String>,
+    /// A regular expression the event's computer name (`System/Computer`) must match.
+    #[serde(default)]
+    pub computer: Option<String>,
     /// Which service the event is about.
     #[serde(default)]
     pub service: Option<ServiceSpec>,
