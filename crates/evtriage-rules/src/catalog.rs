@@ -91,7 +91,9 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Record(_) => "record",
                 Condition::PortHeld { .. } => "port held",
                 Condition::Registry { .. } => "registry",
+                Condition::PortHog { .. } => "port hog",
             };
+            let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
             match c.confidence {
                 Some(conf) => format!("{} ({kind}, → {conf})", c.name),
                 None => format!("{} ({kind})", c.name),

@@ -18,7 +18,8 @@
 //! Findings are then de-duplicated so that they do not drown the user:
 //! findings of one rule about the same service, computer and boot session
 //! merge into one with all the evidence, and a rule that `supersedes` another
-//! absorbs that rule's findings over the same anchor events (a specific
+//! absorbs that rule's findings over the same anchor events (one of its
+//! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -32,7 +33,7 @@ use evtriage_core::{
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
 use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
-use crate::spec::Direction;
+use crate::spec::{Direction, MergeScope};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -392,6 +393,15 @@ impl<'a> Context<'a> {
     }
 
     fn service_of(&self, e: &Event, pred: Option<&ServicePred>) -> Option<ServiceRef> {
+        if let Some(name) = pred.and_then(|p| p.name.as_deref()) {
+            // `{provider}`: sources named after their service (MSSQLSERVER, MSSQL$<instance>).
+            let name = if name == "{provider}" {
+                e.provider.event_source_name.as_deref().or(e.provider.name.as_deref())?
+            } else {
+                name
+            };
+            return Some(resolve(self.table, &self.engine.learned, name, None));
+        }
         let scm = is_scm(e);
         let field = pred
             .and_then(|p| p.field.clone())
@@ -476,7 +486,7 @@ impl<'a> Context<'a> {
         let mut bindings: Vec<(String, String)> = Vec::new();
         // The anchor's own fields first, so that the standard names below win a clash.
         if let Anchor::Event { event, chain, .. } = anchor {
-            bindings.extend(field_bindings(event));
+            bindings.extend(error_bindings(event));
             if !chain.is_empty() {
                 bindings.push(("chain".into(), chain.join(" → ")));
             }
@@ -486,6 +496,17 @@ impl<'a> Context<'a> {
             .map(str::to_string)
             .or_else(|| self.single_computer().map(str::to_string))
             .unwrap_or_else(|| UNKNOWN_COMPUTER.to_string());
+        // The anchor event's own data first (`{param2}`, `{ServiceName}`), so that
+        // the engine's names below win over a data item of the same name.
+        if let Anchor::Event { event, .. } = anchor {
+            for (i, d) in event.data.iter().enumerate() {
+                let value = d.value.trim().to_string();
+                if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
+                    bindings.push((n.to_string(), value.clone()));
+                }
+                bindings.push((format!("param{}", i + 1), value));
+            }
+        }
         bindings.push(("computer".into(), computer.clone()));
         if let Some(s) = anchor.service() {
             bindings.push(("service".into(), s.key.clone()));
@@ -582,6 +603,17 @@ impl<'a> Context<'a> {
     }
 
     fn check(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
+        let held = self.check_condition(check, anchor);
+        if check.not {
+            return match held {
+                Some(_) => None,
+                None => Some(Held::new(Vec::new(), Vec::new())),
+            };
+        }
+        held
+    }
+
+    fn check_condition(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
         match &check.condition {
             Condition::AfterBoot(limit) => {
                 let t = anchor.time()?;
@@ -596,11 +628,99 @@ impl<'a> Context<'a> {
                 ))
             }
             Condition::Record(m) => self.check_record(m, anchor),
-            Condition::PortHeld { ports, holder_image } => self.check_port(ports, holder_image, anchor),
+            Condition::PortHeld { ports, holder_image, port_field } => {
+                // A port named by the anchor event itself wins over the listed ones.
+                let from_field = match (port_field, anchor) {
+                    (Some(f), Anchor::Event { event, .. }) => {
+                        event.field(f).and_then(|v| v.trim().parse::<u16>().ok()).filter(|p| *p != 0)
+                    }
+                    _ => None,
+                };
+                match from_field {
+                    Some(port) => self.check_port(&[(Protocol::Tcp, port)], holder_image, anchor),
+                    None if port_field.is_some() && ports.is_empty() => None,
+                    None => self.check_port(ports, holder_image, anchor),
+                }
+            }
             Condition::Registry { key, value, equals, absent, bind } => {
                 self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
             }
+            Condition::PortHog { min_ports } => self.check_port_hog(*min_ports, anchor),
         }
+    }
+
+    /// The process holding the most outgoing TCP ports (non-listening sockets
+    /// with a local port above 1024) in the snapshots that apply, when it holds
+    /// at least `min_ports`. Sockets without an owner (PID 0, `TIME_WAIT`) count
+    /// towards the total only.
+    fn check_port_hog(&self, min_ports: usize, anchor: &Anchor<'_>) -> Option<Held> {
+        let mut per_pid: BTreeMap<u32, (usize, Option<&SocketEntry>)> = BTreeMap::new();
+        let mut total = 0usize;
+        for s in &self.engine.sockets {
+            if s.protocol != Protocol::Tcp
+                || s.is_listening()
+                || s.local_port <= 1024
+                || !self.snapshot_applies(anchor, &s.origin)
+            {
+                continue;
+            }
+            total += 1;
+            let timewait = s.state.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("TIME_WAIT"));
+            match s.pid {
+                Some(pid) if pid != 0 && !timewait => {
+                    let slot = per_pid.entry(pid).or_insert((0, None));
+                    slot.0 += 1;
+                    slot.1.get_or_insert(s);
+                }
+                _ => {}
+            }
+        }
+        // Most sockets first; ties go to the lower PID (deterministic).
+        let (pid, (count, sample)) = per_pid.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(&a.0)))?;
+        if count < min_ports {
+            return None;
+        }
+        let process = self
+            .processes
+            .get(&pid)
+            .and_then(|list| list.iter().find(|p| self.snapshot_applies(anchor, &p.origin)))
+            .copied();
+        let image = sample.and_then(|s| s.image.clone()).or_else(|| process.map(|p| p.image.clone()));
+        let holder = match &image {
+            Some(i) => format!("{} (PID {pid})", basename(i)),
+            None => format!("PID {pid}"),
+        };
+        let share = (count * 100).checked_div(total).unwrap_or(0);
+        let mut evidence = Vec::new();
+        if let Some(s) = sample {
+            evidence.push(Evidence::new(
+                &s.origin,
+                None,
+                format!("{count} of {total} outgoing TCP sockets ({share}%) belong to {holder}"),
+                Role::Corroboration,
+            ));
+        }
+        if let Some(p) = process {
+            evidence.push(Evidence::new(
+                &p.origin,
+                None,
+                format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
+                Role::Corroboration,
+            ));
+        }
+        let services = process.map(|p| join_or(&p.services, "no services")).unwrap_or_else(|| "unknown".into());
+        Some(Held::new(
+            evidence,
+            vec![
+                ("holder".into(), holder),
+                ("holder_image".into(), image.as_deref().map(basename).unwrap_or("unknown").to_string()),
+                ("holder_pid".into(), pid.to_string()),
+                ("holder_services".into(), services),
+                ("port_count".into(), count.to_string()),
+                ("socket_total".into(), total.to_string()),
+                ("port_share".into(), share.to_string()),
+            ],
+        ))
     }
 
     fn check_record(&self, m: &Matcher, anchor: &Anchor<'_>) -> Option<Held> {
@@ -953,9 +1073,12 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
     });
     for f in findings {
-        let by_boot = rules.get(&f.rule).is_some_and(|r| r.spec.merge == crate::spec::MergeBy::Boot);
-        let service = if by_boot { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
-        let key = (f.rule.clone(), f.computer.to_lowercase(), service, f.boot);
+        let spec = rules.get(&f.rule).map(|r| &r.spec);
+        let per_computer = spec.is_some_and(|r| r.merge == MergeScope::Computer);
+        let any_service = spec.is_some_and(|r| r.merge_services);
+        let boot = if per_computer { None } else { f.boot };
+        let service = if any_service { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
+        let key = (f.rule.clone(), f.computer.to_lowercase(), service, boot);
         match groups.get_mut(&key) {
             Some(existing) => {
                 // A finding over several services is about none of them in particular.
@@ -991,9 +1114,21 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             // The absorbing rule's own confidence stands: a generic rule being
             // sure of its (weaker) claim says nothing about the specific cause.
             // What the absorbing rule already shows keeps the part it plays there
-            // (the generic finding's anchor may be this rule's corroboration).
-            let ev: Vec<Evidence> =
-                absorbed.evidence.into_iter().filter(|e| !a.evidence.iter().any(|x| x.same_record(e))).collect();
+            // (the generic finding's anchor may be this rule's corroboration), and
+            // the absorbed finding's other anchors are events `a` explains, not
+            // occurrences of `a`.
+            let own: Vec<Evidence> = a.evidence.clone();
+            let ev: Vec<Evidence> = absorbed
+                .evidence
+                .into_iter()
+                .filter(|e| !own.iter().any(|o| o.same_record(e)))
+                .map(|mut e| {
+                    if e.role == Role::Anchor {
+                        e.role = Role::Corroboration;
+                    }
+                    e
+                })
+                .collect();
             a.add_evidence(ev);
         }
     }
@@ -1012,34 +1147,31 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     list
 }
 
-/// Whether `a` explains an event `b` stands on: one of `b`'s anchors is part
-/// of `a`'s evidence (as its anchor, or as a record one of its checks found:
-/// a dependency rule that names the root's own 7000 explains the generic
-/// finding anchored on that 7000).
+/// Whether `a` explains one of `b`'s anchor events: it is one of `a`'s
+/// anchors, or `a` used it as evidence (a port-exhaustion finding anchored on
+/// Tcpip 4231 that cites a NETLOGON 5719 explains that 5719).
 fn shares_anchor(a: &Finding, b: &Finding) -> bool {
     b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a.evidence.iter().any(|x| x.same_record(y)))
 }
 
-/// The anchor's data as placeholders: each field under its name (`{param2}`,
-/// `{ServiceName}`; unnamed classic data as `{param1}`…), and for a Win32
-/// insertion `%%N` also `{<name>_error}` = `N (ERROR_NAME)`.
-fn field_bindings(e: &Event) -> Vec<(String, String)> {
+/// For each anchor data value written `%%N` (a Win32 error insertion):
+/// `{<name>_error}` = `N (ERROR_NAME)`, under the item's name and its position
+/// (`{param3_error}`).
+fn error_bindings(e: &Event) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (i, d) in e.data.iter().enumerate() {
-        let name = match &d.name {
-            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
-            _ => format!("param{}", i + 1),
-        };
-        let value = d.value.trim().to_string();
+        let value = d.value.trim();
         if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
             let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
             let label = match evtriage_core::codes::name(evtriage_core::codes::Namespace::Win32, code) {
                 Some(sym) => format!("{code} ({sym})"),
                 None => code.to_string(),
             };
-            out.push((format!("{name}_error"), label));
+            if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
+                out.push((format!("{n}_error"), label.clone()));
+            }
+            out.push((format!("param{}_error", i + 1), label));
         }
-        out.push((name, value));
     }
     out
 }
@@ -1076,21 +1208,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn anchor_fields_bind_with_error_names() {
+    fn win32_insertions_bind_with_error_names() {
         let origin = Origin::new("System.xml".into(), evtriage_core::Locator::Line { line: 3 });
         let mut e = Event::new(Some("Service Control Manager".into()), 7038, origin);
         e.data = vec![
             evtriage_core::DataItem::named("param1", "MSSQLSERVER"),
             evtriage_core::DataItem::named("param2", ".\\sqlsvc"),
             evtriage_core::DataItem::named("param3", "%%1326"),
-            evtriage_core::DataItem::unnamed("5"),
+            evtriage_core::DataItem::unnamed("%%2147942402"),
         ];
-        let b = field_bindings(&e);
+        let b = error_bindings(&e);
         let get = |k: &str| b.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        assert_eq!(get("param1"), Some("MSSQLSERVER"));
-        assert_eq!(get("param3"), Some("%%1326"));
         assert_eq!(get("param3_error"), Some("1326 (ERROR_LOGON_FAILURE)"));
-        assert_eq!(get("param4"), Some("5"));
+        assert_eq!(get("param4_error"), Some("2 (ERROR_FILE_NOT_FOUND)"), "an HRESULT wrapping a Win32 error");
         assert_eq!(get("param1_error"), None);
         assert_eq!(interpolate("logon failed: {param3_error}", &b), "logon failed: 1326 (ERROR_LOGON_FAILURE)");
     }

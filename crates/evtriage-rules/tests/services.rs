@@ -169,9 +169,9 @@ service = { root = true }
 "#;
     let err = evtriage_rules::Rule::parse(bad, RuleOrigin::File("x.toml".into()));
     assert!(err.is_err_and(|e| e.to_string().contains("root")));
-    let bad = "id = \"x\"\ntitle = \"x\"\ncause = \"x\"\nmerge = \"everything\"\n[anchor]\nprovider = \"X\"\n";
+    let bad = "id = \"x\"\ntitle = \"x\"\ncause = \"x\"\nmerge_services = \"everything\"\n[anchor]\nprovider = \"X\"\n";
     assert!(evtriage_rules::Rule::parse(bad, RuleOrigin::File("x.toml".into())).is_err());
-    let ok = "id = \"x\"\ntitle = \"x\"\ncause = \"x\"\nmerge = \"boot\"\nkind = \"info\"\n[anchor]\nprovider = \"X\"\ncomputer = '^[^.]+$'\n";
+    let ok = "id = \"x\"\ntitle = \"x\"\ncause = \"x\"\nmerge_services = true\nkind = \"info\"\n[anchor]\nprovider = \"X\"\ncomputer = '^[^.]+$'\n";
     let mut set = RuleSet::new();
     match evtriage_rules::Rule::parse(ok, RuleOrigin::File("x.toml".into())) {
         Ok(r) => set.add(r),
