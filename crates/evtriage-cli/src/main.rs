@@ -3,34 +3,40 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
-mod cmd {
-    pub mod analyze;
-    pub mod rules;
-}
-#[path = "cmd/explain.rs"]
-mod explain;
-#[path = "cmd/inputs.rs"]
-mod inputs;
+mod cmd;
+
+use cmd::{completions, explain, timeline, ui};
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
 #[derive(Parser)]
-#[command(name = "evtriage", version, about)]
+#[command(name = "evtriage", version, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// When to colour output: auto (terminal and no NO_COLOR), always, never.
+    #[arg(long, global = true, value_enum, default_value = "auto", value_name = "WHEN")]
+    color: ui::ColorChoice,
+    /// Quiet: no progress bar and no notes on stderr; only results and errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
 }
+
+const EXAMPLES: &str = "\
+Examples:
+  evtriage inputs case-1234.zip            # what was collected, and what could not be read
+  evtriage timeline logs/ --around '2024-03-05 14:02' --window 10m
+  evtriage explain 0x5b %%58               # Windows error codes, offline
+  evtriage completions bash > ~/.local/share/bash-completion/completions/evtriage
+
+Docs: docs/collecting.md (what to collect on the server), docs/formats.md (what evtriage reads).";
 
 #[derive(Subcommand)]
 enum Command {
     /// Print the records read from the given files, folders or archives.
-    Dump {
-        /// Files, folders or zip archives to read.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-    },
+    Dump(cmd::dump::DumpArgs),
     /// Name the known problem: run the rules over the given files, folders or archives.
     Analyze(cmd::analyze::AnalyzeArgs),
     /// List, show and test the rules.
@@ -41,7 +47,7 @@ enum Command {
     /// (ERROR_BAD_NET_RESP). Exits 0 when at least one code is known, 1 when none is.
     Explain {
         /// The codes to explain.
-        #[arg(required = true, value_name = "CODE", allow_hyphen_values = true)]
+        #[arg(required = true, value_name = "CODE", allow_negative_numbers = true)]
         codes: Vec<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
@@ -54,31 +60,32 @@ enum Command {
         paths: Vec<PathBuf>,
         /// Output shape.
         #[arg(long, value_enum, default_value = "table")]
-        format: inputs::InputsFormat,
+        format: cmd::inputs::InputsFormat,
     },
+    /// Merge every event and trace record into one UTC-ordered timeline, with boot separators.
+    Timeline(timeline::TimelineArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    #[command(hide = true)]
+    Man,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let ui = ui::Ui::new(cli.color, cli.quiet);
     match cli.command {
-        Command::Inputs { paths, format } => inputs::run(&paths, format),
-        Command::Dump { paths } => {
-            let reader = evtriage_core::Reader::default();
-            let mut sink = evtriage_core::Collect::default();
-            reader.read_paths(&paths, &mut sink);
-            for r in &sink.records {
-                match serde_json::to_string(r) {
-                    Ok(line) => println!("{line}"),
-                    Err(e) => eprintln!("evtriage: cannot write a record as JSON: {e}"),
-                }
-            }
-            for d in &sink.diagnostics {
-                eprintln!("evtriage: {d}");
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Analyze(args) => cmd::analyze::run(args),
+        Command::Timeline(args) => timeline::run(args, ui),
+        Command::Completions { shell } => completions::completions(shell, Cli::command(), ui),
+        Command::Man => completions::man(Cli::command(), ui),
+        Command::Dump(args) => cmd::dump::run(args),
+        Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
     }
 }

@@ -23,6 +23,68 @@
 //! - one module per source format ([`evtx`], [`xml_event`] and the text
 //!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
 //!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
+//!
+//! ## Read a file into events
+//!
+//! ```
+//! use evtriage_core::{Collect, Reader};
+//!
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
+//! // `path` may be a file, a folder (walked) or a zip archive; the format is
+//! // recognised by content.
+//! let mut sink = Collect::default();
+//! let inputs = Reader::default().read_path(path.as_ref(), &mut sink);
+//! assert_eq!(inputs[0].format, evtriage_core::Format::EventXml);
+//!
+//! for event in sink.events() {
+//!     // Messages render offline, as Event Viewer would show them.
+//!     let text = evtriage_core::message::render(event);
+//!     if event.event_id == 7023 {
+//!         assert!(text.ends_with("The specified server cannot perform the requested operation."));
+//!     }
+//! }
+//! assert_eq!(sink.events().count(), 12);
+//! // Anything that could not be read is a diagnostic, never a panic.
+//! for d in &sink.diagnostics {
+//!     eprintln!("{d}");
+//! }
+//! ```
+//!
+//! ## Stream instead of collecting
+//!
+//! For large inputs, implement [`Sink`] and keep only what you need; a
+//! [`ReadOptions::event_filter`] skips unwanted events before they are decoded.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use evtriage_core::{Diagnostic, EventKey, ReadOptions, Reader, Record, Sink};
+//!
+//! /// Counts service failures (SCM 7023/7024/7031/7034).
+//! #[derive(Default)]
+//! struct Failures(u32);
+//!
+//! impl Sink for Failures {
+//!     fn record(&mut self, record: Record) {
+//!         if record.as_event().is_some() {
+//!             self.0 += 1;
+//!         }
+//!     }
+//!     fn diagnostic(&mut self, _d: Diagnostic) {}
+//! }
+//!
+//! let options = ReadOptions {
+//!     threads: 0,
+//!     event_filter: Some(Arc::new(|k: &EventKey<'_>| {
+//!         k.provider == Some("Service Control Manager") && matches!(k.event_id, 7023 | 7024 | 7031 | 7034)
+//!     })),
+//! };
+//! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
+//! let mut sink = Failures::default();
+//! Reader::new(options).read_path(path.as_ref(), &mut sink);
+//! assert_eq!(sink.0, 1);
+//! ```
+//!
+//! More in `examples/` (`cargo run -p evtriage-core --example read_events -- PATH`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

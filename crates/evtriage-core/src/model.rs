@@ -81,6 +81,14 @@ pub enum Locator {
         /// The record's EventRecordID.
         record_id: u64,
     },
+    /// A place in an evtx chunk where no record id could be read (a damaged
+    /// record header, or a whole chunk when `offset` is 0).
+    EvtxOffset {
+        /// Index of the 64 KiB chunk, counting from 0 after the file header.
+        chunk: u64,
+        /// Byte offset of the record inside its chunk (0: the chunk itself).
+        offset: u64,
+    },
     /// A line of a text input (1-based). For a record spread over several
     /// lines this is its first line.
     Line {
@@ -107,6 +115,8 @@ impl fmt::Display for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Locator::Evtx { chunk, record_id } => write!(f, "record {record_id} (chunk {chunk})"),
+            Locator::EvtxOffset { chunk, offset: 0 } => write!(f, "chunk {chunk}"),
+            Locator::EvtxOffset { chunk, offset } => write!(f, "chunk {chunk} offset {offset:#x}"),
             Locator::Line { line } => write!(f, "line {line}"),
             Locator::Offset { offset } => write!(f, "offset {offset:#x}"),
             Locator::EtlBuffer { buffer, offset } => {
@@ -128,14 +138,21 @@ impl Guid {
         let t = text.trim();
         let t = t.strip_prefix('{').unwrap_or(t);
         let t = t.strip_suffix('}').unwrap_or(t);
-        let hex: String = t.chars().filter(|c| *c != '-').collect();
-        let parts: Vec<&str> = t.split('-').collect();
-        if hex.len() != 32 || parts.len() != 5 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            return None;
-        }
+        // 32 hex digits in five dash-separated groups; no allocation (this is on hot paths).
         let mut raw = [0u8; 16];
-        for (i, b) in raw.iter_mut().enumerate() {
-            *b = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+        let (mut digits, mut dashes) = (0usize, 0usize);
+        for c in t.bytes() {
+            if c == b'-' {
+                dashes += 1;
+                continue;
+            }
+            let v = (c as char).to_digit(16)? as u8;
+            let slot = raw.get_mut(digits / 2)?;
+            *slot = (*slot << 4) | v;
+            digits += 1;
+        }
+        if digits != 32 || dashes != 4 {
+            return None;
         }
         // Windows stores the first three groups little-endian.
         let mut out = raw;
@@ -144,16 +161,32 @@ impl Guid {
         out[6..8].copy_from_slice(&[raw[7], raw[6]]);
         Some(Guid(out))
     }
+
+    /// The `{xxxxxxxx-…}` text in a stack buffer (Display and Serialize use it).
+    fn text_buf(&self) -> [u8; 38] {
+        const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [b'-'; 38];
+        out[0] = b'{';
+        out[37] = b'}';
+        let mut n = 1;
+        for (i, idx) in ORDER.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                n += 1;
+            }
+            let b = self.0[*idx];
+            out[n] = HEX[usize::from(b >> 4)];
+            out[n + 1] = HEX[usize::from(b & 15)];
+            n += 2;
+        }
+        out
+    }
 }
 
 impl fmt::Display for Guid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let b = &self.0;
-        write!(
-            f,
-            "{{{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}}}",
-            b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]
-        )
+        let buf = self.text_buf();
+        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -165,7 +198,8 @@ impl fmt::Debug for Guid {
 
 impl Serialize for Guid {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let buf = self.text_buf();
+        s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
     }
 }
 

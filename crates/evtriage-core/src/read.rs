@@ -6,14 +6,26 @@
 //! [`InputSummary`] per input file so that a report can say what was read.
 //!
 //! Delivery order is stable: inputs in sorted path order, records in file
-//! order, whatever the number of threads.
+//! order (for evtx: chunk by chunk in record order, from the chunk holding the
+//! oldest records, as Windows reads a log that has wrapped around), whatever
+//! the number of threads.
+//!
+//! Work is parallel across files and, inside an evtx file, across its 64 KiB
+//! chunks: the calling thread reads chunks one after another (so a 1 GiB log
+//! is never held in memory) and hands each to a thread pool
+//! ([`ReadOptions::threads`]); at most `2 × threads` units are in flight, and
+//! their outputs are delivered to the [`Sink`] strictly in the order they were
+//! handed out. Other formats are read whole on a worker. The sink itself is
+//! only ever called from the calling thread.
 
-use std::path::Path;
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostic;
+use crate::evtx::{Item, Output};
 use crate::format::Format;
 use crate::model::{Guid, Record};
 
@@ -125,9 +137,7 @@ impl Reader {
     /// Reads a file, a folder (recursively) or an archive. Never fails: what
     /// cannot be read becomes a diagnostic.
     pub fn read_path(&self, path: &Path, sink: &mut dyn Sink) -> Vec<InputSummary> {
-        let mut files = Vec::new();
-        crate::walk::collect_files(path, &mut files, sink);
-        files.iter().map(|f| self.read_file(f, sink)).collect()
+        self.read_paths(&[path], sink)
     }
 
     /// Reads several paths; inputs are read in sorted, de-duplicated order so
@@ -139,20 +149,106 @@ impl Reader {
         }
         files.sort();
         files.dedup();
-        files.iter().map(|f| self.read_file(f, sink)).collect()
+        self.read_files(&files, sink)
     }
 
     /// Reads one file of any supported format.
     pub fn read_file(&self, path: &Path, sink: &mut dyn Sink) -> InputSummary {
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                sink.diagnostic(Diagnostic::failed(name.clone(), format!("cannot read the file: {e}")));
-                return InputSummary { path: name, format: Format::Unknown, records: 0, skipped: 0, filtered: 0 };
+        self.read_files(&[path.to_path_buf()], sink).pop().unwrap_or(InputSummary {
+            path: name,
+            format: Format::Unknown,
+            records: 0,
+            skipped: 0,
+            filtered: 0,
+        })
+    }
+
+    /// Reads `files` in the order given, in parallel (see [`ReadOptions::threads`]),
+    /// delivering in that order.
+    fn read_files(&self, files: &[PathBuf], sink: &mut dyn Sink) -> Vec<InputSummary> {
+        let mut pipe = Pipeline::new(self.options.threads, sink);
+        for path in files {
+            let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+            let file = pipe.summaries.len();
+            let head = match read_head(path) {
+                Ok(h) => h,
+                Err(e) => {
+                    pipe.summaries.push(InputSummary::new(name.clone(), Format::Unknown));
+                    pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}")));
+                    continue;
+                }
+            };
+            let format = crate::format::detect(&head);
+            pipe.summaries.push(InputSummary::new(name.clone(), format));
+            if format == Format::Evtx {
+                match std::fs::File::open(path) {
+                    Ok(f) => self.push_evtx(&mut pipe, file, &name, std::io::BufReader::new(f)),
+                    Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
+                }
+                continue;
+            }
+            // Other formats: read the whole file on a worker, into a buffer.
+            let inner = self.single_threaded();
+            let path = path.clone();
+            pipe.push(
+                file,
+                Box::new(move || {
+                    let mut collect = Collect::default();
+                    let out = match std::fs::read(&path) {
+                        Ok(bytes) => {
+                            let s = inner.read_bytes(name.clone(), &bytes, &mut collect);
+                            Output { items: Vec::new(), records: s.records, skipped: s.skipped, filtered: s.filtered }
+                        }
+                        Err(e) => failed(&name, format!("cannot read the file: {e}")),
+                    };
+                    merge_collect(out, collect)
+                }),
+            );
+        }
+        pipe.finish()
+    }
+
+    /// Queues every chunk of an evtx source on the pipeline.
+    fn push_evtx<T: std::io::Read + std::io::Seek>(
+        &self,
+        pipe: &mut Pipeline<'_>,
+        file: usize,
+        name: &Arc<str>,
+        mut data: T,
+    ) {
+        let tail = crate::evtx::tail_of(&mut data);
+        let chunks = match crate::evtx::open(name, data) {
+            Ok(c) => c,
+            Err(d) => {
+                let o = Output::one_skipped(d);
+                pipe.push_ready(file, o);
+                return;
             }
         };
-        self.read_bytes(name, &bytes, sink)
+        for chunk in chunks {
+            match chunk {
+                Ok(c) => {
+                    let name = name.clone();
+                    let options = self.options.clone();
+                    pipe.push(file, Box::new(move || crate::evtx::decode_chunk(&name, c, &options)));
+                }
+                Err(d) => {
+                    let o = Output::one_skipped(d);
+                    pipe.push_ready(file, o);
+                }
+            }
+        }
+        if let Some(t) = tail {
+            let name = name.clone();
+            let options = self.options.clone();
+            pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options)));
+        }
+    }
+
+    /// The same reader on one thread (for work already running on the pool).
+    fn single_threaded(&self) -> Reader {
+        Reader { options: ReadOptions { threads: 1, ..self.options.clone() } }
     }
 
     /// Reads an input already in memory; `name` is how records and diagnostics will name it.
@@ -160,7 +256,18 @@ impl Reader {
         let format = crate::format::detect(&bytes[..bytes.len().min(64 * 1024)]);
         let mut summary = InputSummary { path: name.clone(), format, records: 0, skipped: 0, filtered: 0 };
         match format {
-            Format::Evtx => crate::evtx::read_evtx(name, bytes, &self.options, sink, &mut summary),
+            Format::Evtx => {
+                if self.options.threads == 1 {
+                    crate::evtx::read_evtx(name, bytes, &self.options, sink, &mut summary)
+                } else {
+                    let mut pipe = Pipeline::new(self.options.threads, sink);
+                    pipe.summaries.push(summary.clone());
+                    self.push_evtx(&mut pipe, 0, &name, std::io::Cursor::new(bytes));
+                    if let Some(s) = pipe.finish().pop() {
+                        summary = s;
+                    }
+                }
+            }
             Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml
             | Format::TracerptXml
@@ -181,5 +288,128 @@ impl Reader {
             }
         }
         summary
+    }
+}
+
+impl InputSummary {
+    fn new(path: Arc<str>, format: Format) -> Self {
+        InputSummary { path, format, records: 0, skipped: 0, filtered: 0 }
+    }
+}
+
+/// The first bytes of a file, enough to recognise its format.
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(path)?.take(64 * 1024).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+fn failed(name: &Arc<str>, message: String) -> Output {
+    let mut o = Output::default();
+    o.items.push(Item::Diagnostic(Diagnostic::failed(name.clone(), message)));
+    o
+}
+
+fn merge_collect(mut out: Output, collect: Collect) -> Output {
+    out.items.extend(collect.records.into_iter().map(Item::Record));
+    out.items.extend(collect.diagnostics.into_iter().map(Item::Diagnostic));
+    out
+}
+
+/// A unit of work for the pool.
+type Job = Box<dyn FnOnce() -> Output + Send>;
+
+/// Work handed to the pool, waiting to be delivered in order.
+enum Pending {
+    Done(usize, Output),
+    Running(usize, std::sync::mpsc::Receiver<Output>),
+}
+
+/// Runs jobs on a thread pool with a bounded number in flight, and delivers
+/// their outputs to the sink strictly in the order the jobs were pushed. The
+/// output is therefore the same for any number of threads, and memory holds
+/// at most `2 × threads` units' worth of records.
+struct Pipeline<'s> {
+    pool: Option<rayon::ThreadPool>,
+    queue: VecDeque<Pending>,
+    cap: usize,
+    sink: &'s mut dyn Sink,
+    summaries: Vec<InputSummary>,
+}
+
+impl<'s> Pipeline<'s> {
+    fn new(threads: usize, sink: &'s mut dyn Sink) -> Self {
+        let threads =
+            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
+        let pool = if threads > 1 {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
+        } else {
+            None
+        };
+        Pipeline { pool, queue: VecDeque::new(), cap: threads * 2, sink, summaries: Vec::new() }
+    }
+
+    fn push(&mut self, file: usize, job: Job) {
+        if self.pool.is_none() {
+            let out = job();
+            self.push_ready(file, out);
+            return;
+        }
+        while self.queue.len() >= self.cap {
+            self.deliver_front();
+        }
+        if let Some(pool) = &self.pool {
+            let (tx, rx) = std::sync::mpsc::channel();
+            pool.spawn(move || {
+                let _ = tx.send(job());
+            });
+            self.queue.push_back(Pending::Running(file, rx));
+        }
+    }
+
+    fn push_ready(&mut self, file: usize, out: Output) {
+        if self.queue.is_empty() {
+            self.deliver(file, out);
+        } else {
+            self.queue.push_back(Pending::Done(file, out));
+        }
+    }
+
+    fn deliver(&mut self, file: usize, out: Output) {
+        match self.summaries.get_mut(file) {
+            Some(summary) => out.deliver(self.sink, summary),
+            None => {
+                let mut scratch = InputSummary::new(Arc::from(""), Format::Unknown);
+                out.deliver(self.sink, &mut scratch);
+            }
+        }
+    }
+
+    fn deliver_front(&mut self) {
+        let Some(front) = self.queue.pop_front() else { return };
+        let (file, out) = match front {
+            Pending::Done(file, out) => (file, out),
+            Pending::Running(file, rx) => match rx.recv() {
+                Ok(out) => (file, out),
+                Err(_) => {
+                    let name = self.summaries.get(file).map(|s| s.path.clone()).unwrap_or_else(|| Arc::from(""));
+                    let o = Output::one_skipped(Diagnostic::skipped(
+                        name,
+                        crate::model::Locator::File,
+                        "internal error while decoding part of this input; that part was skipped",
+                    ));
+                    (file, o)
+                }
+            },
+        };
+        self.deliver(file, out);
+    }
+
+    fn finish(mut self) -> Vec<InputSummary> {
+        while !self.queue.is_empty() {
+            self.deliver_front();
+        }
+        self.summaries
     }
 }

@@ -14,14 +14,63 @@
 //! - [`catalog`]: the rule catalogue (`rules list`);
 //! - [`fixtures`]: running each rule's positive and negative fixtures (`rules test`).
 //!
-//! ```no_run
-//! use evtriage_rules::{analyze, RuleSet};
-//! let rules = RuleSet::builtin().expect("built-in rules load");
-//! let report = analyze(&rules, &["case-folder"]);
-//! for f in &report.findings {
-//!     println!("{} {} {}", f.confidence, f.kb.join(","), f.title);
-//! }
+//! ## Analyze a folder and iterate the findings
+//!
 //! ```
+//! use evtriage_rules::{analyze, RuleSet};
+//!
+//! # let case = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/rules/kb4530043-ismserv-boot/positive/ldap-trace-confirmed");
+//! let rules = RuleSet::builtin().expect("the built-in rules load");
+//! let report = analyze(&rules, &[case]); // files, folders or zip archives
+//! for f in &report.findings {
+//!     println!("[{}] {} {} on {}", f.confidence, f.kb.join(","), f.title, f.computer);
+//!     for e in &f.evidence {
+//!         println!("    {:?} {} ({} {})", e.role, e.summary, e.source, e.locator);
+//!     }
+//! }
+//! let f = &report.findings[0];
+//! assert_eq!((f.rule.as_str(), f.kb[0].as_str()), ("kb4530043-ismserv-boot", "KB4530043"));
+//! assert_eq!(f.confidence, evtriage_rules::Confidence::Confirmed);
+//! assert_eq!(f.service.as_deref(), Some("IsmServ"));
+//! ```
+//!
+//! ## Load a custom rule
+//!
+//! Rules are TOML (the guide is `docs/rules.md`). Put your own in a folder
+//! and add them with [`RuleSet::load_dir`] (what `evtriage analyze --rules
+//! DIR` does), or parse one from text:
+//!
+//! ```
+//! use evtriage_rules::{analyze, Rule, RuleOrigin, RuleSet};
+//!
+//! let text = r#"
+//! id = "dns-waits-for-ad"
+//! title = "DNS Server waits for the initial AD DS synchronization"
+//! kb = ["KB2001093"]
+//! confidence = "possible"
+//! cause = "The DNS Server service waits for Active Directory Domain Services to finish its initial synchronization."
+//! remediation = ["Check replication: `repadmin /showrepl`."]
+//!
+//! [anchor]
+//! provider = ["Microsoft-Windows-DNS-Server-Service"]
+//! event_id = 4013
+//! "#;
+//! let rule = Rule::parse(text, RuleOrigin::File("dns-waits-for-ad.toml".into())).expect("a valid rule");
+//! let mut rules = RuleSet::new();
+//! rules.add(rule);
+//!
+//! # let boot = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
+//! let report = analyze(&rules, &[boot]);
+//! assert_eq!(report.findings.len(), 1);
+//! assert_eq!(report.findings[0].rule, "dns-waits-for-ad");
+//! assert_eq!(report.findings[0].computer, "DC1.contoso.com");
+//!
+//! // A mistake is reported with its place, not discovered when the rule never fires.
+//! let err = Rule::parse("id = \"x\"\ntitel = \"typo\"\n", RuleOrigin::File("bad.toml".into())).unwrap_err();
+//! assert!(err.to_string().contains("bad.toml"));
+//! ```
+//!
+//! Runnable programs are in `examples/` (`cargo run -p evtriage-rules --example findings -- PATH`).
 //!
 //! Port data from Microsoft's support article KB832017 (Service overview and
 //! network port requirements for Windows), © Microsoft, licensed under CC BY 4.0.

@@ -1,11 +1,12 @@
 //! `evtriage analyze PATH...`: read everything, run the rules, print the findings.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use evtriage_rules::{JsonReport, ReportSink, RuleSet, TextReport};
+use evtriage_core::{ReadOptions, Reader};
+use evtriage_rules::{Engine, JsonReport, Report, ReportSink, RuleSet, TextReport};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -14,21 +15,23 @@ pub enum Format {
     Text,
     /// The versioned JSON contract (see docs/rules.md).
     Json,
-}
-
-/// When to colour text output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Color {
-    /// On a terminal, unless NO_COLOR is set.
-    Auto,
-    /// Always.
-    Always,
-    /// Never.
-    Never,
+    /// One self-contained HTML page (inline CSS, no script, no network), with the minutes around each finding.
+    Html,
+    /// Markdown for pasting into a ticket, with the minutes around each finding.
+    Markdown,
 }
 
 /// Arguments of `evtriage analyze`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  evtriage analyze case-1234.zip                          # findings as text, grouped per computer
+  evtriage analyze logs/ --format html -o report.html     # one self-contained page to attach to the case
+  evtriage analyze logs/ --format markdown > ticket.md    # for pasting into a ticket
+  evtriage analyze logs/ --format json | jq '.findings[].kb'
+  evtriage analyze logs/ --rules my-rules/                # add your own rules (docs/rules.md)
+
+Exit status: 0 no finding, 1 findings, 2 error.")]
 pub struct AnalyzeArgs {
     /// Files, folders or zip archives to read (evtx, XML exports, ETW text, netstat, .reg, ...).
     #[arg(required = true)]
@@ -42,39 +45,54 @@ pub struct AnalyzeArgs {
     /// Add the rules (*.toml) in DIR to the built-in ones; may be repeated.
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
-    /// Colour for text output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
+    /// HTML and Markdown: show the events within this many minutes of each finding (0 = none).
+    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    pub context: u32,
 }
 
 /// Runs `analyze`. Exit status: 0 no faults (informational "by design"
 /// findings do not count), 1 faults found, 2 error.
-pub fn run(args: AnalyzeArgs) -> ExitCode {
+/// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
+pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("evtriage: {e}");
+            ui.error(&e);
             return ExitCode::from(2);
         }
     };
-    let report = evtriage_rules::analyze(&rules, &args.paths);
+    // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
+    let report = {
+        let options = ReadOptions { threads: 0, event_filter: Some(rules.event_filter()) };
+        let mut engine = Engine::new(rules.clone());
+        let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
+        let analysis = engine.finish();
+        Report::new(&inputs, analysis.findings, &analysis.diagnostics)
+    };
     if report.inputs.is_empty() {
         for d in &report.diagnostics {
             eprintln!("evtriage: {}: {}", d.source, d.message);
         }
-        eprintln!("evtriage: nothing could be read");
+        ui.error(
+            "nothing could be read from the given paths; check them, or give the folder or zip that holds the logs.",
+        );
         return ExitCode::from(2);
     }
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-    };
+    let color = args.output.is_none() && ui.color;
     let mut buf: Vec<u8> = Vec::new();
     let written = match args.format {
         Format::Json => JsonReport.write_report(&report, &mut buf),
         Format::Text => TextReport { color }.write_report(&report, &mut buf),
+        Format::Html | Format::Markdown => {
+            // A second read of the inputs, bounded per finding (see evtriage_report::context).
+            let options = evtriage_report::ContextOptions { minutes: args.context, ..Default::default() };
+            let context = evtriage_report::collect_context(&report, &args.paths, &options);
+            if args.format == Format::Html {
+                evtriage_report::HtmlReport { context: Some(&context), title: None }.write_report(&report, &mut buf)
+            } else {
+                evtriage_report::MarkdownReport { context: Some(&context) }.write_report(&report, &mut buf)
+            }
+        }
     };
     let result = written.and_then(|()| match &args.output {
         Some(path) => std::fs::write(path, &buf),
@@ -84,9 +102,17 @@ pub fn run(args: AnalyzeArgs) -> ExitCode {
         }
     });
     if let Err(e) = result {
-        let target = args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-        eprintln!("evtriage: cannot write the report to {target}: {e}");
-        return ExitCode::from(2);
+        if args.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
+            // The reader went away (`| head`): not an error.
+        } else {
+            let target =
+                args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
+            ui.error(&format!(
+                "cannot write the report to {target}: {}; check that the folder exists and is writable.",
+                super::ui::io_reason(&e)
+            ));
+            return ExitCode::from(2);
+        }
     }
     if report.faults() == 0 {
         ExitCode::SUCCESS

@@ -1,0 +1,548 @@
+//! `evtriage dump PATH...`: print every record read, filtered, as JSON lines,
+//! CSV or a readable table, streaming, with a summary on stderr.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Args, ValueEnum};
+use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Severity, Sink};
+
+/// Output format of `dump`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// One JSON object per line (the model's JSON, see docs/model.md, plus `rendered`).
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One readable line per record: time, level, provider, id, computer and
+    /// the rendered message on one line.
+    Table,
+}
+
+/// Arguments of `evtriage dump`.
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Files, folders (walked recursively) or zip archives to read.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: OutputFormat,
+    /// Event ids to keep, e.g. `7023,7000-7045`.
+    #[arg(long, value_parser = parse_ids)]
+    pub id: Option<IdSet>,
+    /// Keep events whose provider name contains this (case-insensitive).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Keep events of this channel (case-insensitive), e.g. `System`.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Keep events of these levels: names (`error`, `warning`, …) or numbers, comma-separated.
+    #[arg(long, value_parser = parse_levels)]
+    pub level: Option<LevelSet>,
+    /// Keep events at or after this time (RFC 3339, or a date `YYYY-MM-DD` meaning its start, UTC).
+    #[arg(long, value_parser = parse_since)]
+    pub since: Option<DateTime<Utc>>,
+    /// Keep events at or before this time (RFC 3339, or a date `YYYY-MM-DD` meaning its end, UTC).
+    #[arg(long, value_parser = parse_until)]
+    pub until: Option<DateTime<Utc>>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// A set of event ids, as ranges.
+#[derive(Debug, Clone)]
+pub struct IdSet(Vec<(u32, u32)>);
+
+impl IdSet {
+    fn contains(&self, id: u32) -> bool {
+        self.0.iter().any(|(a, b)| (*a..=*b).contains(&id))
+    }
+}
+
+fn parse_ids(s: &str) -> Result<IdSet, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || format!("`{part}` is not an event id or a range like 7000-7045");
+        let (a, b) = match part.split_once('-') {
+            Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+            None => {
+                let v: u32 = part.parse().map_err(|_| bad())?;
+                (v, v)
+            }
+        };
+        if a > b {
+            return Err(format!("range `{part}` is backwards"));
+        }
+        out.push((a, b));
+    }
+    if out.is_empty() {
+        return Err("no event id given".into());
+    }
+    Ok(IdSet(out))
+}
+
+/// A set of levels.
+#[derive(Debug, Clone)]
+pub struct LevelSet(Vec<u8>);
+
+impl LevelSet {
+    fn contains(&self, level: Option<u8>) -> bool {
+        let l = level.unwrap_or(0);
+        // Level 0 ("log always") is shown as Information.
+        self.0.iter().any(|x| *x == l || (*x == 4 && l == 0))
+    }
+}
+
+fn parse_levels(s: &str) -> Result<LevelSet, String> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let v = match part.to_ascii_lowercase().as_str() {
+            "critical" => 1,
+            "error" => 2,
+            "warning" | "warn" => 3,
+            "information" | "info" => 4,
+            "verbose" => 5,
+            other => other.parse::<u8>().map_err(|_| {
+                format!("`{part}` is not a level (critical, error, warning, information, verbose, or a number)")
+            })?,
+        };
+        out.push(v);
+    }
+    if out.is_empty() {
+        return Err("no level given".into());
+    }
+    Ok(LevelSet(out))
+}
+
+fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD"))?;
+    let t = if end_of_day { d.and_hms_nano_opt(23, 59, 59, 999_999_999) } else { d.and_hms_opt(0, 0, 0) };
+    t.map(|t| t.and_utc()).ok_or_else(|| format!("`{s}` is not a valid date"))
+}
+
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(s, false)
+}
+
+fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
+    parse_time(s, true)
+}
+
+/// Filters that need the whole event (the cheap ones go into the reader's event filter).
+struct LateFilter {
+    channel: Option<String>,
+    level: Option<LevelSet>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl LateFilter {
+    fn wants(&self, e: &Event) -> bool {
+        if let Some(c) = &self.channel {
+            if !e.channel.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)) {
+                return false;
+            }
+        }
+        if let Some(l) = &self.level {
+            if !l.contains(e.level) {
+                return false;
+            }
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(t) = e.time else { return false };
+            if self.since.is_some_and(|s| t < s) || self.until.is_some_and(|u| t > u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// How records are turned into output bytes (shared with the formatting workers).
+struct Fmt {
+    format: OutputFormat,
+    late: LateFilter,
+}
+
+/// One batch of records formatted into output bytes.
+#[derive(Default)]
+struct Formatted {
+    bytes: Vec<u8>,
+    printed: u64,
+    late_filtered: u64,
+}
+
+impl Fmt {
+    fn batch(&self, records: Vec<Record>) -> Formatted {
+        let mut out = Formatted { bytes: Vec::with_capacity(records.len() * 700), ..Formatted::default() };
+        for r in &records {
+            if let Record::Event(e) = r {
+                if !self.late.wants(e) {
+                    out.late_filtered += 1;
+                    continue;
+                }
+            }
+            out.printed += 1;
+            self.one(r, &mut out.bytes);
+        }
+        out
+    }
+
+    fn one(&self, r: &Record, buf: &mut Vec<u8>) {
+        match self.format {
+            OutputFormat::Jsonl => {
+                let start = buf.len();
+                if serde_json::to_writer(&mut *buf, r).is_err() {
+                    buf.truncate(start);
+                    return;
+                }
+                if let Record::Event(e) = r {
+                    // Append the rendered message to the object.
+                    if buf.last() == Some(&b'}') {
+                        buf.pop();
+                        buf.extend_from_slice(b",\"rendered\":");
+                        let _ = serde_json::to_writer(&mut *buf, &evtriage_core::message::render(e));
+                        buf.push(b'}');
+                    }
+                }
+                buf.push(b'\n');
+            }
+            OutputFormat::Csv => {
+                let fields = csv_fields(r);
+                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
+                buf.extend_from_slice(line.join(",").as_bytes());
+                buf.push(b'\n');
+            }
+            OutputFormat::Table => {
+                buf.extend_from_slice(table_line(r).as_bytes());
+                buf.push(b'\n');
+            }
+        }
+    }
+}
+
+/// Records per formatting job.
+const BATCH: usize = 512;
+
+/// Receives records as they arrive, formats them in batches on a thread pool,
+/// and writes the batches to stdout strictly in arrival order.
+struct Printer<W: Write> {
+    out: W,
+    fmt: Arc<Fmt>,
+    batch: Vec<Record>,
+    pool: Option<rayon::ThreadPool>,
+    queue: VecDeque<std::sync::mpsc::Receiver<Formatted>>,
+    cap: usize,
+    printed: u64,
+    late_filtered: u64,
+    diagnostics: Vec<Diagnostic>,
+    broken: bool,
+}
+
+impl<W: Write> Printer<W> {
+    fn new(out: W, fmt: Fmt, threads: usize) -> Self {
+        let threads =
+            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
+        let pool = if threads > 1 {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
+        } else {
+            None
+        };
+        Printer {
+            out,
+            fmt: Arc::new(fmt),
+            batch: Vec::with_capacity(BATCH),
+            pool,
+            queue: VecDeque::new(),
+            cap: threads * 2,
+            printed: 0,
+            late_filtered: 0,
+            diagnostics: Vec::new(),
+            broken: false,
+        }
+    }
+
+    fn write_bytes(&mut self, bytes: &[u8]) {
+        if !self.broken && self.out.write_all(bytes).is_err() {
+            self.broken = true;
+        }
+    }
+
+    fn take(&mut self, f: Formatted) {
+        self.printed += f.printed;
+        self.late_filtered += f.late_filtered;
+        self.write_bytes(&f.bytes);
+    }
+
+    fn write_front(&mut self) {
+        if let Some(rx) = self.queue.pop_front() {
+            if let Ok(f) = rx.recv() {
+                self.take(f);
+            }
+        }
+    }
+
+    fn flush_batch(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let records = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if self.pool.is_none() {
+            let f = self.fmt.batch(records);
+            self.take(f);
+            return;
+        }
+        while self.queue.len() >= self.cap {
+            self.write_front();
+        }
+        if let Some(pool) = &self.pool {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let fmt = self.fmt.clone();
+            pool.spawn(move || {
+                let _ = tx.send(fmt.batch(records));
+            });
+            self.queue.push_back(rx);
+        }
+    }
+
+    /// Writes everything still pending and flushes the output.
+    fn finish(&mut self) {
+        self.flush_batch();
+        while !self.queue.is_empty() {
+            self.write_front();
+        }
+        if !self.broken {
+            let _ = self.out.flush();
+        }
+    }
+}
+
+impl<W: Write> Sink for Printer<W> {
+    fn record(&mut self, record: Record) {
+        self.batch.push(record);
+        if self.batch.len() >= BATCH {
+            self.flush_batch();
+        }
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+}
+
+const CSV_HEADER: &str = "time,level,provider,event_id,record_id,channel,computer,data,message,source,locator\n";
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn time_text(t: Option<DateTime<Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default()
+}
+
+fn data_summary(e: &Event, max: usize) -> String {
+    let mut s = String::new();
+    for d in &e.data {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        if let Some(n) = &d.name {
+            s.push_str(n);
+            s.push('=');
+        }
+        s.push_str(&d.value.replace("\r\n", "⏎").replace(['\r', '\n'], "⏎"));
+        if s.chars().count() > max {
+            break;
+        }
+    }
+    if let Some(b) = &e.binary {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.push_str("binary=");
+        s.push_str(&evtriage_core::util::to_hex(b));
+    }
+    if s.chars().count() > max {
+        s = s.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+    }
+    s
+}
+
+/// `text` on one line (whitespace runs collapsed), at most `max` characters.
+fn one_line(text: &str, max: usize) -> String {
+    let mut s = String::with_capacity(text.len().min(max + 4));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(word);
+        if s.chars().count() > max {
+            let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+            cut.push('…');
+            return cut;
+        }
+    }
+    s
+}
+
+fn csv_fields(r: &Record) -> Vec<String> {
+    let origin = r.origin();
+    match r {
+        Record::Event(e) => vec![
+            time_text(e.time),
+            e.level_name().to_string(),
+            e.provider_label(),
+            e.event_id.to_string(),
+            e.record_id.map(|x| x.to_string()).unwrap_or_default(),
+            e.channel.clone().unwrap_or_default(),
+            e.computer.clone().unwrap_or_default(),
+            data_summary(e, usize::MAX),
+            evtriage_core::message::render(e),
+            origin.source.to_string(),
+            origin.locator.to_string(),
+        ],
+        other => {
+            let json = serde_json::to_string(other).unwrap_or_default();
+            vec![
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                json,
+                String::new(),
+                origin.source.to_string(),
+                origin.locator.to_string(),
+            ]
+        }
+    }
+}
+
+fn table_line(r: &Record) -> String {
+    match r {
+        Record::Event(e) => {
+            let time = e.time.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_else(|| "-".repeat(23));
+            format!(
+                "{time}  {:<11} {:<40} {:>5}  {:<20} {}",
+                e.level_name(),
+                e.provider_label(),
+                e.event_id,
+                e.computer.as_deref().unwrap_or("-"),
+                one_line(&evtriage_core::message::render(e), 200)
+            )
+        }
+        Record::Socket(s) => format!(
+            "socket  {} {}:{} -> {}:{} {} pid={}",
+            s.protocol,
+            s.local_address,
+            s.local_port,
+            s.remote_address.as_deref().unwrap_or("*"),
+            s.remote_port.map(|p| p.to_string()).unwrap_or_else(|| "*".into()),
+            s.state.as_deref().unwrap_or(""),
+            s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
+        ),
+        Record::Process(p) => format!("process {} pid={} services={}", p.image, p.pid, p.services.join(",")),
+        Record::Registry(v) => {
+            format!("registry {}\\{} = {}", v.key, v.name, serde_json::to_string(&v.data).unwrap_or_default())
+        }
+        Record::Command(c) => {
+            let props: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            format!("command {} {}", c.command.as_deref().unwrap_or("-"), props.join(" "))
+        }
+    }
+}
+
+/// Runs `dump`.
+pub fn run(args: DumpArgs) -> ExitCode {
+    let mut options = ReadOptions { threads: args.threads, event_filter: None };
+    if args.id.is_some() || args.provider.is_some() {
+        let ids = args.id.clone();
+        let provider = args.provider.as_ref().map(|p| p.to_lowercase());
+        options.event_filter = Some(Arc::new(move |k: &EventKey<'_>| {
+            if let Some(ids) = &ids {
+                if !ids.contains(k.event_id) {
+                    return false;
+                }
+            }
+            if let Some(p) = &provider {
+                let name = k.provider.map(str::to_lowercase).unwrap_or_default();
+                let guid = k.guid.map(|g| g.to_string()).unwrap_or_default();
+                if !name.contains(p.as_str()) && !guid.contains(p.as_str()) {
+                    return false;
+                }
+            }
+            true
+        }));
+    }
+    let stdout = io::stdout();
+    let fmt = Fmt {
+        format: args.format,
+        late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
+    };
+    let mut printer = Printer::new(BufWriter::with_capacity(256 * 1024, stdout.lock()), fmt, args.threads);
+    if args.format == OutputFormat::Csv {
+        printer.write_bytes(CSV_HEADER.as_bytes());
+    }
+    let reader = Reader::new(options);
+    let summaries = reader.read_paths(&args.paths, &mut printer);
+    printer.finish();
+
+    // Summary on stderr.
+    let files = summaries.len();
+    let read: u64 = summaries.iter().map(|s| s.records).sum();
+    let skipped: u64 = summaries.iter().map(|s| s.skipped).sum();
+    let filtered: u64 = summaries.iter().map(|s| s.filtered).sum::<u64>() + printer.late_filtered;
+    let mut err = io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "evtriage: {files} file(s), {read} record(s) read, {} printed, {filtered} filtered out, {skipped} skipped",
+        printer.printed
+    );
+    let mut groups: BTreeMap<(String, Severity), Vec<&Diagnostic>> = BTreeMap::new();
+    for d in &printer.diagnostics {
+        groups.entry((d.source.to_string(), d.severity)).or_default().push(d);
+    }
+    let mut failed_inputs = 0;
+    for ((source, severity), list) in &groups {
+        let what = match severity {
+            Severity::Note => "note",
+            Severity::Skipped => "skipped",
+            Severity::Failed => {
+                failed_inputs += 1;
+                "error"
+            }
+        };
+        if list.len() == 1 {
+            let _ = writeln!(err, "evtriage: {what}: {}", list[0]);
+            continue;
+        }
+        let kind = if *severity == Severity::Note { "note(s)" } else { "problem(s)" };
+        let _ = writeln!(err, "evtriage: {what}: {source}: {} {kind}:", list.len());
+        for d in list.iter().take(5) {
+            let _ = writeln!(err, "  {} {}", d.locator, d.message);
+        }
+        if list.len() > 5 {
+            let _ = writeln!(err, "  … and {} more", list.len() - 5);
+        }
+    }
+    if files == 0 || (failed_inputs > 0 && read == 0) {
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

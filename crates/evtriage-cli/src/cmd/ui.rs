@@ -1,0 +1,198 @@
+//! Terminal manners shared by every subcommand: colour, quiet mode, progress
+//! and one-sentence errors.
+//!
+//! The rules followed here are the ones users of ripgrep or cargo expect:
+//! - colour only when writing to a terminal, unless `--color always`;
+//!   `NO_COLOR` (any non-empty value, <https://no-color.org>) turns it off
+//!   under `--color auto`;
+//! - a progress bar only on stderr, only when stderr is a terminal, and never
+//!   with `-q`; output on stdout is never mixed with it, so pipes stay clean;
+//! - errors are one sentence: what failed, the path, and what to do.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use std::collections::HashMap;
+
+use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink};
+
+/// When to colour output (`--color`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the output is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    /// Always colour (e.g. when piping into `less -R`).
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The terminal settings a subcommand runs with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ui {
+    /// Whether stdout gets ANSI colour.
+    pub color: bool,
+    /// Whether stderr gets ANSI colour.
+    pub color_err: bool,
+    /// `-q`: no progress, no notes; only results and errors.
+    pub quiet: bool,
+}
+
+impl Ui {
+    /// Settles `--color` and `-q` against the environment and the terminals.
+    pub fn new(choice: ColorChoice, quiet: bool) -> Ui {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |tty: bool| match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && !no_color,
+        };
+        Ui { color: decide(std::io::stdout().is_terminal()), color_err: decide(std::io::stderr().is_terminal()), quiet }
+    }
+
+    /// `text` in the SGR style `code` (e.g. `"1;31"`) when stdout is coloured.
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        paint(self.color, code, text)
+    }
+
+    /// Prints an error on stderr: `evtriage: error: <sentence>`.
+    pub fn error(&self, sentence: &str) {
+        eprintln!("evtriage: {} {sentence}", paint(self.color_err, "1;31", "error:"));
+    }
+
+    /// Prints a note on stderr unless quiet.
+    pub fn note(&self, sentence: &str) {
+        if !self.quiet {
+            eprintln!("evtriage: {} {sentence}", paint(self.color_err, "1;36", "note:"));
+        }
+    }
+
+    /// Checks that every path exists, printing one error sentence per missing
+    /// one; returns false when any is missing.
+    pub fn check_paths(&self, paths: &[PathBuf]) -> bool {
+        let mut ok = true;
+        for p in paths {
+            if let Err(e) = std::fs::metadata(p) {
+                self.error(&format!(
+                    "cannot open {}: {}; check the path, or give the folder or zip that holds the logs.",
+                    p.display(),
+                    io_reason(&e)
+                ));
+                ok = false;
+            }
+        }
+        ok
+    }
+
+    /// Reads `paths` with [`Reader::read_paths`] (same order, same result,
+    /// same parallelism), showing a progress bar over the bytes of the input
+    /// files on stderr when stderr is a terminal and not quiet.
+    ///
+    /// Progress is inferred from what is delivered: records arrive file by
+    /// file in sorted order, so a record from a new file means the files
+    /// before it are done; inside an evtx file the chunk index of the
+    /// locator gives the byte position.
+    pub fn read_paths(&self, reader: &Reader, paths: &[PathBuf], sink: &mut dyn Sink) -> Vec<InputSummary> {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return reader.read_paths(paths, sink);
+        }
+        // The same walk the reader does, only for names and sizes (its diagnostics come from the read).
+        let mut files = Vec::new();
+        let mut discard = Discard;
+        for p in paths {
+            evtriage_core::walk::collect_files(p, &mut files, &mut discard);
+        }
+        files.sort();
+        files.dedup();
+        let mut starts = HashMap::new();
+        let mut total = 0u64;
+        for f in &files {
+            let size = std::fs::metadata(f).map(|m| m.len()).unwrap_or(0);
+            starts.insert(f.to_string_lossy().into_owned(), (total, size, short_name(f)));
+            total += size;
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{bar:30}] {bytes}/{total_bytes} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        let mut progress = ProgressSink { inner: sink, bar: &bar, starts, current: String::new() };
+        let out = reader.read_paths(paths, &mut progress);
+        bar.finish_and_clear();
+        out
+    }
+}
+
+/// A sink that drops everything.
+struct Discard;
+
+impl Sink for Discard {
+    fn record(&mut self, _record: Record) {}
+    fn diagnostic(&mut self, _diagnostic: Diagnostic) {}
+}
+
+/// Passes everything on, moving the progress bar as records of later files arrive.
+struct ProgressSink<'a> {
+    inner: &'a mut dyn Sink,
+    bar: &'a indicatif::ProgressBar,
+    /// File name → (bytes of the files before it, its size, short name).
+    starts: HashMap<String, (u64, u64, String)>,
+    current: String,
+}
+
+impl ProgressSink<'_> {
+    fn advance(&mut self, source: &str, locator: Locator) {
+        // A zip member is `archive.zip!member`: the archive is the file.
+        let file = source.split('!').next().unwrap_or(source);
+        let Some((start, size, short)) = self.starts.get(file) else { return };
+        if file != self.current {
+            self.current = file.to_string();
+            self.bar.set_message(short.clone());
+        }
+        let within = match locator {
+            Locator::Evtx { chunk, .. } => (4096 + chunk.saturating_mul(65536)).min(*size),
+            _ => 0,
+        };
+        let pos = start + within;
+        if pos > self.bar.position() {
+            self.bar.set_position(pos);
+        }
+    }
+}
+
+impl Sink for ProgressSink<'_> {
+    fn record(&mut self, record: Record) {
+        let origin = record.origin();
+        let (source, locator) = (origin.source.clone(), origin.locator);
+        self.advance(&source, locator);
+        self.inner.record(record);
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.advance(&diagnostic.source.clone(), Locator::File);
+        self.inner.diagnostic(diagnostic);
+    }
+}
+
+fn short_name(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// `text` wrapped in SGR `code` when `on`.
+pub fn paint(on: bool, code: &str, text: &str) -> String {
+    if on {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// An I/O error as a lowercase reason without the OS error number.
+pub fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}

@@ -1,0 +1,142 @@
+//! `evtriage dump` run as a user would: the built binary on corpus files.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn corpus(rel: &str) -> Option<PathBuf> {
+    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
+        eprintln!("EVTRIAGE_CORPUS is not set; skipping a test that needs {rel}");
+        return None;
+    };
+    // Relative corpus paths are relative to the workspace (where CI runs).
+    let root = PathBuf::from(root);
+    let root =
+        if root.is_absolute() { root } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(root) };
+    let p = root.join(rel);
+    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
+    Some(p)
+}
+
+fn dump(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evtriage")).arg("dump").args(args).output().expect("run evtriage")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn filtered_jsonl_has_the_right_events() {
+    let Some(path) = corpus("evtx/omerbenamram_system.evtx") else { return };
+    let p = path.to_string_lossy();
+    let out = dump(&[&p, "--id", "7023", "--format", "jsonl", "--threads", "2"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 12);
+    for l in &lines {
+        assert_eq!(l["kind"], "event");
+        assert_eq!(l["event_id"], 7023);
+        assert_eq!(l["provider"]["name"], "Service Control Manager");
+        assert!(l["rendered"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let first = &lines[0];
+    assert_eq!(first["record_id"], 40);
+    assert_eq!(first["qualifiers"], 49152);
+    assert_eq!(first["time"], "2017-07-12T17:16:28.464140100Z");
+    assert_eq!(first["data"][0]["name"], "param1");
+    assert_eq!(first["data"][0]["value"], "Spooler");
+    assert_eq!(first["data"][1]["value"], "%%2147942414");
+    assert_eq!(first["binary"], "530070006F006F006C00650072000000");
+    assert_eq!(first["origin"]["locator"]["type"], "evtx");
+    assert_eq!(first["origin"]["locator"]["record_id"], 40);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("1881 record(s) read, 12 printed"), "{stderr}");
+}
+
+#[test]
+fn provider_level_and_time_filters() {
+    let Some(path) = corpus("evtx/omerbenamram_system.evtx") else { return };
+    let p = path.to_string_lossy();
+    let count = |args: &[&str]| {
+        let mut all = vec![p.as_ref(), "--format", "jsonl"];
+        all.extend_from_slice(args);
+        let out = dump(&all);
+        assert!(out.status.success());
+        text(&out.stdout).lines().count()
+    };
+    assert_eq!(count(&["--provider", "service CONTROL"]), 100);
+    assert_eq!(count(&["--id", "7000-7045", "--level", "error"]), 16);
+    assert_eq!(count(&["--id", "7023", "--since", "2017-07-12T17:16:28.5Z", "--until", "2017-07-13"]), 1);
+    assert_eq!(count(&["--channel", "system", "--id", "7023,7026"]), 15);
+}
+
+#[test]
+fn table_and_csv_formats() {
+    let Some(path) = corpus("evtx/anotherc0ne_EventLog_System.evtx") else { return };
+    let p = path.to_string_lossy();
+    let out = dump(&[&p, "--id", "5719", "--format", "table"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 16);
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(first.contains("Error") && first.contains("NETLOGON") && first.contains("5719"), "{first}");
+    assert!(first.contains("ASLWinClient.aperture.sci"), "{first}");
+    assert!(first.contains("APERTURE"), "the rendered message, on one line: {first}");
+
+    let out = dump(&[&p, "--id", "5719", "--format", "csv"]);
+    let stdout = text(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time,level,provider,event_id,record_id,channel,computer,data,message,source,locator")
+    );
+    // Messages can span lines inside quoted fields, so count records, not lines.
+    assert_eq!(lines.filter(|l| l.contains(",NETLOGON,5719,")).count(), 16);
+    assert!(stdout.contains(",APERTURE %%1311 binary=5E0000C0,"), "{stdout}");
+}
+
+#[test]
+fn damaged_file_summary_and_usage_errors() {
+    let Some(path) = corpus("evtx/omerbenamram_sysmon_dirty.evtx") else { return };
+    let out = dump(&[&path.to_string_lossy(), "--format", "jsonl"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout).lines().count(), 358);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("358 record(s) read, 358 printed, 0 filtered out, 8 skipped"), "{stderr}");
+    assert!(stderr.contains("8 problem(s)") && stderr.contains("chunk header magic"), "{stderr}");
+
+    let out = dump(&[&path.to_string_lossy(), "--id", "70x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = dump(&[&path.to_string_lossy(), "--level", "loud"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn missing_path_is_one_sentence_with_the_path() {
+    let out = dump(&["/nonexistent/evtriage-test.evtx"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("/nonexistent/evtriage-test.evtx: cannot open"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bundled_example_without_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx");
+    let out = dump(&[&dir.join("example-dc-boot.evtx").to_string_lossy(), "--id", "7023", "--format", "jsonl"]);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).expect("JSON")).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["data"][1]["value"], "%%58");
+    assert_eq!(lines[0]["computer"], "DC1.contoso.com");
+    assert!(lines[0]["rendered"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(text(&out.stderr).contains("12 record(s) read, 1 printed, 11 filtered out, 0 skipped"));
+    // The whole folder: the writer's damaged and truncated files are reported, the run goes on.
+    let out = dump(&[&dir.to_string_lossy(), "--format", "table"]);
+    assert!(out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("truncated.evtx") && stderr.contains("is incomplete"), "{stderr}");
+    assert!(stderr.contains("damaged-chunk-magic.evtx (chunk 1): chunk skipped"), "{stderr}");
+}

@@ -1,0 +1,459 @@
+//! `.evtx` ingestion: binary event logs decoded straight into [`crate::Event`]s.
+//!
+//! Three layers, cheapest first:
+//!
+//! 1. The `evtx` crate reads the file header and hands out the 64 KiB chunks
+//!    in record order (a bad chunk becomes a diagnostic; the next is read).
+//! 2. `records` walks a chunk's records by their headers, with the crate's
+//!    rules for resynchronising after damage and for carving stale records
+//!    out of slack space (`evtx_dump --recover-records`).
+//! 3. `binxml` decodes each record itself: a template definition is compiled
+//!    once per chunk into a schema ("substitution 3 is `System/EventID`"),
+//!    and a record is its values mapped through that schema. Nothing is
+//!    rendered as XML or JSON, and the provider and event id are known before
+//!    the rest, so [`ReadOptions::event_filter`] rejects an event before it
+//!    is built.
+//!
+//! The crate's own (slower) record pass is used only where it is the better
+//! judge: to confirm records carved from slack space (a stale record can
+//! point at a template definition that has since been overwritten), and to
+//! render as XML, for [`crate::xml_event`], a live record our decoder cannot
+//! map. Both happen rarely; the output is the same as decoding every record
+//! through the crate, only faster.
+//!
+//! A chunk is the unit of parallel work: `decode_chunk` turns one chunk into
+//! its events and diagnostics, and the [`crate::read`] driver runs chunks on
+//! a thread pool and delivers them in file order.
+//!
+//! Damage never stops a file: a chunk that cannot be read, or a record that
+//! cannot be decoded, is counted in [`InputSummary::skipped`] and reported as
+//! a [`Diagnostic`] naming the file, the chunk, the record offset (or id) and
+//! the reason. Records recovered from slack space are counted as read and
+//! noted once per chunk.
+
+mod binxml;
+mod records;
+
+use std::io::{Read, Seek};
+use std::sync::Arc;
+
+use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
+
+use crate::diag::Diagnostic;
+use crate::model::{Event, Locator, Origin, Record};
+use crate::read::{EventKey, InputSummary, ReadOptions, Sink};
+
+pub(crate) use binxml::DecodeError;
+
+/// The parser settings evtriage reads with: recover what can be recovered
+/// (like `evtx_dump --recover-records`), and do not drop chunks whose
+/// checksum is wrong (their records are usually fine).
+pub(crate) fn parser_settings() -> ParserSettings {
+    ParserSettings::new().recover_records(true).validate_checksums(false).num_threads(1)
+}
+
+/// One item of a chunk's output, in order.
+#[derive(Debug)]
+pub(crate) enum Item {
+    /// A decoded record.
+    Record(Record),
+    /// Something skipped or noted.
+    Diagnostic(Diagnostic),
+}
+
+/// What decoding one unit of input (an evtx chunk, or a whole file) produced.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    /// Records and diagnostics in input order.
+    pub(crate) items: Vec<Item>,
+    /// Records read (delivered or filtered).
+    pub(crate) records: u64,
+    /// Records or chunks skipped as unreadable.
+    pub(crate) skipped: u64,
+    /// Events read but rejected by the event filter.
+    pub(crate) filtered: u64,
+}
+
+impl Output {
+    /// An output holding only one skipped-data diagnostic.
+    pub(crate) fn one_skipped(d: Diagnostic) -> Output {
+        let mut o = Output::default();
+        o.skip(d);
+        o
+    }
+
+    fn skip(&mut self, d: Diagnostic) {
+        self.skipped += 1;
+        self.items.push(Item::Diagnostic(d));
+    }
+
+    /// Delivers the items to `sink` and adds the counts to `summary`.
+    pub(crate) fn deliver(self, sink: &mut dyn Sink, summary: &mut InputSummary) {
+        summary.records += self.records;
+        summary.skipped += self.skipped;
+        summary.filtered += self.filtered;
+        for item in self.items {
+            match item {
+                Item::Record(r) => sink.record(r),
+                Item::Diagnostic(d) => sink.diagnostic(d),
+            }
+        }
+    }
+}
+
+/// An error and its causes, in one line.
+fn reason(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    let mut depth = 0;
+    while let Some(cause) = src {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        src = cause.source();
+        depth += 1;
+        if depth > 8 {
+            break;
+        }
+    }
+    s
+}
+
+/// Opens an evtx source and yields its chunks in record order, each with its
+/// number in the file; chunks that cannot be read come back as diagnostics.
+pub(crate) fn open<T: Read + Seek>(name: &Arc<str>, data: T) -> Result<ChunkIter<T>, Diagnostic> {
+    match EvtxParser::from_read_seek(data) {
+        Ok(p) => Ok(ChunkIter { inner: p.with_configuration(parser_settings()).into_chunks(), name: name.clone() }),
+        Err(e) => Err(Diagnostic::failed(name.clone(), format!("not a readable .evtx file: {}", reason(&e)))),
+    }
+}
+
+/// The chunks of one evtx file, in record order. See [`open`].
+pub(crate) struct ChunkIter<T: Read + Seek> {
+    inner: evtx::IntoIterChunks<T>,
+    name: Arc<str>,
+}
+
+impl<T: Read + Seek> Iterator for ChunkIter<T> {
+    type Item = Result<EvtxChunkData, Diagnostic>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let r = self.inner.next()?;
+        Some(r.map_err(|e| {
+            let chunk = match &e {
+                evtx::err::EvtxError::FailedToParseChunk { chunk_id, .. } => Some(*chunk_id),
+                _ => None,
+            };
+            let (locator, what) = match chunk {
+                Some(chunk) => (Locator::EvtxOffset { chunk, offset: 0 }, "chunk skipped".to_string()),
+                None => (Locator::File, "a chunk skipped".to_string()),
+            };
+            Diagnostic::skipped(self.name.clone(), locator, format!("{what}: {}", reason(&e)))
+        }))
+    }
+}
+
+/// Decodes one chunk into events (in record order) and diagnostics.
+///
+/// Never panics: our decoder is written not to, and a panic from deeper down
+/// (the `evtx` crate's validation pass) costs the chunk, reported as skipped,
+/// not the run.
+pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
+    decode_chunk_part(name, chunk, options, None)
+}
+
+/// [`decode_chunk`] for a chunk of which only the first `present` bytes are real.
+fn decode_chunk_part(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions, present: Option<usize>) -> Output {
+    let number = chunk.number.unwrap_or(0);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options, present)))
+        .unwrap_or_else(|_| {
+            Output::one_skipped(Diagnostic::skipped(
+                name.clone(),
+                Locator::EvtxOffset { chunk: number, offset: 0 },
+                "chunk skipped: internal error while decoding it",
+            ))
+        })
+}
+
+fn decode_chunk_inner(
+    name: &Arc<str>,
+    mut chunk: EvtxChunkData,
+    options: &ReadOptions,
+    present: Option<usize>,
+) -> Output {
+    let mut out = Output::default();
+    let number = chunk.number.unwrap_or(0);
+    // Slots in record order; `None` for records that end up filtered out.
+    let mut slots: Vec<Option<Item>> = Vec::new();
+    // Live records our decoder could not map, to retry through the crate's XML.
+    let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
+    let mut recovered = 0u64;
+    let steps = records::walk(&chunk.data, &chunk.header, true, present);
+    // Records carved from slack space are kept only when the `evtx` crate
+    // accepts them too: a stale record can point at a template definition
+    // that has since been overwritten, and only a full validation tells.
+    // (Rare enough that the crate's slower pass over the chunk is affordable.)
+    let carved = steps.iter().any(|s| matches!(s, records::Step::Record(r) if r.recovered));
+    let accepted: Option<std::collections::HashSet<u64>> = if carved {
+        match chunk.parse(Arc::new(parser_settings())) {
+            Ok(mut parsed) => Some(parsed.iter().flatten().filter(|r| r.recovered).map(|r| r.binxml_offset).collect()),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    {
+        let data = &chunk.data[..];
+        let mut cache = binxml::SchemaCache::default();
+        for step in steps {
+            let raw = match step {
+                records::Step::Bad { offset, reason } => {
+                    out.skipped += 1;
+                    slots.push(Some(Item::Diagnostic(Diagnostic::skipped(
+                        name.clone(),
+                        Locator::EvtxOffset { chunk: number, offset: offset as u64 },
+                        format!("record skipped: {reason}"),
+                    ))));
+                    continue;
+                }
+                records::Step::Record(raw) => raw,
+            };
+            if raw.recovered && accepted.as_ref().is_some_and(|a| !a.contains(&(raw.binxml_start as u64))) {
+                continue;
+            }
+            // Without the crate's verdict, carved records get our strict checks.
+            let strict = raw.recovered && accepted.is_none();
+            let decoded = match binxml::decode_record(data, raw.binxml_start, raw.binxml_end, strict, &mut cache) {
+                Ok(d) => d,
+                // A carved hit that does not decode is noise, not damage.
+                Err(_) if raw.recovered => continue,
+                Err(e) => {
+                    retry.push((slots.len(), raw, e));
+                    slots.push(None);
+                    continue;
+                }
+            };
+            let head = decoded.head();
+            out.records += 1;
+            recovered += u64::from(raw.recovered);
+            let key =
+                EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
+            if !options.wants(&key) {
+                out.filtered += 1;
+                continue;
+            }
+            let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
+            let mut ev = Event::new(head.provider, head.event_id, origin);
+            ev.provider.guid = head.guid;
+            ev.record_id = Some(raw.id);
+            ev.time = binxml::filetime_to_utc(raw.filetime);
+            if let Err(e) = decoded.finish(data, &mut cache, &mut ev) {
+                out.records -= 1;
+                if !raw.recovered {
+                    retry.push((slots.len(), raw, e));
+                    slots.push(None);
+                }
+                continue;
+            }
+            // The locator names the EventRecordID the event itself carries
+            // (the record header's number can differ from it).
+            if let Some(id) = ev.record_id {
+                ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+            }
+            slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
+        }
+    }
+    if !retry.is_empty() {
+        retry_through_xml(name, &mut chunk, number, retry, options, &mut slots, &mut out);
+    }
+    if recovered > 0 {
+        slots.push(Some(Item::Diagnostic(Diagnostic::note(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: 0 },
+            format!(
+                "{recovered} stale record(s) recovered from the chunk's unused space \
+                 (older copies Windows had released; evtx_dump shows them with --recover-records)"
+            ),
+        ))));
+    }
+    out.items = slots.into_iter().flatten().collect();
+    out
+}
+
+/// Records our decoder could not map (an unusual token or layout): let the
+/// `evtx` crate render them as XML, and read that with [`crate::xml_event`].
+fn retry_through_xml(
+    name: &Arc<str>,
+    chunk: &mut EvtxChunkData,
+    number: u64,
+    retry: Vec<(usize, records::RawRecord, DecodeError)>,
+    options: &ReadOptions,
+    slots: &mut [Option<Item>],
+    out: &mut Output,
+) {
+    // The crate's rendering of each record, by BinXML offset (or its error, by record id).
+    let mut xml: std::collections::HashMap<u64, Result<String, String>> = std::collections::HashMap::new();
+    let mut errors: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
+    match chunk.parse(Arc::new(parser_settings())) {
+        Ok(mut parsed) => {
+            for rec in parsed.iter() {
+                match rec {
+                    Ok(r) => {
+                        let off = r.binxml_offset;
+                        xml.insert(off, r.into_xml().map(|x| x.data).map_err(|e| reason(&e)));
+                    }
+                    Err(e) => {
+                        if let evtx::err::EvtxError::FailedToParseRecord { record_id, .. } = &e {
+                            errors.insert(*record_id, reason(&e));
+                        }
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            let why = reason(&e);
+            for (_, raw, _) in &retry {
+                errors.insert(raw.id, why.clone());
+            }
+        }
+    }
+    for (slot, raw, e) in retry {
+        let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
+        let result = match xml.remove(&(raw.binxml_start as u64)) {
+            Some(Ok(text)) => crate::xml_event::event_from_xml(&text, origin).map_err(|x| x.to_string()),
+            Some(Err(why)) => Err(why),
+            None => Err(errors.remove(&raw.id).unwrap_or_else(|| "the evtx crate cannot read it either".into())),
+        };
+        let item = match result {
+            Ok(mut ev) => {
+                out.records += 1;
+                let key = EventKey {
+                    provider: ev.provider.name.as_deref(),
+                    guid: ev.provider.guid.as_ref(),
+                    event_id: ev.event_id,
+                };
+                if !options.wants(&key) {
+                    out.filtered += 1;
+                    continue;
+                }
+                ev.record_id = ev.record_id.or(Some(raw.id));
+                ev.time = ev.time.or_else(|| binxml::filetime_to_utc(raw.filetime));
+                if let Some(id) = ev.record_id {
+                    ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+                }
+                Item::Record(Record::Event(Box::new(ev)))
+            }
+            Err(why) => {
+                out.skipped += 1;
+                Item::Diagnostic(Diagnostic::skipped(
+                    name.clone(),
+                    Locator::Evtx { chunk: number, record_id: raw.id },
+                    format!("record skipped: {why} (our decoder: {e})"),
+                ))
+            }
+        };
+        if let Some(s) = slots.get_mut(slot) {
+            *s = Some(item);
+        }
+    }
+}
+
+const FILE_HEADER_SIZE: u64 = 4096;
+const CHUNK_SIZE: u64 = 65536;
+
+/// What a file holds past its last whole chunk, or that whole chunks are missing.
+pub(crate) struct Tail {
+    /// Number of whole chunks in the file.
+    whole: u64,
+    /// Chunk count the file header claims.
+    claimed: u64,
+    /// The bytes of an incomplete last chunk (empty when the file ends on a chunk boundary).
+    partial: Vec<u8>,
+}
+
+/// Looks at the end of an evtx source: the `evtx` crate silently ignores an
+/// incomplete last chunk (a copy cut short), so we find it ourselves. Leaves
+/// the stream at its start.
+pub(crate) fn tail_of<T: Read + Seek>(data: &mut T) -> Option<Tail> {
+    use std::io::SeekFrom;
+    let len = data.seek(SeekFrom::End(0)).ok()?;
+    let mut count = [0u8; 2];
+    data.seek(SeekFrom::Start(42)).ok()?;
+    data.read_exact(&mut count).ok()?;
+    let claimed = u64::from(u16::from_le_bytes(count));
+    let body = len.saturating_sub(FILE_HEADER_SIZE);
+    let (whole, rest) = (body / CHUNK_SIZE, body % CHUNK_SIZE);
+    let mut partial = Vec::new();
+    if rest > 0 {
+        data.seek(SeekFrom::Start(FILE_HEADER_SIZE + whole * CHUNK_SIZE)).ok()?;
+        data.take(rest).read_to_end(&mut partial).ok()?;
+        if partial.iter().all(|b| *b == 0) {
+            partial.clear();
+        }
+    }
+    data.seek(SeekFrom::Start(0)).ok()?;
+    (!partial.is_empty() || claimed > whole).then_some(Tail { whole, claimed, partial })
+}
+
+/// Reads what can be read of an incomplete last chunk (its records that lie
+/// wholly inside the bytes present) and reports the loss.
+pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions) -> Output {
+    let number = tail.whole;
+    if tail.partial.is_empty() {
+        return Output::one_skipped(Diagnostic::skipped(
+            name.clone(),
+            Locator::File,
+            format!(
+                "the file header counts {} chunks but the file holds {}: it was cut short and the rest is lost",
+                tail.claimed, tail.whole
+            ),
+        ));
+    }
+    let have = tail.partial.len();
+    let mut padded = tail.partial;
+    padded.resize(CHUNK_SIZE as usize, 0);
+    let loss = Diagnostic::skipped(
+        name.clone(),
+        Locator::EvtxOffset { chunk: number, offset: have as u64 },
+        format!("chunk {number} is incomplete: the file ends {have} bytes into it; records wholly inside were read"),
+    );
+    match EvtxChunkData::new(padded, false) {
+        Ok(mut chunk) => {
+            chunk.number = Some(number);
+            let mut out = decode_chunk_part(name, chunk, options, Some(have));
+            out.skip(loss);
+            out
+        }
+        Err(e) => Output::one_skipped(Diagnostic::skipped(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: 0 },
+            format!("chunk {number} is incomplete (the file ends {have} bytes into it) and unreadable: {}", reason(&e)),
+        )),
+    }
+}
+
+/// Reads an `.evtx` file held in memory, delivering its events to `sink`.
+pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut dyn Sink, summary: &mut InputSummary) {
+    let mut cursor = std::io::Cursor::new(bytes);
+    let tail = tail_of(&mut cursor);
+    let chunks = match open(&name, cursor) {
+        Ok(c) => c,
+        Err(d) => {
+            summary.skipped += 1;
+            sink.diagnostic(d);
+            return;
+        }
+    };
+    // In-memory inputs (zip members) are decoded on the calling thread, chunk after chunk.
+    for chunk in chunks {
+        let out = match chunk {
+            Ok(c) => decode_chunk(&name, c, options),
+            Err(d) => Output::one_skipped(d),
+        };
+        out.deliver(sink, summary);
+    }
+    if let Some(t) = tail {
+        decode_tail(&name, t, options).deliver(sink, summary);
+    }
+}

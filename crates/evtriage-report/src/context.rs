@@ -1,0 +1,188 @@
+//! The minutes around a finding: a small timeline for the report.
+//!
+//! A finding lists its evidence, but a support engineer also wants to see
+//! what else happened just before and after the anchor (the service that
+//! started a second earlier, the DNS warning in between). The rules engine
+//! reads with an event filter and keeps only what rules use, so the context
+//! is gathered by a **second, separate read** of the same inputs once the
+//! findings (and so the anchor times) are known.
+//!
+//! Memory is bounded: each finding keeps at most
+//! [`ContextOptions::max_rows`] events (the ones nearest its anchor; while
+//! reading, at most twice that), whatever the size of the input. The cost is
+//! time: a second full read of the inputs, done only when a report format
+//! that shows context asks for it.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use evtriage_core::{Diagnostic, Event, Reader, Record, Sink};
+use evtriage_rules::Report;
+
+/// How much context to gather.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContextOptions {
+    /// Minutes either side of a finding's first anchor.
+    pub minutes: u32,
+    /// At most this many events per finding (those nearest the anchor).
+    pub max_rows: usize,
+}
+
+impl Default for ContextOptions {
+    fn default() -> Self {
+        ContextOptions { minutes: 5, max_rows: 30 }
+    }
+}
+
+/// One event of a context timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextRow {
+    /// When (UTC).
+    pub time: DateTime<Utc>,
+    /// `System/Level` (2 error, 3 warning, …).
+    pub level: Option<u8>,
+    /// Event id.
+    pub event_id: u32,
+    /// Provider name (or GUID).
+    pub provider: String,
+    /// The rendered message on one line, at most [`MAX_MESSAGE`] characters.
+    pub message: String,
+    /// The input it came from.
+    pub source: String,
+    /// The place in the input (`record 12 (chunk 0)`, `line 7`).
+    pub locator: String,
+    /// Whether this event is part of the finding's evidence.
+    pub evidence: bool,
+}
+
+/// Messages in context rows are cut to this many characters (with `…`).
+pub const MAX_MESSAGE: usize = 400;
+
+/// The context timelines of a report's findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The options used.
+    pub minutes: u32,
+    /// One timeline per finding, in the order of `report.findings`.
+    pub per_finding: Vec<Vec<ContextRow>>,
+}
+
+impl Context {
+    /// The rows around finding `index` (empty when it has none or no timed anchor).
+    pub fn for_finding(&self, index: usize) -> &[ContextRow] {
+        self.per_finding.get(index).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+struct Window {
+    anchor: DateTime<Utc>,
+    computer: Option<String>,
+    evidence: Vec<(String, String)>,
+    rows: Vec<(u64, ContextRow)>,
+}
+
+struct ContextSink {
+    windows: Vec<Window>,
+    width: Duration,
+    max_rows: usize,
+    seq: u64,
+}
+
+impl Window {
+    fn wants(&self, e: &Event, t: DateTime<Utc>, width: Duration) -> bool {
+        if (t - self.anchor).abs() > width {
+            return false;
+        }
+        match (&self.computer, &e.computer) {
+            (Some(want), Some(c)) => want.eq_ignore_ascii_case(c),
+            _ => true,
+        }
+    }
+
+    fn trim(&mut self, max: usize) {
+        let anchor = self.anchor;
+        self.rows.sort_by_key(|(seq, r)| ((r.time - anchor).abs(), *seq));
+        self.rows.truncate(max);
+    }
+}
+
+impl Sink for ContextSink {
+    fn record(&mut self, record: Record) {
+        let Record::Event(e) = record else { return };
+        let Some(t) = e.time else { return };
+        let mut row: Option<ContextRow> = None;
+        let seq = self.seq;
+        self.seq += 1;
+        for w in self.windows.iter_mut() {
+            if !w.wants(&e, t, self.width) {
+                continue;
+            }
+            let base = row.get_or_insert_with(|| make_row(&e, t));
+            let mut r = base.clone();
+            r.evidence = w.evidence.iter().any(|(s, l)| *s == r.source && *l == r.locator);
+            w.rows.push((seq, r));
+            if w.rows.len() > 2 * self.max_rows {
+                w.trim(self.max_rows);
+            }
+        }
+    }
+    fn diagnostic(&mut self, _diagnostic: Diagnostic) {
+        // Already reported by the analysis itself.
+    }
+}
+
+fn make_row(e: &Event, t: DateTime<Utc>) -> ContextRow {
+    let text = evtriage_core::message::render(e);
+    let mut message = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if message.chars().count() > MAX_MESSAGE {
+        message = message.chars().take(MAX_MESSAGE).collect::<String>() + "…";
+    }
+    ContextRow {
+        time: t,
+        level: e.level,
+        event_id: e.event_id,
+        provider: e.provider_label(),
+        message,
+        source: e.origin.source.to_string(),
+        locator: e.origin.locator.to_string(),
+        evidence: false,
+    }
+}
+
+/// Reads `paths` again and keeps, for each finding of `report`, the events
+/// within `options.minutes` of its first anchor on the same computer.
+/// Findings without a timed anchor (snapshot-only) get no context.
+pub fn collect_context<P: AsRef<Path>>(report: &Report, paths: &[P], options: &ContextOptions) -> Context {
+    let windows: Vec<Option<Window>> = report
+        .findings
+        .iter()
+        .map(|f| {
+            f.first_time().map(|anchor| Window {
+                anchor,
+                computer: (f.computer != "(unknown)").then(|| f.computer.clone()),
+                evidence: f.evidence.iter().map(|e| (e.source.clone(), e.locator.clone())).collect(),
+                rows: Vec::new(),
+            })
+        })
+        .collect();
+    let present: Vec<usize> = windows.iter().enumerate().filter(|(_, w)| w.is_some()).map(|(i, _)| i).collect();
+    let mut per_finding = vec![Vec::new(); report.findings.len()];
+    if options.minutes == 0 || options.max_rows == 0 || present.is_empty() {
+        return Context { minutes: options.minutes, per_finding };
+    }
+    let mut sink = ContextSink {
+        windows: windows.into_iter().flatten().collect(),
+        width: Duration::minutes(i64::from(options.minutes)),
+        max_rows: options.max_rows,
+        seq: 0,
+    };
+    Reader::default().read_paths(paths, &mut sink);
+    for (i, mut w) in present.into_iter().zip(sink.windows) {
+        w.trim(options.max_rows);
+        w.rows.sort_by_key(|(seq, r)| (r.time, *seq));
+        if let Some(slot) = per_finding.get_mut(i) {
+            *slot = w.rows.into_iter().map(|(_, r)| r).collect();
+        }
+    }
+    Context { minutes: options.minutes, per_finding }
+}

@@ -1,0 +1,177 @@
+//! The Markdown report: paste it into a ticket or a case note.
+//!
+//! GitHub-flavoured Markdown (pipe tables), readable as plain text too. Text
+//! from the inputs is escaped with [`crate::markdown_escape`] so that a
+//! message holding `|`, `*` or `<tag>` cannot break a table or inject markup
+//! into the ticket system.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use evtriage_rules::{Finding, Report, ReportSink, Role};
+
+use crate::{kb_url, level_name, markdown_escape as md, show_time, Context};
+
+/// Writes a [`Report`] as Markdown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MarkdownReport<'a> {
+    /// The minutes around each finding, when gathered ([`crate::collect_context`]).
+    pub context: Option<&'a Context>,
+}
+
+fn kb_links(kb: &[String]) -> String {
+    kb.iter()
+        .map(|k| match kb_url(k) {
+            Some(u) => format!("[{}]({u})", md(k)),
+            None => md(k),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ReportSink for MarkdownReport<'_> {
+    fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
+        let records: u64 = report.inputs.iter().map(|i| i.records).sum();
+        let computers: BTreeMap<&str, Vec<(usize, &Finding)>> =
+            report.findings.iter().enumerate().fold(BTreeMap::new(), |mut m, (i, f)| {
+                m.entry(f.computer.as_str()).or_default().push((i, f));
+                m
+            });
+        writeln!(out, "# evtriage report\n")?;
+        writeln!(
+            out,
+            "{} finding(s) on {} computer(s) · {} input(s), {} records read, {} diagnostic(s). Times are UTC.\n",
+            report.findings.len(),
+            computers.len(),
+            report.inputs.len(),
+            records,
+            report.diagnostics.len()
+        )?;
+        if report.findings.is_empty() {
+            writeln!(out, "No known problem matched the inputs.\n")?;
+        } else {
+            writeln!(out, "| Computer | Confidence | KB | Finding | First seen |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for (computer, list) in &computers {
+                for (_, f) in list {
+                    let first = f.first_time().map(|t| show_time(&t)).unwrap_or_else(|| "—".into());
+                    writeln!(
+                        out,
+                        "| {} | **{}** | {} | {} | {first} |",
+                        md(computer),
+                        f.confidence.name().to_uppercase(),
+                        kb_links(&f.kb),
+                        md(&f.title)
+                    )?;
+                }
+            }
+            writeln!(out)?;
+        }
+        for (computer, list) in &computers {
+            writeln!(out, "## {}\n", md(computer))?;
+            for (i, f) in list {
+                self.finding(out, *i, f)?;
+            }
+        }
+        writeln!(out, "## Inputs\n")?;
+        writeln!(out, "| File | Format | Records | Skipped |")?;
+        writeln!(out, "|---|---|---:|---:|")?;
+        for i in &report.inputs {
+            writeln!(out, "| `{}` | {} | {} | {} |", code(&i.path), md(&i.format), i.records, i.skipped)?;
+        }
+        if !report.diagnostics.is_empty() {
+            writeln!(out, "\n## Diagnostics\n")?;
+            writeln!(out, "| Severity | Source | Where | What happened |")?;
+            writeln!(out, "|---|---|---|---|")?;
+            for d in &report.diagnostics {
+                writeln!(
+                    out,
+                    "| {} | `{}` | {} | {} |",
+                    md(&d.severity),
+                    code(&d.source),
+                    md(&d.locator),
+                    md(&d.message)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Text for inside a code span in a table: no backticks, pipes or line breaks.
+fn code(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '`' => '\'',
+            '|' => '¦',
+            '\r' | '\n' => ' ',
+            c => c,
+        })
+        .collect()
+}
+
+impl MarkdownReport<'_> {
+    fn finding(&self, out: &mut dyn Write, index: usize, f: &Finding) -> io::Result<()> {
+        let kb = if f.kb.is_empty() { String::new() } else { format!("{}: ", f.kb.join(", ")) };
+        writeln!(out, "### [{}] {}{}\n", f.confidence.name().to_uppercase(), md(&kb), md(&f.title))?;
+        if !f.kb.is_empty() {
+            writeln!(out, "- **KB:** {}", kb_links(&f.kb))?;
+        }
+        writeln!(out, "- **Rule:** `{}`", code(&f.rule))?;
+        if let Some(s) = &f.service {
+            writeln!(out, "- **Service:** `{}`", code(s))?;
+        }
+        writeln!(out, "- **Seen:** {} time(s)\n", f.occurrences)?;
+        writeln!(out, "**Cause.** {}\n", md(&f.cause))?;
+        if !f.remediation.is_empty() {
+            writeln!(out, "**What to do**\n")?;
+            for (n, step) in f.remediation.iter().enumerate() {
+                writeln!(out, "{}. {}", n + 1, md(step))?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "**Evidence**\n")?;
+        writeln!(out, "| Role | Time (UTC) | What | Where |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for e in &f.evidence {
+            let role = match e.role {
+                Role::Anchor => "anchor",
+                Role::Corroboration => "corroborates",
+                Role::Context => "context",
+            };
+            let time = e.time.map(|t| show_time(&t)).unwrap_or_else(|| "snapshot".into());
+            writeln!(out, "| {role} | {time} | {} | `{}` {} |", md(&e.summary), code(&e.source), md(&e.locator))?;
+        }
+        if f.omitted > 0 {
+            writeln!(out, "\n…and {} more occurrence(s) not listed.", f.omitted)?;
+        }
+        writeln!(out)?;
+        if let Some(ctx) = self.context {
+            let rows = ctx.for_finding(index);
+            if !rows.is_empty() {
+                writeln!(
+                    out,
+                    "<details><summary>Around it: {} event(s) within ±{} min</summary>\n",
+                    rows.len(),
+                    ctx.minutes
+                )?;
+                writeln!(out, "| Time (UTC) | Level | ID | Provider | Message |")?;
+                writeln!(out, "|---|---|---:|---|---|")?;
+                for r in rows {
+                    let mark = if r.evidence { "**" } else { "" };
+                    writeln!(
+                        out,
+                        "| {mark}{}{mark} | {} | {} | {} | {} |",
+                        show_time(&r.time),
+                        level_name(r.level),
+                        r.event_id,
+                        md(&r.provider),
+                        md(&r.message)
+                    )?;
+                }
+                writeln!(out, "\n</details>\n")?;
+            }
+        }
+        Ok(())
+    }
+}
