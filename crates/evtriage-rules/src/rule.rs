@@ -72,6 +72,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("netlogon-dependency-chain.toml", include_str!("../rules/netlogon-dependency-chain.toml")),
     ("openssh-2024-programdata-acl.toml", include_str!("../rules/openssh-2024-programdata-acl.toml")),
     ("q157913-interactive-service-logoff.toml", include_str!("../rules/q157913-interactive-service-logoff.toml")),
+    ("q217339-certsvc-system-dsn.toml", include_str!("../rules/q217339-certsvc-system-dsn.toml")),
     ("q184205-store-2186.toml", include_str!("../rules/q184205-store-2186.toml")),
     ("q231604-server-no-network.toml", include_str!("../rules/q231604-server-no-network.toml")),
     ("q274814-password-changed-7013.toml", include_str!("../rules/q274814-password-changed-7013.toml")),
