@@ -255,3 +255,48 @@ service = { is = ["Spooler"] }
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("zz-broken.toml") && run.stderr.contains("evnt_id"), "{}", run.stderr);
 }
+
+/// The README's first command: the bundled example case gives exactly its two
+/// confirmed findings, each with the evidence that confirms it.
+#[test]
+fn example_case() {
+    let run = evtriage(&["analyze", "--format", "json", "fixtures/example/dc1-case/"]);
+    assert_eq!(run.code, 1, "findings exit 1; stderr: {}", run.stderr);
+    let report = json(&run.stdout);
+    let inputs = report["inputs"].as_array().map(Vec::len);
+    assert_eq!(inputs, Some(4), "System.evtx, boot-ldap.txt, netstat.txt, services.reg");
+    let formats: Vec<&str> =
+        report["inputs"].as_array().into_iter().flatten().filter_map(|i| i["format"].as_str()).collect();
+    assert_eq!(formats, ["evtx", "etw-text", "netstat", "reg"]);
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert_eq!(rules, ["kb4530043-ismserv-boot", "port-conflict-dns-socket-pool"]);
+    for f in &findings {
+        assert_eq!(f["computer"], "DC1.contoso.com");
+        assert_eq!(f["confidence"], "confirmed", "{}", f["rule"]);
+    }
+    let ism = &findings[0];
+    assert_eq!(ism["kb"][0], "KB4530043");
+    let summaries: Vec<&str> =
+        ism["evidence"].as_array().into_iter().flatten().filter_map(|e| e["summary"].as_str()).collect();
+    assert!(summaries.iter().any(|s| s.contains("LdapConnect failed to open connection 0x7e1c2a90, error = 0x5b")));
+    assert!(summaries.iter().any(|s| s.contains(
+        "The Intersite Messaging service terminated with the following error: The specified server cannot perform the requested operation."
+    )));
+    let anchor = ism["evidence"].as_array().into_iter().flatten().find(|e| {
+        e["source"].as_str().is_some_and(|s| s.ends_with("System.evtx"))
+            && e["summary"].as_str().is_some_and(|s| s.contains("7023"))
+    });
+    let anchor = anchor.unwrap_or_else(|| panic!("no 7023 evidence from System.evtx in {ism}"));
+    assert_eq!(anchor["time"], "2026-10-13T05:12:41.218750Z");
+    assert!(anchor["locator"].as_str().is_some_and(|l| l.contains("4209")), "{}", anchor["locator"]);
+    let pool = &findings[1];
+    assert!(pool["cause"]
+        .as_str()
+        .is_some_and(|c| c.contains("UDP 1812") && c.contains("dns.exe") && c.contains("2312")));
+    assert!(pool["remediation"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r.as_str().is_some_and(|r| r.contains("ReservedPorts"))));
+}

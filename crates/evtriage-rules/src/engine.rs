@@ -486,7 +486,7 @@ impl<'a> Context<'a> {
         let mut bindings: Vec<(String, String)> = Vec::new();
         // The anchor's own fields first, so that the standard names below win a clash.
         if let Anchor::Event { event, chain, .. } = anchor {
-            bindings.extend(error_bindings(event));
+            bindings.extend(field_bindings(event));
             if !chain.is_empty() {
                 bindings.push(("chain".into(), chain.join(" → ")));
             }
@@ -496,17 +496,6 @@ impl<'a> Context<'a> {
             .map(str::to_string)
             .or_else(|| self.single_computer().map(str::to_string))
             .unwrap_or_else(|| UNKNOWN_COMPUTER.to_string());
-        // The anchor event's own data first (`{param2}`, `{ServiceName}`), so that
-        // the engine's names below win over a data item of the same name.
-        if let Anchor::Event { event, .. } = anchor {
-            for (i, d) in event.data.iter().enumerate() {
-                let value = d.value.trim().to_string();
-                if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
-                    bindings.push((n.to_string(), value.clone()));
-                }
-                bindings.push((format!("param{}", i + 1), value));
-            }
-        }
         bindings.push(("computer".into(), computer.clone()));
         if let Some(s) = anchor.service() {
             bindings.push(("service".into(), s.key.clone()));
@@ -1114,14 +1103,13 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             // The absorbing rule's own confidence stands: a generic rule being
             // sure of its (weaker) claim says nothing about the specific cause.
             // What the absorbing rule already shows keeps the part it plays there
-            // (the generic finding's anchor may be this rule's corroboration), and
-            // the absorbed finding's other anchors are events `a` explains, not
-            // occurrences of `a`.
-            let own: Vec<Evidence> = a.evidence.clone();
+            // (the generic finding's anchor may be this rule's corroboration);
+            // the absorbed finding's other anchors are events it explains, not
+            // occurrences of it.
             let ev: Vec<Evidence> = absorbed
                 .evidence
                 .into_iter()
-                .filter(|e| !own.iter().any(|o| o.same_record(e)))
+                .filter(|e| !a.evidence.iter().any(|x| x.same_record(e)))
                 .map(|mut e| {
                     if e.role == Role::Anchor {
                         e.role = Role::Corroboration;
@@ -1147,31 +1135,34 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     list
 }
 
-/// Whether `a` explains one of `b`'s anchor events: it is one of `a`'s
-/// anchors, or `a` used it as evidence (a port-exhaustion finding anchored on
-/// Tcpip 4231 that cites a NETLOGON 5719 explains that 5719).
+/// Whether `a` explains an event `b` stands on: one of `b`'s anchors is part
+/// of `a`'s evidence (as its anchor, or as a record one of its checks found:
+/// a dependency rule that names the root's own 7000 explains the generic
+/// finding anchored on that 7000).
 fn shares_anchor(a: &Finding, b: &Finding) -> bool {
     b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a.evidence.iter().any(|x| x.same_record(y)))
 }
 
-/// For each anchor data value written `%%N` (a Win32 error insertion):
-/// `{<name>_error}` = `N (ERROR_NAME)`, under the item's name and its position
-/// (`{param3_error}`).
-fn error_bindings(e: &Event) -> Vec<(String, String)> {
+/// The anchor's data as placeholders: each field under its name (`{param2}`,
+/// `{ServiceName}`; unnamed classic data as `{param1}`…), and for a Win32
+/// insertion `%%N` also `{<name>_error}` = `N (ERROR_NAME)`.
+fn field_bindings(e: &Event) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (i, d) in e.data.iter().enumerate() {
-        let value = d.value.trim();
+        let name = match &d.name {
+            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
+            _ => format!("param{}", i + 1),
+        };
+        let value = d.value.trim().to_string();
         if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
             let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
             let label = match evtriage_core::codes::name(evtriage_core::codes::Namespace::Win32, code) {
                 Some(sym) => format!("{code} ({sym})"),
                 None => code.to_string(),
             };
-            if let Some(n) = d.name.as_deref().filter(|n| !n.is_empty()) {
-                out.push((format!("{n}_error"), label.clone()));
-            }
-            out.push((format!("param{}_error", i + 1), label));
+            out.push((format!("{name}_error"), label));
         }
+        out.push((name, value));
     }
     out
 }
@@ -1208,19 +1199,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn win32_insertions_bind_with_error_names() {
+    fn anchor_fields_bind_with_error_names() {
         let origin = Origin::new("System.xml".into(), evtriage_core::Locator::Line { line: 3 });
         let mut e = Event::new(Some("Service Control Manager".into()), 7038, origin);
         e.data = vec![
             evtriage_core::DataItem::named("param1", "MSSQLSERVER"),
             evtriage_core::DataItem::named("param2", ".\\sqlsvc"),
             evtriage_core::DataItem::named("param3", "%%1326"),
-            evtriage_core::DataItem::unnamed("%%2147942402"),
+            evtriage_core::DataItem::unnamed("5"),
         ];
-        let b = error_bindings(&e);
+        let b = field_bindings(&e);
         let get = |k: &str| b.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("param1"), Some("MSSQLSERVER"));
+        assert_eq!(get("param3"), Some("%%1326"));
         assert_eq!(get("param3_error"), Some("1326 (ERROR_LOGON_FAILURE)"));
-        assert_eq!(get("param4_error"), Some("2 (ERROR_FILE_NOT_FOUND)"), "an HRESULT wrapping a Win32 error");
+        assert_eq!(get("param4"), Some("5"));
         assert_eq!(get("param1_error"), None);
         assert_eq!(interpolate("logon failed: {param3_error}", &b), "logon failed: 1326 (ERROR_LOGON_FAILURE)");
     }

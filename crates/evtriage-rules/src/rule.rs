@@ -59,6 +59,29 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("kb296086-smtp-port-25.toml", include_str!("../rules/kb296086-smtp-port-25.toml")),
     ("kb298565-imc-sitedn.toml", include_str!("../rules/kb298565-imc-sitedn.toml")),
     ("kb948609-autodiscover-net20sp2.toml", include_str!("../rules/kb948609-autodiscover-net20sp2.toml")),
+    // Network, domain controller, DNS and ports (issue 6).
+    ("netlogon-5719-no-dc.toml", include_str!("../rules/netlogon-5719-no-dc.toml")),
+    ("kb2421599-netlogon-5719-boot.toml", include_str!("../rules/kb2421599-netlogon-5719-boot.toml")),
+    ("netlogon-5719-ws2025-restart.toml", include_str!("../rules/netlogon-5719-ws2025-restart.toml")),
+    ("tcp-port-exhaustion.toml", include_str!("../rules/tcp-port-exhaustion.toml")),
+    ("q126752-netlogon-secure-channel.toml", include_str!("../rules/q126752-netlogon-secure-channel.toml")),
+    ("netlogon-5805-session-auth.toml", include_str!("../rules/netlogon-5805-session-auth.toml")),
+    ("cve-2020-1472-zerologon-5805.toml", include_str!("../rules/cve-2020-1472-zerologon-5805.toml")),
+    ("netlogon-sysvol-not-ready.toml", include_str!("../rules/netlogon-sysvol-not-ready.toml")),
+    ("dns-4013-ad-sync.toml", include_str!("../rules/dns-4013-ad-sync.toml")),
+    ("kb2001093-dns-4013-boot.toml", include_str!("../rules/kb2001093-dns-4013-boot.toml")),
+    ("dns-ad-unavailable.toml", include_str!("../rules/dns-ad-unavailable.toml")),
+    ("dns-socket-bind-failure.toml", include_str!("../rules/dns-socket-bind-failure.toml")),
+    ("q256318-dns-auto-zone-notify.toml", include_str!("../rules/q256318-dns-auto-zone-notify.toml")),
+    ("wsaeaddrinuse.toml", include_str!("../rules/wsaeaddrinuse.toml")),
+    ("q156054-ftp-port-21.toml", include_str!("../rules/q156054-ftp-port-21.toml")),
+    ("iis-port-80-443-held.toml", include_str!("../rules/iis-port-80-443-held.toml")),
+    ("q146157-imc-smtp-port-25.toml", include_str!("../rules/q146157-imc-smtp-port-25.toml")),
+    ("kb956189-sbs-ias-port-in-use.toml", include_str!("../rules/kb956189-sbs-ias-port-in-use.toml")),
+    ("sql-tdssniclient-init.toml", include_str!("../rules/sql-tdssniclient-init.toml")),
+    ("sql-tcp-port-in-use.toml", include_str!("../rules/sql-tcp-port-in-use.toml")),
+    ("sql-endpoint-port-in-use.toml", include_str!("../rules/sql-endpoint-port-in-use.toml")),
+    ("q271963-duplicate-name.toml", include_str!("../rules/q271963-duplicate-name.toml")),
     // Service start, timeouts, accounts, dependencies, crashes (issue 6).
     ("kb2385818-w32time-workgroup.toml", include_str!("../rules/kb2385818-w32time-workgroup.toml")),
     ("kb2745448-ssrs-ctl-timeout.toml", include_str!("../rules/kb2745448-ssrs-ctl-timeout.toml")),
@@ -87,29 +110,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("service-recovery-failed.toml", include_str!("../rules/service-recovery-failed.toml")),
     ("service-not-a-service-program.toml", include_str!("../rules/service-not-a-service-program.toml")),
     ("service-start-failed.toml", include_str!("../rules/service-start-failed.toml")),
-    // Network, domain controller, DNS and ports (issue 6).
-    ("netlogon-5719-no-dc.toml", include_str!("../rules/netlogon-5719-no-dc.toml")),
-    ("kb2421599-netlogon-5719-boot.toml", include_str!("../rules/kb2421599-netlogon-5719-boot.toml")),
-    ("netlogon-5719-ws2025-restart.toml", include_str!("../rules/netlogon-5719-ws2025-restart.toml")),
-    ("tcp-port-exhaustion.toml", include_str!("../rules/tcp-port-exhaustion.toml")),
-    ("q126752-netlogon-secure-channel.toml", include_str!("../rules/q126752-netlogon-secure-channel.toml")),
-    ("netlogon-5805-session-auth.toml", include_str!("../rules/netlogon-5805-session-auth.toml")),
-    ("cve-2020-1472-zerologon-5805.toml", include_str!("../rules/cve-2020-1472-zerologon-5805.toml")),
-    ("netlogon-sysvol-not-ready.toml", include_str!("../rules/netlogon-sysvol-not-ready.toml")),
-    ("dns-4013-ad-sync.toml", include_str!("../rules/dns-4013-ad-sync.toml")),
-    ("kb2001093-dns-4013-boot.toml", include_str!("../rules/kb2001093-dns-4013-boot.toml")),
-    ("dns-ad-unavailable.toml", include_str!("../rules/dns-ad-unavailable.toml")),
-    ("dns-socket-bind-failure.toml", include_str!("../rules/dns-socket-bind-failure.toml")),
-    ("q256318-dns-auto-zone-notify.toml", include_str!("../rules/q256318-dns-auto-zone-notify.toml")),
-    ("wsaeaddrinuse.toml", include_str!("../rules/wsaeaddrinuse.toml")),
-    ("q156054-ftp-port-21.toml", include_str!("../rules/q156054-ftp-port-21.toml")),
-    ("iis-port-80-443-held.toml", include_str!("../rules/iis-port-80-443-held.toml")),
-    ("q146157-imc-smtp-port-25.toml", include_str!("../rules/q146157-imc-smtp-port-25.toml")),
-    ("kb956189-sbs-ias-port-in-use.toml", include_str!("../rules/kb956189-sbs-ias-port-in-use.toml")),
-    ("sql-tdssniclient-init.toml", include_str!("../rules/sql-tdssniclient-init.toml")),
-    ("sql-tcp-port-in-use.toml", include_str!("../rules/sql-tcp-port-in-use.toml")),
-    ("sql-endpoint-port-in-use.toml", include_str!("../rules/sql-endpoint-port-in-use.toml")),
-    ("q271963-duplicate-name.toml", include_str!("../rules/q271963-duplicate-name.toml")),
 ];
 
 /// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
@@ -228,8 +228,8 @@ pub(crate) struct ServicePred {
     pub is: Vec<String>,
     pub has_ports: bool,
     pub same: bool,
-    pub root: bool,
     pub name: Option<String>,
+    pub root: bool,
 }
 
 /// A compiled record matcher (anchor or check).
@@ -469,8 +469,8 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         is: s.is.to_vec(),
         has_ports: s.has_ports,
         same: s.same,
-        root: s.root,
         name: s.name.clone().filter(|n| !n.trim().is_empty()),
+        root: s.root,
     });
     if service.as_ref().is_some_and(|s| s.name.is_some() && s.field.is_some()) {
         return Err("service: give `name` or `field`, not both".into());

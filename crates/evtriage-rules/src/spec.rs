@@ -162,17 +162,17 @@ pub struct ServiceSpec {
     /// (Checks only) the same service as the anchor's.
     #[serde(default)]
     pub same: bool,
+    /// The service the event is about whatever its fields say: for providers
+    /// that belong to one service (NETLOGON → `Netlogon`, DNS Server → `DNS`),
+    /// so that findings name it and merge per service.
+    #[serde(default)]
+    pub name: Option<String>,
     /// (Anchor only) follow Service Control Manager 7001 dependency failures
     /// from the named service to the root of the chain: the finding is about
     /// the service whose own failure made the others fail, so that every
     /// victim of one root merges into one finding.
     #[serde(default)]
     pub root: bool,
-    /// The service the event is about whatever its fields say: for providers
-    /// that belong to one service (NETLOGON → `Netlogon`, DNS Server → `DNS`),
-    /// so that findings name it and merge per service.
-    #[serde(default)]
-    pub name: Option<String>,
 }
 
 /// A predicate on one field. Exactly one of `equals`, `one_of`, `regex`, `code` is given.

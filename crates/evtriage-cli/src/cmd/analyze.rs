@@ -50,7 +50,7 @@ pub struct AnalyzeArgs {
     pub context: u32,
 }
 
-/// Runs `analyze`. Exit status: 0 no faults (informational "by design"
+/// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
 /// findings do not count), 1 faults found, 2 error.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
 pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
