@@ -93,6 +93,7 @@ pub mod diag;
 pub mod error;
 pub mod etl;
 pub mod evtx;
+pub mod evtx_check;
 pub mod format;
 pub mod ldap;
 pub mod message;

@@ -217,6 +217,11 @@ impl Reader {
         name: &Arc<str>,
         mut data: T,
     ) {
+        if let Some(d) = crate::evtx_check::check_header_stream(name, &mut data) {
+            let mut note = Output::default();
+            note.items.push(Item::Diagnostic(d));
+            pipe.push_ready(file, note);
+        }
         let tail = crate::evtx::tail_of(&mut data);
         let chunks = match crate::evtx::open(name, data) {
             Ok(c) => c,

@@ -11,16 +11,31 @@ use crate::read::Sink;
 /// Appends the regular files under `path` (or `path` itself) to `out`, in
 /// sorted order. Folders are walked recursively; a folder reached twice
 /// through links is walked once; unreadable entries become diagnostics.
+///
+/// The walk keeps its own stack rather than recursing, so a folder tree as
+/// deep as paths allow (thousands of levels) cannot overflow the thread's
+/// stack.
 pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>, sink: &mut dyn Sink) {
     let mut seen = HashSet::new();
-    walk(path, out, sink, &mut seen);
+    // Paths still to visit, the next one last (children pushed in reverse
+    // order, so that the walk is depth-first in sorted order).
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        visit(&next, out, sink, &mut seen, &mut pending);
+    }
 }
 
 fn name_of(path: &Path) -> Arc<str> {
     Arc::from(path.to_string_lossy().as_ref())
 }
 
-fn walk(path: &Path, out: &mut Vec<PathBuf>, sink: &mut dyn Sink, seen: &mut HashSet<PathBuf>) {
+fn visit(
+    path: &Path,
+    out: &mut Vec<PathBuf>,
+    sink: &mut dyn Sink,
+    seen: &mut HashSet<PathBuf>,
+    pending: &mut Vec<PathBuf>,
+) {
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -54,7 +69,5 @@ fn walk(path: &Path, out: &mut Vec<PathBuf>, sink: &mut dyn Sink, seen: &mut Has
     };
     let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     children.sort();
-    for child in children {
-        walk(&child, out, sink, seen);
-    }
+    pending.extend(children.into_iter().rev());
 }

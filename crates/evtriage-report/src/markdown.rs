@@ -102,13 +102,15 @@ impl ReportSink for MarkdownReport<'_> {
     }
 }
 
-/// Text for inside a code span in a table: no backticks, pipes or line breaks.
+/// Text for inside a code span in a table: no backticks, pipes, line breaks
+/// or other control characters (terminal escapes in a file or member name).
 fn code(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '`' => '\'',
             '|' => '¦',
             '\r' | '\n' => ' ',
+            c if c.is_control() && c != '\t' => '\u{fffd}',
             c => c,
         })
         .collect()

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use evtriage_core::{CommandOutput, Event, EventFilter, EventKey, Guid, Protocol};
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 use crate::codes::{code_value, value_is_code};
 use crate::finding::{normalize_kb, Confidence};
@@ -48,6 +48,21 @@ pub enum RuleError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// Largest rule file read (256 KiB; the built-in rules are 1–3 KiB). A
+/// larger file is refused before it is read or parsed.
+pub const MAX_RULE_FILE_BYTES: usize = 256 * 1024;
+
+/// Largest compiled form of one regular expression in a rule (1 MiB). The
+/// `regex` crate matches in time linear in the text whatever the pattern;
+/// this bounds what a pattern may cost to compile and hold in memory.
+pub const MAX_REGEX_BYTES: usize = 1 << 20;
+
+/// Compiles a rule's regular expression within [`MAX_REGEX_BYTES`] and a
+/// nesting depth of 64.
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).size_limit(MAX_REGEX_BYTES).dfa_size_limit(MAX_REGEX_BYTES).nest_limit(64).build()
 }
 
 /// The built-in rules, embedded at build time.
@@ -391,6 +406,12 @@ impl Rule {
 
     /// Parses and validates one rule file's text.
     pub fn parse(text: &str, origin: RuleOrigin) -> Result<Rule, RuleError> {
+        if text.len() > MAX_RULE_FILE_BYTES {
+            return Err(RuleError::Parse {
+                origin: origin.to_string(),
+                message: format!("{} bytes, above the {MAX_RULE_FILE_BYTES}-byte limit for a rule file", text.len()),
+            });
+        }
         let spec: RuleSpec = toml::from_str(text)
             .map_err(|e| RuleError::Parse { origin: origin.to_string(), message: e.to_string() })?;
         let invalid = |message: String| RuleError::Invalid { origin: origin.to_string(), id: spec.id.clone(), message };
@@ -461,8 +482,8 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let message = m.message.as_deref().map(Regex::new).transpose().map_err(|e| format!("message regex: {e}"))?;
-    let computer = m.computer.as_deref().map(Regex::new).transpose().map_err(|e| format!("computer regex: {e}"))?;
+    let message = m.message.as_deref().map(compile_regex).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let computer = m.computer.as_deref().map(compile_regex).transpose().map_err(|e| format!("computer regex: {e}"))?;
     let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
     let service = m.service.as_ref().map(|s| ServicePred {
         field: s.field.clone(),
@@ -518,7 +539,7 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
     } else if let Some(v) = &f.one_of {
         FieldTest::OneOf(v.clone())
     } else if let Some(r) = &f.regex {
-        FieldTest::Regex(Regex::new(r).map_err(|e| format!("field `{}` regex: {e}", f.field))?)
+        FieldTest::Regex(compile_regex(r).map_err(|e| format!("field `{}` regex: {e}", f.field))?)
     } else {
         let codes = f.code.as_ref().map(|c| c.to_vec()).unwrap_or_default();
         let nums = codes
@@ -655,6 +676,13 @@ impl RuleSet {
             .collect();
         files.sort();
         for f in &files {
+            let size = std::fs::metadata(f).map_err(|source| RuleError::Io { path: f.clone(), source })?.len();
+            if size > MAX_RULE_FILE_BYTES as u64 {
+                return Err(RuleError::Parse {
+                    origin: f.display().to_string(),
+                    message: format!("{size} bytes, above the {MAX_RULE_FILE_BYTES}-byte limit for a rule file"),
+                });
+            }
             let text = std::fs::read_to_string(f).map_err(|source| RuleError::Io { path: f.clone(), source })?;
             self.add(Rule::parse(&text, RuleOrigin::File(f.clone()))?);
         }

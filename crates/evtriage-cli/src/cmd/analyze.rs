@@ -82,7 +82,14 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     let mut buf: Vec<u8> = Vec::new();
     let written = match args.format {
         Format::Json => JsonReport.write_report(&report, &mut buf),
-        Format::Text => TextReport { color }.write_report(&report, &mut buf),
+        Format::Text => TextReport { color }.write_report(&report, &mut buf).map(|()| {
+            // Input text (computer names, messages) must not reach the terminal as escapes; our own colours stay.
+            if let std::borrow::Cow::Owned(safe) =
+                evtriage_core::util::terminal_safe(&String::from_utf8_lossy(&buf), true)
+            {
+                buf = safe.into_bytes();
+            }
+        }),
         Format::Html | Format::Markdown => {
             // A second read of the inputs, bounded per finding (see evtriage_report::context).
             let options = evtriage_report::ContextOptions { minutes: args.context, ..Default::default() };

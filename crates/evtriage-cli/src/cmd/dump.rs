@@ -220,11 +220,12 @@ impl Fmt {
             OutputFormat::Csv => {
                 let fields = csv_fields(r);
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
-                buf.extend_from_slice(line.join(",").as_bytes());
+                // Input text must not reach a terminal as escape sequences.
+                buf.extend_from_slice(evtriage_core::util::terminal_safe(&line.join(","), false).as_bytes());
                 buf.push(b'\n');
             }
             OutputFormat::Table => {
-                buf.extend_from_slice(table_line(r).as_bytes());
+                buf.extend_from_slice(evtriage_core::util::terminal_safe(&table_line(r), false).as_bytes());
                 buf.push(b'\n');
             }
         }
@@ -514,6 +515,8 @@ pub fn run(args: DumpArgs) -> ExitCode {
         "evtriage: {files} file(s), {read} record(s) read, {} printed, {filtered} filtered out, {skipped} skipped",
         printer.printed
     );
+    // Sources and messages carry input text (file and member names): no terminal escapes.
+    let safe = |t: &str| evtriage_core::util::terminal_safe(t, false).into_owned();
     let mut groups: BTreeMap<(String, Severity), Vec<&Diagnostic>> = BTreeMap::new();
     for d in &printer.diagnostics {
         groups.entry((d.source.to_string(), d.severity)).or_default().push(d);
@@ -529,13 +532,13 @@ pub fn run(args: DumpArgs) -> ExitCode {
             }
         };
         if list.len() == 1 {
-            let _ = writeln!(err, "evtriage: {what}: {}", list[0]);
+            let _ = writeln!(err, "evtriage: {what}: {}", safe(&list[0].to_string()));
             continue;
         }
         let kind = if *severity == Severity::Note { "note(s)" } else { "problem(s)" };
-        let _ = writeln!(err, "evtriage: {what}: {source}: {} {kind}:", list.len());
+        let _ = writeln!(err, "evtriage: {what}: {}: {} {kind}:", safe(source), list.len());
         for d in list.iter().take(5) {
-            let _ = writeln!(err, "  {} {}", d.locator, d.message);
+            let _ = writeln!(err, "  {} {}", d.locator, safe(&d.message));
         }
         if list.len() > 5 {
             let _ = writeln!(err, "  … and {} more", list.len() - 5);

@@ -105,12 +105,14 @@ pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
 fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     let width = report.files.iter().map(|f| f.summary.path.chars().count()).max().unwrap_or(4).clamp(4, 80);
     writeln!(out, "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}", "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED")?;
+    // Paths, member names and messages come from the inputs: printed through terminal_safe.
+    let safe = |t: &str| evtriage_core::util::terminal_safe(t, false).into_owned();
     for f in &report.files {
         let s = f.summary;
         writeln!(
             out,
             "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}",
-            s.path,
+            safe(&s.path),
             s.format.name(),
             s.records,
             s.skipped,
@@ -123,13 +125,13 @@ fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()>
                 evtriage_core::Severity::Failed => "FAILED",
             };
             match d.source.strip_prefix(&*s.path).and_then(|m| m.strip_prefix('!')) {
-                Some(member) => writeln!(out, "    {sev}: {member} ({}): {}", d.locator, d.message)?,
-                None => writeln!(out, "    {sev} ({}): {}", d.locator, d.message)?,
+                Some(member) => writeln!(out, "    {sev}: {} ({}): {}", safe(member), d.locator, safe(&d.message))?,
+                None => writeln!(out, "    {sev} ({}): {}", d.locator, safe(&d.message))?,
             }
         }
     }
     for d in &report.other {
-        writeln!(out, "{d}")?;
+        writeln!(out, "{}", safe(&d.to_string()))?;
     }
     let total: u64 = report.files.iter().map(|f| f.summary.records).sum();
     let skipped: u64 = report.files.iter().map(|f| f.summary.skipped).sum();

@@ -346,8 +346,8 @@ impl TimelineSink {
             return;
         }
         let message: Box<str> = if shown { one_line(&evtriage_core::message::render(e)).into() } else { "".into() };
-        let provider = self.intern(&label);
-        let computer = e.computer.as_deref().map(|c| self.intern(c));
+        let provider = self.intern(&one_line(&label));
+        let computer = e.computer.as_deref().map(|c| self.intern(&one_line(c)));
         let channel = e.channel.as_deref().map(|c| self.intern(c));
         self.rows.push(Row {
             time,
@@ -377,9 +377,11 @@ impl Sink for TimelineSink {
     }
 }
 
-/// Collapses all whitespace runs (newlines included) into single spaces.
+/// Collapses all whitespace runs (newlines included) into single spaces, and
+/// neutralises control characters (terminal escapes from the input).
 pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    evtriage_core::util::terminal_safe(&line, false).into_owned()
 }
 
 /// Builds the filter from the arguments, or the one sentence explaining what is wrong.

@@ -184,6 +184,12 @@ fn decode_chunk_inner(
 ) -> Output {
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
+    if present.is_none() {
+        // Checksum mismatches are noted, not fatal: the records are read anyway.
+        for d in crate::evtx_check::check_chunk(name, number, &chunk.data) {
+            out.items.push(Item::Diagnostic(d));
+        }
+    }
     // Slots in record order; `None` for records that end up filtered out.
     let mut slots: Vec<Option<Item>> = Vec::new();
     // Live records our decoder could not map, to retry through the crate's XML.
@@ -277,7 +283,8 @@ fn decode_chunk_inner(
             ),
         ))));
     }
-    out.items = slots.into_iter().flatten().collect();
+    // The chunk's checksum notes (pushed first) stay ahead of its records.
+    out.items.extend(slots.into_iter().flatten());
     out
 }
 
@@ -435,6 +442,9 @@ pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions) ->
 
 /// Reads an `.evtx` file held in memory, delivering its events to `sink`.
 pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut dyn Sink, summary: &mut InputSummary) {
+    if let Some(d) = crate::evtx_check::check_header(&name, bytes) {
+        sink.diagnostic(d);
+    }
     let mut cursor = std::io::Cursor::new(bytes);
     let tail = tail_of(&mut cursor);
     let chunks = match open(&name, cursor) {

@@ -12,8 +12,11 @@
 //!
 //! Limits against zip bombs, each breach reported as a diagnostic:
 //! - a member larger than [`MAX_MEMBER_BYTES`] once decompressed is skipped;
-//! - a member above 16 MiB whose compression ratio exceeds [`MAX_RATIO`] is
-//!   skipped (real logs compress 5–50×, empty evtx chunks a few hundred ×);
+//! - a member above 16 MiB ([`RATIO_FLOOR`]) whose compression ratio exceeds
+//!   [`MAX_RATIO`] is skipped (real logs compress 5–50×, empty evtx chunks a
+//!   few hundred ×); decompression stops at that ratio even when the member
+//!   declares a small size, so a lying member costs at most
+//!   `max(16 MiB, 200 × compressed)` bytes of memory;
 //! - reading stops when the archive's members add up to [`MAX_TOTAL_BYTES`];
 //! - zips nested deeper than [`MAX_DEPTH`] are not opened.
 //!
@@ -35,6 +38,8 @@ pub const MAX_MEMBER_BYTES: u64 = 1 << 30;
 pub const MAX_TOTAL_BYTES: u64 = 4 << 30;
 /// Largest compression ratio accepted for members above 16 MiB.
 pub const MAX_RATIO: u64 = 200;
+/// Members up to this size (16 MiB) are read whatever their compression ratio.
+pub const RATIO_FLOOR: u64 = 16 << 20;
 /// How many zips deep members are opened (`a.zip!b.zip!c.zip!file` is depth 3).
 pub const MAX_DEPTH: usize = 3;
 
@@ -75,7 +80,7 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
         if file.is_dir() {
             continue;
         }
-        if file.enclosed_name().is_none() {
+        if file.enclosed_name().is_none() || is_absolute_name(&member_name) {
             summary.skipped += 1;
             sink.diagnostic(Diagnostic::skipped(
                 display,
@@ -95,7 +100,7 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             ));
             continue;
         }
-        if declared > 16 << 20 && declared / compressed > MAX_RATIO {
+        if declared > RATIO_FLOOR && declared / compressed > MAX_RATIO {
             summary.skipped += 1;
             sink.diagnostic(Diagnostic::skipped(
                 display,
@@ -105,8 +110,12 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             continue;
         }
         let budget = MAX_MEMBER_BYTES.min(MAX_TOTAL_BYTES.saturating_sub(total));
+        // A member may lie about its size: stop decompressing as soon as the
+        // ratio limit is passed, rather than after up to `budget` bytes.
+        let ratio_cap = compressed.saturating_mul(MAX_RATIO).max(RATIO_FLOOR);
+        let limit = budget.min(ratio_cap);
         let mut buf = Vec::with_capacity(usize::try_from(declared.min(64 << 20)).unwrap_or(0));
-        let read = (&mut file).take(budget.saturating_add(1)).read_to_end(&mut buf);
+        let read = (&mut file).take(limit.saturating_add(1)).read_to_end(&mut buf);
         drop(file);
         if let Err(e) = read {
             summary.skipped += 1;
@@ -114,6 +123,18 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             continue;
         }
         let got = buf.len() as u64;
+        if got > limit && limit < budget {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                display,
+                Locator::File,
+                format!(
+                    "decompresses beyond {limit} bytes from {compressed} (ratio above {MAX_RATIO}:1; declared \
+                     {declared} bytes); looks like a zip bomb; skipped"
+                ),
+            ));
+            continue;
+        }
         if got > budget {
             summary.skipped += 1;
             let reason = if budget < MAX_MEMBER_BYTES {
@@ -127,7 +148,7 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             }
             continue;
         }
-        if got > 16 << 20 && got / compressed > MAX_RATIO {
+        if got > RATIO_FLOOR && got / compressed > MAX_RATIO {
             summary.skipped += 1;
             sink.diagnostic(Diagnostic::skipped(
                 display,
@@ -153,4 +174,13 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
         summary.skipped += member.skipped;
         summary.filtered += member.filtered;
     }
+}
+
+/// Whether a member name is absolute (`/x`, `\\x`, `C:x`). The zip crate
+/// strips a leading `/` and accepts such names; they never come from an
+/// honest collection tool, so they are refused like `..`.
+fn is_absolute_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    matches!(b.first(), Some(b'/' | b'\\'))
+        || (b.get(1) == Some(&b':') && b.first().is_some_and(u8::is_ascii_alphabetic))
 }

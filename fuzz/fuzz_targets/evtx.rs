@@ -1,0 +1,24 @@
+//! Fuzzes `.evtx` ingestion through the reader: inputs are forced to start
+//! with the `ElfFile\0` magic so that every run reaches the evtx decoder.
+#![no_main]
+use std::sync::Arc;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let mut bytes;
+    let input = if data.starts_with(b"ElfFile\0") {
+        data
+    } else {
+        bytes = b"ElfFile\0".to_vec();
+        bytes.extend_from_slice(data);
+        &bytes
+    };
+    let reader = evtriage_core::Reader::default();
+    let mut sink = evtriage_core::Collect::default();
+    let summary = reader.read_bytes(Arc::from("fuzz.evtx"), input, &mut sink);
+    assert_eq!(summary.format, evtriage_core::Format::Evtx);
+    for d in evtriage_core::evtx_check::check(&Arc::from("fuzz.evtx"), input) {
+        assert!(!d.message.is_empty());
+    }
+});
