@@ -169,7 +169,7 @@ fn rules_list_show_and_formats() {
     let builtin = std::fs::read_dir(repo().join("crates/evtriage-rules/rules"))
         .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "toml")).count())
         .unwrap_or(0);
-    assert!(builtin >= 28, "{builtin} rule files");
+    assert!(builtin >= 50, "{builtin} rule files");
     let run = evtriage(&["rules", "list"]);
     assert_eq!(run.code, 0);
     assert_eq!(run.stdout.lines().count(), builtin, "{}", run.stdout);

@@ -184,3 +184,19 @@ fn no_findings_still_lists_inputs_and_diagnostics() {
     assert!(md.contains("No known problem matched the inputs."));
     assert!(md.contains("## Diagnostics"));
 }
+
+#[test]
+fn by_design_findings_are_labelled_not_a_fault() {
+    let paths = vec![
+        repo().join("fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml")
+    ];
+    let report = run(&paths);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.faults(), 0);
+    let page = html(&report, &paths, ContextOptions { minutes: 0, max_rows: 30 });
+    assert!(page.contains("0 findings on 1 computer, 1 not a fault (by design)"), "{page}");
+    assert!(page.contains("<span class=\"badge info\">not a fault</span>"));
+    let md = markdown(&report, &paths);
+    assert!(md.contains("### [NOT A FAULT] KB2385818"), "{md}");
+    assert!(md.contains("nothing to fix"));
+}

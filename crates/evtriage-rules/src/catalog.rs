@@ -68,6 +68,9 @@ fn anchor_words(spec: &RuleSpec) -> String {
             s.push_str(" (named by the root of its dependency chain)");
         }
     }
+    if let Some(c) = &a.computer {
+        s.push_str(&format!(" on a computer named like `{c}`"));
+    }
     for w in &a.predicates {
         if let Some(c) = &w.code {
             s.push_str(&format!(" with {} = {}", w.field, c.to_vec().join(" or ")));

@@ -1062,11 +1062,22 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
     });
     for f in findings {
-        let per_computer = rules.get(&f.rule).is_some_and(|r| r.spec.merge == MergeScope::Computer);
+        let spec = rules.get(&f.rule).map(|r| &r.spec);
+        let per_computer = spec.is_some_and(|r| r.merge == MergeScope::Computer);
+        let any_service = spec.is_some_and(|r| r.merge_services);
         let boot = if per_computer { None } else { f.boot };
-        let key = (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), boot);
+        let service = if any_service { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
+        let key = (f.rule.clone(), f.computer.to_lowercase(), service, boot);
         match groups.get_mut(&key) {
-            Some(existing) => merge_into(existing, f),
+            Some(existing) => {
+                // A finding over several services is about none of them in particular.
+                let same =
+                    existing.service.as_deref().map(str::to_lowercase) == f.service.as_deref().map(str::to_lowercase);
+                if !same {
+                    existing.service = None;
+                }
+                merge_into(existing, f)
+            }
             None => {
                 groups.insert(key, f);
             }

@@ -110,6 +110,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("netlogon-dependency-chain.toml", include_str!("../rules/netlogon-dependency-chain.toml")),
     ("openssh-2024-programdata-acl.toml", include_str!("../rules/openssh-2024-programdata-acl.toml")),
     ("q157913-interactive-service-logoff.toml", include_str!("../rules/q157913-interactive-service-logoff.toml")),
+    ("q217339-certsvc-system-dsn.toml", include_str!("../rules/q217339-certsvc-system-dsn.toml")),
     ("q184205-store-2186.toml", include_str!("../rules/q184205-store-2186.toml")),
     ("q231604-server-no-network.toml", include_str!("../rules/q231604-server-no-network.toml")),
     ("q274814-password-changed-7013.toml", include_str!("../rules/q274814-password-changed-7013.toml")),
@@ -122,6 +123,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("service-image-not-found.toml", include_str!("../rules/service-image-not-found.toml")),
     ("service-module-not-found.toml", include_str!("../rules/service-module-not-found.toml")),
     ("service-recovery-failed.toml", include_str!("../rules/service-recovery-failed.toml")),
+    ("service-not-a-service-program.toml", include_str!("../rules/service-not-a-service-program.toml")),
     ("service-start-failed.toml", include_str!("../rules/service-start-failed.toml")),
 ];
 
@@ -252,6 +254,7 @@ pub(crate) struct Matcher {
     pub event_ids: Vec<u32>,
     pub command: Option<String>,
     pub message: Option<Regex>,
+    pub computer: Option<Regex>,
     pub fields: Vec<FieldPred>,
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
@@ -287,6 +290,11 @@ impl Matcher {
         }
         if !self.event_ids.is_empty() && !self.event_ids.contains(&e.event_id) {
             return false;
+        }
+        if let Some(re) = &self.computer {
+            if !e.computer.as_deref().is_some_and(|c| re.is_match(c.trim())) {
+                return false;
+            }
         }
         let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
         if !self
@@ -475,6 +483,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     let message = m.message.as_deref().map(compile_regex).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let computer = m.computer.as_deref().map(compile_regex).transpose().map_err(|e| format!("computer regex: {e}"))?;
     let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
     let service = m.service.as_ref().map(|s| ServicePred {
         field: s.field.clone(),
@@ -507,6 +516,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         event_ids: m.event_id.to_vec(),
         command: m.command.clone(),
         message,
+        computer,
         fields,
         service,
         within,

@@ -62,6 +62,11 @@ pub struct RuleSpec {
     /// looks like a fault; its findings are shown apart and not counted as faults.
     #[serde(default)]
     pub kind: Kind,
+    /// Findings about different services merge too (per computer and boot
+    /// session, or per computer with `merge = "computer"`): for a pattern that
+    /// hits many services at once (a burst of installed commands).
+    #[serde(default)]
+    pub merge_services: bool,
     /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
     #[serde(default)]
     pub supersedes: Vec<String>,
@@ -111,6 +116,9 @@ pub struct MatchSpec {
     /// A regular expression the rendered message (or a command block's text) must match.
     #[serde(default)]
     pub message: Option<String>,
+    /// A regular expression the event's computer name (`System/Computer`) must match.
+    #[serde(default)]
+    pub computer: Option<String>,
     /// Which service the event is about.
     #[serde(default)]
     pub service: Option<ServiceSpec>,

@@ -399,7 +399,9 @@ fn event_filter_lets_through_only_what_rules_use() {
     assert!(filter(&key("Microsoft-Windows-LDAP-Client", 3)));
     assert!(filter(&key("MSExchangeIMC", 4086)));
     assert!(!filter(&key("Microsoft-Windows-Security-Auditing", 4624)));
-    assert!(!filter(&key("Service Control Manager", 7045)));
+    // 7045 (service installed) is now a check of the "not a service program" rule; 7043 is used by none.
+    assert!(filter(&key("Service Control Manager", 7045)));
+    assert!(!filter(&key("Service Control Manager", 7043)));
     assert!(!filter(&key("EventLog", 6013)));
     let g = Guid::parse("{099614a5-5dd7-4788-8bc9-e29f43db28fc}");
     assert!(g.is_some_and(|g| filter(&EventKey { provider: None, guid: Some(&g), event_id: 9 })));
