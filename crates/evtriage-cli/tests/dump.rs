@@ -1,21 +1,8 @@
 //! `evtriage dump` run as a user would: the built binary on corpus files.
 
+use evtriage_testutil::corpus;
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping a test that needs {rel}");
-        return None;
-    };
-    // Relative corpus paths are relative to the workspace (where CI runs).
-    let root = PathBuf::from(root);
-    let root =
-        if root.is_absolute() { root } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(root) };
-    let p = root.join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
 
 fn dump(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_evtriage")).arg("dump").args(args).output().expect("run evtriage")

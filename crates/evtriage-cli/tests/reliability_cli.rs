@@ -8,6 +8,7 @@
 //! Subcommands and flags that land later (`dump --threads`, `analyze`) are
 //! detected from `--help`, so these tests cover them as soon as they exist.
 
+use evtriage_testutil::corpus;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,17 +19,6 @@ fn bin() -> Command {
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A file of the real corpus, when `EVTRIAGE_CORPUS` is set (missing = failure); `None` when unset.
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS not set; corpus part of this test skipped");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
 }
 
 fn help(args: &[&str]) -> String {

@@ -1,5 +1,6 @@
 //! `evtriage timeline`, `completions` and `man`, run as a user would.
 
+use evtriage_testutil::corpus;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -217,18 +218,6 @@ fn help_has_examples() {
     let text = stdout(&o);
     assert!(text.contains("--around '2024-03-05 14:02'") || text.contains("--around 2024-03-05T14:02:00Z"));
     assert!(text.contains("--format timesketch"));
-}
-
-/// A corpus file, or `None` (skip) when `EVTRIAGE_CORPUS` is unset; a missing
-/// file under a set variable fails the test.
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
-        return None;
-    };
-    let path = PathBuf::from(root).join(rel);
-    assert!(path.exists(), "EVTRIAGE_CORPUS is set but {} is missing", path.display());
-    Some(path)
 }
 
 #[test]

@@ -1,22 +1,11 @@
 //! `.etl` inputs through the core reader: detection, the LDAP client
 //! adaptation (KB4530043's boot trace), filters, damage, and the real traces.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use evtriage_core::{Collect, Format, Locator, ReadOptions, Reader, Severity};
 use evtriage_etl::writer::{EtlWriter, EventSpec, Layout, WriterConfig};
-
-/// The corpus file `rel`, or `None` (skip) when `EVTRIAGE_CORPUS` is unset.
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.is_file(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 const FREQ: i64 = 10_000_000;
 

@@ -3,28 +3,13 @@
 //! When `EVTRIAGE_CORPUS` is unset these tests print why and pass; when it is
 //! set, a missing file is a failure.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use evtriage_core::{
     Collect, DataSection, Diagnostic, Event, EventKey, Format, InputSummary, Locator, ReadOptions, Reader, Record,
     Severity,
 };
-
-/// The corpus file `rel`, or `None` (with a note) when no corpus is configured.
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping a test that needs {rel}");
-        return None;
-    };
-    // A relative corpus path is relative to the workspace root (where CI runs).
-    let root = PathBuf::from(root);
-    let root =
-        if root.is_absolute() { root } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(root) };
-    let p = root.join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 /// Record counts from `MANIFEST.md` (evtx_dump 0.15.1, without record recovery).
 const MANIFEST: &[(&str, u64)] = &[

@@ -442,7 +442,7 @@ fn example_dc_boot_has_the_ismserv_7023() {
 #[test]
 #[ignore = "slow; run on demand"]
 fn corpus_flips_never_panic() {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else { return };
+    let Some(root) = evtriage_testutil::corpus_root() else { return };
     let files = ["omerbenamram_security.evtx", "anotherc0ne_EventLog_System.evtx", "omerbenamram_sysmon_dirty.evtx"];
     let mut seed: u64 = 42;
     let mut next = || {

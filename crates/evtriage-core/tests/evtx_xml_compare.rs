@@ -3,24 +3,10 @@
 //! `EvtxRecord::into_xml()` shows.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use evtriage_core::{Collect, Event, ReadOptions, Reader};
+use evtriage_testutil::corpus;
 use quick_xml::events::Event as XmlEvent;
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping a test that needs {rel}");
-        return None;
-    };
-    // A relative corpus path is relative to the workspace root (where CI runs).
-    let root = PathBuf::from(root);
-    let root =
-        if root.is_absolute() { root } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(root) };
-    let p = root.join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
 
 /// The fields compared, as text.
 #[derive(Debug, Default, PartialEq)]

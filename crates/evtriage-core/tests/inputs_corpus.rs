@@ -2,19 +2,10 @@
 //! tracerpt CSV. Skipped (with a message) when the variable is unset; a
 //! missing file fails the test when it is set.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use evtriage_core::{Collect, Format, InputSummary, Protocol, Reader, Record, SocketEntry};
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Ok(root) = std::env::var("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.is_file(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 fn read(path: &Path) -> (InputSummary, Collect) {
     let mut sink = Collect::default();

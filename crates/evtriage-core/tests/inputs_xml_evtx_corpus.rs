@@ -2,21 +2,11 @@
 //! rendered to XML by the `evtx` crate (the fallback path the evtx reader
 //! uses) must all parse, with the values the XML holds.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use evtriage_core::xml_event::event_from_xml;
 use evtriage_core::{Locator, Origin};
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Ok(root) = std::env::var("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.is_file(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 #[test]
 fn every_record_of_a_real_system_log_parses() {

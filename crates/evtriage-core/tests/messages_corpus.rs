@@ -15,21 +15,8 @@ use std::sync::Arc;
 
 use evtriage_core::message::{self, ServiceKey};
 use evtriage_core::{Collect, DataItem, Event, Locator, Origin, Reader};
+use evtriage_testutil::corpus;
 use regex::Regex;
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    match std::env::var_os("EVTRIAGE_CORPUS") {
-        None => {
-            eprintln!("EVTRIAGE_CORPUS is not set: skipping the corpus test for {rel}");
-            None
-        }
-        Some(root) => {
-            let p = PathBuf::from(root).join(rel);
-            assert!(p.is_file(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-            Some(p)
-        }
-    }
-}
 
 fn unescape(s: &str) -> String {
     s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")

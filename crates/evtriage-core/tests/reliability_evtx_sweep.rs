@@ -28,12 +28,8 @@ fn fixture(name: &str) -> Vec<u8> {
 
 /// A file of the real corpus, when `EVTRIAGE_CORPUS` is set (missing = failure); `None` when unset.
 fn corpus(rel: &str) -> Option<Vec<u8>> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS not set; corpus files left out of the sweep");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("EVTRIAGE_CORPUS is set but {}: {e}", p.display())))
+    let p = evtriage_testutil::corpus(rel)?;
+    Some(std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
 }
 
 /// What a read gave: records per chunk, and how many diagnostics.
@@ -226,11 +222,7 @@ fn evtx_known_damage_fixtures_are_reported() {
 
 #[test]
 fn evtx_integrity_check_flags_exactly_the_damaged_corpus_files() {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("skipped: EVTRIAGE_CORPUS not set");
-        return;
-    };
-    let dir = PathBuf::from(root).join("evtx");
+    let Some(dir) = evtriage_testutil::corpus("evtx") else { return };
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("EVTRIAGE_CORPUS is set but {}: {e}", dir.display()))
         .flatten()

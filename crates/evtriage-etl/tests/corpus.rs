@@ -2,21 +2,8 @@
 //! test data). Counts were cross-checked once with the Python `etl-parser`
 //! package; see docs/etl.md.
 
-use std::path::PathBuf;
-
 use evtriage_etl::{parse, HeaderKind, Trace};
-
-/// The corpus file `rel`, or `None` (skip) when `EVTRIAGE_CORPUS` is unset.
-/// A set variable with a missing file fails the test.
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping the corpus test for {rel}");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.is_file(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 fn load(rel: &str) -> Option<(Vec<u8>, Trace)> {
     let p = corpus(rel)?;

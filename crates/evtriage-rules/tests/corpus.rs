@@ -95,7 +95,7 @@ const FOUNDING_RULES: &[&str] = &[
 
 #[test]
 fn whole_corpus_yields_exactly_the_supported_findings() {
-    let Some(root) = common::corpus("") else { return };
+    let Some(root) = evtriage_testutil::corpus("") else { return };
     let rules = common::builtin();
     let report = analyze(&rules, &[&root]);
     assert!(report.inputs.len() >= 33, "only {} inputs under {}", report.inputs.len(), root.display());
@@ -137,7 +137,7 @@ fn every_network_rule_is_listed_here() {
 
 #[test]
 fn scm_failures_in_a_real_log_are_candidates_and_no_founding_or_network_rule_fires() {
-    let Some(path) = common::corpus("evtx/omerbenamram_system.evtx") else { return };
+    let Some(path) = evtriage_testutil::corpus("evtx/omerbenamram_system.evtx") else { return };
     let rules = common::builtin();
     let reader =
         evtriage_core::Reader::new(evtriage_core::ReadOptions { threads: 1, event_filter: Some(rules.event_filter()) });
@@ -195,7 +195,7 @@ const EXACT: &[(&str, Expected)] = &[
 
 /// Findings of one file, per rule: (count, occurrences); `None` when this build cannot decode it.
 fn findings_of(rel: &str) -> Option<BTreeMap<String, (usize, usize)>> {
-    let path = common::corpus(rel)?;
+    let path = evtriage_testutil::corpus(rel)?;
     let report = analyze(&common::builtin(), &[&path]);
     if report.inputs.iter().map(|i| i.records).sum::<u64>() == 0 {
         eprintln!("skipped {rel}: this build decodes no record of it");
@@ -225,7 +225,9 @@ fn each_file_yields_exactly_the_supported_service_findings() {
 
 #[test]
 fn tchopper_lab_attack_is_one_finding_about_installed_commands() {
-    let Some(path) = common::corpus("evtx/mdecrevoisier_ID7000-7009-7045_Tchopper_System.evtx") else { return };
+    let Some(path) = evtriage_testutil::corpus("evtx/mdecrevoisier_ID7000-7009-7045_Tchopper_System.evtx") else {
+        return;
+    };
     let report = analyze(&common::builtin(), &[&path]);
     if report.inputs.iter().map(|i| i.records).sum::<u64>() == 0 {
         eprintln!("skipped: this build does not decode .evtx yet");
@@ -243,7 +245,7 @@ fn tchopper_lab_attack_is_one_finding_about_installed_commands() {
 
 #[test]
 fn disabled_event_log_is_named_as_the_root() {
-    let Some(path) = common::corpus("evtx/deepbluecli_disablestop-eventlog_System.evtx") else { return };
+    let Some(path) = evtriage_testutil::corpus("evtx/deepbluecli_disablestop-eventlog_System.evtx") else { return };
     let report = analyze(&common::builtin(), &[&path]);
     if report.inputs.iter().map(|i| i.records).sum::<u64>() == 0 {
         eprintln!("skipped: this build does not decode .evtx yet");

@@ -15,7 +15,7 @@ fn python_evtx_available() -> bool {
     let ok = Command::new("python3").args(["-c", "import Evtx"]).output().is_ok_and(|o| o.status.success());
     if !ok {
         assert!(
-            std::env::var_os("EVTRIAGE_CORPUS").is_none(),
+            !evtriage_testutil::corpus_configured(),
             "python-evtx is required under CI: python3 -m pip install python-evtx"
         );
         eprintln!("skipped: python-evtx is not installed (python3 -m pip install python-evtx)");

@@ -160,18 +160,6 @@ pub fn only<'a>(a: &'a Analysis, rule: &str) -> &'a Finding {
     v[0]
 }
 
-/// The corpus file `rel`, or `None` (skip) when `EVTRIAGE_CORPUS` is unset.
-/// Panics when the variable is set and the file is missing.
-pub fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("skipped: EVTRIAGE_CORPUS is not set");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
-
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }

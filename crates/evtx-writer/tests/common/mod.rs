@@ -1,23 +1,11 @@
 //! Helpers shared by the writer's tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use evtriage_core::xml_event::{event_from_xml, XmlEvents};
 use evtriage_core::{Event, Locator, Origin};
 use evtriage_evtx_writer::EvtxFile;
-
-/// A corpus file: `None` (skip) when `EVTRIAGE_CORPUS` is unset; panics when it is set and the file is missing.
-pub fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("skipped: EVTRIAGE_CORPUS is not set");
-        return None;
-    };
-    let p = PathBuf::from(root).join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
 
 /// The fields a written file must give back: origin and message dropped, the time cut to
 /// FILETIME's 100 ns, and the record id the writer assigned.
