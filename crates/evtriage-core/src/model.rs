@@ -424,16 +424,23 @@ impl Event {
         }
     }
 
-    /// The usual display name of `level` (Event Viewer wording).
+    /// The usual display name of `level` (Event Viewer wording); see [`level_name`].
     pub fn level_name(&self) -> &'static str {
-        match self.level {
-            Some(1) => "Critical",
-            Some(2) => "Error",
-            Some(3) => "Warning",
-            Some(0) | Some(4) | None => "Information",
-            Some(5) => "Verbose",
-            Some(_) => "Other",
-        }
+        level_name(self.level)
+    }
+}
+
+/// The Event Viewer name of a `System/Level` value: classic events logged with
+/// level 0 (and events without a level) show as "Information"; a provider's own
+/// levels above 5 show as "Other".
+pub fn level_name(level: Option<Level>) -> &'static str {
+    match level {
+        Some(1) => "Critical",
+        Some(2) => "Error",
+        Some(3) => "Warning",
+        Some(0) | Some(4) | None => "Information",
+        Some(5) => "Verbose",
+        Some(_) => "Other",
     }
 }
 

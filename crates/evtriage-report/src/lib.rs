@@ -102,16 +102,7 @@ pub fn show_time(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
 }
 
-/// The Event Viewer name of a level.
-pub fn level_name(level: Option<u8>) -> &'static str {
-    match level {
-        Some(1) => "Critical",
-        Some(2) => "Error",
-        Some(3) => "Warning",
-        Some(5) => "Verbose",
-        _ => "Information",
-    }
-}
+pub use evtriage_core::model::level_name;
 
 #[cfg(test)]
 mod tests {

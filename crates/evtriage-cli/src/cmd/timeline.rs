@@ -593,16 +593,6 @@ struct SketchRow<'a> {
     boot_session: u32,
 }
 
-fn level_name(level: Option<u8>) -> &'static str {
-    match level {
-        Some(1) => "Critical",
-        Some(2) => "Error",
-        Some(3) => "Warning",
-        Some(5) => "Verbose",
-        _ => "Information",
-    }
-}
-
 fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> std::io::Result<()> {
     let mut session = 0u32;
     for (r, starts) in rows.iter().zip(boot_starts(rows)) {
@@ -620,7 +610,7 @@ fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> 
                 timestamp_desc: "Event Recorded",
                 data_type: "windows:evtriage:event",
                 event_id: r.event_id,
-                level: level_name(r.level),
+                level: evtriage_core::model::level_name(r.level),
                 provider: &r.provider,
                 computer: r.computer.as_deref(),
                 channel: r.channel.as_deref(),
@@ -632,7 +622,7 @@ fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> 
             serde_json::to_string(&JsonRow {
                 time: zone.rfc3339(&r.time),
                 event_id: r.event_id,
-                level: level_name(r.level),
+                level: evtriage_core::model::level_name(r.level),
                 provider: &r.provider,
                 computer: r.computer.as_deref(),
                 channel: r.channel.as_deref(),
@@ -670,7 +660,7 @@ fn write_csv(out: &mut impl Write, rows: &[Row], zone: Zone) -> std::io::Result<
         }
         let fields = [
             zone.rfc3339(&r.time),
-            level_name(r.level).to_string(),
+            evtriage_core::model::level_name(r.level).to_string(),
             r.event_id.to_string(),
             r.provider.to_string(),
             r.computer.as_deref().unwrap_or("").to_string(),
