@@ -94,6 +94,7 @@ pub mod error;
 pub mod etl;
 pub mod evtx;
 pub mod format;
+pub mod jsonl;
 pub mod ldap;
 pub mod message;
 pub mod model;
