@@ -127,20 +127,23 @@ impl Engine {
         if is_scm(&e) {
             self.learned.learn_from_event(&e);
         }
-        if let Some(id) = identity(&e) {
-            if self.identities.contains(&id) {
-                return;
-            }
-        }
-        if is_boot_marker(&e) {
-            self.identities.extend(identity(&e));
-            self.boots.push(e);
+        let boot = is_boot_marker(&e);
+        let wanted = boot || {
+            let mut rendered = None;
+            self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)))
+        };
+        if !wanted {
             return;
         }
-        let mut rendered = None;
-        let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)));
-        if wanted {
-            self.identities.extend(identity(&e));
+        // Only for what is kept: the identity allocates (lowercased computer and provider).
+        let id = identity(&e);
+        if id.as_ref().is_some_and(|id| self.identities.contains(id)) {
+            return;
+        }
+        self.identities.extend(id);
+        if boot {
+            self.boots.push(e);
+        } else {
             self.events.push(e);
         }
     }
