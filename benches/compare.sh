@@ -11,8 +11,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-shared=${EVTRIAGE_SHARED:-$root/../shared}
+# The shared folder (tools and corpus): EVTRIAGE_SHARED, else the parent of
+# EVTRIAGE_CORPUS, else the nearest `shared` beside a parent of the checkout
+# (../shared from /work/main, ../../shared from a worktree in /work/wt/NAME).
+find_shared() {
+  if [ -n "${EVTRIAGE_SHARED:-}" ]; then echo "$EVTRIAGE_SHARED"; return; fi
+  if [ -n "${EVTRIAGE_CORPUS:-}" ]; then (cd "$EVTRIAGE_CORPUS/.." && pwd); return; fi
+  local d=$root
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    if [ -f "$d/shared/tools/make_big_evtx.py" ]; then echo "$d/shared"; return; fi
+  done
+  echo "$root/../shared"
+}
+shared=$(find_shared)
 corpus=${EVTRIAGE_CORPUS:-$shared/corpus}
+[ -f "$shared/tools/make_big_evtx.py" ] || { echo "compare.sh: no $shared/tools/make_big_evtx.py; set EVTRIAGE_SHARED" >&2; exit 2; }
 work=${BENCH_DIR:-/tmp/evtriage-bench}
 runs=5; big_chunks=16384; label="1 GiB"
 if [ "${1:-}" = "--quick" ]; then runs=3; big_chunks=2048; label="128 MiB"; fi
@@ -57,10 +71,13 @@ measure() {
   local times=() cpus=() rss=0 out wall user sys r
   for _ in $(seq "$runs"); do
     local out
-    # `analyze` exits 1 when it finds something: not a failure here. GNU time
-    # then prints a "Command exited with non-zero status" line first.
-    out=$( { /usr/bin/time -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1) || true
+    # GNU time writes to its own file (the command's stderr is discarded).
+    # `analyze` exits 1 when it finds something: not a failure here; time then
+    # writes a "Command exited with non-zero status" line first.
+    /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null || true
+    out=$(tail -n 1 "$work/time.txt")
     read -r wall user sys r <<<"$out"
+    if ! [[ "${r:-}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $name: no timing from run ($out)" >&2; continue; fi
     times+=("$wall"); cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')")
     [ "$r" -gt "$rss" ] && rss=$r
   done
@@ -80,6 +97,7 @@ measure analyze_system "$evtriage" analyze --threads 2 --format json "$system" |
 measure peer_security  "$peer" -t 2 -o jsonl "$security"         | tee -a "$results" >&2
 measure dump_security  "$evtriage" dump --threads 2 --format jsonl "$security" | tee -a "$results" >&2
 measure analyze_security "$evtriage" analyze --threads 2 --format json "$security" | tee -a "$results" >&2
+measure peer_128       "$peer" -t 2 -o jsonl "$system128"        | tee -a "$results" >&2
 measure analyze_128    "$evtriage" analyze --threads 2 --format json "$system128" | tee -a "$results" >&2
 measure peer_small     "$peer" -t 2 -o jsonl "$small"            | tee -a "$results" >&2
 measure analyze_small  "$evtriage" analyze --threads 2 --format json "$small" | tee -a "$results" >&2
@@ -111,9 +129,25 @@ print(row(f"analyze, System {label}", "analyze_system", "peer_system"))
 print(row(f"dump --format jsonl, System {label}", "dump_system", "peer_system"))
 print(row(f"analyze, Security {label}", "analyze_security", "peer_security"))
 print(row(f"dump --format jsonl, Security {label}", "dump_security", "peer_security"))
-print(row("analyze, System 128 MiB", "analyze_128", "peer_system"))
+print(row("analyze, System 128 MiB", "analyze_128", "peer_128"))
 print(row("analyze, 68 KB file (start-up)", "analyze_small", "peer_small"))
 print(row("analyze, folder of 300 small files", "analyze_many", "peer_many"))
+PY
+# Start-up in milliseconds (GNU time counts in hundredths of a second).
+python3 - "$evtriage" "$peer" "$small" <<'PY' >> "$work/table.md"
+import statistics, subprocess, sys, time
+evtriage, peer, small = sys.argv[1:4]
+def median_ms(cmd):
+    times = []
+    for _ in range(21):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+ours = median_ms([evtriage, "analyze", "--threads", "2", "--format", "json", small])
+theirs = median_ms([peer, "-t", "2", "-o", "jsonl", small])
+print(f"\nStart-up: `analyze --format json` on the 68 KB file takes {ours:.1f} ms wall (median of 21 runs, "
+      f"process start included); `evtx_dump -o jsonl` on it {theirs:.1f} ms.")
 PY
 cat "$work/table.md"
 
