@@ -134,9 +134,30 @@ fn analyze_text_groups_per_computer() {
 
 #[test]
 fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
-    let run = evtriage(&["analyze", "fixtures/rules/kb4530043-ismserv-boot/negative/error-1058/System.xml"]);
+    let run =
+        evtriage(&["analyze", "fixtures/rules/service-start-failed/negative/clean-stop-is-not-a-failure/System.xml"]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("0 findings"));
+    // A by-design ("info") finding is shown apart and does not count as a fault.
+    let run = evtriage(&[
+        "analyze",
+        "--color",
+        "never",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{}", run.stdout);
+    assert!(run.stdout.contains("== Not a fault (by design) =="), "{}", run.stdout);
+    let run = evtriage(&[
+        "analyze",
+        "--format",
+        "json",
+        "fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml",
+    ]);
+    assert_eq!(run.code, 0);
+    let v = json(&run.stdout);
+    assert_eq!(v["findings"][0]["kind"], "info");
+    assert_eq!(v["findings"][0]["rule"], "kb2385818-w32time-workgroup");
     let run = evtriage(&["analyze", "no/such/path.evtx"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("nothing could be read"), "{}", run.stderr);
@@ -144,13 +165,18 @@ fn analyze_without_findings_exits_0_and_unreadable_input_exits_2() {
 
 #[test]
 fn rules_list_show_and_formats() {
+    // One line per built-in rule file.
+    let builtin = std::fs::read_dir(repo().join("crates/evtriage-rules/rules"))
+        .map(|rd| rd.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "toml")).count())
+        .unwrap_or(0);
+    assert!(builtin >= 50, "{builtin} rule files");
     let run = evtriage(&["rules", "list"]);
     assert_eq!(run.code, 0);
-    assert_eq!(run.stdout.lines().count(), 7, "{}", run.stdout);
+    assert_eq!(run.stdout.lines().count(), builtin, "{}", run.stdout);
     assert!(run.stdout.lines().any(|l| l.starts_with("kb4530043-ismserv-boot") && l.contains("KB4530043")));
     let run = evtriage(&["rules", "list", "--format", "json"]);
     let v = json(&run.stdout);
-    assert_eq!(v.as_array().map(Vec::len), Some(7));
+    assert_eq!(v.as_array().map(Vec::len), Some(builtin));
     let run = evtriage(&["rules", "list", "--format", "markdown"]);
     assert!(run.stdout.starts_with("| rule | KB | confidence |"), "{}", run.stdout);
     // The committed catalogue is the same text.
@@ -228,4 +254,49 @@ service = { is = ["Spooler"] }
     let run = evtriage(&["rules", "list", "--rules", &rules.to_string_lossy()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("zz-broken.toml") && run.stderr.contains("evnt_id"), "{}", run.stderr);
+}
+
+/// The README's first command: the bundled example case gives exactly its two
+/// confirmed findings, each with the evidence that confirms it.
+#[test]
+fn example_case() {
+    let run = evtriage(&["analyze", "--format", "json", "fixtures/example/dc1-case/"]);
+    assert_eq!(run.code, 1, "findings exit 1; stderr: {}", run.stderr);
+    let report = json(&run.stdout);
+    let inputs = report["inputs"].as_array().map(Vec::len);
+    assert_eq!(inputs, Some(4), "System.evtx, boot-ldap.txt, netstat.txt, services.reg");
+    let formats: Vec<&str> =
+        report["inputs"].as_array().into_iter().flatten().filter_map(|i| i["format"].as_str()).collect();
+    assert_eq!(formats, ["evtx", "etw-text", "netstat", "reg"]);
+    let findings = report["findings"].as_array().cloned().unwrap_or_default();
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert_eq!(rules, ["kb4530043-ismserv-boot", "port-conflict-dns-socket-pool"]);
+    for f in &findings {
+        assert_eq!(f["computer"], "DC1.contoso.com");
+        assert_eq!(f["confidence"], "confirmed", "{}", f["rule"]);
+    }
+    let ism = &findings[0];
+    assert_eq!(ism["kb"][0], "KB4530043");
+    let summaries: Vec<&str> =
+        ism["evidence"].as_array().into_iter().flatten().filter_map(|e| e["summary"].as_str()).collect();
+    assert!(summaries.iter().any(|s| s.contains("LdapConnect failed to open connection 0x7e1c2a90, error = 0x5b")));
+    assert!(summaries.iter().any(|s| s.contains(
+        "The Intersite Messaging service terminated with the following error: The specified server cannot perform the requested operation."
+    )));
+    let anchor = ism["evidence"].as_array().into_iter().flatten().find(|e| {
+        e["source"].as_str().is_some_and(|s| s.ends_with("System.evtx"))
+            && e["summary"].as_str().is_some_and(|s| s.contains("7023"))
+    });
+    let anchor = anchor.unwrap_or_else(|| panic!("no 7023 evidence from System.evtx in {ism}"));
+    assert_eq!(anchor["time"], "2026-10-13T05:12:41.218750Z");
+    assert!(anchor["locator"].as_str().is_some_and(|l| l.contains("4209")), "{}", anchor["locator"]);
+    let pool = &findings[1];
+    assert!(pool["cause"]
+        .as_str()
+        .is_some_and(|c| c.contains("UDP 1812") && c.contains("dns.exe") && c.contains("2312")));
+    assert!(pool["remediation"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r.as_str().is_some_and(|r| r.contains("ReservedPorts"))));
 }

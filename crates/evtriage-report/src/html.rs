@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use evtriage_rules::{Confidence, Finding, Report, ReportSink, Role};
+use evtriage_rules::{Confidence, Finding, Kind, Report, ReportSink, Role};
 
 use crate::{html_escape as esc, kb_url, level_name, show_time, Context};
 
@@ -50,6 +50,7 @@ td.loc { color: var(--muted); white-space: nowrap; }
          font-weight: 700; letter-spacing: .04em; text-transform: uppercase; vertical-align: 2px; }
 .badge.confirmed { background: var(--confirmed); } .badge.likely { background: var(--likely); }
 .badge.possible { background: var(--possible); }
+.badge.info { background: var(--muted); }
 .finding { border: 1px solid var(--line); border-left: 6px solid var(--possible); border-radius: 6px;
            padding: 14px 18px; margin: 14px 0 18px; }
 .finding.confirmed { border-left-color: var(--confirmed); } .finding.likely { border-left-color: var(--likely); }
@@ -71,6 +72,15 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
 
 fn confidence_class(c: Confidence) -> &'static str {
     c.name()
+}
+
+/// The badge class and text of a finding: its confidence, or "not a fault"
+/// for documented by-design behaviour ([`Kind::Info`]).
+fn badge(f: &Finding) -> (&'static str, &'static str) {
+    match f.kind {
+        Kind::Info => ("info", "not a fault"),
+        _ => (confidence_class(f.confidence), confidence_class(f.confidence)),
+    }
 }
 
 fn role_name(r: Role) -> &'static str {
@@ -107,11 +117,15 @@ impl ReportSink for HtmlReport<'_> {
             });
         writeln!(
             out,
-            "<p class=\"lead\">{} finding{} on {} computer{} · {} input{}, {} records read, {} diagnostic{}</p>",
-            report.findings.len(),
-            plural(report.findings.len()),
+            "<p class=\"lead\">{} finding{} on {} computer{}{} · {} input{}, {} records read, {} diagnostic{}</p>",
+            report.faults(),
+            plural(report.faults()),
             computers.len(),
             plural(computers.len()),
+            match report.findings.len() - report.faults() {
+                0 => String::new(),
+                n => format!(", {n} not a fault (by design)"),
+            },
             report.inputs.len(),
             plural(report.inputs.len()),
             records,
@@ -135,12 +149,13 @@ impl ReportSink for HtmlReport<'_> {
                     };
                     writeln!(
                         out,
-                        "<tr>{cell}<td><span class=\"badge {c}\">{c}</span></td><td class=\"kb\">{}</td><td><a href=\"#finding-{}\">{}</a></td><td class=\"time\">{first}</td><td class=\"num\">{}</td></tr>",
+                        "<tr>{cell}<td><span class=\"badge {c}\">{label}</span></td><td class=\"kb\">{}</td><td><a href=\"#finding-{}\">{}</a></td><td class=\"time\">{first}</td><td class=\"num\">{}</td></tr>",
                         kb_links(&f.kb),
                         i + 1,
                         esc(&f.title),
                         f.occurrences,
-                        c = confidence_class(f.confidence),
+                        c = badge(f).0,
+                        label = badge(f).1,
                     )?;
                 }
             }
@@ -199,9 +214,12 @@ impl ReportSink for HtmlReport<'_> {
 
 impl HtmlReport<'_> {
     fn finding(&self, out: &mut dyn Write, index: usize, f: &Finding) -> io::Result<()> {
-        let c = confidence_class(f.confidence);
+        let (c, label) = badge(f);
         writeln!(out, "<section class=\"finding {c}\" id=\"finding-{}\">", index + 1)?;
-        writeln!(out, "<h3><span class=\"badge {c}\">{c}</span> {}</h3>", esc(&f.title))?;
+        writeln!(out, "<h3><span class=\"badge {c}\">{label}</span> {}</h3>", esc(&f.title))?;
+        if f.kind == Kind::Info {
+            writeln!(out, "<p class=\"muted\">Documented, by-design behaviour that looks like a fault in the logs: nothing to fix.</p>")?;
+        }
         writeln!(out, "<dl class=\"facts\">")?;
         if !f.kb.is_empty() {
             writeln!(out, "<dt>KB</dt><dd class=\"kb\">{}</dd>", kb_links(&f.kb))?;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use evtriage_rules::{Finding, Report, ReportSink, Role};
+use evtriage_rules::{Finding, Kind, Report, ReportSink, Role};
 
 use crate::{kb_url, level_name, markdown_escape as md, show_time, Context};
 
@@ -40,9 +40,13 @@ impl ReportSink for MarkdownReport<'_> {
         writeln!(out, "# evtriage report\n")?;
         writeln!(
             out,
-            "{} finding(s) on {} computer(s) · {} input(s), {} records read, {} diagnostic(s). Times are UTC.\n",
-            report.findings.len(),
+            "{} finding(s) on {} computer(s){} · {} input(s), {} records read, {} diagnostic(s). Times are UTC.\n",
+            report.faults(),
             computers.len(),
+            match report.findings.len() - report.faults() {
+                0 => String::new(),
+                n => format!(", {n} not a fault (by design)"),
+            },
             report.inputs.len(),
             records,
             report.diagnostics.len()
@@ -59,7 +63,7 @@ impl ReportSink for MarkdownReport<'_> {
                         out,
                         "| {} | **{}** | {} | {} | {first} |",
                         md(computer),
-                        f.confidence.name().to_uppercase(),
+                        label(f),
                         kb_links(&f.kb),
                         md(&f.title)
                     )?;
@@ -110,10 +114,21 @@ fn code(text: &str) -> String {
         .collect()
 }
 
+/// A finding's label: its confidence, or NOT A FAULT for by-design behaviour ([`Kind::Info`]).
+fn label(f: &Finding) -> String {
+    match f.kind {
+        Kind::Info => "NOT A FAULT".to_string(),
+        _ => f.confidence.name().to_uppercase(),
+    }
+}
+
 impl MarkdownReport<'_> {
     fn finding(&self, out: &mut dyn Write, index: usize, f: &Finding) -> io::Result<()> {
         let kb = if f.kb.is_empty() { String::new() } else { format!("{}: ", f.kb.join(", ")) };
-        writeln!(out, "### [{}] {}{}\n", f.confidence.name().to_uppercase(), md(&kb), md(&f.title))?;
+        writeln!(out, "### [{}] {}{}\n", label(f), md(&kb), md(&f.title))?;
+        if f.kind == Kind::Info {
+            writeln!(out, "Documented, by-design behaviour that looks like a fault in the logs: nothing to fix.\n")?;
+        }
         if !f.kb.is_empty() {
             writeln!(out, "- **KB:** {}", kb_links(&f.kb))?;
         }

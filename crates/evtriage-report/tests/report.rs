@@ -172,16 +172,31 @@ fn context_is_bounded_and_nearest_the_anchor() {
 
 #[test]
 fn no_findings_still_lists_inputs_and_diagnostics() {
-    let paths = vec![repo().join("fixtures/inputs/wevtutil_system_truncated.xml")];
+    // A healthy 7036 between a truncated and a malformed element: nothing to find.
+    let paths = vec![repo().join("fixtures/report/no-findings/System-damaged.xml")];
     let report = run(&paths);
-    assert!(report.findings.is_empty());
+    assert!(report.findings.is_empty(), "{:?}", report.findings.iter().map(|f| &f.rule).collect::<Vec<_>>());
     let page = html(&report, &paths, ContextOptions::default());
     assert!(page.contains("No known problem matched the inputs."));
-    assert!(page.contains(
-        "wevtutil_system_truncated.xml</td><td>event-xml</td><td class=\"num\">1</td><td class=\"num\">2</td>"
-    ));
+    assert!(page.contains("System-damaged.xml</td><td>event-xml</td><td class=\"num\">1</td><td class=\"num\">2</td>"));
     assert!(page.contains("truncated &lt;Event&gt; element"));
     let md = markdown(&report, &paths);
     assert!(md.contains("No known problem matched the inputs."));
     assert!(md.contains("## Diagnostics"));
+}
+
+#[test]
+fn by_design_findings_are_labelled_not_a_fault() {
+    let paths = vec![
+        repo().join("fixtures/rules/kb2385818-w32time-workgroup/positive/stops-two-minutes-after-boot/System.xml")
+    ];
+    let report = run(&paths);
+    assert_eq!(report.findings.len(), 1);
+    assert_eq!(report.faults(), 0);
+    let page = html(&report, &paths, ContextOptions { minutes: 0, max_rows: 30 });
+    assert!(page.contains("0 findings on 1 computer, 1 not a fault (by design)"), "{page}");
+    assert!(page.contains("<span class=\"badge info\">not a fault</span>"));
+    let md = markdown(&report, &paths);
+    assert!(md.contains("### [NOT A FAULT] KB2385818"), "{md}");
+    assert!(md.contains("nothing to fix"));
 }

@@ -23,6 +23,8 @@ pub struct RuleEntry {
     pub title: String,
     /// KB articles (`KB<number>`), including those corroborations add.
     pub kb: Vec<String>,
+    /// `fault`, or `info` for by-design behaviour shown for information.
+    pub kind: String,
     /// Base confidence.
     pub confidence: String,
     /// Highest confidence the rule can reach.
@@ -62,6 +64,12 @@ fn anchor_words(spec: &RuleSpec) -> String {
         } else if svc.has_ports {
             s.push_str(" for a service with known ports");
         }
+        if svc.root {
+            s.push_str(" (named by the root of its dependency chain)");
+        }
+    }
+    if let Some(c) = &a.computer {
+        s.push_str(&format!(" on a computer named like `{c}`"));
     }
     for w in &a.predicates {
         if let Some(c) = &w.code {
@@ -86,7 +94,9 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Record(_) => "record",
                 Condition::PortHeld { .. } => "port held",
                 Condition::Registry { .. } => "registry",
+                Condition::PortHog { .. } => "port hog",
             };
+            let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
             match c.confidence {
                 Some(conf) => format!("{} ({kind}, → {conf})", c.name),
                 None => format!("{} ({kind})", c.name),
@@ -112,6 +122,7 @@ pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
             RuleEntry {
                 id: r.id().to_string(),
                 title: r.spec.title.clone(),
+                kind: r.spec.kind.name().to_string(),
                 kb,
                 confidence: r.spec.confidence.to_string(),
                 max_confidence: max.to_string(),
@@ -157,6 +168,7 @@ pub fn markdown(set: &RuleSet) -> String {
         } else {
             format!("{} → {}", e.confidence, e.max_confidence)
         };
+        let conf = if e.kind == "fault" { conf } else { format!("{conf} ({}: not a fault)", e.kind) };
         let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("; ") };
         out.push_str(&format!(
             "| `{}`<br>{} | {} | {} | {} | {} | {} |\n",

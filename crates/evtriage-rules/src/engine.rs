@@ -18,7 +18,8 @@
 //! Findings are then de-duplicated so that they do not drown the user:
 //! findings of one rule about the same service, computer and boot session
 //! merge into one with all the evidence, and a rule that `supersedes` another
-//! absorbs that rule's findings over the same anchor events (a specific
+//! absorbs that rule's findings over the same anchor events (one of its
+//! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -32,12 +33,14 @@ use evtriage_core::{
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
 use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
-use crate::spec::Direction;
+use crate::spec::{Direction, MergeScope};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
 /// An anchor may carry a time this much before its boot marker (clock granularity).
 const BOOT_SLACK_MS: i64 = 2000;
+/// A 7001 further along a dependency chain lies this close to the anchor (minutes).
+const CHAIN_WINDOW_MIN: i64 = 30;
 /// Computer name used when the evidence names none.
 pub const UNKNOWN_COMPUTER: &str = "(unknown)";
 
@@ -190,13 +193,21 @@ impl Engine {
                     if !rule.anchor.matches_event_static(e) {
                         continue;
                     }
-                    let service = ctx.service_of(e, rule.anchor.service.as_ref());
+                    let mut service = ctx.service_of(e, rule.anchor.service.as_ref());
+                    let mut chain = Vec::new();
+                    if let (Some(pred), Some(start)) = (&rule.anchor.service, &service) {
+                        if pred.root {
+                            let (root, followed) = ctx.dependency_root(e, start.clone());
+                            service = Some(root);
+                            chain = followed;
+                        }
+                    }
                     if let Some(pred) = &rule.anchor.service {
                         if !ctx.service_holds(pred, service.as_ref(), None) {
                             continue;
                         }
                     }
-                    let anchor = Anchor::Event { event: e, service };
+                    let anchor = Anchor::Event { event: e, service, chain };
                     findings.extend(ctx.evaluate(rule, &anchor));
                 }
             }
@@ -279,8 +290,17 @@ fn reg_text(d: &RegData) -> String {
 
 /// What a finding starts from.
 enum Anchor<'a> {
-    Event { event: &'a Event, service: Option<ServiceRef> },
-    Command { index: usize, cmd: &'a CommandOutput },
+    /// `chain`: for `service.root` anchors, the dependency chain followed
+    /// (display names, the failing dependent first, the root last).
+    Event {
+        event: &'a Event,
+        service: Option<ServiceRef>,
+        chain: Vec<String>,
+    },
+    Command {
+        index: usize,
+        cmd: &'a CommandOutput,
+    },
 }
 
 impl Anchor<'_> {
@@ -376,13 +396,65 @@ impl<'a> Context<'a> {
     }
 
     fn service_of(&self, e: &Event, pred: Option<&ServicePred>) -> Option<ServiceRef> {
+        if let Some(name) = pred.and_then(|p| p.name.as_deref()) {
+            // `{provider}`: sources named after their service (MSSQLSERVER, MSSQL$<instance>).
+            let name = if name == "{provider}" {
+                e.provider.event_source_name.as_deref().or(e.provider.name.as_deref())?
+            } else {
+                name
+            };
+            return Some(resolve(self.table, &self.engine.learned, name, None));
+        }
         let scm = is_scm(e);
         let field = pred
             .and_then(|p| p.field.clone())
             .unwrap_or_else(|| if scm { default_service_field(e.event_id) } else { "param1" }.to_string());
         let shown = e.field(&field)?;
-        let key = if scm && e.event_id != 7040 { binary_key(e) } else { None };
+        // SCM's Binary names the service of the event's usual field: a 7001 read
+        // by its `param2` (the dependency) must not take the dependent's key.
+        let usual = field.eq_ignore_ascii_case(default_service_field(e.event_id));
+        let key = if scm && usual && e.event_id != 7040 { binary_key(e) } else { None };
         Some(resolve(self.table, &self.engine.learned, shown, key.as_deref()))
+    }
+
+    /// Follows Service Control Manager 7001 events ("A depends on B, which
+    /// failed") from `start` (the B of `e`) while B itself is the A of
+    /// another 7001 of the same computer within [`CHAIN_WINDOW_MIN`] minutes.
+    /// Returns the root and the chain of display names (the dependent of `e`
+    /// first). Cycles and chains longer than 16 stop the walk.
+    fn dependency_root(&self, e: &Event, start: ServiceRef) -> (ServiceRef, Vec<String>) {
+        let name = |s: &ServiceRef| s.display.clone().unwrap_or_else(|| s.key.clone());
+        let mut chain: Vec<String> = e.field("param1").map(|d| d.trim().to_string()).into_iter().collect();
+        chain.push(name(&start));
+        let mut seen: Vec<String> = vec![start.key.to_lowercase()];
+        let mut current = start;
+        let Some(t) = e.time else { return (current, chain) };
+        let window = Duration::minutes(CHAIN_WINDOW_MIN);
+        for _ in 0..16 {
+            let next = self.engine.events.iter().filter(|d| is_scm(d) && d.event_id == 7001).find_map(|d| {
+                let dt = d.time?;
+                if (dt - t).abs() > window {
+                    return None;
+                }
+                match (e.computer.as_deref(), d.computer.as_deref()) {
+                    (Some(a), Some(b)) if !same_computer(a, b) => return None,
+                    _ => {}
+                }
+                let dependent = resolve(self.table, &self.engine.learned, d.field("param1")?, binary_key(d).as_deref());
+                if !dependent.key.eq_ignore_ascii_case(&current.key) {
+                    return None;
+                }
+                Some(resolve(self.table, &self.engine.learned, d.field("param2")?, None))
+            });
+            let Some(next) = next else { break };
+            if seen.contains(&next.key.to_lowercase()) {
+                break;
+            }
+            seen.push(next.key.to_lowercase());
+            chain.push(name(&next));
+            current = next;
+        }
+        (current, chain)
     }
 
     fn service_holds(&self, pred: &ServicePred, service: Option<&ServiceRef>, anchor: Option<&ServiceRef>) -> bool {
@@ -415,6 +487,13 @@ impl<'a> Context<'a> {
 
     fn evaluate(&self, rule: &Rule, anchor: &Anchor<'_>) -> Option<Finding> {
         let mut bindings: Vec<(String, String)> = Vec::new();
+        // The anchor's own fields first, so that the standard names below win a clash.
+        if let Anchor::Event { event, chain, .. } = anchor {
+            bindings.extend(field_bindings(event));
+            if !chain.is_empty() {
+                bindings.push(("chain".into(), chain.join(" → ")));
+            }
+        }
         let computer = anchor
             .computer()
             .map(str::to_string)
@@ -492,6 +571,7 @@ impl<'a> Context<'a> {
         let mut finding = Finding {
             rule: rule.id().to_string(),
             title: rule.spec.title.clone(),
+            kind: rule.spec.kind,
             kb,
             confidence,
             computer,
@@ -515,6 +595,17 @@ impl<'a> Context<'a> {
     }
 
     fn check(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
+        let held = self.check_condition(check, anchor);
+        if check.not {
+            return match held {
+                Some(_) => None,
+                None => Some(Held::new(Vec::new(), Vec::new())),
+            };
+        }
+        held
+    }
+
+    fn check_condition(&self, check: &Check, anchor: &Anchor<'_>) -> Option<Held> {
         match &check.condition {
             Condition::AfterBoot(limit) => {
                 let t = anchor.time()?;
@@ -529,11 +620,99 @@ impl<'a> Context<'a> {
                 ))
             }
             Condition::Record(m) => self.check_record(m, anchor),
-            Condition::PortHeld { ports, holder_image } => self.check_port(ports, holder_image, anchor),
+            Condition::PortHeld { ports, holder_image, port_field } => {
+                // A port named by the anchor event itself wins over the listed ones.
+                let from_field = match (port_field, anchor) {
+                    (Some(f), Anchor::Event { event, .. }) => {
+                        event.field(f).and_then(|v| v.trim().parse::<u16>().ok()).filter(|p| *p != 0)
+                    }
+                    _ => None,
+                };
+                match from_field {
+                    Some(port) => self.check_port(&[(Protocol::Tcp, port)], holder_image, anchor),
+                    None if port_field.is_some() && ports.is_empty() => None,
+                    None => self.check_port(ports, holder_image, anchor),
+                }
+            }
             Condition::Registry { key, value, equals, absent, bind } => {
                 self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
             }
+            Condition::PortHog { min_ports } => self.check_port_hog(*min_ports, anchor),
         }
+    }
+
+    /// The process holding the most outgoing TCP ports (non-listening sockets
+    /// with a local port above 1024) in the snapshots that apply, when it holds
+    /// at least `min_ports`. Sockets without an owner (PID 0, `TIME_WAIT`) count
+    /// towards the total only.
+    fn check_port_hog(&self, min_ports: usize, anchor: &Anchor<'_>) -> Option<Held> {
+        let mut per_pid: BTreeMap<u32, (usize, Option<&SocketEntry>)> = BTreeMap::new();
+        let mut total = 0usize;
+        for s in &self.engine.sockets {
+            if s.protocol != Protocol::Tcp
+                || s.is_listening()
+                || s.local_port <= 1024
+                || !self.snapshot_applies(anchor, &s.origin)
+            {
+                continue;
+            }
+            total += 1;
+            let timewait = s.state.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("TIME_WAIT"));
+            match s.pid {
+                Some(pid) if pid != 0 && !timewait => {
+                    let slot = per_pid.entry(pid).or_insert((0, None));
+                    slot.0 += 1;
+                    slot.1.get_or_insert(s);
+                }
+                _ => {}
+            }
+        }
+        // Most sockets first; ties go to the lower PID (deterministic).
+        let (pid, (count, sample)) = per_pid.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.0.cmp(&a.0)))?;
+        if count < min_ports {
+            return None;
+        }
+        let process = self
+            .processes
+            .get(&pid)
+            .and_then(|list| list.iter().find(|p| self.snapshot_applies(anchor, &p.origin)))
+            .copied();
+        let image = sample.and_then(|s| s.image.clone()).or_else(|| process.map(|p| p.image.clone()));
+        let holder = match &image {
+            Some(i) => format!("{} (PID {pid})", basename(i)),
+            None => format!("PID {pid}"),
+        };
+        let share = (count * 100).checked_div(total).unwrap_or(0);
+        let mut evidence = Vec::new();
+        if let Some(s) = sample {
+            evidence.push(Evidence::new(
+                &s.origin,
+                None,
+                format!("{count} of {total} outgoing TCP sockets ({share}%) belong to {holder}"),
+                Role::Corroboration,
+            ));
+        }
+        if let Some(p) = process {
+            evidence.push(Evidence::new(
+                &p.origin,
+                None,
+                format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
+                Role::Corroboration,
+            ));
+        }
+        let services = process.map(|p| join_or(&p.services, "no services")).unwrap_or_else(|| "unknown".into());
+        Some(Held::new(
+            evidence,
+            vec![
+                ("holder".into(), holder),
+                ("holder_image".into(), image.as_deref().map(basename).unwrap_or("unknown").to_string()),
+                ("holder_pid".into(), pid.to_string()),
+                ("holder_services".into(), services),
+                ("port_count".into(), count.to_string()),
+                ("socket_total".into(), total.to_string()),
+                ("port_share".into(), share.to_string()),
+            ],
+        ))
     }
 
     fn check_record(&self, m: &Matcher, anchor: &Anchor<'_>) -> Option<Held> {
@@ -886,10 +1065,22 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
     });
     for f in findings {
-        let key =
-            (f.rule.clone(), f.computer.to_lowercase(), f.service.as_deref().unwrap_or("").to_lowercase(), f.boot);
+        let spec = rules.get(&f.rule).map(|r| &r.spec);
+        let per_computer = spec.is_some_and(|r| r.merge == MergeScope::Computer);
+        let any_service = spec.is_some_and(|r| r.merge_services);
+        let boot = if per_computer { None } else { f.boot };
+        let service = if any_service { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
+        let key = (f.rule.clone(), f.computer.to_lowercase(), service, boot);
         match groups.get_mut(&key) {
-            Some(existing) => merge_into(existing, f),
+            Some(existing) => {
+                // A finding over several services is about none of them in particular.
+                let same =
+                    existing.service.as_deref().map(str::to_lowercase) == f.service.as_deref().map(str::to_lowercase);
+                if !same {
+                    existing.service = None;
+                }
+                merge_into(existing, f)
+            }
             None => {
                 groups.insert(key, f);
             }
@@ -912,8 +1103,23 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         let absorbed = list.remove(j);
         let i = if j < i { i - 1 } else { i };
         if let Some(a) = list.get_mut(i) {
-            a.confidence = a.confidence.max(absorbed.confidence);
-            let ev: Vec<Evidence> = absorbed.evidence;
+            // The absorbing rule's own confidence stands: a generic rule being
+            // sure of its (weaker) claim says nothing about the specific cause.
+            // What the absorbing rule already shows keeps the part it plays there
+            // (the generic finding's anchor may be this rule's corroboration);
+            // the absorbed finding's other anchors are events it explains, not
+            // occurrences of it.
+            let ev: Vec<Evidence> = absorbed
+                .evidence
+                .into_iter()
+                .filter(|e| !a.evidence.iter().any(|x| x.same_record(e)))
+                .map(|mut e| {
+                    if e.role == Role::Anchor {
+                        e.role = Role::Corroboration;
+                    }
+                    e
+                })
+                .collect();
             a.add_evidence(ev);
         }
     }
@@ -932,10 +1138,36 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     list
 }
 
+/// Whether `a` explains an event `b` stands on: one of `b`'s anchors is part
+/// of `a`'s evidence (as its anchor, or as a record one of its checks found:
+/// a dependency rule that names the root's own 7000 explains the generic
+/// finding anchored on that 7000).
 fn shares_anchor(a: &Finding, b: &Finding) -> bool {
-    let anchors = |f: &Finding| f.evidence.iter().filter(|e| e.role == Role::Anchor).cloned().collect::<Vec<_>>();
-    let (aa, bb) = (anchors(a), anchors(b));
-    aa.iter().any(|x| bb.iter().any(|y| x.same_record(y)))
+    b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a.evidence.iter().any(|x| x.same_record(y)))
+}
+
+/// The anchor's data as placeholders: each field under its name (`{param2}`,
+/// `{ServiceName}`; unnamed classic data as `{param1}`…), and for a Win32
+/// insertion `%%N` also `{<name>_error}` = `N (ERROR_NAME)`.
+fn field_bindings(e: &Event) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, d) in e.data.iter().enumerate() {
+        let name = match &d.name {
+            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
+            _ => format!("param{}", i + 1),
+        };
+        let value = d.value.trim().to_string();
+        if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
+            let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
+            let label = match evtriage_core::codes::name(evtriage_core::codes::Namespace::Win32, code) {
+                Some(sym) => format!("{code} ({sym})"),
+                None => code.to_string(),
+            };
+            out.push((format!("{name}_error"), label));
+        }
+        out.push((name, value));
+    }
+    out
 }
 
 fn merge_into(base: &mut Finding, other: Finding) {
@@ -968,6 +1200,54 @@ fn merge_into(base: &mut Finding, other: Finding) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn anchor_fields_bind_with_error_names() {
+        let origin = Origin::new("System.xml".into(), evtriage_core::Locator::Line { line: 3 });
+        let mut e = Event::new(Some("Service Control Manager".into()), 7038, origin);
+        e.data = vec![
+            evtriage_core::DataItem::named("param1", "MSSQLSERVER"),
+            evtriage_core::DataItem::named("param2", ".\\sqlsvc"),
+            evtriage_core::DataItem::named("param3", "%%1326"),
+            evtriage_core::DataItem::unnamed("5"),
+        ];
+        let b = field_bindings(&e);
+        let get = |k: &str| b.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("param1"), Some("MSSQLSERVER"));
+        assert_eq!(get("param3"), Some("%%1326"));
+        assert_eq!(get("param3_error"), Some("1326 (ERROR_LOGON_FAILURE)"));
+        assert_eq!(get("param4"), Some("5"));
+        assert_eq!(get("param1_error"), None);
+        assert_eq!(interpolate("logon failed: {param3_error}", &b), "logon failed: 1326 (ERROR_LOGON_FAILURE)");
+    }
+
+    #[test]
+    fn a_rule_explains_an_anchor_its_checks_found() {
+        let o = |n: u64| Origin::new("System.xml".into(), evtriage_core::Locator::Line { line: n });
+        let ev = |n: u64, role: Role| Evidence::new(&o(n), None, format!("event {n}"), role);
+        let finding = |rule: &str, evidence: Vec<Evidence>| Finding {
+            rule: rule.into(),
+            title: String::new(),
+            kind: crate::finding::Kind::Fault,
+            kb: Vec::new(),
+            confidence: Confidence::Possible,
+            computer: "S1".into(),
+            service: None,
+            cause: String::new(),
+            remediation: Vec::new(),
+            evidence,
+            boot: None,
+            occurrences: 1,
+            omitted: 0,
+        };
+        let generic = finding("generic", vec![ev(7, Role::Anchor)]);
+        let specific = finding("specific", vec![ev(9, Role::Anchor), ev(7, Role::Corroboration)]);
+        let unrelated = finding("specific", vec![ev(9, Role::Anchor), ev(8, Role::Corroboration)]);
+        assert!(shares_anchor(&specific, &generic));
+        assert!(!shares_anchor(&unrelated, &generic));
+        // Not the other way round: the generic finding's evidence does not hold the specific anchor.
+        assert!(!shares_anchor(&generic, &specific));
+    }
 
     #[test]
     fn interpolation_keeps_unknown_and_literal_braces() {

@@ -53,6 +53,30 @@ pub enum Role {
     Context,
 }
 
+/// What a finding says about the machine: a fault to fix, or behaviour that
+/// looks like one in the logs but is by design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A known fault: something to fix.
+    #[default]
+    Fault,
+    /// Documented, by-design behaviour that looks like a fault (e.g. W32Time
+    /// stopping after boot on a workgroup machine). Reported apart so that
+    /// nobody chases it, and not counted as a fault (exit status, summary).
+    Info,
+}
+
+impl Kind {
+    /// The lowercase name used in output (`fault`, `info`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Fault => "fault",
+            Kind::Info => "info",
+        }
+    }
+}
+
 /// One piece of evidence: where it is, when it happened, what it says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -118,6 +142,9 @@ pub struct Finding {
     pub rule: String,
     /// The rule's one-line title.
     pub title: String,
+    /// A fault, or by-design behaviour shown for information ([`Kind`]).
+    #[serde(default)]
+    pub kind: Kind,
     /// KB articles (`KB<number>`).
     pub kb: Vec<String>,
     /// How sure the finding is.

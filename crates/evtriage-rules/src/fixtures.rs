@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use evtriage_core::{Format, ReadOptions, Reader};
 use serde::Deserialize;
 
-use crate::finding::{Confidence, Finding};
+use crate::finding::{Confidence, Finding, Kind};
 use crate::rule::RuleSet;
 use crate::{Engine, Report};
 
@@ -43,6 +43,15 @@ pub struct Expect {
     /// Text some remediation step must contain.
     #[serde(default)]
     pub remediation_contains: Vec<String>,
+    /// The service the finding must be about (key name, ignoring case).
+    #[serde(default)]
+    pub service: Option<String>,
+    /// Exactly this many occurrences (merged anchors).
+    #[serde(default)]
+    pub occurrences: Option<usize>,
+    /// The kind of finding (`fault` or `info`); default: not checked.
+    #[serde(default)]
+    pub kind: Option<Kind>,
 }
 
 /// The outcome of one case.
@@ -241,6 +250,21 @@ fn check_positive(case: &Path, mine: &[&Finding]) -> Outcome {
     for c in &expect.remediation_contains {
         if !f.remediation.iter().any(|s| s.contains(c.as_str())) {
             return Outcome::Fail(format!("remediation lacks `{c}`"));
+        }
+    }
+    if let Some(svc) = &expect.service {
+        if !f.service.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(svc)) {
+            return Outcome::Fail(format!("about service {:?} (expected {svc})", f.service));
+        }
+    }
+    if let Some(n) = expect.occurrences {
+        if f.occurrences != n {
+            return Outcome::Fail(format!("{} occurrences (expected {n})", f.occurrences));
+        }
+    }
+    if let Some(k) = expect.kind {
+        if f.kind != k {
+            return Outcome::Fail(format!("kind {} (expected {})", f.kind.name(), k.name()));
         }
     }
     Outcome::Pass

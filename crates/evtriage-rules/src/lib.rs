@@ -88,7 +88,7 @@ pub mod services;
 pub mod spec;
 
 pub use engine::{Analysis, Engine};
-pub use finding::{Confidence, Evidence, Finding, Role};
+pub use finding::{Confidence, Evidence, Finding, Kind, Role};
 pub use report::{JsonReport, Report, ReportSink, TextReport};
 pub use rule::{Rule, RuleError, RuleOrigin, RuleSet};
 

@@ -11,19 +11,25 @@
 //! ```text
 //! {"version": 1,
 //!  "inputs":   [{"path": "...", "format": "...", "records": N, "skipped": N}],
-//!  "findings": [{"rule": "...", "title": "...", "kb": ["KB4530043"], "confidence": "confirmed|likely|possible",
+//!  "findings": [{"rule": "...", "title": "...", "kind": "fault|info", "kb": ["KB4530043"], "confidence": "confirmed|likely|possible",
 //!                "computer": "...", "cause": "...", "remediation": ["..."],
 //!                "evidence": [{"source": "...", "locator": "...", "time": "<RFC 3339 UTC>", "summary": "..."}]}],
 //!  "diagnostics": [{"source": "...", "locator": "...", "message": "..."}]}
 //! ```
 //! Evidence from snapshots (netstat rows, registry values) has `"time": null`.
+//!
+//! Findings of `"kind": "info"` name by-design behaviour that looks like a
+//! fault in the logs (W32Time stopping after boot on a workgroup machine).
+//! The text report lists them after the faults under "Not a fault (by
+//! design)", the summary line counts faults only, and [`Report::faults`]
+//! (what `evtriage analyze` bases its exit status on) leaves them out.
 
 use std::io::{self, Write};
 
 use evtriage_core::{Diagnostic, InputSummary};
 use serde::Serialize;
 
-use crate::finding::{Confidence, Finding, Role};
+use crate::finding::{Confidence, Finding, Kind, Role};
 
 /// One input as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -106,6 +112,13 @@ impl Report {
     }
 }
 
+impl Report {
+    /// How many findings are faults (not [`Kind::Info`]).
+    pub fn faults(&self) -> usize {
+        self.findings.iter().filter(|f| f.kind == Kind::Fault).count()
+    }
+}
+
 /// Writes a [`Report`] in one format.
 pub trait ReportSink {
     /// Writes the whole report to `out`.
@@ -160,16 +173,21 @@ impl ReportSink for TextReport {
     fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let p = Paint(self.color);
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
-        let computers: std::collections::BTreeSet<&str> = report.findings.iter().map(|f| f.computer.as_str()).collect();
+        let faults: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Fault).collect();
+        let infos: Vec<&Finding> = report.findings.iter().filter(|f| f.kind != Kind::Fault).collect();
+        let computers: std::collections::BTreeSet<&str> = faults.iter().map(|f| f.computer.as_str()).collect();
+        let info_note =
+            if infos.is_empty() { String::new() } else { format!(", {} not a fault (by design)", infos.len()) };
         writeln!(
             out,
             "{}",
             p.bold(&format!(
-                "evtriage: {} finding{} on {} computer{} ({} input{}, {} records, {} diagnostic{})",
-                report.findings.len(),
-                plural(report.findings.len()),
+                "evtriage: {} finding{} on {} computer{}{} ({} input{}, {} records, {} diagnostic{})",
+                faults.len(),
+                plural(faults.len()),
                 computers.len(),
                 plural(computers.len()),
+                info_note,
                 report.inputs.len(),
                 plural(report.inputs.len()),
                 records,
@@ -178,42 +196,20 @@ impl ReportSink for TextReport {
             ))
         )?;
         let mut current: Option<&str> = None;
-        for f in &report.findings {
+        for f in &faults {
             if current != Some(f.computer.as_str()) {
                 current = Some(f.computer.as_str());
                 writeln!(out)?;
                 writeln!(out, "{}", p.bold(&format!("== {} ==", f.computer)))?;
             }
+            write_finding(&p, f, &p.confidence(f.confidence), out)?;
+        }
+        if !infos.is_empty() {
             writeln!(out)?;
-            let kb = if f.kb.is_empty() { String::new() } else { format!("{} ", f.kb.join(", ")) };
-            writeln!(out, "{} {}{}", p.confidence(f.confidence), p.bold(&kb), p.bold(&f.title))?;
-            writeln!(out, "  {}", p.dim(&format!("rule {}", f.rule)))?;
-            writeln!(out, "  Cause: {}", f.cause)?;
-            if !f.remediation.is_empty() {
-                writeln!(out, "  What to do:")?;
-                for (i, step) in f.remediation.iter().enumerate() {
-                    writeln!(out, "    {}. {}", i + 1, step)?;
-                }
-            }
-            if f.occurrences > 1 {
-                writeln!(out, "  Seen {} times.", f.occurrences)?;
-            }
-            writeln!(out, "  Evidence:")?;
-            for e in &f.evidence {
-                let time = e
-                    .time
-                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-                    .unwrap_or_else(|| "(snapshot)".into());
-                let role = match e.role {
-                    Role::Anchor => "*",
-                    Role::Corroboration => "+",
-                    Role::Context => "-",
-                };
-                writeln!(out, "    {role} {}  {} ({})", time, e.source, e.locator)?;
-                writeln!(out, "      {}", e.summary)?;
-            }
-            if f.omitted > 0 {
-                writeln!(out, "    … and {} more occurrences not listed", f.omitted)?;
+            writeln!(out, "{}", p.bold("== Not a fault (by design) =="))?;
+            for f in &infos {
+                let label = p.dim(&format!("[INFO] {}", f.computer));
+                write_finding(&p, f, &label, out)?;
             }
         }
         let notable: Vec<&_> = report.diagnostics.iter().filter(|d| d.severity != "note").collect();
@@ -226,6 +222,43 @@ impl ReportSink for TextReport {
         }
         Ok(())
     }
+}
+
+fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    let kb = if f.kb.is_empty() { String::new() } else { format!("{} ", f.kb.join(", ")) };
+    writeln!(out, "{} {}{}", label, p.bold(&kb), p.bold(&f.title))?;
+    writeln!(out, "  {}", p.dim(&format!("rule {}", f.rule)))?;
+    let cause_label = if f.kind == Kind::Info { "Why" } else { "Cause" };
+    writeln!(out, "  {cause_label}: {}", f.cause)?;
+    if !f.remediation.is_empty() {
+        let steps = if f.kind == Kind::Info { "If it matters" } else { "What to do" };
+        writeln!(out, "  {steps}:")?;
+        for (i, step) in f.remediation.iter().enumerate() {
+            writeln!(out, "    {}. {}", i + 1, step)?;
+        }
+    }
+    if f.occurrences > 1 {
+        writeln!(out, "  Seen {} times.", f.occurrences)?;
+    }
+    writeln!(out, "  Evidence:")?;
+    for e in &f.evidence {
+        let time = e
+            .time
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            .unwrap_or_else(|| "(snapshot)".into());
+        let role = match e.role {
+            Role::Anchor => "*",
+            Role::Corroboration => "+",
+            Role::Context => "-",
+        };
+        writeln!(out, "    {role} {}  {} ({})", time, e.source, e.locator)?;
+        writeln!(out, "      {}", e.summary)?;
+    }
+    if f.omitted > 0 {
+        writeln!(out, "    … and {} more occurrences not listed", f.omitted)?;
+    }
+    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {

@@ -59,6 +59,57 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("kb296086-smtp-port-25.toml", include_str!("../rules/kb296086-smtp-port-25.toml")),
     ("kb298565-imc-sitedn.toml", include_str!("../rules/kb298565-imc-sitedn.toml")),
     ("kb948609-autodiscover-net20sp2.toml", include_str!("../rules/kb948609-autodiscover-net20sp2.toml")),
+    // Network, domain controller, DNS and ports (issue 6).
+    ("netlogon-5719-no-dc.toml", include_str!("../rules/netlogon-5719-no-dc.toml")),
+    ("kb2421599-netlogon-5719-boot.toml", include_str!("../rules/kb2421599-netlogon-5719-boot.toml")),
+    ("netlogon-5719-ws2025-restart.toml", include_str!("../rules/netlogon-5719-ws2025-restart.toml")),
+    ("tcp-port-exhaustion.toml", include_str!("../rules/tcp-port-exhaustion.toml")),
+    ("q126752-netlogon-secure-channel.toml", include_str!("../rules/q126752-netlogon-secure-channel.toml")),
+    ("netlogon-5805-session-auth.toml", include_str!("../rules/netlogon-5805-session-auth.toml")),
+    ("cve-2020-1472-zerologon-5805.toml", include_str!("../rules/cve-2020-1472-zerologon-5805.toml")),
+    ("netlogon-sysvol-not-ready.toml", include_str!("../rules/netlogon-sysvol-not-ready.toml")),
+    ("dns-4013-ad-sync.toml", include_str!("../rules/dns-4013-ad-sync.toml")),
+    ("kb2001093-dns-4013-boot.toml", include_str!("../rules/kb2001093-dns-4013-boot.toml")),
+    ("dns-ad-unavailable.toml", include_str!("../rules/dns-ad-unavailable.toml")),
+    ("dns-socket-bind-failure.toml", include_str!("../rules/dns-socket-bind-failure.toml")),
+    ("q256318-dns-auto-zone-notify.toml", include_str!("../rules/q256318-dns-auto-zone-notify.toml")),
+    ("wsaeaddrinuse.toml", include_str!("../rules/wsaeaddrinuse.toml")),
+    ("q156054-ftp-port-21.toml", include_str!("../rules/q156054-ftp-port-21.toml")),
+    ("iis-port-80-443-held.toml", include_str!("../rules/iis-port-80-443-held.toml")),
+    ("q146157-imc-smtp-port-25.toml", include_str!("../rules/q146157-imc-smtp-port-25.toml")),
+    ("kb956189-sbs-ias-port-in-use.toml", include_str!("../rules/kb956189-sbs-ias-port-in-use.toml")),
+    ("sql-tdssniclient-init.toml", include_str!("../rules/sql-tdssniclient-init.toml")),
+    ("sql-tcp-port-in-use.toml", include_str!("../rules/sql-tcp-port-in-use.toml")),
+    ("sql-endpoint-port-in-use.toml", include_str!("../rules/sql-endpoint-port-in-use.toml")),
+    ("q271963-duplicate-name.toml", include_str!("../rules/q271963-duplicate-name.toml")),
+    // Service start, timeouts, accounts, dependencies, crashes (issue 6).
+    ("kb2385818-w32time-workgroup.toml", include_str!("../rules/kb2385818-w32time-workgroup.toml")),
+    ("kb2745448-ssrs-ctl-timeout.toml", include_str!("../rules/kb2745448-ssrs-ctl-timeout.toml")),
+    ("kb282254-logon-account-disabled.toml", include_str!("../rules/kb282254-logon-account-disabled.toml")),
+    ("kb282254-logon-account-locked.toml", include_str!("../rules/kb282254-logon-account-locked.toml")),
+    ("kb282254-logon-as-service-right.toml", include_str!("../rules/kb282254-logon-as-service-right.toml")),
+    ("kb282254-logon-gmsa-not-managed.toml", include_str!("../rules/kb282254-logon-gmsa-not-managed.toml")),
+    ("kb282254-logon-password-expired.toml", include_str!("../rules/kb282254-logon-password-expired.toml")),
+    ("kb282254-logon-wrong-password.toml", include_str!("../rules/kb282254-logon-wrong-password.toml")),
+    ("kb922918-start-timeout.toml", include_str!("../rules/kb922918-start-timeout.toml")),
+    ("netlogon-dependency-chain.toml", include_str!("../rules/netlogon-dependency-chain.toml")),
+    ("openssh-2024-programdata-acl.toml", include_str!("../rules/openssh-2024-programdata-acl.toml")),
+    ("q157913-interactive-service-logoff.toml", include_str!("../rules/q157913-interactive-service-logoff.toml")),
+    ("q217339-certsvc-system-dsn.toml", include_str!("../rules/q217339-certsvc-system-dsn.toml")),
+    ("q184205-store-2186.toml", include_str!("../rules/q184205-store-2186.toml")),
+    ("q231604-server-no-network.toml", include_str!("../rules/q231604-server-no-network.toml")),
+    ("q274814-password-changed-7013.toml", include_str!("../rules/q274814-password-changed-7013.toml")),
+    ("q317218-protected-storage.toml", include_str!("../rules/q317218-protected-storage.toml")),
+    ("q319127-server-hung-spooler.toml", include_str!("../rules/q319127-server-hung-spooler.toml")),
+    ("service-crash-no-recovery.toml", include_str!("../rules/service-crash-no-recovery.toml")),
+    ("service-crash-recovery.toml", include_str!("../rules/service-crash-recovery.toml")),
+    ("service-dependency-failed.toml", include_str!("../rules/service-dependency-failed.toml")),
+    ("service-dependency-missing.toml", include_str!("../rules/service-dependency-missing.toml")),
+    ("service-image-not-found.toml", include_str!("../rules/service-image-not-found.toml")),
+    ("service-module-not-found.toml", include_str!("../rules/service-module-not-found.toml")),
+    ("service-recovery-failed.toml", include_str!("../rules/service-recovery-failed.toml")),
+    ("service-not-a-service-program.toml", include_str!("../rules/service-not-a-service-program.toml")),
+    ("service-start-failed.toml", include_str!("../rules/service-start-failed.toml")),
 ];
 
 /// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
@@ -77,17 +128,24 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     }
 }
 
-/// A provider selector: by name (ignoring case) or GUID.
+/// A provider selector: by name (ignoring case), by name prefix (`MSSQL$*`:
+/// SQL Server named instances log as `MSSQL$<instance>`) or GUID.
 #[derive(Debug, Clone)]
 pub(crate) enum ProviderSel {
     Name(String),
+    Prefix(String),
     Guid(Guid),
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 impl ProviderSel {
     fn matches_key(&self, key: &EventKey<'_>) -> bool {
         match self {
             ProviderSel::Name(n) => key.provider.is_some_and(|p| p.eq_ignore_ascii_case(n)),
+            ProviderSel::Prefix(n) => key.provider.is_some_and(|p| starts_with_ignore_case(p, n)),
             ProviderSel::Guid(g) => key.guid == Some(g),
         }
     }
@@ -96,6 +154,10 @@ impl ProviderSel {
             ProviderSel::Name(n) => {
                 e.provider.name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
                     || e.provider.event_source_name.as_deref().is_some_and(|p| p.eq_ignore_ascii_case(n))
+            }
+            ProviderSel::Prefix(n) => {
+                e.provider.name.as_deref().is_some_and(|p| starts_with_ignore_case(p, n))
+                    || e.provider.event_source_name.as_deref().is_some_and(|p| starts_with_ignore_case(p, n))
             }
             ProviderSel::Guid(g) => e.provider.guid.as_ref() == Some(g),
         }
@@ -108,6 +170,7 @@ pub(crate) enum FieldTest {
     OneOf(Vec<String>),
     Regex(Regex),
     Code(Vec<u32>),
+    IsComputer,
 }
 
 #[derive(Debug, Clone)]
@@ -119,10 +182,11 @@ pub(crate) struct FieldPred {
 }
 
 impl FieldPred {
-    fn holds(&self, value: Option<&str>) -> bool {
+    fn holds(&self, value: Option<&str>, computer: Option<&str>) -> bool {
         let r = match value {
             None => false,
             Some(v) => match &self.test {
+                FieldTest::IsComputer => computer.is_some_and(|c| same_short_name(v, c)),
                 FieldTest::Equals(x) => v.trim().eq_ignore_ascii_case(x.trim()),
                 FieldTest::OneOf(xs) => xs.iter().any(|x| v.trim().eq_ignore_ascii_case(x.trim())),
                 FieldTest::Regex(re) => re.is_match(v),
@@ -133,6 +197,30 @@ impl FieldPred {
     }
 }
 
+/// Whether two computer names are the same machine: `\\DC1`, `DC1` and
+/// `dc1.contoso.com` all are.
+fn same_short_name(a: &str, b: &str) -> bool {
+    let short = |s: &str| {
+        let s = s.trim().trim_start_matches('\\');
+        s.split('.').next().unwrap_or(s).to_ascii_lowercase()
+    };
+    let (a, b) = (short(a), short(b));
+    !a.is_empty() && a == b
+}
+
+/// A field by name as rules see it: [`Event::field`], plus `Binary`, the
+/// event's binary data as upper-case hex (`5E0000C0` for NTSTATUS 0xC000005E,
+/// stored little-endian), unless the event has a data item named `Binary`.
+pub(crate) fn field_value<'e>(e: &'e Event, name: &str) -> Option<std::borrow::Cow<'e, str>> {
+    if let Some(v) = e.field(name) {
+        return Some(std::borrow::Cow::Borrowed(v));
+    }
+    if name.eq_ignore_ascii_case("Binary") {
+        return e.binary.as_deref().map(|b| std::borrow::Cow::Owned(evtriage_core::util::to_hex(b).to_uppercase()));
+    }
+    None
+}
+
 /// Service predicate of a matcher.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ServicePred {
@@ -140,6 +228,8 @@ pub(crate) struct ServicePred {
     pub is: Vec<String>,
     pub has_ports: bool,
     pub same: bool,
+    pub name: Option<String>,
+    pub root: bool,
 }
 
 /// A compiled record matcher (anchor or check).
@@ -149,6 +239,7 @@ pub(crate) struct Matcher {
     pub event_ids: Vec<u32>,
     pub command: Option<String>,
     pub message: Option<Regex>,
+    pub computer: Option<Regex>,
     pub fields: Vec<FieldPred>,
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
@@ -185,8 +276,18 @@ impl Matcher {
         if !self.event_ids.is_empty() && !self.event_ids.contains(&e.event_id) {
             return false;
         }
+        if let Some(re) = &self.computer {
+            if !e.computer.as_deref().is_some_and(|c| re.is_match(c.trim())) {
+                return false;
+            }
+        }
         let applies = |f: &&FieldPred| f.only_ids.is_empty() || f.only_ids.contains(&e.event_id);
-        if !self.fields.iter().filter(applies).all(|f| f.holds(e.field(&f.field))) {
+        if !self
+            .fields
+            .iter()
+            .filter(applies)
+            .all(|f| f.holds(field_value(e, &f.field).as_deref(), e.computer.as_deref()))
+        {
             return false;
         }
         match &self.message {
@@ -207,9 +308,9 @@ impl Matcher {
         let text = command_text(c);
         if !self.fields.iter().all(|f| {
             if f.field.eq_ignore_ascii_case("text") {
-                f.holds(Some(&text))
+                f.holds(Some(&text), None)
             } else {
-                f.holds(c.property(&f.field))
+                f.holds(c.property(&f.field), None)
             }
         }) {
             return false;
@@ -231,8 +332,9 @@ pub(crate) fn command_text(c: &CommandOutput) -> String {
 pub(crate) enum Condition {
     AfterBoot(Duration),
     Record(Matcher),
-    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String> },
+    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String>, port_field: Option<String> },
     Registry { key: Vec<String>, value: String, equals: Option<String>, absent: bool, bind: Option<String> },
+    PortHog { min_ports: usize },
 }
 
 /// A compiled check with what it adds.
@@ -240,6 +342,7 @@ pub(crate) enum Condition {
 pub(crate) struct Check {
     pub name: String,
     pub condition: Condition,
+    pub not: bool,
     pub confidence: Option<Confidence>,
     pub cause: Option<String>,
     pub remediation: Vec<String>,
@@ -347,19 +450,31 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
                 Guid::parse(t).map(ProviderSel::Guid).ok_or_else(|| format!("`{t}` is not a GUID"))
             } else if t.is_empty() {
                 Err("empty provider name".to_string())
+            } else if let Some(prefix) = t.strip_suffix('*') {
+                if prefix.is_empty() || prefix.contains('*') {
+                    Err(format!("`{t}`: a provider pattern is a name prefix followed by one `*`"))
+                } else {
+                    Ok(ProviderSel::Prefix(prefix.to_string()))
+                }
             } else {
                 Ok(ProviderSel::Name(t.to_string()))
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
     let message = m.message.as_deref().map(Regex::new).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let computer = m.computer.as_deref().map(Regex::new).transpose().map_err(|e| format!("computer regex: {e}"))?;
     let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
     let service = m.service.as_ref().map(|s| ServicePred {
         field: s.field.clone(),
         is: s.is.to_vec(),
         has_ports: s.has_ports,
         same: s.same,
+        name: s.name.clone().filter(|n| !n.trim().is_empty()),
+        root: s.root,
     });
+    if service.as_ref().is_some_and(|s| s.name.is_some() && s.field.is_some()) {
+        return Err("service: give `name` or `field`, not both".into());
+    }
     if !in_check {
         if m.within.is_some() || m.direction.is_some() {
             return Err("`within` and `direction` belong to checks, not the anchor".into());
@@ -367,6 +482,8 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         if service.as_ref().is_some_and(|s| s.same) {
             return Err("`service.same` belongs to checks, not the anchor".into());
         }
+    } else if service.as_ref().is_some_and(|s| s.root) {
+        return Err("`service.root` belongs to the anchor, not checks".into());
     }
     let within = m.within.as_deref().map(|w| parse_duration(w).ok_or_else(|| format!("`{w}` is not a duration")));
     let within = within.transpose()?;
@@ -378,6 +495,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         event_ids: m.event_id.to_vec(),
         command: m.command.clone(),
         message,
+        computer,
         fields,
         service,
         within,
@@ -386,12 +504,16 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
 }
 
 fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
-    let given =
-        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some()].iter().filter(|b| **b).count();
+    let given = [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some(), f.is_computer]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if given != 1 {
-        return Err(format!("field `{}`: give exactly one of equals, one_of, regex, code", f.field));
+        return Err(format!("field `{}`: give exactly one of equals, one_of, regex, code, is_computer", f.field));
     }
-    let test = if let Some(v) = &f.equals {
+    let test = if f.is_computer {
+        FieldTest::IsComputer
+    } else if let Some(v) = &f.equals {
         FieldTest::Equals(v.clone())
     } else if let Some(v) = &f.one_of {
         FieldTest::OneOf(v.clone())
@@ -411,12 +533,13 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
 fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, String> {
     let name = c.name.clone().unwrap_or_else(|| format!("{section}[{index}]"));
     let err = |m: String| format!("{section} `{name}`: {m}");
-    let given = [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let given =
+        [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some(), c.port_hog.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
     if given != 1 {
-        return Err(err("give exactly one of after_boot, record, port_held, registry".into()));
+        return Err(err("give exactly one of after_boot, record, port_held, registry, port_hog".into()));
     }
     let condition = if let Some(d) = &c.after_boot {
         Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
@@ -428,7 +551,7 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
             .iter()
             .map(|s| parse_port(s).ok_or_else(|| err(format!("`{s}` is not a port (write TCP/25 or UDP/1812)"))))
             .collect::<Result<Vec<_>, _>>()?;
-        Condition::PortHeld { ports, holder_image: p.holder_image.clone() }
+        Condition::PortHeld { ports, holder_image: p.holder_image.clone(), port_field: p.port_field.clone() }
     } else if let Some(r) = &c.registry {
         let key: Vec<String> = r.key.split('\\').filter(|s| !s.is_empty()).map(|s| s.to_string()).collect::<Vec<_>>();
         if key.is_empty() {
@@ -441,6 +564,12 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
             absent: r.absent,
             bind: r.bind.clone(),
         }
+    } else if let Some(h) = &c.port_hog {
+        let min_ports = h.min_ports.unwrap_or(1000);
+        if min_ports == 0 {
+            return Err(err("port_hog.min_ports must be at least 1".into()));
+        }
+        Condition::PortHog { min_ports }
     } else {
         return Err(err("no condition".into()));
     };
@@ -448,9 +577,13 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         return Err(err("`confidence` belongs to corroborations; set the rule's `confidence` instead".into()));
     }
     let kb = normalize_kbs(&c.kb).map_err(err)?;
+    if c.not && c.confidence.is_some() {
+        return Err(err("a `not` check cannot raise the confidence (it has no evidence)".into()));
+    }
     Ok(Check {
         name,
         condition,
+        not: c.not,
         confidence: c.confidence,
         cause: c.cause.clone(),
         remediation: c.remediation.clone(),
@@ -583,6 +716,7 @@ impl RuleSet {
                         .iter()
                         .map(|p| match p {
                             ProviderSel::Name(n) => n.clone(),
+                            ProviderSel::Prefix(n) => format!("{n}*"),
                             ProviderSel::Guid(g) => g.to_string(),
                         })
                         .collect()

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::finding::Confidence;
+use crate::finding::{Confidence, Kind};
 
 /// One value or a list of values (`provider = "X"` or `provider = ["X", "Y"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +58,15 @@ pub struct RuleSpec {
     /// Confidence of a finding when only the anchor and the `require` checks hold.
     #[serde(default = "default_confidence")]
     pub confidence: Confidence,
+    /// `fault` (default) or `info`: a documented, by-design behaviour that
+    /// looks like a fault; its findings are shown apart and not counted as faults.
+    #[serde(default)]
+    pub kind: Kind,
+    /// Findings about different services merge too (per computer and boot
+    /// session, or per computer with `merge = "computer"`): for a pattern that
+    /// hits many services at once (a burst of installed commands).
+    #[serde(default)]
+    pub merge_services: bool,
     /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
     #[serde(default)]
     pub supersedes: Vec<String>,
@@ -69,6 +78,22 @@ pub struct RuleSpec {
     /// Checks that raise confidence or add to the cause and remediation when they hold.
     #[serde(default)]
     pub corroborate: Vec<CheckSpec>,
+    /// How far findings of this rule merge: per boot session (default) or
+    /// across all boots of a computer (for a transient message that recurs
+    /// at every start: one finding with every occurrence, not one per boot).
+    #[serde(default)]
+    pub merge: MergeScope,
+}
+
+/// How far findings of one rule about the same computer and service merge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeScope {
+    /// One finding per boot session (the default).
+    #[default]
+    Boot,
+    /// One finding per computer and service, whatever the boot.
+    Computer,
 }
 
 fn default_confidence() -> Confidence {
@@ -91,6 +116,9 @@ pub struct MatchSpec {
     /// A regular expression the rendered message (or a command block's text) must match.
     #[serde(default)]
     pub message: Option<String>,
+    /// A regular expression the event's computer name (`System/Computer`) must match.
+    #[serde(default)]
+    pub computer: Option<String>,
     /// Which service the event is about.
     #[serde(default)]
     pub service: Option<ServiceSpec>,
@@ -134,6 +162,17 @@ pub struct ServiceSpec {
     /// (Checks only) the same service as the anchor's.
     #[serde(default)]
     pub same: bool,
+    /// The service the event is about whatever its fields say: for providers
+    /// that belong to one service (NETLOGON → `Netlogon`, DNS Server → `DNS`),
+    /// so that findings name it and merge per service.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// (Anchor only) follow Service Control Manager 7001 dependency failures
+    /// from the named service to the root of the chain: the finding is about
+    /// the service whose own failure made the others fail, so that every
+    /// victim of one root merges into one finding.
+    #[serde(default)]
+    pub root: bool,
 }
 
 /// A predicate on one field. Exactly one of `equals`, `one_of`, `regex`, `code` is given.
@@ -154,6 +193,10 @@ pub struct FieldSpec {
     /// The same error code as one of these (`%%58`, `58`, `0x3A`, `ERROR_BAD_NET_RESP` are all equal).
     #[serde(default)]
     pub code: Option<OneOrMany<String>>,
+    /// The value names the event's own computer (short name, ignoring case
+    /// and leading `\\`): a DC's NETLOGON event naming the DC itself.
+    #[serde(default)]
+    pub is_computer: bool,
     /// Inverts the predicate (a missing field then matches).
     #[serde(default)]
     pub not: bool,
@@ -182,6 +225,10 @@ pub struct CheckSpec {
     /// KB articles added when the check holds.
     #[serde(default)]
     pub kb: Vec<String>,
+    /// Inverts the check: it holds when its condition does not (no such
+    /// record in the window, not after boot, …). It then has no evidence.
+    #[serde(default)]
+    pub not: bool,
     /// Holds when the anchor lies within this long after the start of its boot session (`10m`).
     #[serde(default)]
     pub after_boot: Option<String>,
@@ -194,6 +241,20 @@ pub struct CheckSpec {
     /// Holds when a registry export has (or lacks) a value.
     #[serde(default)]
     pub registry: Option<RegistrySpec>,
+    /// Holds when a socket snapshot shows one process holding many outgoing TCP ports.
+    #[serde(default)]
+    pub port_hog: Option<PortHogSpec>,
+}
+
+/// "One process holds most of the ephemeral TCP ports" in a socket snapshot:
+/// what TCP port exhaustion looks like from `netstat -ano`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortHogSpec {
+    /// At least this many non-listening TCP sockets with a local port above
+    /// 1024 held by one process (default 1000).
+    #[serde(default)]
+    pub min_ports: Option<usize>,
 }
 
 /// "A port of the service is held by another process" in a socket snapshot.
@@ -206,6 +267,10 @@ pub struct PortSpec {
     /// Only when the holder's image is one of these (e.g. `dns.exe`).
     #[serde(default)]
     pub holder_image: Vec<String>,
+    /// The TCP port is in this field of the anchor event (`param2` of SQL
+    /// Server 9692); used instead of `ports` when the field holds a number.
+    #[serde(default)]
+    pub port_field: Option<String>,
 }
 
 /// "Registry value V is / is not set" in a `.reg` export.

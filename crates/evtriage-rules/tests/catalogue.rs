@@ -36,20 +36,53 @@ fn json_catalogue_lists_every_rule() {
         Err(e) => panic!("rules list JSON does not parse: {e}"),
     };
     let ids: Vec<&str> = v.as_array().map(|a| a.iter().filter_map(|r| r["id"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(ids.len(), set.rules().len());
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(ids, sorted, "the catalogue lists rules by id");
+    for id in [
+        "kb4530043-ismserv-boot",
+        "port-conflict-dns-socket-pool",
+        "service-start-failed",
+        "kb2385818-w32time-workgroup",
+        "tcp-port-exhaustion",
+        "cve-2020-1472-zerologon-5805",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    let entry = |id: &str| v.as_array().and_then(|a| a.iter().find(|r| r["id"] == id)).cloned().unwrap_or_default();
+    let ism = entry("kb4530043-ismserv-boot");
+    assert_eq!(ism["kb"], serde_json::json!(["KB4530043"]));
+    assert_eq!(ism["confidence"], "possible");
+    assert_eq!(ism["max_confidence"], "confirmed");
+    assert_eq!(ism["kind"], "fault");
     assert_eq!(
-        ids,
-        vec![
-            "kb296086-smtp-port-25",
-            "kb298565-imc-sitedn",
-            "kb4530043-ismserv-boot",
-            "kb948609-autodiscover-net20sp2",
-            "port-conflict",
-            "port-conflict-dns-socket-pool",
-            "port-conflict-lsass",
-        ]
+        entry("port-conflict-dns-socket-pool")["supersedes"],
+        serde_json::json!(["port-conflict", "wsaeaddrinuse", "service-start-failed"])
     );
-    assert_eq!(v[2]["kb"], serde_json::json!(["KB4530043"]));
-    assert_eq!(v[2]["confidence"], "possible");
-    assert_eq!(v[2]["max_confidence"], "confirmed");
-    assert_eq!(v[5]["supersedes"], serde_json::json!(["port-conflict"]));
+    assert_eq!(entry("kb2385818-w32time-workgroup")["kind"], "info");
+    // The generic rule yields to every specific rule about the same SCM failures.
+    let yielding: Vec<&str> = v
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|r| r["supersedes"].as_array().is_some_and(|s| s.iter().any(|x| x == "service-start-failed")))
+                .filter_map(|r| r["id"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(yielding.len() >= 20, "only {} rules supersede service-start-failed: {yielding:?}", yielding.len());
+    // Every built-in rule file is loaded (file name = id).
+    let dir = common::repo_root().join("crates/evtriage-rules/rules");
+    let mut files: Vec<String> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".toml")).map(str::to_string))
+            .collect(),
+        Err(e) => panic!("cannot list {}: {e}", dir.display()),
+    };
+    files.sort();
+    assert_eq!(ids, files);
+    assert_eq!(entry("tcp-port-exhaustion")["max_confidence"], "confirmed");
+    assert_eq!(entry("netlogon-5805-session-auth")["max_confidence"], "possible");
 }

@@ -5,7 +5,8 @@
 //! - **twins** of XML scenarios: every `*.xml` file under `fixtures/rules/`
 //!   or `fixtures/evtx/` that holds `<Event>`s, and any other `*.xml` under
 //!   `fixtures/` containing the marker [`TWIN_MARKER`], gets a `.evtx` file of
-//!   the same stem next to it, with the same events;
+//!   the same stem next to it (or where the marker's `to=` says, see
+//!   [`twin_path`]), with the same events;
 //! - **reliability files** in `fixtures/evtx/` ([`BUILTIN`]): several chunks,
 //!   and deliberately damaged copies, built from [`crate::samples`].
 //!
@@ -228,11 +229,28 @@ pub fn in_log_order(events: &mut [Event]) {
     }
 }
 
+/// Where the twin of `xml` goes: next to it with the `.evtx` extension, or where the
+/// marker says with `to=PATH` (relative to the scenario's folder), e.g.
+/// `<!-- evtriage: evtx-twin to=../example/dc1-case/System.evtx -->`, so that a case
+/// folder can hold the binary log without its XML source.
+pub fn twin_path(xml: &Path, text: &str) -> PathBuf {
+    text.find(TWIN_MARKER)
+        .and_then(|at| text.get(at + TWIN_MARKER.len()..))
+        .and_then(|rest| rest.lines().next())
+        .map(|line| line.trim().trim_end_matches("-->").trim())
+        .and_then(|line| line.strip_prefix("to="))
+        .map(str::trim)
+        .filter(|to| !to.is_empty())
+        .map(|to| xml.parent().unwrap_or_else(|| Path::new(".")).join(to))
+        .unwrap_or_else(|| xml.with_extension("evtx"))
+}
+
 /// The `.evtx` twin of one scenario (events in log order, see [`in_log_order`]).
 pub fn twin(xml: &Path) -> Result<Output, FixtureError> {
     let mut events = scenario_events(xml)?;
     in_log_order(&mut events);
-    let path = xml.with_extension("evtx");
+    let text = std::fs::read_to_string(xml).map_err(io(xml))?;
+    let path = twin_path(xml, &text);
     let file = write_evtx(&events, &WriteOptions::default())
         .map_err(|source| FixtureError::Write { path: path.clone(), source })?;
     Ok(Output { path, bytes: file.bytes, what: format!("twin of {} ({} events)", xml.display(), events.len()) })
@@ -257,4 +275,21 @@ pub fn plan(root: &Path) -> Result<Vec<Output>, FixtureError> {
 /// The outputs whose file on disk is missing or differs.
 pub fn stale(outputs: &[Output]) -> Vec<&Output> {
     outputs.iter().filter(|o| std::fs::read(&o.path).map_or(true, |b| b != o.bytes)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twin_goes_next_to_the_scenario_unless_the_marker_says_where() {
+        let xml = Path::new("fixtures/scenarios/dc1.xml");
+        assert_eq!(twin_path(xml, "<!-- evtriage: evtx-twin -->"), Path::new("fixtures/scenarios/dc1.evtx"));
+        assert_eq!(twin_path(xml, "<Events/>"), Path::new("fixtures/scenarios/dc1.evtx"));
+        assert_eq!(
+            twin_path(xml, "<!-- evtriage: evtx-twin to=../example/dc1-case/System.evtx -->\n<Events/>"),
+            Path::new("fixtures/scenarios/../example/dc1-case/System.evtx")
+        );
+        assert_eq!(twin_path(xml, "<!-- evtriage: evtx-twin to= -->"), Path::new("fixtures/scenarios/dc1.evtx"));
+    }
 }

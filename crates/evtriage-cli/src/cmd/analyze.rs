@@ -53,7 +53,8 @@ pub struct AnalyzeArgs {
     pub threads: usize,
 }
 
-/// Runs `analyze`. Exit status: 0 no findings, 1 findings, 2 error.
+/// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
+/// findings do not count), 1 faults found, 2 error.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
 pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     let rules = match load_rules(&args.rules) {
@@ -116,7 +117,7 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    if report.findings.is_empty() {
+    if report.faults() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
