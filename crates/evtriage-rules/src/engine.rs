@@ -351,10 +351,17 @@ struct Context<'a> {
     /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
     boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
     processes: HashMap<u32, Vec<&'a ProcessEntry>>,
+    /// The candidate events that carry a time, sorted by it: a record check
+    /// looks only at the slice inside its window (it scanned every candidate
+    /// for every anchor, which dominated `analyze` on a large System log).
+    by_time: Vec<(DateTime<Utc>, &'a Event)>,
 }
 
 impl<'a> Context<'a> {
     fn new(engine: &'a Engine) -> Self {
+        let mut by_time: Vec<(DateTime<Utc>, &Event)> =
+            engine.events.iter().filter_map(|e| e.time.map(|t| (t, e))).collect();
+        by_time.sort_by_key(|(t, _)| *t);
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
         for b in &engine.boots {
             if let Some(t) = b.time {
@@ -377,7 +384,7 @@ impl<'a> Context<'a> {
         for p in &engine.processes {
             processes.entry(p.pid).or_default().push(p);
         }
-        Context { engine, table: ServiceTable::builtin(), boots, processes }
+        Context { engine, table: ServiceTable::builtin(), boots, processes, by_time }
     }
 
     /// Whether a snapshot row (which names no computer) may be about the
@@ -752,11 +759,19 @@ impl<'a> Context<'a> {
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
         let mut best: Option<(Duration, &Event)> = None;
-        for e in &self.engine.events {
+        // Only the events inside the window can match (the same test follows);
+        // which one wins does not depend on the order they are visited in.
+        let (lo, hi) = match m.direction {
+            Direction::Before => (t.checked_sub_signed(within), Some(t)),
+            Direction::After => (Some(t), t.checked_add_signed(within)),
+            Direction::Around => (t.checked_sub_signed(within), t.checked_add_signed(within)),
+        };
+        let start = lo.map_or(0, |lo| self.by_time.partition_point(|(et, _)| *et < lo));
+        let end = hi.map_or(self.by_time.len(), |hi| self.by_time.partition_point(|(et, _)| *et <= hi));
+        for &(et, e) in self.by_time.get(start..end.max(start)).unwrap_or_default() {
             if &e.origin == anchor_origin {
                 continue;
             }
-            let Some(et) = e.time else { continue };
             let delta = et - t;
             let in_window = match m.direction {
                 Direction::Before => delta <= Duration::zero() && -delta <= within,
