@@ -11,8 +11,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-shared=${EVTRIAGE_SHARED:-$root/../shared}
+# The shared folder (tools and corpus): EVTRIAGE_SHARED, else the parent of
+# EVTRIAGE_CORPUS, else the nearest `shared` beside a parent of the checkout
+# (../shared from /work/main, ../../shared from a worktree in /work/wt/NAME).
+find_shared() {
+  if [ -n "${EVTRIAGE_SHARED:-}" ]; then echo "$EVTRIAGE_SHARED"; return; fi
+  if [ -n "${EVTRIAGE_CORPUS:-}" ]; then (cd "$EVTRIAGE_CORPUS/.." && pwd); return; fi
+  local d=$root
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    if [ -f "$d/shared/tools/make_big_evtx.py" ]; then echo "$d/shared"; return; fi
+  done
+  echo "$root/../shared"
+}
+shared=$(find_shared)
 corpus=${EVTRIAGE_CORPUS:-$shared/corpus}
+[ -f "$shared/tools/make_big_evtx.py" ] || { echo "compare.sh: no $shared/tools/make_big_evtx.py; set EVTRIAGE_SHARED" >&2; exit 2; }
 work=${BENCH_DIR:-/tmp/evtriage-bench}
 runs=5; big_chunks=16384; label="1 GiB"
 if [ "${1:-}" = "--quick" ]; then runs=3; big_chunks=2048; label="128 MiB"; fi
@@ -39,23 +53,41 @@ make_big "$system" "$big_chunks" "$corpus"/evtx/*System*.evtx
 make_big "$security" "$big_chunks" "$corpus"/evtx/*[Ss]ecurity*.evtx
 make_big "$system128" 2048 "$corpus"/evtx/*System*.evtx
 small=$corpus/evtx/omerbenamram_Application_no_crc32.evtx
+# Many files: 300 small logs (copies of three corpus files) in one folder.
+many=$work/many
+if [ ! -d "$many" ]; then
+  mkdir -p "$many"
+  for i in $(seq 100); do
+    for f in omerbenamram_Application_no_crc32 deepbluecli_psexec-powershell-target_System mdecrevoisier_ID7009_meterpreter_System; do
+      cp "$corpus/evtx/$f.evtx" "$many/$f-$i.evtx"
+    done
+  done
+fi
 
-# measure NAME CMD... : prints "NAME median_seconds peak_rss_kb" after RUNS runs (one warm-up first).
+# measure NAME CMD... : prints "NAME median_wall_s median_cpu_s peak_rss_kb" after RUNS runs (one warm-up first).
 measure() {
   local name=$1; shift
   "$@" >/dev/null 2>&1 || true
-  local times=() rss=0
+  local times=() cpus=() rss=0 out wall user sys r
   for _ in $(seq "$runs"); do
     local out
-    out=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -n 1)
-    times+=("${out% *}")
-    local r=${out#* }; [ "$r" -gt "$rss" ] && rss=$r
+    # GNU time writes to its own file (the command's stderr is discarded).
+    # `analyze` exits 1 when it finds something: not a failure here; time then
+    # writes a "Command exited with non-zero status" line first.
+    /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null || true
+    out=$(tail -n 1 "$work/time.txt")
+    read -r wall user sys r <<<"$out"
+    if ! [[ "${r:-}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $name: no timing from run ($out)" >&2; continue; fi
+    times+=("$wall"); cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')")
+    [ "$r" -gt "$rss" ] && rss=$r
   done
-  local med
+  local med cpu
   med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $med $rss"
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "$name $med $cpu $rss"
 }
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$work/results.txt
 : > "$results"
 echo "== timing ($runs runs each, median)" >&2
@@ -65,32 +97,57 @@ measure analyze_system "$evtriage" analyze --threads 2 --format json "$system" |
 measure peer_security  "$peer" -t 2 -o jsonl "$security"         | tee -a "$results" >&2
 measure dump_security  "$evtriage" dump --threads 2 --format jsonl "$security" | tee -a "$results" >&2
 measure analyze_security "$evtriage" analyze --threads 2 --format json "$security" | tee -a "$results" >&2
+measure peer_128       "$peer" -t 2 -o jsonl "$system128"        | tee -a "$results" >&2
 measure analyze_128    "$evtriage" analyze --threads 2 --format json "$system128" | tee -a "$results" >&2
 measure peer_small     "$peer" -t 2 -o jsonl "$small"            | tee -a "$results" >&2
 measure analyze_small  "$evtriage" analyze --threads 2 --format json "$small" | tee -a "$results" >&2
+# The peer reads one file per run: a shell loop, as a user would write it.
+measure peer_many      sh -c 'for f in "$1"/*.evtx; do "$0" -t 2 -o jsonl "$f"; done' "$peer" "$many" | tee -a "$results" >&2
+measure analyze_many   "$evtriage" analyze --threads 2 --format json "$many" | tee -a "$results" >&2
 
-python3 - "$results" "$label" "$runs" "$(nproc)" <<'PY' > "$work/table.md"
+python3 - "$results" "$label" "$runs" "$(nproc)" "$load" <<'PY' > "$work/table.md"
 import sys
 res = {}
 for line in open(sys.argv[1]):
-    n, t, r = line.split()
-    res[n] = (float(t), int(r))
-label, runs, cores = sys.argv[2], sys.argv[3], sys.argv[4]
+    n, t, c, r = line.split()
+    res[n] = (float(t), float(c), int(r))
+label, runs, cores, load = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def row(what, name, peer):
-    t, r = res[name]
-    pt = res[peer][0]
+    t, c, r = res[name]
+    pt, pc, pr = res[peer]
     ratio = f"{t / pt:.2f}×" if pt > 0 else "n/a"
-    return f"| {what} | {t:.3f} s | {r / 1024:.1f} MB | {pt:.3f} s | {res[peer][1] / 1024:.1f} MB | {ratio} |"
+    cratio = f"{c / pc:.2f}×" if pc > 0 else "n/a"
+    return (f"| {what} | {t:.3f} s | {c:.3f} s | {r / 1024:.1f} MB | {pt:.3f} s | {pc:.3f} s | {pr / 1024:.1f} MB "
+            f"| {ratio} | {cratio} |")
 print(f"Inputs: {label} System and Security logs built with make_big_evtx.py from the corpus; "
-      f"{runs} runs each, median wall time; peak RSS is the largest of the runs; 2 threads; {cores} cores.\n")
-print("| command | evtriage | evtriage RSS | evtx_dump -o jsonl | peer RSS | ratio |")
-print("|---|---|---|---|---|---|")
+      f"{runs} runs each (after one warm-up), median wall and median CPU (user+sys) time; peak RSS is the "
+      f"largest of the runs; 2 threads; {cores} cores; load average before the runs: {load}.\n")
+print("| command | evtriage wall | evtriage CPU | evtriage RSS | evtx_dump wall | evtx_dump CPU | peer RSS "
+      "| wall ratio | CPU ratio |")
+print("|---|---|---|---|---|---|---|---|---|")
 print(row(f"analyze, System {label}", "analyze_system", "peer_system"))
 print(row(f"dump --format jsonl, System {label}", "dump_system", "peer_system"))
 print(row(f"analyze, Security {label}", "analyze_security", "peer_security"))
 print(row(f"dump --format jsonl, Security {label}", "dump_security", "peer_security"))
-print(row("analyze, System 128 MiB", "analyze_128", "peer_system"))
+print(row("analyze, System 128 MiB", "analyze_128", "peer_128"))
 print(row("analyze, 68 KB file (start-up)", "analyze_small", "peer_small"))
+print(row("analyze, folder of 300 small files", "analyze_many", "peer_many"))
+PY
+# Start-up in milliseconds (GNU time counts in hundredths of a second).
+python3 - "$evtriage" "$peer" "$small" <<'PY' >> "$work/table.md"
+import statistics, subprocess, sys, time
+evtriage, peer, small = sys.argv[1:4]
+def median_ms(cmd):
+    times = []
+    for _ in range(21):
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+ours = median_ms([evtriage, "analyze", "--threads", "2", "--format", "json", small])
+theirs = median_ms([peer, "-t", "2", "-o", "jsonl", small])
+print(f"\nStart-up: `analyze --format json` on the 68 KB file takes {ours:.1f} ms wall (median of 21 runs, "
+      f"process start included); `evtx_dump -o jsonl` on it {theirs:.1f} ms.")
 PY
 cat "$work/table.md"
 

@@ -7,6 +7,13 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
 
+/// mimalloc instead of the system allocator: decoding allocates many small,
+/// short-lived strings per event, and glibc malloc/free took about a quarter
+/// of the CPU time (docs/performance.md). Binary only; the libraries leave
+/// the choice to their users.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use cmd::{completions, explain, timeline, ui};
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and

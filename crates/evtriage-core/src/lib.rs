@@ -95,6 +95,7 @@ pub mod etl;
 pub mod evtx;
 pub mod evtx_check;
 pub mod format;
+pub mod jsonl;
 pub mod ldap;
 pub mod message;
 pub mod model;

@@ -163,7 +163,7 @@ impl Guid {
     }
 
     /// The `{xxxxxxxx-…}` text in a stack buffer (Display and Serialize use it).
-    fn text_buf(&self) -> [u8; 38] {
+    pub(crate) fn text_buf(&self) -> [u8; 38] {
         const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut out = [b'-'; 38];

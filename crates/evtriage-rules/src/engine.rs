@@ -130,20 +130,23 @@ impl Engine {
         if is_scm(&e) {
             self.learned.learn_from_event(&e);
         }
-        if let Some(id) = identity(&e) {
-            if self.identities.contains(&id) {
-                return;
-            }
-        }
-        if is_boot_marker(&e) {
-            self.identities.extend(identity(&e));
-            self.boots.push(e);
+        let boot = is_boot_marker(&e);
+        let wanted = boot || {
+            let mut rendered = None;
+            self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)))
+        };
+        if !wanted {
             return;
         }
-        let mut rendered = None;
-        let wanted = self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)));
-        if wanted {
-            self.identities.extend(identity(&e));
+        // Only for what is kept: the identity allocates (lowercased computer and provider).
+        let id = identity(&e);
+        if id.as_ref().is_some_and(|id| self.identities.contains(id)) {
+            return;
+        }
+        self.identities.extend(id);
+        if boot {
+            self.boots.push(e);
+        } else {
             self.events.push(e);
         }
     }
@@ -348,10 +351,17 @@ struct Context<'a> {
     /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
     boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
     processes: HashMap<u32, Vec<&'a ProcessEntry>>,
+    /// The candidate events that carry a time, sorted by it: a record check
+    /// looks only at the slice inside its window (it scanned every candidate
+    /// for every anchor, which dominated `analyze` on a large System log).
+    by_time: Vec<(DateTime<Utc>, &'a Event)>,
 }
 
 impl<'a> Context<'a> {
     fn new(engine: &'a Engine) -> Self {
+        let mut by_time: Vec<(DateTime<Utc>, &Event)> =
+            engine.events.iter().filter_map(|e| e.time.map(|t| (t, e))).collect();
+        by_time.sort_by_key(|(t, _)| *t);
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
         for b in &engine.boots {
             if let Some(t) = b.time {
@@ -374,7 +384,7 @@ impl<'a> Context<'a> {
         for p in &engine.processes {
             processes.entry(p.pid).or_default().push(p);
         }
-        Context { engine, table: ServiceTable::builtin(), boots, processes }
+        Context { engine, table: ServiceTable::builtin(), boots, processes, by_time }
     }
 
     /// Whether a snapshot row (which names no computer) may be about the
@@ -749,11 +759,19 @@ impl<'a> Context<'a> {
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
         let mut best: Option<(Duration, &Event)> = None;
-        for e in &self.engine.events {
+        // Only the events inside the window can match (the same test follows);
+        // which one wins does not depend on the order they are visited in.
+        let (lo, hi) = match m.direction {
+            Direction::Before => (t.checked_sub_signed(within), Some(t)),
+            Direction::After => (Some(t), t.checked_add_signed(within)),
+            Direction::Around => (t.checked_sub_signed(within), t.checked_add_signed(within)),
+        };
+        let start = lo.map_or(0, |lo| self.by_time.partition_point(|(et, _)| *et < lo));
+        let end = hi.map_or(self.by_time.len(), |hi| self.by_time.partition_point(|(et, _)| *et <= hi));
+        for &(et, e) in self.by_time.get(start..end.max(start)).unwrap_or_default() {
             if &e.origin == anchor_origin {
                 continue;
             }
-            let Some(et) = e.time else { continue };
             let delta = et - t;
             let in_window = match m.direction {
                 Direction::Before => delta <= Duration::zero() && -delta <= within,

@@ -157,6 +157,20 @@ impl ServiceTable {
 pub struct Learned {
     display_to_key: HashMap<String, String>,
     keys: HashMap<String, String>,
+    /// Reused for folding names before a look-up (no allocation per event).
+    scratch: String,
+}
+
+/// [`fold`] into `buf`, without allocating for ASCII names.
+fn fold_into(buf: &mut String, s: &str) {
+    buf.clear();
+    let s = s.trim();
+    if s.is_ascii() {
+        buf.push_str(s);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&s.to_lowercase());
+    }
 }
 
 impl Learned {
@@ -166,10 +180,20 @@ impl Learned {
         if key.is_empty() {
             return;
         }
-        self.keys.entry(fold(key)).or_insert_with(|| key.to_string());
-        if !display.is_empty() && !display.eq_ignore_ascii_case(key) {
-            self.display_to_key.entry(fold(display)).or_insert_with(|| key.to_string());
+        // Almost every call repeats a known pair (each SCM 7036 tells one):
+        // look up before allocating anything.
+        let mut folded = std::mem::take(&mut self.scratch);
+        fold_into(&mut folded, key);
+        if !self.keys.contains_key(folded.as_str()) {
+            self.keys.insert(folded.clone(), key.to_string());
         }
+        if !display.is_empty() && !display.eq_ignore_ascii_case(key) {
+            fold_into(&mut folded, display);
+            if !self.display_to_key.contains_key(folded.as_str()) {
+                self.display_to_key.insert(folded.clone(), key.to_string());
+            }
+        }
+        self.scratch = folded;
     }
 
     /// Learns from an SCM event, if it tells a key/display pair.

@@ -48,6 +48,9 @@ pub struct AnalyzeArgs {
     /// HTML and Markdown: show the events within this many minutes of each finding (0 = none).
     #[arg(long, value_name = "MINUTES", default_value_t = 5)]
     pub context: u32,
+    /// Worker threads (0 = one per core).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
 }
 
 /// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
@@ -63,7 +66,7 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     };
     // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
     let report = {
-        let options = ReadOptions { threads: 0, event_filter: Some(rules.event_filter()) };
+        let options = ReadOptions { threads: args.threads, event_filter: Some(rules.event_filter()) };
         let mut engine = Engine::new(rules.clone());
         let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
         let analysis = engine.finish();

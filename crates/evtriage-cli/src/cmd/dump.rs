@@ -201,9 +201,10 @@ impl Fmt {
     fn one(&self, r: &Record, buf: &mut Vec<u8>) {
         match self.format {
             OutputFormat::Jsonl => {
+                // The model's JSON, written directly (the same bytes as serde_json, faster).
                 let start = buf.len();
-                if serde_json::to_writer(&mut *buf, r).is_err() {
-                    buf.truncate(start);
+                evtriage_core::jsonl::write_record(r, buf);
+                if buf.len() == start {
                     return;
                 }
                 if let Record::Event(e) = r {
@@ -211,7 +212,7 @@ impl Fmt {
                     if buf.last() == Some(&b'}') {
                         buf.pop();
                         buf.extend_from_slice(b",\"rendered\":");
-                        let _ = serde_json::to_writer(&mut *buf, &evtriage_core::message::render(e));
+                        evtriage_core::jsonl::write_str(&evtriage_core::message::render(e), buf);
                         buf.push(b'}');
                     }
                 }

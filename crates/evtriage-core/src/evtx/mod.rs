@@ -200,6 +200,8 @@ fn decode_chunk_inner(
     // accepts them too: a stale record can point at a template definition
     // that has since been overwritten, and only a full validation tells.
     // (Rare enough that the crate's slower pass over the chunk is affordable.)
+    // One slot per record (and a note): no regrowth, which moved every item again.
+    slots.reserve(steps.len() + 1);
     let carved = steps.iter().any(|s| matches!(s, records::Step::Record(r) if r.recovered));
     let accepted: Option<std::collections::HashSet<u64>> = if carved {
         match chunk.parse(Arc::new(parser_settings())) {

@@ -1,0 +1,440 @@
+//! Writing records as JSON quickly, byte for byte as `serde_json` writes them.
+//!
+//! `evtriage dump --format jsonl` prints every event of a log, so the cost of
+//! turning one [`Event`] into JSON is paid hundreds of thousands of times per
+//! file. Going through `serde` costs a generic serializer per field and a
+//! byte-by-byte escape loop per string; the profile showed that serializing
+//! took more time than decoding the record in the first place. This module
+//! writes the same bytes directly into a reused buffer:
+//!
+//! - strings are scanned eight bytes at a time for the few bytes JSON must
+//!   escape (`"`, `\`, control characters), and copied whole when there are
+//!   none, which is almost always;
+//! - numbers, GUIDs and times are formatted without `core::fmt`;
+//! - what is rare (ETW [`TraceInfo`](crate::model::TraceInfo), snapshot
+//!   records, times outside years 0–9999 or on a leap second) goes through
+//!   `serde_json`, so the output is the model's JSON in every case.
+//!
+//! The contract is exact equality with `serde_json::to_writer(out, record)`;
+//! the tests check it for every record of the corpus.
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
+use crate::model::{DataSection, Event, Guid, Locator, Record};
+
+/// Appends `record` as JSON to `out`: the same bytes as
+/// `serde_json::to_writer(out, record)`, written faster for events.
+pub fn write_record(record: &Record, out: &mut Vec<u8>) {
+    match record {
+        Record::Event(e) if e.trace.is_none() => write_event(e, out),
+        other => {
+            let start = out.len();
+            if serde_json::to_writer(&mut *out, other).is_err() {
+                out.truncate(start);
+            }
+        }
+    }
+}
+
+/// Appends `event` as a JSON record (`{"kind":"event",…}`) to `out`, as
+/// [`write_record`] does for `Record::Event`.
+pub fn write_event(e: &Event, out: &mut Vec<u8>) {
+    if e.trace.is_some() {
+        // Rare (ETW traces): the trace details go through serde.
+        let start = out.len();
+        out.extend_from_slice(br#"{"kind":"event","#);
+        let mut rest = Vec::new();
+        if serde_json::to_writer(&mut rest, e).is_ok() && rest.first() == Some(&b'{') {
+            out.extend_from_slice(rest.get(1..).unwrap_or_default());
+        } else {
+            out.truncate(start);
+        }
+        return;
+    }
+    out.extend_from_slice(br#"{"kind":"event","provider":{"#);
+    let mut first = true;
+    if let Some(n) = &e.provider.name {
+        key(out, &mut first, "name");
+        write_str(n, out);
+    }
+    if let Some(g) = &e.provider.guid {
+        key(out, &mut first, "guid");
+        write_guid(g, out);
+    }
+    if let Some(n) = &e.provider.event_source_name {
+        key(out, &mut first, "event_source_name");
+        write_str(n, out);
+    }
+    out.extend_from_slice(br#"},"event_id":"#);
+    write_u64(u64::from(e.event_id), out);
+    let mut first = false;
+    if let Some(v) = e.qualifiers {
+        key(out, &mut first, "qualifiers");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.version {
+        key(out, &mut first, "version");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.level {
+        key(out, &mut first, "level");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.task {
+        key(out, &mut first, "task");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.opcode {
+        key(out, &mut first, "opcode");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.keywords {
+        key(out, &mut first, "keywords");
+        write_u64(v, out);
+    }
+    if let Some(t) = &e.time {
+        key(out, &mut first, "time");
+        write_time(t, out);
+    }
+    if let Some(v) = e.record_id {
+        key(out, &mut first, "record_id");
+        write_u64(v, out);
+    }
+    if let Some(g) = &e.activity_id {
+        key(out, &mut first, "activity_id");
+        write_guid(g, out);
+    }
+    if let Some(g) = &e.related_activity_id {
+        key(out, &mut first, "related_activity_id");
+        write_guid(g, out);
+    }
+    if let Some(v) = e.process_id {
+        key(out, &mut first, "process_id");
+        write_u64(u64::from(v), out);
+    }
+    if let Some(v) = e.thread_id {
+        key(out, &mut first, "thread_id");
+        write_u64(u64::from(v), out);
+    }
+    for (name, value) in [("channel", &e.channel), ("computer", &e.computer), ("user_sid", &e.user_sid)] {
+        if let Some(v) = value {
+            key(out, &mut first, name);
+            write_str(v, out);
+        }
+    }
+    if e.data_section == DataSection::UserData {
+        key(out, &mut first, "data_section");
+        out.extend_from_slice(br#""user_data""#);
+    }
+    if !e.data.is_empty() {
+        key(out, &mut first, "data");
+        out.push(b'[');
+        for (i, d) in e.data.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.push(b'{');
+            if let Some(n) = &d.name {
+                out.extend_from_slice(br#""name":"#);
+                write_str(n, out);
+                out.push(b',');
+            }
+            out.extend_from_slice(br#""value":"#);
+            write_str(&d.value, out);
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+    if let Some(b) = &e.binary {
+        key(out, &mut first, "binary");
+        write_hex_upper(b, out);
+    }
+    if let Some(m) = &e.message {
+        key(out, &mut first, "message");
+        write_str(m, out);
+    }
+    key(out, &mut first, "origin");
+    out.extend_from_slice(br#"{"source":"#);
+    write_str(&e.origin.source, out);
+    out.extend_from_slice(br#","locator":"#);
+    write_locator(&e.origin.locator, out);
+    out.extend_from_slice(b"}}");
+}
+
+/// `,"name":` (or without the comma for the first key).
+fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
+    if !*first {
+        out.push(b',');
+    }
+    *first = false;
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+fn write_locator(l: &Locator, out: &mut Vec<u8>) {
+    let two = |out: &mut Vec<u8>, ty: &str, a: (&str, u64), b: (&str, u64)| {
+        out.extend_from_slice(br#"{"type":""#);
+        out.extend_from_slice(ty.as_bytes());
+        out.extend_from_slice(b"\",\"");
+        out.extend_from_slice(a.0.as_bytes());
+        out.extend_from_slice(b"\":");
+        write_u64(a.1, out);
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(b.0.as_bytes());
+        out.extend_from_slice(b"\":");
+        write_u64(b.1, out);
+        out.push(b'}');
+    };
+    match *l {
+        Locator::Evtx { chunk, record_id } => two(out, "evtx", ("chunk", chunk), ("record_id", record_id)),
+        Locator::EvtxOffset { chunk, offset } => two(out, "evtx_offset", ("chunk", chunk), ("offset", offset)),
+        Locator::EtlBuffer { buffer, offset } => {
+            two(out, "etl_buffer", ("buffer", buffer), ("offset", u64::from(offset)))
+        }
+        Locator::Line { line } => {
+            out.extend_from_slice(br#"{"type":"line","line":"#);
+            write_u64(line, out);
+            out.push(b'}');
+        }
+        Locator::Offset { offset } => {
+            out.extend_from_slice(br#"{"type":"offset","offset":"#);
+            write_u64(offset, out);
+            out.push(b'}');
+        }
+        Locator::File => out.extend_from_slice(br#"{"type":"file"}"#),
+    }
+}
+
+/// Appends `s` as a JSON string (quoted and escaped exactly as `serde_json` does).
+pub fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut done = 0; // bytes of `s` already copied or escaped
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs escaping.
+        if let Some(block) = bytes.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(block);
+            if !block_needs_escape(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if let Some(esc) = escape_of(b) {
+            out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
+            match esc {
+                Escape::Short(c) => out.extend_from_slice(&[b'\\', c]),
+                Escape::Unicode => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(b"\\u00");
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 15)]);
+                }
+            }
+            done = i + 1;
+        }
+        i += 1;
+    }
+    out.extend_from_slice(bytes.get(done..).unwrap_or_default());
+    out.push(b'"');
+}
+
+enum Escape {
+    Short(u8),
+    Unicode,
+}
+
+fn escape_of(b: u8) -> Option<Escape> {
+    Some(match b {
+        b'"' => Escape::Short(b'"'),
+        b'\\' => Escape::Short(b'\\'),
+        0x08 => Escape::Short(b'b'),
+        0x0c => Escape::Short(b'f'),
+        b'\n' => Escape::Short(b'n'),
+        b'\r' => Escape::Short(b'r'),
+        b'\t' => Escape::Short(b't'),
+        0..=0x1f => Escape::Unicode,
+        _ => return None,
+    })
+}
+
+/// Whether any byte of the word is `"`, `\` or below 0x20 (exact, no false negatives).
+fn block_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\')))) != 0
+}
+
+fn write_u64(mut v: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut n = buf.len();
+    loop {
+        n -= 1;
+        if let Some(slot) = buf.get_mut(n) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(buf.get(n..).unwrap_or_default());
+}
+
+fn write_guid(g: &Guid, out: &mut Vec<u8>) {
+    out.push(b'"');
+    out.extend_from_slice(&g.text_buf());
+    out.push(b'"');
+}
+
+fn write_hex_upper(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    out.reserve(bytes.len() * 2 + 2);
+    out.push(b'"');
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
+    }
+    out.push(b'"');
+}
+
+/// A time as chrono's `Serialize` writes it (RFC 3339, `Z`, fractional
+/// seconds in 0, 3, 6 or 9 digits as needed).
+fn write_time(t: &DateTime<Utc>, out: &mut Vec<u8>) {
+    let year = t.year();
+    let nanos = t.nanosecond();
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        // Outside what the fast path formats (and what a log holds): chrono's own text.
+        let _ = serde_json::to_writer(&mut *out, t);
+        return;
+    }
+    let digits = |v: u32, width: usize, out: &mut Vec<u8>| {
+        let mut buf = [b'0'; 9];
+        let mut v = v;
+        for slot in buf.iter_mut().take(width).rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        out.extend_from_slice(buf.get(..width).unwrap_or_default());
+    };
+    out.push(b'"');
+    digits(year as u32, 4, out);
+    out.push(b'-');
+    digits(t.month(), 2, out);
+    out.push(b'-');
+    digits(t.day(), 2, out);
+    out.push(b'T');
+    digits(t.hour(), 2, out);
+    out.push(b':');
+    digits(t.minute(), 2, out);
+    out.push(b':');
+    digits(t.second(), 2, out);
+    if nanos != 0 {
+        out.push(b'.');
+        if nanos % 1_000_000 == 0 {
+            digits(nanos / 1_000_000, 3, out);
+        } else if nanos % 1_000 == 0 {
+            digits(nanos / 1_000, 6, out);
+        } else {
+            digits(nanos, 9, out);
+        }
+    }
+    out.extend_from_slice(b"Z\"");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DataItem, Origin, Provider};
+    use std::sync::Arc;
+
+    fn serde_bytes(r: &Record) -> String {
+        serde_json::to_string(r).unwrap_or_default()
+    }
+
+    fn fast_bytes(r: &Record) -> String {
+        let mut v = Vec::new();
+        write_record(r, &mut v);
+        String::from_utf8(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn strings_escape_like_serde() {
+        for s in [
+            "",
+            "plain",
+            "exactly8",
+            "quote \" and \\ backslash",
+            "C:\\Windows\\System32\\svchost.exe -k netsvcs",
+            "line\r\nbreak\ttab\u{8}\u{c}\u{1}\u{1f}\u{7f} end",
+            "é ü 日本語 — ✓ \u{2028}",
+            "0123456789abcdef\"0123456789abcdef",
+        ] {
+            let mut out = Vec::new();
+            write_str(s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap_or_default(),
+                serde_json::to_string(s).unwrap_or_default(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_match_serde() {
+        let origin = Origin::new(Arc::from("C:\\logs\\Sys\"tem.evtx"), Locator::Evtx { chunk: 3, record_id: 77 });
+        let mut e = Event::new(Some("Service Control Manager".into()), 7023, origin);
+        let plain = Record::Event(Box::new(e.clone()));
+        assert_eq!(fast_bytes(&plain), serde_bytes(&plain));
+        e.provider = Provider {
+            name: None,
+            guid: Guid::parse("{555908d1-a6d7-4695-8e1e-26931d2012f4}"),
+            event_source_name: Some("Service Control Manager".into()),
+        };
+        e.qualifiers = Some(16384);
+        e.version = Some(0);
+        e.level = Some(2);
+        e.task = Some(0);
+        e.opcode = Some(0);
+        e.keywords = Some(0x8080_0000_0000_0000);
+        e.process_id = Some(660);
+        e.thread_id = Some(4);
+        e.activity_id = e.provider.guid;
+        e.related_activity_id = e.provider.guid;
+        e.channel = Some("System".into());
+        e.computer = Some("DC01.contoso.local".into());
+        e.user_sid = Some("S-1-5-18".into());
+        e.data_section = DataSection::UserData;
+        e.data = vec![DataItem::named("param1", "Intersite\nMessaging"), DataItem::unnamed("%%58")];
+        e.binary = Some(vec![0x5e, 0, 0, 0xc0]);
+        e.message = Some("The \"ISM\" service\tstopped".into());
+        for (secs, nanos) in
+            [(0, 0), (1_700_000_000, 0), (1_700_000_000, 120_000_000), (1_700_000_000, 123_456_000), (1, 1)]
+        {
+            e.time = DateTime::from_timestamp(secs, nanos);
+            e.record_id = Some(u64::MAX);
+            let r = Record::Event(Box::new(e.clone()));
+            assert_eq!(fast_bytes(&r), serde_bytes(&r));
+        }
+        for l in [
+            Locator::EvtxOffset { chunk: 1, offset: 0x200 },
+            Locator::Line { line: 12 },
+            Locator::Offset { offset: 9 },
+            Locator::EtlBuffer { buffer: 4, offset: 72 },
+            Locator::File,
+        ] {
+            e.origin.locator = l;
+            let r = Record::Event(Box::new(e.clone()));
+            assert_eq!(fast_bytes(&r), serde_bytes(&r));
+        }
+        e.trace = Some(Box::default());
+        let r = Record::Event(Box::new(e));
+        assert_eq!(fast_bytes(&r), serde_bytes(&r));
+    }
+}
