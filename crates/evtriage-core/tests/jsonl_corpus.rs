@@ -2,22 +2,8 @@
 //! must write exactly what `serde_json` writes for the model, for every
 //! record of the real corpus: evtx, ETW traces, netstat, debug logs.
 
-use std::path::PathBuf;
-
 use evtriage_core::{Collect, ReadOptions, Reader, Record};
-
-fn corpus(rel: &str) -> Option<PathBuf> {
-    let Some(root) = std::env::var_os("EVTRIAGE_CORPUS") else {
-        eprintln!("EVTRIAGE_CORPUS is not set; skipping a test that needs {rel}");
-        return None;
-    };
-    let root = PathBuf::from(root);
-    let root =
-        if root.is_absolute() { root } else { PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(root) };
-    let p = root.join(rel);
-    assert!(p.exists(), "EVTRIAGE_CORPUS is set but {} is missing", p.display());
-    Some(p)
-}
+use evtriage_testutil::corpus;
 
 #[test]
 fn fast_json_equals_serde_json_for_every_corpus_record() {

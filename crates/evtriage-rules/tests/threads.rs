@@ -45,7 +45,7 @@ fn fixture_findings_are_identical_whatever_the_thread_count() {
 #[test]
 fn corpus_report_is_identical_whatever_the_thread_count() {
     // The real evtx logs: multi-chunk files, damaged chunks, recovered records.
-    let Some(evtx) = common::corpus("evtx") else { return };
+    let Some(evtx) = evtriage_testutil::corpus("evtx") else { return };
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/rules/kb4530043-ismserv-boot");
     let findings = same_for_every_thread_count(&[evtx, fixtures], &[3]);
     assert!(findings >= 1, "the IsmServ fixture yields no finding next to the corpus");
