@@ -31,7 +31,7 @@ use evtriage_core::{
 };
 
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
-use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
+use crate::rule::{command_text, Check, Condition, Matcher, MatcherIndex, Rule, RuleSet, ServicePred};
 use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
 use crate::spec::{Direction, MergeScope};
 
@@ -61,6 +61,8 @@ pub struct Analysis {
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
+    /// The rules' event matchers by event id, for [`Engine::ingest_event`].
+    index: MatcherIndex,
     events: Vec<Event>,
     boots: Vec<Event>,
     learned: Learned,
@@ -99,6 +101,7 @@ impl Engine {
             }
         }
         Engine {
+            index: MatcherIndex::new(rules.rules()),
             rules,
             events: Vec::new(),
             boots: Vec::new(),
@@ -131,10 +134,7 @@ impl Engine {
             self.learned.learn_from_event(&e);
         }
         let boot = is_boot_marker(&e);
-        let wanted = boot || {
-            let mut rendered = None;
-            self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)))
-        };
+        let wanted = boot || self.index.matches_event(&e);
         if !wanted {
             return;
         }
