@@ -179,6 +179,12 @@ impl Engine {
             + self.registry.len()
             + self.commands.len();
         let ctx = Context::new(&self);
+        // Candidate events by event id (positions ascending), so that a rule's
+        // anchor visits only the events of its ids, in the order they were kept.
+        let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, e) in self.events.iter().enumerate() {
+            by_id.entry(e.event_id).or_default().push(i);
+        }
         let mut findings = Vec::new();
         for rule in self.rules.rules() {
             if rule.anchor.is_command() {
@@ -189,7 +195,17 @@ impl Engine {
                     }
                 }
             } else {
-                for e in &self.events {
+                let visit: Vec<&Event> = if rule.anchor.event_ids.is_empty() {
+                    self.events.iter().collect()
+                } else {
+                    let mut ids = rule.anchor.event_ids.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let mut at: Vec<usize> = ids.iter().filter_map(|id| by_id.get(id)).flatten().copied().collect();
+                    at.sort_unstable();
+                    at.iter().filter_map(|&i| self.events.get(i)).collect()
+                };
+                for e in visit {
                     if !rule.anchor.matches_event_static(e) {
                         continue;
                     }
