@@ -32,7 +32,9 @@ use evtriage_core::{
 
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, MatcherIndex, Rule, RuleSet, ServicePred};
-use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
+use crate::services::{
+    binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
+};
 use crate::spec::{Direction, MergeScope};
 
 /// Boot markers closer than this belong to the same boot.
@@ -71,6 +73,9 @@ pub struct Engine {
     registry: Vec<RegistryValue>,
     commands: Vec<CommandOutput>,
     computers: BTreeSet<String>,
+    /// The computer name of the last event, already in `computers` (a log
+    /// names one machine again and again).
+    last_computer: String,
     registry_patterns: Vec<Vec<String>>,
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
@@ -111,6 +116,7 @@ impl Engine {
             registry: Vec::new(),
             commands: Vec::new(),
             computers: BTreeSet::new(),
+            last_computer: String::new(),
             registry_patterns,
             has_command_rules,
             diagnostics: Vec::new(),
@@ -125,7 +131,9 @@ impl Engine {
     }
 
     fn ingest_event(&mut self, e: Event) {
-        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
+        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty() && *c != self.last_computer) {
+            self.last_computer.clear();
+            self.last_computer.push_str(c);
             if !self.computers.iter().any(|x| x.eq_ignore_ascii_case(c.trim())) {
                 self.computers.insert(c.trim().to_string());
             }
@@ -259,10 +267,14 @@ impl Sink for Engine {
     }
 }
 
+static KERNEL_GENERAL: std::sync::OnceLock<Option<evtriage_core::Guid>> = std::sync::OnceLock::new();
+
 fn is_boot_marker(e: &Event) -> bool {
     let name = e.provider.name.as_deref().unwrap_or("");
     let kernel_general = name.eq_ignore_ascii_case("Microsoft-Windows-Kernel-General")
-        || e.provider.guid.is_some_and(|g| g.to_string() == "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}");
+        || e.provider
+            .guid
+            .is_some_and(|g| Some(g) == guid_const(&KERNEL_GENERAL, "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}"));
     (name.eq_ignore_ascii_case("EventLog") && matches!(e.event_id, 6005 | 6009)) || (kernel_general && e.event_id == 12)
 }
 
