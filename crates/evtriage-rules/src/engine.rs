@@ -31,8 +31,10 @@ use evtriage_core::{
 };
 
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
-use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
-use crate::services::{binary_key, default_service_field, is_scm, resolve, Learned, ServiceRef, ServiceTable};
+use crate::rule::{command_text, Check, Condition, Matcher, MatcherIndex, Rule, RuleSet, ServicePred};
+use crate::services::{
+    binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
+};
 use crate::spec::{Direction, MergeScope};
 
 /// Boot markers closer than this belong to the same boot.
@@ -61,6 +63,8 @@ pub struct Analysis {
 #[derive(Debug)]
 pub struct Engine {
     rules: RuleSet,
+    /// The rules' event matchers by event id, for [`Engine::ingest_event`].
+    index: MatcherIndex,
     events: Vec<Event>,
     boots: Vec<Event>,
     learned: Learned,
@@ -69,6 +73,9 @@ pub struct Engine {
     registry: Vec<RegistryValue>,
     commands: Vec<CommandOutput>,
     computers: BTreeSet<String>,
+    /// The computer name of the last event, already in `computers` (a log
+    /// names one machine again and again).
+    last_computer: String,
     registry_patterns: Vec<Vec<String>>,
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
@@ -99,6 +106,7 @@ impl Engine {
             }
         }
         Engine {
+            index: MatcherIndex::new(rules.rules()),
             rules,
             events: Vec::new(),
             boots: Vec::new(),
@@ -108,6 +116,7 @@ impl Engine {
             registry: Vec::new(),
             commands: Vec::new(),
             computers: BTreeSet::new(),
+            last_computer: String::new(),
             registry_patterns,
             has_command_rules,
             diagnostics: Vec::new(),
@@ -122,7 +131,9 @@ impl Engine {
     }
 
     fn ingest_event(&mut self, e: Event) {
-        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
+        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty() && *c != self.last_computer) {
+            self.last_computer.clear();
+            self.last_computer.push_str(c);
             if !self.computers.iter().any(|x| x.eq_ignore_ascii_case(c.trim())) {
                 self.computers.insert(c.trim().to_string());
             }
@@ -131,10 +142,7 @@ impl Engine {
             self.learned.learn_from_event(&e);
         }
         let boot = is_boot_marker(&e);
-        let wanted = boot || {
-            let mut rendered = None;
-            self.rules.rules().iter().any(|r| r.matchers().any(|m| m.matches_event_cached(&e, &mut rendered)))
-        };
+        let wanted = boot || self.index.matches_event(&e);
         if !wanted {
             return;
         }
@@ -179,6 +187,12 @@ impl Engine {
             + self.registry.len()
             + self.commands.len();
         let ctx = Context::new(&self);
+        // Candidate events by event id (positions ascending), so that a rule's
+        // anchor visits only the events of its ids, in the order they were kept.
+        let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, e) in self.events.iter().enumerate() {
+            by_id.entry(e.event_id).or_default().push(i);
+        }
         let mut findings = Vec::new();
         for rule in self.rules.rules() {
             if rule.anchor.is_command() {
@@ -189,7 +203,17 @@ impl Engine {
                     }
                 }
             } else {
-                for e in &self.events {
+                let visit: Vec<&Event> = if rule.anchor.event_ids.is_empty() {
+                    self.events.iter().collect()
+                } else {
+                    let mut ids = rule.anchor.event_ids.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let mut at: Vec<usize> = ids.iter().filter_map(|id| by_id.get(id)).flatten().copied().collect();
+                    at.sort_unstable();
+                    at.iter().filter_map(|&i| self.events.get(i)).collect()
+                };
+                for e in visit {
                     if !rule.anchor.matches_event_static(e) {
                         continue;
                     }
@@ -243,10 +267,14 @@ impl Sink for Engine {
     }
 }
 
+static KERNEL_GENERAL: std::sync::OnceLock<Option<evtriage_core::Guid>> = std::sync::OnceLock::new();
+
 fn is_boot_marker(e: &Event) -> bool {
     let name = e.provider.name.as_deref().unwrap_or("");
     let kernel_general = name.eq_ignore_ascii_case("Microsoft-Windows-Kernel-General")
-        || e.provider.guid.is_some_and(|g| g.to_string() == "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}");
+        || e.provider
+            .guid
+            .is_some_and(|g| Some(g) == guid_const(&KERNEL_GENERAL, "{a68ca8b7-004f-d7b6-a698-07e2de0f1f5d}"));
     (name.eq_ignore_ascii_case("EventLog") && matches!(e.event_id, 6005 | 6009)) || (kernel_general && e.event_id == 12)
 }
 

@@ -115,7 +115,11 @@ impl Evidence {
     /// Whether two pieces of evidence are the same record.
     pub fn same_record(&self, other: &Evidence) -> bool {
         match (&self.origin, &other.origin) {
-            (Some(a), Some(b)) => a == b,
+            // `a == b`, the cheap part first: supersession compares many pairs
+            // whose paths are equal (one log), so the locator decides.
+            (Some(a), Some(b)) => {
+                a.locator == b.locator && (std::sync::Arc::ptr_eq(&a.source, &b.source) || a.source == b.source)
+            }
             _ => self.source == other.source && self.locator == other.locator,
         }
     }

@@ -5,7 +5,7 @@
 //! matching a record is cheap and a mistake in a rule is reported when the
 //! rule is loaded, with the file and the reason.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -632,6 +632,56 @@ pub(crate) const CONTEXT_EVENTS: &[(&str, &[u32])] = &[
     ("{555908d1-a6d7-4695-8e1e-26931d2012f4}", &[7036, 7040]),
 ];
 
+/// The event matchers of a rule set, indexed by event id.
+///
+/// Nearly every matcher names its event ids, so an event (or a record's cheap
+/// key) needs to be tried only against the matchers of its own id, plus the
+/// few that take any id: one hash look-up instead of a loop over every
+/// matcher of every rule. Built once per rule set; answers exactly what
+/// "any matcher of any rule matches" answers.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MatcherIndex {
+    by_id: HashMap<u32, Vec<Matcher>>,
+    any_id: Vec<Matcher>,
+}
+
+impl MatcherIndex {
+    /// The index of every event matcher (anchors and record checks) of `rules`.
+    pub(crate) fn new(rules: &[Arc<Rule>]) -> Self {
+        let mut idx = MatcherIndex::default();
+        for m in rules.iter().flat_map(|r| r.matchers()).filter(|m| !m.is_command()) {
+            if m.event_ids.is_empty() {
+                idx.any_id.push(m.clone());
+            } else {
+                let mut ids = m.event_ids.clone();
+                ids.sort_unstable();
+                ids.dedup();
+                for id in ids {
+                    idx.by_id.entry(id).or_default().push(m.clone());
+                }
+            }
+        }
+        idx
+    }
+
+    /// The matchers an event with this id can match.
+    fn for_id(&self, event_id: u32) -> impl Iterator<Item = &Matcher> {
+        self.by_id.get(&event_id).into_iter().flatten().chain(self.any_id.iter())
+    }
+
+    /// Whether some matcher wants an event with this cheap key.
+    pub(crate) fn wants_key(&self, key: &EventKey<'_>) -> bool {
+        self.for_id(key.event_id).any(|m| m.wants_key(key))
+    }
+
+    /// Whether some matcher matches the event on everything but service
+    /// identity and time (the message rendered at most once).
+    pub(crate) fn matches_event(&self, e: &Event) -> bool {
+        let mut rendered = None;
+        self.for_id(e.event_id).any(|m| m.matches_event_cached(e, &mut rendered))
+    }
+}
+
 /// A set of rules: the built-ins, plus a user's own.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -765,8 +815,7 @@ impl RuleSet {
     /// The reader's event filter: only events some rule (or the engine's boot
     /// and service-identity tracking) can use are decoded and delivered.
     pub fn event_filter(&self) -> EventFilter {
-        let matchers: Vec<Matcher> =
-            self.rules.iter().flat_map(|r| r.matchers().filter(|m| !m.is_command()).cloned()).collect();
+        let matchers = MatcherIndex::new(&self.rules);
         let context: Vec<(ProviderSel, Vec<u32>)> = CONTEXT_EVENTS
             .iter()
             .map(|(p, ids)| {
@@ -775,8 +824,7 @@ impl RuleSet {
             })
             .collect();
         Arc::new(move |key: &EventKey<'_>| {
-            context.iter().any(|(p, ids)| p.matches_key(key) && ids.contains(&key.event_id))
-                || matchers.iter().any(|m| m.wants_key(key))
+            context.iter().any(|(p, ids)| p.matches_key(key) && ids.contains(&key.event_id)) || matchers.wants_key(key)
         })
     }
 }

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use evtriage_core::{Event, Protocol};
+use evtriage_core::{Event, Guid, Protocol};
 
 const PORTS_TSV: &str = include_str!("../data/ports.tsv");
 const NAMES_TSV: &str = include_str!("../data/display-names.tsv");
@@ -233,12 +233,20 @@ impl Learned {
     }
 }
 
+/// A GUID written as text, parsed once (comparing 16 bytes instead of
+/// formatting every delivered event's GUID into a new string).
+pub(crate) fn guid_const(cell: &'static std::sync::OnceLock<Option<Guid>>, text: &str) -> Option<Guid> {
+    *cell.get_or_init(|| Guid::parse(text))
+}
+
+static SCM: std::sync::OnceLock<Option<Guid>> = std::sync::OnceLock::new();
+
 /// Whether an event comes from the Service Control Manager.
 pub fn is_scm(e: &Event) -> bool {
     const SCM_GUID: &str = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
     e.provider.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Service Control Manager"))
         || e.provider.event_source_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case("Service Control Manager"))
-        || e.provider.guid.is_some_and(|g| g.to_string() == SCM_GUID)
+        || e.provider.guid.is_some_and(|g| Some(g) == guid_const(&SCM, SCM_GUID))
 }
 
 /// The field an SCM event id names its service in.
