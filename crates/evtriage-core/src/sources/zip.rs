@@ -148,15 +148,8 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
             }
             continue;
         }
-        if got > RATIO_FLOOR && got / compressed > MAX_RATIO {
-            summary.skipped += 1;
-            sink.diagnostic(Diagnostic::skipped(
-                display,
-                Locator::File,
-                format!("compression ratio {}:1 looks like a zip bomb; skipped", got / compressed),
-            ));
-            continue;
-        }
+        // No ratio check is needed here: reading stopped at `ratio_cap`, so a member
+        // that got this far is within MAX_RATIO (or below RATIO_FLOOR).
         total += got;
         let member = reader.read_bytes(display.clone(), &buf, sink);
         if member.format != crate::format::Format::Unknown {
