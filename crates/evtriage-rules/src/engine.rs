@@ -457,6 +457,8 @@ struct Candidate<'a> {
     time: DateTime<Utc>,
     event: &'a Event,
     service: Option<ServiceRef>,
+    /// Whether `service` passes the check's service test but for `same`.
+    service_ok: bool,
 }
 
 impl<'a> Context<'a> {
@@ -579,13 +581,21 @@ impl<'a> Context<'a> {
     }
 
     fn service_holds(&self, pred: &ServicePred, service: Option<&ServiceRef>, anchor: Option<&ServiceRef>) -> bool {
+        self.service_holds_alone(pred, service) && Self::same_as_anchor(pred, service, anchor)
+    }
+
+    /// The part of [`Context::service_holds`] that does not depend on the anchor.
+    fn service_holds_alone(&self, pred: &ServicePred, service: Option<&ServiceRef>) -> bool {
         let Some(s) = service else { return false };
         if !pred.is.is_empty() && !pred.is.iter().any(|n| s.is(n, self.table)) {
             return false;
         }
-        if pred.has_ports && self.table.get(&s.key).is_none_or(|i| i.ports.is_empty()) {
-            return false;
-        }
+        !(pred.has_ports && self.table.get(&s.key).is_none_or(|i| i.ports.is_empty()))
+    }
+
+    /// The part of [`Context::service_holds`] that does: `same` as the anchor's service.
+    fn same_as_anchor(pred: &ServicePred, service: Option<&ServiceRef>, anchor: Option<&ServiceRef>) -> bool {
+        let Some(s) = service else { return false };
         if pred.same {
             match anchor {
                 Some(a) if a.key.eq_ignore_ascii_case(&s.key) => {}
@@ -905,7 +915,7 @@ impl<'a> Context<'a> {
                 _ => {}
             }
             if let Some(pred) = &m.service {
-                if !self.service_holds(pred, c.service.as_ref(), anchor.service()) {
+                if !c.service_ok || !Self::same_as_anchor(pred, c.service.as_ref(), anchor.service()) {
                     continue;
                 }
             }
@@ -947,10 +957,10 @@ impl<'a> Context<'a> {
             .into_iter()
             .flatten()
             .filter(|(_, e)| m.matches_event_static(e))
-            .map(|&(time, event)| Candidate {
-                time,
-                event,
-                service: m.service.as_ref().and_then(|pred| self.service_of(event, Some(pred))),
+            .map(|&(time, event)| {
+                let service = m.service.as_ref().and_then(|pred| self.service_of(event, Some(pred)));
+                let service_ok = m.service.as_ref().is_none_or(|pred| self.service_holds_alone(pred, service.as_ref()));
+                Candidate { time, event, service, service_ok }
             })
             .collect();
         // Which candidate wins does not depend on this order (nearest, then
@@ -1099,9 +1109,10 @@ fn folder_of(source: &str) -> &str {
 fn same_computer(a: &str, b: &str) -> bool {
     // `DC1` and `DC1.contoso.com` are the same machine.
     fn short(s: &str) -> &str {
-        s.split('.').next().unwrap_or(s)
+        s.find('.').and_then(|i| s.get(..i)).unwrap_or(s)
     }
-    a.eq_ignore_ascii_case(b) || short(a).eq_ignore_ascii_case(short(b))
+    // Byte-equal first: one log names one machine the same way every time.
+    a == b || a.eq_ignore_ascii_case(b) || short(a).eq_ignore_ascii_case(short(b))
 }
 
 fn basename(path: &str) -> &str {
