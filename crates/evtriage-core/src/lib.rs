@@ -113,4 +113,4 @@ pub use model::{
     CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
-pub use read::{Collect, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Sink};
+pub use read::{Collect, Entry, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Sink, Unit};
