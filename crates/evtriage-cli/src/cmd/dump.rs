@@ -191,6 +191,8 @@ const BYTES_PER_RECORD: usize = 1024;
 impl Fmt {
     fn unit(&self, unit: Unit) -> Formatted {
         let mut out = Formatted { bytes: Vec::with_capacity(unit.len() * BYTES_PER_RECORD), ..Formatted::default() };
+        // One message buffer for the whole unit.
+        let mut message = String::new();
         for entry in unit.into_entries() {
             match entry {
                 Entry::Record(r) => {
@@ -201,14 +203,15 @@ impl Fmt {
                         }
                     }
                     out.printed += 1;
-                    self.one(&r, &mut out.bytes);
+                    self.one(&r, &mut out.bytes, &mut message);
                 }
                 Entry::Diagnostic(d) => out.diagnostics.push(d),
             }
         }
         out
     }
-    fn one(&self, r: &Record, buf: &mut Vec<u8>) {
+    /// Appends `r` in the output format to `buf`; `message` is scratch space.
+    fn one(&self, r: &Record, buf: &mut Vec<u8>, message: &mut String) {
         match self.format {
             OutputFormat::Jsonl => {
                 // The model's JSON, written directly (the same bytes as serde_json, faster).
@@ -222,7 +225,9 @@ impl Fmt {
                     if buf.last() == Some(&b'}') {
                         buf.pop();
                         buf.extend_from_slice(b",\"rendered\":");
-                        evtriage_core::jsonl::write_str(&evtriage_core::message::render(e), buf);
+                        message.clear();
+                        evtriage_core::message::render_into(e, message);
+                        evtriage_core::jsonl::write_str(message, buf);
                         buf.push(b'}');
                     }
                 }
@@ -435,7 +440,9 @@ pub fn run(args: DumpArgs) -> ExitCode {
         format: args.format,
         late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
     };
-    let mut printer = Printer::new(BufWriter::with_capacity(256 * 1024, stdout.lock()));
+    // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
+    // written through as they are; the buffer only gathers small ones.
+    let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
     if args.format == OutputFormat::Csv {
         printer.write_bytes(CSV_HEADER.as_bytes());
     }
