@@ -67,94 +67,72 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(br#"},"event_id":"#);
     write_u64(u64::from(e.event_id), out);
-    let mut first = false;
-    if let Some(v) = e.qualifiers {
-        key(out, &mut first, "qualifiers");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.version {
-        key(out, &mut first, "version");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.level {
-        key(out, &mut first, "level");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.task {
-        key(out, &mut first, "task");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.opcode {
-        key(out, &mut first, "opcode");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.keywords {
-        key(out, &mut first, "keywords");
-        write_u64(v, out);
-    }
+    // Every key from here on follows another: `,"name":` written as one literal.
+    let num = |out: &mut Vec<u8>, k: &[u8], v: Option<u64>| {
+        if let Some(v) = v {
+            out.extend_from_slice(k);
+            write_u64(v, out);
+        }
+    };
+    num(out, br#","qualifiers":"#, e.qualifiers.map(u64::from));
+    num(out, br#","version":"#, e.version.map(u64::from));
+    num(out, br#","level":"#, e.level.map(u64::from));
+    num(out, br#","task":"#, e.task.map(u64::from));
+    num(out, br#","opcode":"#, e.opcode.map(u64::from));
+    num(out, br#","keywords":"#, e.keywords);
     if let Some(t) = &e.time {
-        key(out, &mut first, "time");
+        out.extend_from_slice(br#","time":"#);
         write_time(t, out);
     }
-    if let Some(v) = e.record_id {
-        key(out, &mut first, "record_id");
-        write_u64(v, out);
-    }
+    num(out, br#","record_id":"#, e.record_id);
     if let Some(g) = &e.activity_id {
-        key(out, &mut first, "activity_id");
+        out.extend_from_slice(br#","activity_id":"#);
         write_guid(g, out);
     }
     if let Some(g) = &e.related_activity_id {
-        key(out, &mut first, "related_activity_id");
+        out.extend_from_slice(br#","related_activity_id":"#);
         write_guid(g, out);
     }
-    if let Some(v) = e.process_id {
-        key(out, &mut first, "process_id");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.thread_id {
-        key(out, &mut first, "thread_id");
-        write_u64(u64::from(v), out);
-    }
-    for (name, value) in [("channel", &e.channel), ("computer", &e.computer), ("user_sid", &e.user_sid)] {
+    num(out, br#","process_id":"#, e.process_id.map(u64::from));
+    num(out, br#","thread_id":"#, e.thread_id.map(u64::from));
+    for (k, value) in
+        [(&br#","channel":"#[..], &e.channel), (br#","computer":"#, &e.computer), (br#","user_sid":"#, &e.user_sid)]
+    {
         if let Some(v) = value {
-            key(out, &mut first, name);
+            out.extend_from_slice(k);
             write_str(v, out);
         }
     }
     if e.data_section == DataSection::UserData {
-        key(out, &mut first, "data_section");
-        out.extend_from_slice(br#""user_data""#);
+        out.extend_from_slice(br#","data_section":"user_data""#);
     }
     if !e.data.is_empty() {
-        key(out, &mut first, "data");
-        out.push(b'[');
+        out.extend_from_slice(br#","data":["#);
         for (i, d) in e.data.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'{');
             if let Some(n) = &d.name {
-                out.extend_from_slice(br#""name":"#);
+                out.extend_from_slice(br#"{"name":"#);
                 write_str(n, out);
-                out.push(b',');
+                out.extend_from_slice(br#","value":"#);
+            } else {
+                out.extend_from_slice(br#"{"value":"#);
             }
-            out.extend_from_slice(br#""value":"#);
             write_str(&d.value, out);
             out.push(b'}');
         }
         out.push(b']');
     }
     if let Some(b) = &e.binary {
-        key(out, &mut first, "binary");
+        out.extend_from_slice(br#","binary":"#);
         write_hex_upper(b, out);
     }
     if let Some(m) = &e.message {
-        key(out, &mut first, "message");
+        out.extend_from_slice(br#","message":"#);
         write_str(m, out);
     }
-    key(out, &mut first, "origin");
-    out.extend_from_slice(br#"{"source":"#);
+    out.extend_from_slice(br#","origin":{"source":"#);
     write_str(&e.origin.source, out);
     out.extend_from_slice(br#","locator":"#);
     write_locator(&e.origin.locator, out);
@@ -162,6 +140,7 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
 }
 
 /// `,"name":` (or without the comma for the first key).
+#[inline]
 fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
     if !*first {
         out.push(b',');
@@ -187,7 +166,14 @@ fn write_locator(l: &Locator, out: &mut Vec<u8>) {
         out.push(b'}');
     };
     match *l {
-        Locator::Evtx { chunk, record_id } => two(out, "evtx", ("chunk", chunk), ("record_id", record_id)),
+        Locator::Evtx { chunk, record_id } => {
+            // Every evtx record's locator: literals, no generic key writing.
+            out.extend_from_slice(br#"{"type":"evtx","chunk":"#);
+            write_u64(chunk, out);
+            out.extend_from_slice(br#","record_id":"#);
+            write_u64(record_id, out);
+            out.push(b'}');
+        }
         Locator::EvtxOffset { chunk, offset } => two(out, "evtx_offset", ("chunk", chunk), ("offset", offset)),
         Locator::EtlBuffer { buffer, offset } => {
             two(out, "etl_buffer", ("buffer", buffer), ("offset", u64::from(offset)))
@@ -271,20 +257,25 @@ fn block_needs_escape(w: u64) -> bool {
     (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\')))) != 0
 }
 
-fn write_u64(mut v: u64, out: &mut Vec<u8>) {
+fn write_u64(v: u64, out: &mut Vec<u8>) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut n = buf.len();
-    loop {
+    let mut v = v;
+    while v > 0 && n > 0 {
         n -= 1;
         if let Some(slot) = buf.get_mut(n) {
             *slot = b'0' + (v % 10) as u8;
         }
         v /= 10;
-        if v == 0 || n == 0 {
-            break;
-        }
     }
-    out.extend_from_slice(buf.get(n..).unwrap_or_default());
+    // Byte by byte: a call to `memcpy` costs more than a few digits.
+    for &d in buf.get(n..).unwrap_or_default() {
+        out.push(d);
+    }
 }
 
 fn write_guid(g: &Guid, out: &mut Vec<u8>) {
@@ -314,37 +305,36 @@ fn write_time(t: &DateTime<Utc>, out: &mut Vec<u8>) {
         let _ = serde_json::to_writer(&mut *out, t);
         return;
     }
-    let digits = |v: u32, width: usize, out: &mut Vec<u8>| {
-        let mut buf = [b'0'; 9];
+    // `"YYYY-MM-DDTHH:MM:SS[.fff[fff[fff]]]Z"`, built in place and copied once.
+    let mut buf = *b"\"0000-00-00T00:00:00.000000000Z\"";
+    let put = |buf: &mut [u8; 32], at: usize, width: usize, v: u32| {
         let mut v = v;
-        for slot in buf.iter_mut().take(width).rev() {
-            *slot = b'0' + (v % 10) as u8;
+        for i in (at..at + width).rev() {
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0' + (v % 10) as u8;
+            }
             v /= 10;
         }
-        out.extend_from_slice(buf.get(..width).unwrap_or_default());
     };
-    out.push(b'"');
-    digits(year as u32, 4, out);
-    out.push(b'-');
-    digits(t.month(), 2, out);
-    out.push(b'-');
-    digits(t.day(), 2, out);
-    out.push(b'T');
-    digits(t.hour(), 2, out);
-    out.push(b':');
-    digits(t.minute(), 2, out);
-    out.push(b':');
-    digits(t.second(), 2, out);
-    if nanos != 0 {
-        out.push(b'.');
-        if nanos % 1_000_000 == 0 {
-            digits(nanos / 1_000_000, 3, out);
-        } else if nanos % 1_000 == 0 {
-            digits(nanos / 1_000, 6, out);
-        } else {
-            digits(nanos, 9, out);
-        }
-    }
+    put(&mut buf, 1, 4, year as u32);
+    put(&mut buf, 6, 2, t.month());
+    put(&mut buf, 9, 2, t.day());
+    put(&mut buf, 12, 2, t.hour());
+    put(&mut buf, 15, 2, t.minute());
+    put(&mut buf, 18, 2, t.second());
+    let end = if nanos == 0 {
+        20
+    } else if nanos % 1_000_000 == 0 {
+        put(&mut buf, 21, 3, nanos / 1_000_000);
+        24
+    } else if nanos % 1_000 == 0 {
+        put(&mut buf, 21, 6, nanos / 1_000);
+        27
+    } else {
+        put(&mut buf, 21, 9, nanos);
+        30
+    };
+    out.extend_from_slice(buf.get(..end).unwrap_or_default());
     out.extend_from_slice(b"Z\"");
 }
 
