@@ -200,53 +200,63 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     let mut done = 0; // bytes of `s` already copied or escaped
     let mut i = 0;
     while i < bytes.len() {
-        // Eight bytes at a time while none needs escaping.
-        if let Some(block) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(block);
-            if !block_needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
+        // Eight bytes at a time while none needs escaping; the last, short
+        // block is padded with spaces (which need none).
+        let mut word = [b' '; 8];
+        match bytes.get(i..i + 8) {
+            Some(block) => word.copy_from_slice(block),
+            None => {
+                for (w, b) in word.iter_mut().zip(bytes.get(i..).unwrap_or_default()) {
+                    *w = *b;
+                }
             }
         }
-        let Some(&b) = bytes.get(i) else { break };
-        if let Some(esc) = escape_of(b) {
-            out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
-            match esc {
-                Escape::Short(c) => out.extend_from_slice(&[b'\\', c]),
-                Escape::Unicode => {
+        if !block_needs_escape(u64::from_le_bytes(word)) {
+            i += 8;
+            continue;
+        }
+        // Some byte of this block needs escaping: byte by byte through it.
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            let Some(&b) = bytes.get(i) else { break };
+            let esc = ESCAPES[usize::from(b)];
+            if esc != 0 {
+                out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
+                if esc == b'u' {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     out.extend_from_slice(b"\\u00");
                     out.push(HEX[usize::from(b >> 4)]);
                     out.push(HEX[usize::from(b & 15)]);
+                } else {
+                    out.extend_from_slice(&[b'\\', esc]);
                 }
+                done = i + 1;
             }
-            done = i + 1;
+            i += 1;
         }
-        i += 1;
     }
     out.extend_from_slice(bytes.get(done..).unwrap_or_default());
     out.push(b'"');
 }
 
-enum Escape {
-    Short(u8),
-    Unicode,
-}
-
-fn escape_of(b: u8) -> Option<Escape> {
-    Some(match b {
-        b'"' => Escape::Short(b'"'),
-        b'\\' => Escape::Short(b'\\'),
-        0x08 => Escape::Short(b'b'),
-        0x0c => Escape::Short(b'f'),
-        b'\n' => Escape::Short(b'n'),
-        b'\r' => Escape::Short(b'r'),
-        b'\t' => Escape::Short(b't'),
-        0..=0x1f => Escape::Unicode,
-        _ => return None,
-    })
-}
+/// For each byte: 0 if JSON takes it as it is, else the letter of its short
+/// escape (`\n`, `\"`, …), or `u` for `\u00XX`. The same choices as `serde_json`.
+const ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
 
 /// Whether any byte of the word is `"`, `\` or below 0x20 (exact, no false negatives).
 fn block_needs_escape(w: u64) -> bool {
@@ -373,6 +383,26 @@ mod tests {
                 serde_json::to_string(s).unwrap_or_default(),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_ascii_byte_at_every_block_position_escapes_like_serde() {
+        // Each position inside and across 8-byte blocks, in the padded last
+        // block too, with text before and after.
+        for c in 0u8..0x80 {
+            for before in 0..17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let s = format!("{}{}{}", "a".repeat(before), char::from(c), "é".repeat(after));
+                    let mut out = Vec::new();
+                    write_str(&s, &mut out);
+                    assert_eq!(
+                        String::from_utf8(out).unwrap_or_default(),
+                        serde_json::to_string(&s).unwrap_or_default(),
+                        "{s:?}"
+                    );
+                }
+            }
         }
     }
 

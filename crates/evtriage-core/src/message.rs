@@ -96,9 +96,22 @@ pub fn templates() -> &'static [Template] {
 
 /// The template row for `provider`'s event `event_id`, if the table has one.
 pub fn template(provider: &str, event_id: u32) -> Option<&'static Template> {
-    templates()
+    // The rows sorted by event id (table order kept among rows of one id),
+    // so that a look-up only compares providers of rows for that id: every
+    // event of a dumped log is looked up once or twice.
+    static BY_ID: OnceLock<Vec<(u32, &'static Template)>> = OnceLock::new();
+    let rows = BY_ID.get_or_init(|| {
+        let mut v: Vec<(u32, &'static Template)> = templates().iter().map(|t| (t.event_id, t)).collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    });
+    let first = rows.partition_point(|(id, _)| *id < event_id);
+    let provider = provider.trim();
+    rows.get(first..)?
         .iter()
-        .find(|t| t.event_id == event_id && t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider.trim())))
+        .take_while(|(id, _)| *id == event_id)
+        .map(|(_, t)| *t)
+        .find(|t| t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider)))
 }
 
 /// The template row for `event`: by provider name, else by event source name.
