@@ -74,16 +74,26 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
             ),
         ));
     }
+    let mut reviewer = None;
     for e in &trace.events {
         let label = provider_name(e);
         let guid = e.provider.or_else(|| kernel_guid(e)).map(|g| Guid(g.0));
         let key = EventKey { provider: label, guid: guid.as_ref(), event_id: u32::from(e.event_id()) };
         summary.records += 1;
-        if !options.wants(&key) {
+        let selection = options.select(&key);
+        if selection == crate::read::Selection::Skip {
             summary.filtered += 1;
             continue;
         }
-        sink.record(crate::model::Record::Event(Box::new(to_event(e, name.clone()))));
+        let event = to_event(e, name.clone());
+        if selection != crate::read::Selection::Deliver && reviewer.is_none() {
+            reviewer = options.reviewer();
+        }
+        if !crate::read::keep_whole(selection, &mut reviewer, &event) {
+            summary.filtered += 1;
+            continue;
+        }
+        sink.record(crate::model::Record::Event(Box::new(event)));
     }
 }
 

@@ -89,16 +89,116 @@ pub struct EventKey<'a> {
     pub event_id: u32,
 }
 
-/// A predicate on [`EventKey`]: events it rejects are counted but not decoded further or delivered.
-pub type EventFilter = Arc<dyn Fn(&EventKey<'_>) -> bool + Send + Sync>;
+/// Chooses which events a [`Reader`] decodes and delivers. It runs on the
+/// reader's worker threads, so what it passes over costs the calling thread
+/// nothing.
+///
+/// Two stages, cheapest first:
+///
+/// 1. [`EventFilter::select`] sees each event's [`EventKey`] (provider and
+///    event id, known before the rest of the record is decoded) and answers
+///    with a [`Selection`]: pass over it, deliver it, or decode it and let a
+///    [`Reviewer`] decide.
+/// 2. [`EventFilter::reviewer`] gives a reviewer for one unit of work (one
+///    evtx chunk, one text file); it sees that unit's selected events in input
+///    order and may pass over them after all ([`Verdict`]). Because a reviewer
+///    lives for one unit on one thread, it may keep state (say, what it has
+///    already let through in this chunk) and the result still does not depend
+///    on the number of threads.
+///
+/// Any `Fn(&EventKey<'_>) -> bool` closure is an `EventFilter` that delivers
+/// what it returns `true` for:
+///
+/// ```
+/// use std::sync::Arc;
+/// use evtriage_core::{EventFilter, EventKey, ReadOptions};
+///
+/// let filter: Arc<dyn EventFilter> = Arc::new(|k: &EventKey<'_>| k.event_id == 7023);
+/// let options = ReadOptions { threads: 0, event_filter: Some(filter) };
+/// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
+/// ```
+///
+/// Events a filter passes over are counted in [`InputSummary::filtered`].
+pub trait EventFilter: Send + Sync {
+    /// What to do with an event, from its cheap key.
+    fn select(&self, key: &EventKey<'_>) -> Selection;
+
+    /// A reviewer for one unit of work, asked about every event
+    /// [`EventFilter::select`] sent to review. The default lets every one
+    /// through (and completes partial ones).
+    fn reviewer(&self) -> Box<dyn Reviewer + '_> {
+        Box::new(PassAll)
+    }
+}
+
+impl<F> EventFilter for F
+where
+    F: Fn(&EventKey<'_>) -> bool + Send + Sync,
+{
+    fn select(&self, key: &EventKey<'_>) -> Selection {
+        if self(key) {
+            Selection::Deliver
+        } else {
+            Selection::Skip
+        }
+    }
+}
+
+/// What an [`EventFilter`] wants done with an event, decided from its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selection {
+    /// Pass over it: not decoded further, counted as filtered.
+    Skip,
+    /// Decode it whole and deliver it.
+    Deliver,
+    /// Decode it whole, then ask the unit's [`Reviewer`].
+    Review,
+    /// Decode only what a reviewer usually needs, then ask the unit's
+    /// [`Reviewer`]: the provider (name, GUID, event source name), event id,
+    /// record id, time, computer, the data items and `Binary`. The other
+    /// `System` fields (channel, level, task, opcode, keywords, version,
+    /// qualifiers, user SID, activity, process and thread ids) are decoded
+    /// only if the reviewer answers [`Verdict::Complete`]. Sources that build
+    /// whole events anyway (XML, ETW, ETL) treat this as [`Selection::Review`].
+    ReviewPartial,
+}
+
+/// A [`Reviewer`]'s answer about one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Pass over it (counted as filtered).
+    Drop,
+    /// Deliver it as decoded so far (for [`Selection::ReviewPartial`], with
+    /// only the fields listed there).
+    Deliver,
+    /// Decode the rest of it (if anything is left) and deliver it.
+    Complete,
+}
+
+/// Reviews the selected events of one unit of work; see [`EventFilter`].
+pub trait Reviewer {
+    /// The verdict on `event`; `partial` when only part of it is decoded
+    /// (see [`Selection::ReviewPartial`]).
+    fn review(&mut self, event: &crate::model::Event, partial: bool) -> Verdict;
+}
+
+/// The default reviewer: every event, completed.
+struct PassAll;
+
+impl Reviewer for PassAll {
+    fn review(&mut self, _event: &crate::model::Event, _partial: bool) -> Verdict {
+        Verdict::Complete
+    }
+}
 
 /// How to read.
 #[derive(Clone, Default)]
 pub struct ReadOptions {
     /// Worker threads; 0 = one per core.
     pub threads: usize,
-    /// Only events this accepts are delivered (snapshots are always delivered).
-    pub event_filter: Option<EventFilter>,
+    /// Which events are decoded and delivered (snapshots are always
+    /// delivered); `None` delivers every event.
+    pub event_filter: Option<Arc<dyn EventFilter>>,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -111,9 +211,35 @@ impl std::fmt::Debug for ReadOptions {
 }
 
 impl ReadOptions {
-    /// Whether an event with this key is wanted.
+    /// Whether an event with this key is decoded at all (delivered, or sent to review).
     pub fn wants(&self, key: &EventKey<'_>) -> bool {
-        self.event_filter.as_ref().is_none_or(|f| f(key))
+        self.select(key) != Selection::Skip
+    }
+
+    /// What the filter wants done with an event with this key ([`Selection::Deliver`] without a filter).
+    pub fn select(&self, key: &EventKey<'_>) -> Selection {
+        self.event_filter.as_ref().map_or(Selection::Deliver, |f| f.select(key))
+    }
+
+    /// A reviewer for one unit of work; `None` when there is no filter.
+    pub fn reviewer(&self) -> Option<Box<dyn Reviewer + '_>> {
+        self.event_filter.as_ref().map(|f| f.reviewer())
+    }
+}
+
+/// Applies a selection and a reviewer to an event that was built whole:
+/// whether to deliver it.
+pub(crate) fn keep_whole(
+    selection: Selection,
+    reviewer: &mut Option<Box<dyn Reviewer + '_>>,
+    event: &crate::model::Event,
+) -> bool {
+    match selection {
+        Selection::Skip => false,
+        Selection::Deliver => true,
+        Selection::Review | Selection::ReviewPartial => {
+            reviewer.as_mut().is_none_or(|r| r.review(event, false) != Verdict::Drop)
+        }
     }
 }
 

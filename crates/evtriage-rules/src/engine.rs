@@ -22,7 +22,7 @@
 //! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_core::{
@@ -30,7 +30,7 @@ use evtriage_core::{
     SocketEntry,
 };
 
-use crate::finding::{evidence_order, Confidence, Evidence, Finding, Role};
+use crate::finding::{evidence_order, Confidence, Evidence, Finding, RecordIndex, Role};
 use crate::rule::{command_text, Check, Condition, Matcher, MatcherIndex, Rule, RuleSet, ServicePred};
 use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
@@ -82,14 +82,58 @@ pub struct Engine {
     seen: usize,
     /// Identities of kept events, so that one log given twice (`System.evtx`
     /// and its XML export) yields its evidence once.
-    identities: HashSet<EventIdentity>,
+    /// Kept events (and boot markers) by a hash of their identity, checked
+    /// with [`same_identity`]; nothing is allocated for an event dropped as a
+    /// repeat.
+    identities: HashMap<u64, Vec<(bool, usize)>, crate::finding::BuildFnv>,
+    /// Keys [`identity_hash`].
+    identity_state: std::collections::hash_map::RandomState,
+    /// Scratch space for [`identity_hash`].
+    scratch: String,
 }
 
-/// Computer, provider, event id, record id and time: the same event in two exports.
-type EventIdentity = (String, String, u32, u64, DateTime<Utc>);
+/// The short computer name (before the first dot), trimmed.
+fn short_computer(e: &Event) -> &str {
+    let c = e.computer.as_deref().unwrap_or("").trim();
+    c.split('.').next().unwrap_or(c)
+}
 
-fn identity(e: &Event) -> Option<EventIdentity> {
-    Some((computer_key(e.computer.as_deref()), e.provider_label().to_lowercase(), e.event_id, e.record_id?, e.time?))
+/// A hash of an event's identity — computer (short name), provider, event id,
+/// record id and time, names ignoring case: the same event in two exports —
+/// or `None` when it has no record id or time (then it is never a repeat).
+/// `state` keys the hash (the names come from the input); `buf` is scratch
+/// space for the lowercased names.
+fn identity_hash(e: &Event, state: &std::collections::hash_map::RandomState, buf: &mut String) -> Option<u64> {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let (record, time) = (e.record_id?, e.time?);
+    let mut h = state.build_hasher();
+    buf.clear();
+    buf.extend(short_computer(e).chars().flat_map(char::to_lowercase));
+    buf.push('\0');
+    match &e.provider.name {
+        Some(n) => buf.extend(n.chars().flat_map(char::to_lowercase)),
+        None => e.provider.guid.hash(&mut h),
+    }
+    h.write(buf.as_bytes());
+    (e.event_id, record, time).hash(&mut h);
+    Some(h.finish())
+}
+
+/// Whether two events have the same identity (see [`identity_hash`]).
+fn same_identity(a: &Event, b: &Event) -> bool {
+    let folded_eq =
+        |x: &str, y: &str| x.chars().flat_map(char::to_lowercase).eq(y.chars().flat_map(char::to_lowercase));
+    a.event_id == b.event_id
+        && a.record_id.is_some()
+        && a.record_id == b.record_id
+        && a.time.is_some()
+        && a.time == b.time
+        && folded_eq(short_computer(a), short_computer(b))
+        && match (&a.provider.name, &b.provider.name) {
+            (Some(x), Some(y)) => folded_eq(x, y),
+            (None, None) => a.provider.guid == b.provider.guid,
+            _ => folded_eq(&a.provider_label(), &b.provider_label()),
+        }
 }
 
 impl Engine {
@@ -121,7 +165,9 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
-            identities: HashSet::new(),
+            identities: HashMap::default(),
+            identity_state: Default::default(),
+            scratch: String::new(),
         }
     }
 
@@ -146,12 +192,18 @@ impl Engine {
         if !wanted {
             return;
         }
-        // Only for what is kept: the identity allocates (lowercased computer and provider).
-        let id = identity(&e);
-        if id.as_ref().is_some_and(|id| self.identities.contains(id)) {
-            return;
+        if let Some(h) = identity_hash(&e, &self.identity_state, &mut self.scratch) {
+            let (events, boots) = (&self.events, &self.boots);
+            let bucket = self.identities.entry(h).or_default();
+            let repeat = bucket.iter().any(|&(is_boot, i)| {
+                let kept = if is_boot { boots.get(i) } else { events.get(i) };
+                kept.is_some_and(|k| same_identity(k, &e))
+            });
+            if repeat {
+                return;
+            }
+            bucket.push((boot, if boot { boots.len() } else { events.len() }));
         }
-        self.identities.extend(id);
         if boot {
             self.boots.push(e);
         } else {
@@ -383,6 +435,19 @@ struct Context<'a> {
     /// looks only at the slice inside its window (it scanned every candidate
     /// for every anchor, which dominated `analyze` on a large System log).
     by_time: Vec<(DateTime<Utc>, &'a Event)>,
+    /// The same, per event id: a record check names its ids, and visits only those.
+    by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &'a Event)>>,
+    /// Per record-check matcher (by address), the candidates it matches on
+    /// their own, with their service, in time order: what does not depend on
+    /// the anchor is worked out once, not once per anchor.
+    record_candidates: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Candidate<'a>>>>>,
+}
+
+/// An event a record check can use, with the service it is about.
+struct Candidate<'a> {
+    time: DateTime<Utc>,
+    event: &'a Event,
+    service: Option<ServiceRef>,
 }
 
 impl<'a> Context<'a> {
@@ -390,6 +455,10 @@ impl<'a> Context<'a> {
         let mut by_time: Vec<(DateTime<Utc>, &Event)> =
             engine.events.iter().filter_map(|e| e.time.map(|t| (t, e))).collect();
         by_time.sort_by_key(|(t, _)| *t);
+        let mut by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
+        for &(t, e) in &by_time {
+            by_id_time.entry(e.event_id).or_default().push((t, e));
+        }
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
         for b in &engine.boots {
             if let Some(t) = b.time {
@@ -412,7 +481,15 @@ impl<'a> Context<'a> {
         for p in &engine.processes {
             processes.entry(p.pid).or_default().push(p);
         }
-        Context { engine, table: ServiceTable::builtin(), boots, processes, by_time }
+        Context {
+            engine,
+            table: ServiceTable::builtin(),
+            boots,
+            processes,
+            by_time,
+            by_id_time,
+            record_candidates: Default::default(),
+        }
     }
 
     /// Whether a snapshot row (which names no computer) may be about the
@@ -794,10 +871,13 @@ impl<'a> Context<'a> {
             Direction::After => (Some(t), t.checked_add_signed(within)),
             Direction::Around => (t.checked_sub_signed(within), t.checked_add_signed(within)),
         };
-        let start = lo.map_or(0, |lo| self.by_time.partition_point(|(et, _)| *et < lo));
-        let end = hi.map_or(self.by_time.len(), |hi| self.by_time.partition_point(|(et, _)| *et <= hi));
-        for &(et, e) in self.by_time.get(start..end.max(start)).unwrap_or_default() {
-            if &e.origin == anchor_origin {
+        let candidates = self.record_candidates(m);
+        let start = lo.map_or(0, |lo| candidates.partition_point(|c| c.time < lo));
+        let end = hi.map_or(candidates.len(), |hi| candidates.partition_point(|c| c.time <= hi));
+        for c in candidates.get(start..end.max(start)).unwrap_or_default() {
+            let (et, e) = (c.time, c.event);
+            // The anchor itself (the locator first: the paths are usually equal).
+            if e.origin.locator == anchor_origin.locator && e.origin.source == anchor_origin.source {
                 continue;
             }
             let delta = et - t;
@@ -815,12 +895,8 @@ impl<'a> Context<'a> {
                 (Some(_), None) if !self.snapshot_applies(anchor, &e.origin) => continue,
                 _ => {}
             }
-            if !m.matches_event_static(e) {
-                continue;
-            }
             if let Some(pred) = &m.service {
-                let s = self.service_of(e, Some(pred));
-                if !self.service_holds(pred, s.as_ref(), anchor.service()) {
+                if !self.service_holds(pred, c.service.as_ref(), anchor.service()) {
                     continue;
                 }
             }
@@ -841,6 +917,39 @@ impl<'a> Context<'a> {
         }
         let (d, e) = best?;
         Some(Held::new(vec![event_evidence(e, Role::Corroboration)], vec![("gap".into(), human_duration(d))]))
+    }
+
+    /// The candidates record check `m` can use whatever the anchor: those it
+    /// matches on their own, with their service, in time order (built once).
+    fn record_candidates(&self, m: &Matcher) -> std::rc::Rc<Vec<Candidate<'a>>> {
+        let key = m as *const Matcher as usize;
+        if let Some(list) = self.record_candidates.borrow().get(&key) {
+            return list.clone();
+        }
+        let lists: Vec<&[(DateTime<Utc>, &'a Event)]> = if m.event_ids.is_empty() {
+            vec![self.by_time.as_slice()]
+        } else {
+            let mut ids = m.event_ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.iter().filter_map(|id| self.by_id_time.get(id)).map(Vec::as_slice).collect()
+        };
+        let mut list: Vec<Candidate<'a>> = lists
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| m.matches_event_static(e))
+            .map(|&(time, event)| Candidate {
+                time,
+                event,
+                service: m.service.as_ref().and_then(|pred| self.service_of(event, Some(pred))),
+            })
+            .collect();
+        // Which candidate wins does not depend on this order (nearest, then
+        // earliest by time, source and place); time order is for the window.
+        list.sort_by_key(|c| c.time);
+        let list = std::rc::Rc::new(list);
+        self.record_candidates.borrow_mut().insert(key, list.clone());
+        list
     }
 
     fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
@@ -980,8 +1089,10 @@ fn folder_of(source: &str) -> &str {
 
 fn same_computer(a: &str, b: &str) -> bool {
     // `DC1` and `DC1.contoso.com` are the same machine.
-    let short = |s: &str| s.split('.').next().unwrap_or(s).to_ascii_lowercase();
-    a.eq_ignore_ascii_case(b) || short(a) == short(b)
+    fn short(s: &str) -> &str {
+        s.split('.').next().unwrap_or(s)
+    }
+    a.eq_ignore_ascii_case(b) || short(a).eq_ignore_ascii_case(short(b))
 }
 
 fn basename(path: &str) -> &str {
@@ -1097,13 +1208,14 @@ type MergeKey = (String, String, String, Option<DateTime<Utc>>);
 /// session; folds superseded rules' findings into the superseding ones; sorts.
 fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     // 1. Same rule, computer, service, boot session.
-    let mut groups: BTreeMap<MergeKey, Finding> = BTreeMap::new();
+    // Each group's evidence is added once at the end (see `merge_into`).
+    let mut groups: BTreeMap<MergeKey, (Finding, Vec<Evidence>)> = BTreeMap::new();
     // Earliest anchor first, so that a merged finding speaks of its first occurrence whatever the input order.
     let mut findings = findings;
     findings.sort_by(|a, b| {
-        let first = |f: &Finding| f.evidence.iter().find(|e| e.role == Role::Anchor).cloned();
-        match (first(a), first(b)) {
-            (Some(x), Some(y)) => evidence_order(&x, &y),
+        let first = |f: &Finding| f.evidence.iter().position(|e| e.role == Role::Anchor);
+        match (first(a).and_then(|i| a.evidence.get(i)), first(b).and_then(|i| b.evidence.get(i))) {
+            (Some(x), Some(y)) => evidence_order(x, y),
             _ => std::cmp::Ordering::Equal,
         }
     });
@@ -1115,36 +1227,72 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         let service = if any_service { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
         let key = (f.rule.clone(), f.computer.to_lowercase(), service, boot);
         match groups.get_mut(&key) {
-            Some(existing) => {
+            Some((existing, pending)) => {
                 // A finding over several services is about none of them in particular.
                 let same =
                     existing.service.as_deref().map(str::to_lowercase) == f.service.as_deref().map(str::to_lowercase);
                 if !same {
                     existing.service = None;
                 }
-                merge_into(existing, f)
+                pending.extend(merge_into(existing, f));
             }
             None => {
-                groups.insert(key, f);
+                groups.insert(key, (f, Vec::new()));
             }
         }
     }
-    let mut list: Vec<Finding> = groups.into_values().collect();
-    // 2. Supersession, until nothing changes (chains are followed).
+    let mut list: Vec<Finding> = groups
+        .into_values()
+        .map(|(mut f, pending)| {
+            if !pending.is_empty() {
+                f.add_evidence(pending);
+            }
+            f
+        })
+        .collect();
+    // 2. Supersession, until nothing changes (chains are followed). Rules are
+    // numbered once, so that the pairs a rule cannot supersede cost an
+    // integer comparison, not a string one (the scan restarts after each fold).
+    let mut number: HashMap<&str, usize> = HashMap::new();
+    for (n, r) in rules.rules().iter().enumerate() {
+        // The first rule of an id, as `RuleSet::get` finds it.
+        number.entry(r.id()).or_insert(n);
+    }
+    let supersedes: Vec<Vec<usize>> = rules
+        .rules()
+        .iter()
+        .map(|r| r.spec.supersedes.iter().filter_map(|s| number.get(s.as_str()).copied()).collect())
+        .collect();
+    //
+    // The first pair (i, j) in row order is folded, then the scan resumes at
+    // row i, not at the top: folding never changes a finding's anchors (what
+    // is absorbed becomes corroboration), so rows above i, which found
+    // nothing, still find nothing. Row i's evidence is indexed once per scan.
+    let mut row = 0;
     loop {
+        let ids: Vec<Option<usize>> = list.iter().map(|f| number.get(f.rule.as_str()).copied()).collect();
         let mut fold: Option<(usize, usize)> = None;
-        'outer: for (i, a) in list.iter().enumerate() {
-            let Some(rule) = rules.get(&a.rule) else { continue };
+        'outer: for (i, a) in list.iter().enumerate().skip(row) {
+            let Some(over) = ids.get(i).copied().flatten().and_then(|n| supersedes.get(n)) else { continue };
+            if over.is_empty() {
+                continue;
+            }
+            let mut index: Option<RecordIndex> = None;
             for (j, b) in list.iter().enumerate() {
-                if i != j && rule.spec.supersedes.iter().any(|s| s == &b.rule) && shares_anchor(a, b) {
-                    fold = Some((i, j));
-                    break 'outer;
+                let candidate = ids.get(j).copied().flatten().is_some_and(|n| over.contains(&n));
+                if i != j && candidate {
+                    let ix = index.get_or_insert_with(|| RecordIndex::new(&a.evidence));
+                    if shares_anchor(a, ix, b) {
+                        fold = Some((i, j));
+                        break 'outer;
+                    }
                 }
             }
         }
         let Some((i, j)) = fold else { break };
         let absorbed = list.remove(j);
         let i = if j < i { i - 1 } else { i };
+        row = i;
         if let Some(a) = list.get_mut(i) {
             // The absorbing rule's own confidence stands: a generic rule being
             // sure of its (weaker) claim says nothing about the specific cause.
@@ -1185,8 +1333,8 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
 /// of `a`'s evidence (as its anchor, or as a record one of its checks found:
 /// a dependency rule that names the root's own 7000 explains the generic
 /// finding anchored on that 7000).
-fn shares_anchor(a: &Finding, b: &Finding) -> bool {
-    b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a.evidence.iter().any(|x| x.same_record(y)))
+fn shares_anchor(a: &Finding, a_index: &RecordIndex, b: &Finding) -> bool {
+    b.evidence.iter().filter(|e| e.role == Role::Anchor).any(|y| a_index.find(&a.evidence, y).is_some())
 }
 
 /// The anchor's data as placeholders: each field under its name (`{param2}`,
@@ -1213,7 +1361,10 @@ fn field_bindings(e: &Event) -> Vec<(String, String)> {
     out
 }
 
-fn merge_into(base: &mut Finding, other: Finding) {
+/// Merges `other` into `base`, all but the evidence, which it returns: the
+/// caller adds a group's evidence in one go (adding it finding by finding,
+/// each time searching and sorting what was there, was quadratic).
+fn merge_into(base: &mut Finding, other: Finding) -> Vec<Evidence> {
     if other.confidence > base.confidence {
         base.confidence = other.confidence;
         base.cause = other.cause;
@@ -1236,8 +1387,7 @@ fn merge_into(base: &mut Finding, other: Finding) {
             base.kb.push(k);
         }
     }
-    base.add_evidence(other.evidence);
-    base.evidence.sort_by(evidence_order);
+    other.evidence
 }
 
 #[cfg(test)]
@@ -1286,10 +1436,11 @@ mod tests {
         let generic = finding("generic", vec![ev(7, Role::Anchor)]);
         let specific = finding("specific", vec![ev(9, Role::Anchor), ev(7, Role::Corroboration)]);
         let unrelated = finding("specific", vec![ev(9, Role::Anchor), ev(8, Role::Corroboration)]);
-        assert!(shares_anchor(&specific, &generic));
-        assert!(!shares_anchor(&unrelated, &generic));
+        let shares = |a: &Finding, b: &Finding| shares_anchor(a, &RecordIndex::new(&a.evidence), b);
+        assert!(shares(&specific, &generic));
+        assert!(!shares(&unrelated, &generic));
         // Not the other way round: the generic finding's evidence does not hold the specific anchor.
-        assert!(!shares_anchor(&generic, &specific));
+        assert!(!shares(&generic, &specific));
     }
 
     #[test]

@@ -208,18 +208,143 @@ impl Finding {
     }
 
     /// Adds evidence not already present, keeping evidence order.
+    ///
+    /// On long lists records are found through an index by source and place, so merging
+    /// the findings of a large log costs time in proportion to its evidence,
+    /// not to its square.
     pub fn add_evidence(&mut self, more: impl IntoIterator<Item = Evidence>) {
+        let more: Vec<Evidence> = more.into_iter().collect();
+        let mut index = (self.evidence.len() + more.len() > 16).then(|| RecordIndex::new(&self.evidence));
         for e in more {
-            if let Some(existing) = self.evidence.iter_mut().find(|x| x.same_record(&e)) {
+            let found = match &index {
+                Some(ix) => ix.find(&self.evidence, &e),
+                None => self.evidence.iter().position(|x| x.same_record(&e)),
+            };
+            match found.and_then(|i| self.evidence.get_mut(i)) {
                 // Keep the strongest role (anchor before corroboration before context).
-                if e.role < existing.role {
-                    existing.role = e.role;
+                Some(existing) => {
+                    if e.role < existing.role {
+                        existing.role = e.role;
+                    }
                 }
-            } else {
-                self.evidence.push(e);
+                None => {
+                    if let Some(ix) = &mut index {
+                        ix.insert(&e, self.evidence.len());
+                    }
+                    self.evidence.push(e);
+                }
             }
         }
         self.evidence.sort_by(evidence_order);
+    }
+}
+
+/// A look-up of a list of evidence by record: a hash of each piece's source
+/// and place, confirmed with [`Evidence::same_record`]. Positions with one
+/// hash are chained in ascending order, so [`RecordIndex::find`] returns what
+/// a search from the start of the list would.
+#[derive(Debug)]
+pub(crate) struct RecordIndex {
+    /// Keyed hashing of the places (they come from the input).
+    state: std::collections::hash_map::RandomState,
+    /// The first position of each hash.
+    head: std::collections::HashMap<u64, usize, BuildFnv>,
+    /// The last position of each hash (where the next one is chained).
+    tail: std::collections::HashMap<u64, usize, BuildFnv>,
+    /// For each position, the next one with the same hash (`usize::MAX`: none).
+    next: Vec<usize>,
+}
+
+impl RecordIndex {
+    /// An index of `list`.
+    pub(crate) fn new(list: &[Evidence]) -> Self {
+        let n = list.len();
+        let mut ix = RecordIndex {
+            state: Default::default(),
+            head: std::collections::HashMap::with_capacity_and_hasher(n, BuildFnv),
+            tail: std::collections::HashMap::with_capacity_and_hasher(n, BuildFnv),
+            next: Vec::with_capacity(n),
+        };
+        for (i, e) in list.iter().enumerate() {
+            ix.insert(e, i);
+        }
+        ix
+    }
+
+    fn key(&self, e: &Evidence) -> u64 {
+        // The place and the source's length: the same record gives the same
+        // key, and the (long, usually equal) path is compared only by
+        // `same_record`.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = self.state.build_hasher();
+        h.write(e.locator.as_bytes());
+        h.write_usize(e.source.len());
+        h.finish()
+    }
+
+    /// Notes that `e` is at `position` of the list (positions come in ascending order).
+    pub(crate) fn insert(&mut self, e: &Evidence, position: usize) {
+        if self.next.len() <= position {
+            self.next.resize(position + 1, usize::MAX);
+        }
+        let k = self.key(e);
+        match self.tail.insert(k, position) {
+            Some(last) => {
+                if let Some(slot) = self.next.get_mut(last) {
+                    *slot = position;
+                }
+            }
+            None => {
+                self.head.insert(k, position);
+            }
+        }
+    }
+
+    /// The first position of `list` (the indexed list) holding the same record as `e`.
+    pub(crate) fn find(&self, list: &[Evidence], e: &Evidence) -> Option<usize> {
+        let mut at = *self.head.get(&self.key(e))?;
+        loop {
+            if list.get(at).is_some_and(|x| x.same_record(e)) {
+                return Some(at);
+            }
+            at = *self.next.get(at)?;
+            if at == usize::MAX {
+                return None;
+            }
+        }
+    }
+}
+
+/// FNV-1a, for keys that are already keyed hashes (a map from such a hash
+/// need not hash it again with SipHash).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// Builds [`Fnv`] hashers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BuildFnv;
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv::default()
     }
 }
 

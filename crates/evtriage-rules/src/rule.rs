@@ -157,7 +157,7 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 impl ProviderSel {
-    fn matches_key(&self, key: &EventKey<'_>) -> bool {
+    pub(crate) fn matches_key(&self, key: &EventKey<'_>) -> bool {
         match self {
             ProviderSel::Name(n) => key.provider.is_some_and(|p| p.eq_ignore_ascii_case(n)),
             ProviderSel::Prefix(n) => key.provider.is_some_and(|p| starts_with_ignore_case(p, n)),
@@ -245,6 +245,71 @@ pub(crate) struct ServicePred {
     pub same: bool,
     pub name: Option<String>,
     pub root: bool,
+    /// `is` folded for [`ServicePred::may_hold`], built on first use.
+    pub accept: std::sync::OnceLock<Box<Accept>>,
+}
+
+/// What a service predicate's `is` list accepts, folded (trimmed, lowercase):
+/// the names as keys and as display names, and the built-in table's key of
+/// each name it knows.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Accept {
+    keys: std::collections::HashSet<String>,
+    names: std::collections::HashSet<String>,
+}
+
+impl ServicePred {
+    /// Whether the predicate can hold for `e`, judged from the event alone:
+    /// `false` only when it certainly does not. For an SCM event read by its
+    /// usual field whose `Binary` names the service key, the engine's service
+    /// identity needs nothing learned from other events (the key is the
+    /// `Binary`'s, the display name the one shown), so `is` and `has_ports`
+    /// are decided here exactly. Every other case (learned names, a
+    /// dependency root, "the same service as the anchor") waits for the engine.
+    pub(crate) fn may_hold(&self, e: &Event) -> bool {
+        use crate::services::{binary_key, default_service_field, fold, is_scm, ServiceTable};
+        if self.root || self.name.is_some() || (self.is.is_empty() && !self.has_ports) {
+            return true;
+        }
+        if e.event_id == 7040 || !is_scm(e) {
+            return true;
+        }
+        let usual = default_service_field(e.event_id);
+        if self.field.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(usual)) {
+            return true;
+        }
+        let (Some(shown), Some(key)) = (e.field(usual), binary_key(e)) else {
+            return true;
+        };
+        // The engine's `resolve` with a `Binary` key: that key, and the name
+        // shown as display name unless it is the key itself.
+        let table = ServiceTable::builtin();
+        let shown = shown.trim();
+        if !self.is.is_empty() {
+            let accept = self.accept.get_or_init(|| {
+                let mut a = Box::<Accept>::default();
+                for n in &self.is {
+                    a.keys.insert(fold(n));
+                    a.names.insert(fold(n));
+                    if let Some(info) = table.get(n) {
+                        a.keys.insert(fold(&info.key));
+                    }
+                }
+                a
+            });
+            let display = if !shown.is_empty() && !shown.eq_ignore_ascii_case(&key) {
+                Some(shown)
+            } else {
+                table.get(&key).and_then(|i| i.display_names.first()).map(String::as_str)
+            };
+            // ASCII case-insensitive equality (the engine's) implies equal folds:
+            // a `false` here is a `false` there.
+            if !accept.keys.contains(&fold(&key)) && !display.is_some_and(|d| accept.names.contains(&fold(d))) {
+                return false;
+            }
+        }
+        !(self.has_ports && table.get(&key).is_none_or(|i| i.ports.is_empty()))
+    }
 }
 
 /// A compiled record matcher (anchor or check).
@@ -274,7 +339,9 @@ impl Matcher {
             && (self.event_ids.is_empty() || self.event_ids.contains(&key.event_id))
     }
 
-    /// Whether an event matches everything but service identity and time.
+    /// Whether an event matches everything but time, and service identity
+    /// where that needs more than the event itself (names learned from other
+    /// events, the anchor's service).
     pub fn matches_event_static(&self, e: &Event) -> bool {
         self.matches_event_cached(e, &mut None)
     }
@@ -303,6 +370,9 @@ impl Matcher {
             .filter(applies)
             .all(|f| f.holds(field_value(e, &f.field).as_deref(), e.computer.as_deref()))
         {
+            return false;
+        }
+        if self.service.as_ref().is_some_and(|s| !s.may_hold(e)) {
             return false;
         }
         match &self.message {
@@ -492,6 +562,7 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
         same: s.same,
         name: s.name.clone().filter(|n| !n.trim().is_empty()),
         root: s.root,
+        accept: Default::default(),
     });
     if service.as_ref().is_some_and(|s| s.name.is_some() && s.field.is_some()) {
         return Err("service: give `name` or `field`, not both".into());
@@ -674,6 +745,23 @@ impl MatcherIndex {
         self.for_id(key.event_id).any(|m| m.wants_key(key))
     }
 
+    /// Whether some matcher that wants this key looks at the rendered
+    /// message (which needs the whole event, not only its data).
+    pub(crate) fn needs_message(&self, key: &EventKey<'_>) -> bool {
+        self.for_id(key.event_id).any(|m| m.message.is_some() && m.wants_key(key))
+    }
+
+    /// Whether some matcher that can match this event's provider and id
+    /// looks at the rendered message.
+    pub(crate) fn reads_message(&self, e: &Event) -> bool {
+        self.for_id(e.event_id).any(|m| {
+            m.message.is_some()
+                && !m.is_command()
+                && (m.providers.is_empty() || m.providers.iter().any(|p| p.matches_event(e)))
+                && (m.event_ids.is_empty() || m.event_ids.contains(&e.event_id))
+        })
+    }
+
     /// Whether some matcher matches the event on everything but service
     /// identity and time (the message rendered at most once).
     pub(crate) fn matches_event(&self, e: &Event) -> bool {
@@ -813,19 +901,11 @@ impl RuleSet {
     }
 
     /// The reader's event filter: only events some rule (or the engine's boot
-    /// and service-identity tracking) can use are decoded and delivered.
-    pub fn event_filter(&self) -> EventFilter {
-        let matchers = MatcherIndex::new(&self.rules);
-        let context: Vec<(ProviderSel, Vec<u32>)> = CONTEXT_EVENTS
-            .iter()
-            .map(|(p, ids)| {
-                let sel = Guid::parse(p).map(ProviderSel::Guid).unwrap_or_else(|| ProviderSel::Name(p.to_string()));
-                (sel, ids.to_vec())
-            })
-            .collect();
-        Arc::new(move |key: &EventKey<'_>| {
-            context.iter().any(|(p, ids)| p.matches_key(key) && ids.contains(&key.event_id)) || matchers.wants_key(key)
-        })
+    /// and service-identity tracking) can use are decoded and delivered, and
+    /// the matching is done on the reader's worker threads (see
+    /// [`crate::filter`]).
+    pub fn event_filter(&self) -> Arc<dyn EventFilter> {
+        Arc::new(crate::filter::RuleFilter::new(MatcherIndex::new(&self.rules)))
     }
 }
 

@@ -59,7 +59,7 @@ pub struct ServiceTable {
     by_name: HashMap<String, usize>,
 }
 
-fn fold(s: &str) -> String {
+pub(crate) fn fold(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
@@ -233,6 +233,21 @@ impl Learned {
     }
 }
 
+/// What an SCM event teaches [`Learned::learn_from_event`], before any
+/// conversion: the display name shown and where the key comes from (the
+/// `Binary` bytes, or for 7040 the `param4` text). Two events with the same
+/// source teach the same pair.
+pub(crate) fn learn_source(e: &Event) -> Option<(&str, &[u8])> {
+    if !is_scm(e) {
+        return None;
+    }
+    match e.event_id {
+        7036 => Some((e.field("param1")?, e.binary.as_deref()?)),
+        7040 => Some((e.field("param1")?, e.field("param4")?.as_bytes())),
+        id => Some((e.field(default_service_field(id))?, e.binary.as_deref()?)),
+    }
+}
+
 /// A GUID written as text, parsed once (comparing 16 bytes instead of
 /// formatting every delivered event's GUID into a new string).
 pub(crate) fn guid_const(cell: &'static std::sync::OnceLock<Option<Guid>>, text: &str) -> Option<Guid> {
@@ -261,13 +276,19 @@ pub fn default_service_field(event_id: u32) -> &'static str {
 /// The service key an SCM event's `Binary` holds (UTF-16LE, NUL-terminated; 7036 appends `/state`).
 pub fn binary_key(e: &Event) -> Option<String> {
     let bytes = e.binary.as_deref()?;
-    let units: Vec<u16> =
-        bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0).collect();
-    let text = String::from_utf16(&units).ok()?;
-    let text = match text.rsplit_once('/') {
-        Some((key, state)) if state.chars().all(|c| c.is_ascii_digit()) => key.to_string(),
-        _ => text,
-    };
+    let units = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0);
+    // Decoded straight into the string (this runs for every SCM event a rule
+    // or the service-name learning looks at); unpaired surrogates refuse it.
+    let mut text = String::with_capacity(bytes.len() / 2);
+    for c in char::decode_utf16(units) {
+        text.push(c.ok()?);
+    }
+    if let Some((key, state)) = text.rsplit_once('/') {
+        if state.chars().all(|c| c.is_ascii_digit()) {
+            let len = key.len();
+            text.truncate(len);
+        }
+    }
     let ok = !text.is_empty()
         && text.len() <= 256
         && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '$' | ' ' | '@' | '{' | '}'));

@@ -390,9 +390,15 @@ fn autodiscover_other_errors_do_not_fire() {
 
 #[test]
 fn event_filter_lets_through_only_what_rules_use() {
-    use evtriage_core::{EventKey, Guid};
-    let filter = builtin().event_filter();
+    use evtriage_core::{EventKey, Guid, Selection};
+    let rules = builtin().event_filter();
+    let filter = |k: &EventKey<'_>| rules.select(k) != Selection::Skip;
     let key = |p: &'static str, id| EventKey { provider: Some(p), guid: None, event_id: id };
+    // Boot markers go straight through; what rules match is reviewed on the
+    // workers, from the data alone unless a matcher reads the message.
+    assert_eq!(rules.select(&key("EventLog", 6005)), Selection::Deliver);
+    assert_eq!(rules.select(&key("Service Control Manager", 7036)), Selection::ReviewPartial);
+    assert_eq!(rules.select(&key("Service Control Manager", 7023)), Selection::ReviewPartial);
     assert!(filter(&key("Service Control Manager", 7023)));
     assert!(filter(&key("service control manager", 7036)));
     assert!(filter(&key("EventLog", 6005)));

@@ -455,7 +455,7 @@ pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
 }
 
 /// The cheap pre-decode filter: ids and providers, boot markers always pass.
-fn key_filter(filter: &Filter) -> evtriage_core::EventFilter {
+fn key_filter(filter: &Filter) -> Arc<dyn evtriage_core::EventFilter> {
     let f = filter.clone();
     Arc::new(move |k: &EventKey<'_>| {
         if is_boot_marker(k.provider, k.event_id) {

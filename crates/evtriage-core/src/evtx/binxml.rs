@@ -18,6 +18,7 @@
 //! Everything here reads untrusted bytes: every access is bounds-checked and a
 //! malformed structure becomes a [`DecodeError`], never a panic.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
@@ -642,10 +643,15 @@ enum BodyOp {
     Section(DataSection),
 }
 
+/// Number of [`Sys`] fields.
+const SYS_FIELDS: usize = Sys::UserSid as usize + 1;
+
 /// A template definition compiled to "which hole fills which field".
 #[derive(Debug, Default)]
 pub(crate) struct Schema {
-    sys: Vec<(Sys, Text)>,
+    /// The text of each System field, by `Sys as usize` (looked up for every
+    /// record: an array, not a search).
+    sys: [Option<Text>; SYS_FIELDS],
     body: Vec<BodyOp>,
     message: Option<Text>,
     /// The value type each substitution is declared with in the definition.
@@ -656,7 +662,7 @@ pub(crate) struct Schema {
 
 impl Schema {
     fn sys_text(&self, f: Sys) -> Option<&Text> {
-        self.sys.iter().find(|(k, _)| *k == f).map(|(_, t)| t)
+        self.sys.get(f as usize).and_then(Option::as_ref)
     }
 }
 
@@ -682,8 +688,11 @@ fn compile_system(sys: &Elem, out: &mut Schema) {
     for n in &sys.children {
         let Node::Elem(e) = n else { continue };
         let mut put = |k: Sys, t: Option<&Text>| {
-            if let Some(t) = t {
-                out.sys.push((k, t.clone()));
+            if let (Some(t), Some(slot)) = (t, out.sys.get_mut(k as usize)) {
+                // The first occurrence wins, as a search from the start found it.
+                if slot.is_none() {
+                    *slot = Some(t.clone());
+                }
             }
         };
         match e.name.as_str() {
@@ -841,6 +850,19 @@ enum Content<'a> {
 
 /// Parses the stream at `[pos, end)` of the chunk.
 fn parse_stream(data: &[u8], pos: usize, end: usize, strict: bool) -> Res<Content<'_>> {
+    parse_stream_into(data, pos, end, strict, Vec::new())
+}
+
+/// [`parse_stream`], filling `values` (emptied first; its capacity is reused
+/// from record to record: one allocation per chunk, not two per record).
+fn parse_stream_into<'a>(
+    data: &'a [u8],
+    pos: usize,
+    end: usize,
+    strict: bool,
+    mut values: Vec<RawVal<'a>>,
+) -> Res<Content<'a>> {
+    values.clear();
     let mut c = Cur::new(data, pos, end);
     while c.peek() == Some(0x0f) {
         c.skip(4)?;
@@ -858,15 +880,11 @@ fn parse_stream(data: &[u8], pos: usize, end: usize, strict: bool) -> Res<Conten
         c.skip(size)?;
     }
     let count = c.u32()? as usize;
-    let mut descs = Vec::with_capacity(count.min(256));
-    for _ in 0..count {
-        let size = usize::from(c.u16()?);
-        let ty = c.u8()?;
-        c.skip(1)?;
-        descs.push((size, ty));
-    }
-    let mut values = Vec::with_capacity(descs.len());
-    for (size, ty) in descs {
+    // The descriptors (size u16, type u8, pad u8) come first, then the values.
+    let descs = c.take(count.checked_mul(4).ok_or(DecodeError { what: "too many substitutions", offset: c.pos })?)?;
+    values.reserve(count.min(256));
+    for d in descs.chunks_exact(4) {
+        let (size, ty) = (usize::from(u16::from_le_bytes([d[0], d[1]])), d[2]);
         let offset = c.pos;
         if !valid_value(ty, size, strict) {
             return err("substitution value of an unknown type or impossible size", offset);
@@ -1059,9 +1077,10 @@ impl<'a> Vals<'_, 'a> {
 }
 
 /// The cheap identity of a record: provider name and event id.
-pub(crate) struct Head {
-    /// Provider name.
-    pub provider: Option<String>,
+pub(crate) struct Head<'s> {
+    /// Provider name (borrowed from the template when it is written there,
+    /// as it nearly always is: no allocation for records a filter rejects).
+    pub provider: Option<Cow<'s, str>>,
     /// Provider GUID.
     pub guid: Option<Guid>,
     /// Event id.
@@ -1074,15 +1093,17 @@ pub(crate) struct Decoded<'a> {
     values: Vec<RawVal<'a>>,
 }
 
-/// Decodes the BinXML of one record (the chunk bytes `[pos, end)`) up to its schema.
+/// Decodes the BinXML of one record (the chunk bytes `[pos, end)`) up to its
+/// schema. `spare` is a vector to reuse for the values (see [`Decoded::recycle`]).
 pub(crate) fn decode_record<'a>(
     data: &'a [u8],
     pos: usize,
     end: usize,
     strict: bool,
     cache: &mut SchemaCache,
+    spare: Vec<RawVal<'a>>,
 ) -> Res<Decoded<'a>> {
-    match parse_stream(data, pos, end, strict)? {
+    match parse_stream_into(data, pos, end, strict, spare)? {
         Content::Instance { def_offset, values } => {
             let schema = cache.get(data, def_offset, true)?;
             if strict {
@@ -1102,13 +1123,24 @@ pub(crate) fn decode_record<'a>(
     }
 }
 
-impl Decoded<'_> {
+impl<'a> Decoded<'a> {
+    /// The values vector, emptied, for the next record's [`decode_record`].
+    pub(crate) fn recycle(mut self) -> Vec<RawVal<'a>> {
+        self.values.clear();
+        self.values
+    }
+
     /// Provider and event id, for the event filter.
-    pub(crate) fn head(&self) -> Head {
+    pub(crate) fn head(&self) -> Head<'_> {
         let v = Vals(&self.values);
         let s = &self.schema;
+        let text = s.sys_text(Sys::ProviderName);
+        let provider = match text.map(Vec::as_slice) {
+            Some([Piece::Lit(l)]) => Some(Cow::Borrowed(l.as_str())),
+            _ => v.opt_text(text).map(Cow::Owned),
+        };
         Head {
-            provider: v.opt_text(s.sys_text(Sys::ProviderName)),
+            provider,
             guid: s.provider_guid.or_else(|| v.guid(s.sys_text(Sys::ProviderGuid))),
             event_id: v.num(s.sys_text(Sys::EventId)).map(|n| (n & 0xffff_ffff) as u32).unwrap_or(0),
         }
@@ -1116,33 +1148,49 @@ impl Decoded<'_> {
 
     /// Fills `ev` (which already has its provider name, id and origin) from the schema.
     pub(crate) fn finish(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) -> Res<()> {
+        self.finish_partial(data, cache, ev)?;
+        self.finish_rest(ev);
+        Ok(())
+    }
+
+    /// The part of [`Decoded::finish`] a reviewer sees for
+    /// [`crate::read::Selection::ReviewPartial`]: event source name, time,
+    /// record id, computer, data items and `Binary`.
+    pub(crate) fn finish_partial(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) -> Res<()> {
         let v = Vals(&self.values);
         let s = &self.schema;
         let t = |f: Sys| s.sys_text(f);
         ev.provider.event_source_name = v.opt_text(t(Sys::EventSourceName));
-        ev.qualifiers = v.num(t(Sys::Qualifiers)).and_then(|n| u16::try_from(n).ok());
-        ev.version = v.num(t(Sys::Version)).and_then(|n| u8::try_from(n).ok());
-        ev.level = v.num(t(Sys::Level)).and_then(|n| u8::try_from(n).ok());
-        ev.task = v.num(t(Sys::Task)).and_then(|n| u16::try_from(n).ok());
-        ev.opcode = v.num(t(Sys::Opcode)).and_then(|n| u8::try_from(n).ok());
-        ev.keywords = v.num(t(Sys::Keywords));
         if let Some(time) = v.time(t(Sys::TimeCreated)) {
             ev.time = Some(time);
         }
         if let Some(id) = v.num(t(Sys::RecordId)) {
             ev.record_id = Some(id);
         }
+        ev.computer = v.opt_text(t(Sys::Computer));
+        run_body(&s.body, &v, data, cache, ev, 0)
+    }
+
+    /// The rest of [`Decoded::finish`] after [`Decoded::finish_partial`].
+    pub(crate) fn finish_rest(&self, ev: &mut Event) {
+        let v = Vals(&self.values);
+        let s = &self.schema;
+        let t = |f: Sys| s.sys_text(f);
+        ev.qualifiers = v.num(t(Sys::Qualifiers)).and_then(|n| u16::try_from(n).ok());
+        ev.version = v.num(t(Sys::Version)).and_then(|n| u8::try_from(n).ok());
+        ev.level = v.num(t(Sys::Level)).and_then(|n| u8::try_from(n).ok());
+        ev.task = v.num(t(Sys::Task)).and_then(|n| u16::try_from(n).ok());
+        ev.opcode = v.num(t(Sys::Opcode)).and_then(|n| u8::try_from(n).ok());
+        ev.keywords = v.num(t(Sys::Keywords));
         ev.activity_id = v.guid(t(Sys::ActivityId));
         ev.related_activity_id = v.guid(t(Sys::RelatedActivityId));
         ev.process_id = v.num(t(Sys::ProcessId)).and_then(|n| u32::try_from(n).ok());
         ev.thread_id = v.num(t(Sys::ThreadId)).and_then(|n| u32::try_from(n).ok());
         ev.channel = v.opt_text(t(Sys::Channel));
-        ev.computer = v.opt_text(t(Sys::Computer));
         ev.user_sid = v.opt_text(t(Sys::UserSid));
         if let Some(m) = &s.message {
             ev.message = v.opt_text(Some(m));
         }
-        run_body(&s.body, &v, data, cache, ev, 0)
     }
 }
 
@@ -1334,11 +1382,11 @@ mod tests {
                 })
                 .collect();
             for start in [0usize, 1, 3] {
-                let _ = decode_record(&data, start, len, start == 1, &mut cache).map(|d| d.head());
+                let _ = decode_record(&data, start, len, start == 1, &mut cache, Vec::new()).map(|d| d.head().event_id);
                 let mut prefixed = vec![0x0f, 1, 1, 0, 0x0c, 1, 0, 0, 0, 0];
                 prefixed.extend_from_slice(&data);
                 let plen = prefixed.len();
-                if let Ok(d) = decode_record(&prefixed, start, plen, start == 3, &mut cache) {
+                if let Ok(d) = decode_record(&prefixed, start, plen, start == 3, &mut cache, Vec::new()) {
                     let origin = crate::model::Origin::new("x".into(), crate::model::Locator::File);
                     let mut ev = Event::new(None, 0, origin);
                     let _ = d.finish(&prefixed, &mut cache, &mut ev);

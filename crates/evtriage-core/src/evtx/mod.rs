@@ -34,6 +34,7 @@
 mod binxml;
 mod records;
 
+use std::borrow::Cow;
 use std::io::{Read, Seek};
 use std::sync::Arc;
 
@@ -41,7 +42,7 @@ use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
 use crate::diag::Diagnostic;
 use crate::model::{Event, Locator, Origin, Record};
-use crate::read::{EventKey, InputSummary, ReadOptions, Sink};
+use crate::read::{EventKey, InputSummary, ReadOptions, Reviewer, Selection, Sink, Verdict};
 
 pub(crate) use binxml::DecodeError;
 
@@ -214,6 +215,9 @@ fn decode_chunk_inner(
     {
         let data = &chunk.data[..];
         let mut cache = binxml::SchemaCache::default();
+        // One reviewer per chunk (see `EventFilter::reviewer`), made when first needed.
+        let mut reviewer: Option<Box<dyn Reviewer + '_>> = None;
+        let mut spare = Vec::new();
         for step in steps {
             let raw = match step {
                 records::Step::Bad { offset, reason } => {
@@ -232,7 +236,14 @@ fn decode_chunk_inner(
             }
             // Without the crate's verdict, carved records get our strict checks.
             let strict = raw.recovered && accepted.is_none();
-            let decoded = match binxml::decode_record(data, raw.binxml_start, raw.binxml_end, strict, &mut cache) {
+            let decoded = match binxml::decode_record(
+                data,
+                raw.binxml_start,
+                raw.binxml_end,
+                strict,
+                &mut cache,
+                std::mem::take(&mut spare),
+            ) {
                 Ok(d) => d,
                 // A carved hit that does not decode is noise, not damage.
                 Err(_) if raw.recovered => continue,
@@ -247,23 +258,51 @@ fn decode_chunk_inner(
             recovered += u64::from(raw.recovered);
             let key =
                 EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
-            if !options.wants(&key) {
+            let selection = options.select(&key);
+            if selection == Selection::Skip {
                 out.filtered += 1;
+                spare = decoded.recycle();
                 continue;
             }
             let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
-            let mut ev = Event::new(head.provider, head.event_id, origin);
+            let mut ev = Event::new(head.provider.map(Cow::into_owned), head.event_id, origin);
             ev.provider.guid = head.guid;
             ev.record_id = Some(raw.id);
             ev.time = binxml::filetime_to_utc(raw.filetime);
-            if let Err(e) = decoded.finish(data, &mut cache, &mut ev) {
+            let partial = selection == Selection::ReviewPartial;
+            let done = if partial {
+                decoded.finish_partial(data, &mut cache, &mut ev)
+            } else {
+                decoded.finish(data, &mut cache, &mut ev)
+            };
+            if let Err(e) = done {
                 out.records -= 1;
                 if !raw.recovered {
                     retry.push((slots.len(), raw, e));
                     slots.push(None);
                 }
+                spare = decoded.recycle();
                 continue;
             }
+            if selection != Selection::Deliver {
+                if reviewer.is_none() {
+                    reviewer = options.reviewer();
+                }
+                match reviewer.as_mut().map_or(Verdict::Complete, |r| r.review(&ev, partial)) {
+                    Verdict::Drop => {
+                        out.filtered += 1;
+                        spare = decoded.recycle();
+                        continue;
+                    }
+                    Verdict::Deliver => {}
+                    Verdict::Complete => {
+                        if partial {
+                            decoded.finish_rest(&mut ev);
+                        }
+                    }
+                }
+            }
+            spare = decoded.recycle();
             // The locator names the EventRecordID the event itself carries
             // (the record header's number can differ from it).
             if let Some(id) = ev.record_id {
@@ -303,6 +342,7 @@ fn retry_through_xml(
 ) {
     // The crate's rendering of each record, by BinXML offset (or its error, by record id).
     let mut xml: std::collections::HashMap<u64, Result<String, String>> = std::collections::HashMap::new();
+    let mut reviewer: Option<Box<dyn Reviewer + '_>> = None;
     let mut errors: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
     match chunk.parse(Arc::new(parser_settings())) {
         Ok(mut parsed) => {
@@ -342,7 +382,11 @@ fn retry_through_xml(
                     guid: ev.provider.guid.as_ref(),
                     event_id: ev.event_id,
                 };
-                if !options.wants(&key) {
+                let selection = options.select(&key);
+                if selection != Selection::Deliver && selection != Selection::Skip && reviewer.is_none() {
+                    reviewer = options.reviewer();
+                }
+                if !crate::read::keep_whole(selection, &mut reviewer, &ev) {
                     out.filtered += 1;
                     continue;
                 }

@@ -232,8 +232,10 @@ mod tests {
             filtered: 0,
         };
         let options = ReadOptions::default();
-        let mut ctx = Ctx { name: Arc::from("t"), options: &options, sink: &mut sink, summary: &mut summary };
+        let mut ctx =
+            Ctx { name: Arc::from("t"), options: &options, sink: &mut sink, summary: &mut summary, reviewer: None };
         read(text, &mut ctx);
+        drop(ctx);
         (sink.events().cloned().collect(), summary)
     }
 

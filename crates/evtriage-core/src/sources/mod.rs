@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::diag::Diagnostic;
 use crate::format::Format;
 use crate::model::{Event, Locator, Record};
-use crate::read::{EventKey, InputSummary, ReadOptions, Reader, Sink};
+use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink};
 
 pub mod etw_text;
 pub mod event_xml;
@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub sink: &'a mut dyn Sink,
     /// The counts being kept for this input.
     pub summary: &'a mut InputSummary,
+    /// The filter's reviewer for this input (made on first use).
+    pub reviewer: Option<Box<dyn Reviewer + 'a>>,
 }
 
 impl Ctx<'_> {
@@ -44,15 +46,20 @@ impl Ctx<'_> {
         self.sink.record(record);
     }
 
-    /// Delivers an event, unless the event filter rejects it (then it is only counted).
+    /// Delivers an event, unless the event filter passes over it; counted as read either way.
     pub fn event(&mut self, event: Event) {
         let key = EventKey {
             provider: event.provider.name.as_deref(),
             guid: event.provider.guid.as_ref(),
             event_id: event.event_id,
         };
-        if self.options.wants(&key) {
-            self.summary.records += 1;
+        let selection = self.options.select(&key);
+        if selection != Selection::Deliver && selection != Selection::Skip && self.reviewer.is_none() {
+            self.reviewer = self.options.reviewer();
+        }
+        // Counted as read either way, as evtx and ETL inputs count them.
+        self.summary.records += 1;
+        if keep_whole(selection, &mut self.reviewer, &event) {
             self.sink.record(Record::Event(Box::new(event)));
         } else {
             self.summary.filtered += 1;
@@ -107,7 +114,7 @@ pub fn read_format(
             return;
         }
     };
-    let mut ctx = Ctx { name, options: reader.options(), sink, summary };
+    let mut ctx = Ctx { name, options: reader.options(), sink, summary, reviewer: None };
     if decoded.lossy {
         ctx.note(format!("some bytes are not valid {}; they were replaced or read as Windows-1252", decoded.encoding));
     }
