@@ -17,6 +17,14 @@
 //! their outputs are delivered to the [`Sink`] strictly in the order they were
 //! handed out. Other formats are read whole on a worker. The sink itself is
 //! only ever called from the calling thread.
+//!
+//! When the work per record is worth doing in parallel too, use
+//! [`Reader::read_paths_map`]: it runs a function on each [`Unit`] (one
+//! chunk's or one file's records and diagnostics) on the worker that decoded
+//! it and delivers the function's results, in the same order. `evtriage
+//! dump` formats records there, so that records never cross threads and the
+//! calling thread only writes bytes; [`Reader::read_paths`] is the same
+//! pipeline with a map that hands the unit on unchanged.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};

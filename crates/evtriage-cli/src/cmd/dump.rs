@@ -1,5 +1,11 @@
 //! `evtriage dump PATH...`: print every record read, filtered, as JSON lines,
 //! CSV or a readable table, streaming, with a summary on stderr.
+//!
+//! Records are formatted on the reader's workers
+//! ([`Reader::read_paths_map`]): each evtx chunk (or whole text file) becomes
+//! one byte buffer on the thread that decoded it, and the calling thread only
+//! writes the buffers, in input order. So the output is the same for any
+//! `--threads`, and records are freed on the thread that allocated them.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
