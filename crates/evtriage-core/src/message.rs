@@ -220,7 +220,7 @@ fn fallback_into(event: &Event, out: &mut String) {
             out.push('=');
         }
         out.push_str(&d.value);
-        if !win32 || !d.value.contains("%%") {
+        if !win32 || find_double_percent(&d.value).is_none() {
             continue;
         }
         // ` (message)` when the value expands to something else.
@@ -394,10 +394,25 @@ pub fn expand_insertions(value: &str) -> String {
     out
 }
 
+/// The position of the first `%%` in `s` (as `s.find("%%")`, without
+/// building a substring searcher for every short value).
+fn find_double_percent(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'%', b.get(from..)?) {
+        let at = from + p;
+        if b.get(at + 1) == Some(&b'%') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// [`expand_insertions`], appending to `out`.
 fn expand_insertions_into(value: &str, out: &mut String) {
     let mut rest = value;
-    while let Some(pos) = memchr::memmem::find(rest.as_bytes(), b"%%") {
+    while let Some(pos) = find_double_percent(rest) {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 2..];
         let neg = usize::from(after.starts_with('-'));

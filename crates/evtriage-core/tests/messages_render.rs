@@ -374,3 +374,22 @@ fn param_n_names_match_case_insensitively_and_exactly() {
     let e = event("P", 1, &[("param1", "one"), ("Param12", "twelve")]);
     assert_eq!(message::fill("%12 %1 %3", &e), "twelve one %3");
 }
+
+#[test]
+fn expand_insertions_with_stray_percent_signs() {
+    // 58: "The specified server cannot perform the requested operation."
+    let m58 = message::expand_insertions("%%58");
+    assert_eq!(m58, "The specified server cannot perform the requested operation.");
+    for (value, want) in [
+        ("", String::new()),
+        ("%", "%".to_string()),
+        ("%%", "%%".to_string()),
+        ("100% done", "100% done".to_string()),
+        ("a%b%%58c", format!("a%b{m58}c")),
+        ("%%%58", "%%%58".to_string()),
+        ("% %%58%", format!("% {m58}%")),
+        ("%%999999 and %%58", format!("%%999999 and {m58}")),
+    ] {
+        assert_eq!(message::expand_insertions(value), want, "{value:?}");
+    }
+}
