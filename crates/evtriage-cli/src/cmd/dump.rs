@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -178,6 +179,11 @@ impl LateFilter {
 struct Fmt {
     format: OutputFormat,
     late: LateFilter,
+    /// Bytes to reserve per record of a unit: learned from the units already
+    /// formatted (a System log's JSON lines average about 840 bytes, a
+    /// Security log's 1 600), so that a unit's buffer rarely grows. Only a
+    /// capacity: the output does not depend on it.
+    per_record: AtomicUsize,
 }
 
 /// One unit of input (an evtx chunk, a whole text file) formatted into output
@@ -190,13 +196,14 @@ struct Formatted {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// Bytes reserved per record of a unit (a System log's JSON lines average
-/// about 820 bytes), so that a chunk's buffer rarely grows.
+/// The first guess of [`Fmt::per_record`].
 const BYTES_PER_RECORD: usize = 1024;
 
 impl Fmt {
     fn unit(&self, unit: Unit) -> Formatted {
-        let mut out = Formatted { bytes: Vec::with_capacity(unit.len() * BYTES_PER_RECORD), ..Formatted::default() };
+        let entries = unit.len();
+        let per_record = self.per_record.load(Ordering::Relaxed);
+        let mut out = Formatted { bytes: Vec::with_capacity(entries * per_record), ..Formatted::default() };
         // One message buffer for the whole unit.
         let mut message = String::new();
         for entry in unit.into_entries() {
@@ -213,6 +220,11 @@ impl Fmt {
                 }
                 Entry::Diagnostic(d) => out.diagnostics.push(d),
             }
+        }
+        if entries > 0 && out.printed > 0 {
+            // The average of this unit and an eighth more.
+            let avg = out.bytes.len() / entries;
+            self.per_record.store((avg + avg / 8).clamp(64, 64 * 1024), Ordering::Relaxed);
         }
         out
     }
@@ -445,6 +457,7 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let fmt = Fmt {
         format: args.format,
         late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
+        per_record: AtomicUsize::new(BYTES_PER_RECORD),
     };
     // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
     // written through as they are; the buffer only gathers small ones.
