@@ -89,9 +89,13 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
         if selection != crate::read::Selection::Deliver && reviewer.is_none() {
             reviewer = options.reviewer();
         }
-        if !crate::read::keep_whole(selection, &mut reviewer, &event) {
-            summary.filtered += 1;
-            continue;
+        match crate::read::keep_whole(selection, &mut reviewer, &event) {
+            crate::read::Verdict::Drop => {
+                summary.filtered += 1;
+                continue;
+            }
+            crate::read::Verdict::Repeat => continue,
+            _ => {}
         }
         sink.record(crate::model::Record::Event(Box::new(event)));
     }

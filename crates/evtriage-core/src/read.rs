@@ -77,7 +77,9 @@ pub struct InputSummary {
     pub path: Arc<str>,
     /// The format recognised.
     pub format: Format,
-    /// Records delivered (including events a filter passed over; see `filtered`).
+    /// Records read: delivered, passed over by a filter (see `filtered`), or
+    /// passed over as repeats of what was delivered before (see
+    /// [`Verdict::Repeat`]).
     pub records: u64,
     /// Records or lines that could not be read and were skipped.
     pub skipped: u64,
@@ -137,6 +139,18 @@ pub trait EventFilter: Send + Sync {
     fn reviewer(&self) -> Box<dyn Reviewer + '_> {
         Box::new(PassAll)
     }
+
+    /// [`EventFilter::reviewer`] for a unit that knows its place: units are
+    /// numbered in the order they are delivered (numbers ascend, and are
+    /// unique in the process), so a filter may pass over what an earlier
+    /// unit already delivered to the same sink (units run in parallel, but
+    /// an earlier unit's events always reach the sink first). Units read one
+    /// after another inside another unit (members of a zip archive) have no
+    /// number.
+    fn reviewer_at(&self, unit: Option<u64>) -> Box<dyn Reviewer + '_> {
+        let _ = unit;
+        self.reviewer()
+    }
 }
 
 impl<F> EventFilter for F
@@ -181,6 +195,11 @@ pub enum Verdict {
     Deliver,
     /// Decode the rest of it (if anything is left) and deliver it.
     Complete,
+    /// Pass over it as a repeat of what an earlier unit delivered (see
+    /// [`EventFilter::reviewer_at`]). Counted as read but not as filtered:
+    /// how many repeats a run finds depends on which thread got where first,
+    /// and the summary must not.
+    Repeat,
 }
 
 /// Reviews the selected events of one unit of work; see [`EventFilter`].
@@ -231,23 +250,33 @@ impl ReadOptions {
 
     /// A reviewer for one unit of work; `None` when there is no filter.
     pub fn reviewer(&self) -> Option<Box<dyn Reviewer + '_>> {
-        self.event_filter.as_ref().map(|f| f.reviewer())
+        self.reviewer_at(None)
+    }
+
+    /// A reviewer for the unit numbered `unit` (see [`EventFilter::reviewer_at`]).
+    pub fn reviewer_at(&self, unit: Option<u64>) -> Option<Box<dyn Reviewer + '_>> {
+        self.event_filter.as_ref().map(|f| f.reviewer_at(unit))
     }
 }
 
 /// Applies a selection and a reviewer to an event that was built whole:
-/// whether to deliver it.
+/// [`Verdict::Drop`] (filtered), [`Verdict::Repeat`] or [`Verdict::Deliver`].
 pub(crate) fn keep_whole(
     selection: Selection,
     reviewer: &mut Option<Box<dyn Reviewer + '_>>,
     event: &crate::model::Event,
-) -> bool {
-    match selection {
-        Selection::Skip => false,
-        Selection::Deliver => true,
+) -> Verdict {
+    let verdict = match selection {
+        Selection::Skip => Verdict::Drop,
+        Selection::Deliver => Verdict::Deliver,
         Selection::Review | Selection::ReviewPartial => {
-            reviewer.as_mut().is_none_or(|r| r.review(event, false) != Verdict::Drop)
+            reviewer.as_mut().map_or(Verdict::Deliver, |r| r.review(event, false))
         }
+    };
+    if verdict == Verdict::Complete {
+        Verdict::Deliver
+    } else {
+        verdict
     }
 }
 
@@ -396,12 +425,13 @@ impl Reader {
         let cap = threads * 2;
         match &pool {
             Some(pool) => pool.in_place_scope(|scope| {
-                let mut pipe = Pipeline { scope: Some(scope), map, deliver, queue: VecDeque::new(), cap, summaries };
+                let mut pipe =
+                    Pipeline { scope: Some(scope), map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
                 self.feed(&mut pipe, feed);
                 pipe.finish()
             }),
             None => {
-                let mut pipe = Pipeline { scope: None, map, deliver, queue: VecDeque::new(), cap, summaries };
+                let mut pipe = Pipeline { scope: None, map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
                 self.feed(&mut pipe, feed);
                 pipe.finish()
             }
@@ -494,7 +524,8 @@ impl Reader {
                 Ok(c) => {
                     let name = name.clone();
                     let options = self.options.clone();
-                    pipe.push(file, Box::new(move || crate::evtx::decode_chunk(&name, c, &options)));
+                    let unit = pipe.next_unit();
+                    pipe.push(file, Box::new(move || crate::evtx::decode_chunk(&name, c, &options, Some(unit))));
                 }
                 Err(d) => {
                     let o = Output::one_skipped(d);
@@ -505,7 +536,8 @@ impl Reader {
         if let Some(t) = tail {
             let name = name.clone();
             let options = self.options.clone();
-            pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options)));
+            let unit = pipe.next_unit();
+            pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options, Some(unit))));
         }
     }
 
@@ -708,6 +740,8 @@ struct Pipeline<'p, 'scope, T, M: ?Sized, D> {
     queue: VecDeque<Pending<T>>,
     cap: usize,
     summaries: Vec<InputSummary>,
+    /// Units of work this pipeline numbered (see [`EventFilter::reviewer_at`]).
+    units: u64,
 }
 
 impl<'scope, T, M, D> Pipeline<'_, 'scope, T, M, D>
@@ -716,6 +750,15 @@ where
     M: Fn(Unit) -> T + Sync + ?Sized,
     D: FnMut(T),
 {
+    /// The number of the next unit of work: ascending in delivery order,
+    /// and unique in the process (so that a filter used for several reads
+    /// into one sink sees every later read's units after the earlier ones').
+    fn next_unit(&mut self) -> u64 {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        self.units += 1;
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn push(&mut self, file: usize, job: Job) {
         let Some(scope) = self.scope else {
             let map = self.map;

@@ -176,6 +176,15 @@ impl Engine {
         &self.rules
     }
 
+    /// The event filter to read into this engine with: what
+    /// [`RuleSet::event_filter`] passes over, and also repeats of events an
+    /// earlier part of the input already delivered (the engine keeps the
+    /// first of each; see [`crate::filter`]). Use it for reads into this
+    /// engine only: it remembers what it let through.
+    pub fn event_filter(&self) -> std::sync::Arc<dyn evtriage_core::EventFilter> {
+        std::sync::Arc::new(crate::filter::RuleFilter::with_claims(MatcherIndex::new(self.rules.rules())))
+    }
+
     fn ingest_event(&mut self, e: Event) {
         if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty() && *c != self.last_computer) {
             self.last_computer.clear();

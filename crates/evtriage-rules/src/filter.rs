@@ -26,10 +26,25 @@
 //! have learned from every event, in the same order (the first occurrence of
 //! each is kept, and chunks are delivered in order), keeps the same candidate
 //! events, and gives the same findings for any number of threads.
+//!
+//! A filter made by [`crate::Engine::event_filter`] also passes over repeats:
+//! the engine keeps one event per identity (computer, provider, event id,
+//! record id, time: the same log given twice, as `.evtx` and as an XML
+//! export), the first delivered. So a matched event whose identity a unit
+//! delivered *earlier in delivery order* has already been claimed (see
+//! [`evtriage_core::EventFilter::reviewer_at`]) and is passed over here
+//! (unless it teaches something, as above). A unit that finds an identity
+//! claimed only by a later unit (which ran first) delivers it anyway and
+//! lowers the claim; the engine then drops the later copy, as it always did.
+//! Service name pairs and computer names are claimed the same way: the
+//! engine takes each exact pair or name once (learning it again changes
+//! nothing), so a unit need not tell what an earlier unit told.
 
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Mutex;
 
+use chrono::{DateTime, Utc};
 use evtriage_core::{Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
 use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
@@ -44,12 +59,93 @@ const SCM_LEARN_IDS: [u32; 2] = [7036, 7040];
 #[derive(Debug)]
 pub(crate) struct RuleFilter {
     matchers: MatcherIndex,
+    /// Copies of `matchers` for reviewers to borrow, one per thread at work.
+    /// A `Regex` shared by threads hands out its search scratch space under
+    /// a mutex, which two workers matching short fields contended for (the
+    /// run went serial); a clone has its own.
+    spare: std::sync::Mutex<Vec<Tools>>,
     /// Boot markers: always delivered.
     boot: Vec<(ProviderSel, Vec<u32>)>,
     scm_guid: Option<Guid>,
+    /// Identities delivered whole, for a filter made for one engine.
+    claims: Option<Claims>,
+}
+
+/// What a reviewer borrows from its filter for one unit and gives back: a
+/// copy of the matchers, and what they answered so far.
+#[derive(Debug)]
+struct Tools {
+    matchers: MatcherIndex,
+    /// Whether some matcher matches, by everything a matcher can look at
+    /// (see [`content_key`]): most events repeat one of a few service state
+    /// changes, and each is matched once. A pure cache, so it may be reused
+    /// by any unit; cleared when it grows past [`MEMO_LIMIT`].
+    matched: HashMap<Vec<u8>, bool, ahash::RandomState>,
+}
+
+/// Entries of [`Tools::matched`] before it is cleared (memory stays flat).
+const MEMO_LIMIT: usize = 65_536;
+
+/// What units of work delivered, each with the earliest unit that did; see
+/// the [module docs](self). Each is something the engine takes only once:
+/// an event identity (it keeps the first event of each), an exact service
+/// name pair and an exact computer name (learning them again changes nothing).
+#[derive(Debug, Default)]
+struct Claims {
+    events: Mutex<HashMap<Identity, u64, ahash::RandomState>>,
+    pairs: Mutex<HashMap<(String, Vec<u8>), u64, ahash::RandomState>>,
+    computers: Mutex<HashMap<String, u64, ahash::RandomState>>,
+}
+
+/// Whether a unit before `unit` delivered `key`; if not, `unit` claims it
+/// (lowering a later unit's claim).
+fn claimed_before<K: Hash + Eq>(map: &Mutex<HashMap<K, u64, ahash::RandomState>>, key: K, unit: u64) -> bool {
+    let Ok(mut map) = map.lock() else { return false };
+    match map.get_mut(&key) {
+        Some(by) if *by < unit => true,
+        Some(by) => {
+            *by = unit;
+            false
+        }
+        None => {
+            map.insert(key, unit);
+            false
+        }
+    }
+}
+
+/// What the engine tells repeats by: the short computer name and the
+/// provider (name, else GUID) folded to lowercase, event id, record id, time.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Identity {
+    computer: String,
+    provider: String,
+    event_id: u32,
+    record_id: u64,
+    time: DateTime<Utc>,
+}
+
+impl Identity {
+    fn of(e: &Event) -> Option<Identity> {
+        let c = e.computer.as_deref().unwrap_or("").trim();
+        let short = c.split('.').next().unwrap_or(c);
+        Some(Identity {
+            computer: short.chars().flat_map(char::to_lowercase).collect(),
+            provider: e.provider_label().chars().flat_map(char::to_lowercase).collect(),
+            event_id: e.event_id,
+            record_id: e.record_id?,
+            time: e.time?,
+        })
+    }
 }
 
 impl RuleFilter {
+    /// A filter whose reviewers also pass over repeats of what an earlier
+    /// unit delivered whole (for reading into one engine).
+    pub(crate) fn with_claims(matchers: MatcherIndex) -> Self {
+        RuleFilter { claims: Some(Claims::default()), ..RuleFilter::new(matchers) }
+    }
+
     pub(crate) fn new(matchers: MatcherIndex) -> Self {
         let boot = CONTEXT_EVENTS
             .iter()
@@ -59,7 +155,7 @@ impl RuleFilter {
                 (sel, ids.to_vec())
             })
             .collect();
-        RuleFilter { matchers, boot, scm_guid: Guid::parse(SCM_GUID) }
+        RuleFilter { matchers, spare: Default::default(), boot, scm_guid: Guid::parse(SCM_GUID), claims: None }
     }
 
     fn is_scm_key(&self, key: &EventKey<'_>) -> bool {
@@ -85,12 +181,23 @@ impl EventFilter for RuleFilter {
     }
 
     fn reviewer(&self) -> Box<dyn Reviewer + '_> {
+        self.reviewer_at(None)
+    }
+
+    fn reviewer_at(&self, unit: Option<u64>) -> Box<dyn Reviewer + '_> {
+        let taken = self.spare.lock().ok().and_then(|mut s| s.pop());
+        let tools = taken.unwrap_or_else(|| Tools {
+            matchers: self.matchers.clone(),
+            matched: HashMap::with_hasher(Default::default()),
+        });
         Box::new(RuleReviewer {
             filter: self,
+            unit,
+            tools: Some(tools),
             pairs: HashMap::new(),
             computer: String::new(),
-            matched: HashMap::new(),
             content: Vec::new(),
+            hashing: Default::default(),
         })
     }
 }
@@ -98,17 +205,19 @@ impl EventFilter for RuleFilter {
 /// The per-chunk reviewer; see the [module docs](self).
 struct RuleReviewer<'f> {
     filter: &'f RuleFilter,
+    /// This unit's place in delivery order, when it has one.
+    unit: Option<u64>,
+    /// What this reviewer borrowed (given back when it is dropped).
+    tools: Option<Tools>,
     /// Service-name sources already delivered in this chunk, by hash
     /// (display name, key bytes), each bucket checked exactly.
     pairs: HashMap<u64, Vec<(String, Vec<u8>)>>,
     /// The computer name of the previous event delivered or passed over.
     computer: String,
-    /// Whether some matcher matches, by everything a matcher can look at
-    /// (see [`content_key`]): most of a chunk's events repeat one of a few
-    /// service state changes, and each is matched once.
-    matched: HashMap<Vec<u8>, bool>,
     /// Scratch space for [`content_key`].
     content: Vec<u8>,
+    /// Keys the hashes of `pairs` (their names come from the input).
+    hashing: ahash::RandomState,
 }
 
 /// Everything a matcher that does not read the rendered message can look at,
@@ -143,7 +252,7 @@ impl RuleReviewer<'_> {
     /// Whether this event's service-name pair is new in this chunk (and notes it).
     fn new_pair(&mut self, e: &Event) -> bool {
         let Some((display, key)) = learn_source(e) else { return false };
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = self.hashing.build_hasher();
         display.hash(&mut h);
         key.hash(&mut h);
         let bucket = self.pairs.entry(h.finish()).or_default();
@@ -155,44 +264,87 @@ impl RuleReviewer<'_> {
     }
 }
 
+impl RuleReviewer<'_> {
+    /// Whether `e` tells the engine something: a computer name other than
+    /// the previous event's, or a service name pair new in this chunk
+    /// (`.0`); and whether that is also not claimed by an earlier unit
+    /// (`.1`, the same as `.0` without claims). Notes (and claims) what it
+    /// tells, as if `e` were delivered.
+    fn tells(&mut self, e: &Event) -> (bool, bool) {
+        let claims = self.filter.claims.as_ref().zip(self.unit);
+        let (mut local, mut global) = (false, false);
+        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
+            if c != self.computer {
+                self.computer.clear();
+                self.computer.push_str(c);
+                local = true;
+                global |= !claims.is_some_and(|(cl, unit)| claimed_before(&cl.computers, c.to_string(), unit));
+            }
+        }
+        if is_scm(e) && self.new_pair(e) {
+            local = true;
+            global |= !claims.is_some_and(|(cl, unit)| {
+                learn_source(e).is_some_and(|(d, k)| claimed_before(&cl.pairs, (d.to_string(), k.to_vec()), unit))
+            });
+        }
+        (local, global)
+    }
+}
+
+impl Drop for RuleReviewer<'_> {
+    fn drop(&mut self) {
+        if let (Some(m), Ok(mut spare)) = (self.tools.take(), self.filter.spare.lock()) {
+            spare.push(m);
+        }
+    }
+}
+
 impl Reviewer for RuleReviewer<'_> {
     fn review(&mut self, e: &Event, partial: bool) -> Verdict {
-        let matches = if self.filter.matchers.reads_message(e) {
+        let Some(tools) = self.tools.as_mut() else { return Verdict::Complete };
+        let matchers = &tools.matchers;
+        let matches = if matchers.reads_message(e) {
             if partial {
                 // A message matcher wants it after all (by its event source
                 // name): too little is decoded to judge; the engine will.
                 return Verdict::Complete;
             }
-            self.filter.matchers.matches_event(e)
+            matchers.matches_event(e)
         } else {
             content_key(e, &mut self.content);
-            match self.matched.get(self.content.as_slice()) {
+            match tools.matched.get(self.content.as_slice()) {
                 Some(m) => *m,
                 None => {
-                    let m = self.filter.matchers.matches_event(e);
-                    self.matched.insert(self.content.clone(), m);
+                    let m = matchers.matches_event(e);
+                    if tools.matched.len() >= MEMO_LIMIT {
+                        tools.matched.clear();
+                    }
+                    tools.matched.insert(self.content.clone(), m);
                     m
                 }
             }
         };
+        // Without claims: complete what matches, deliver what tells something
+        // new in this chunk, drop the rest. Claims only turn some of those
+        // deliveries into repeats, which are not counted as filtered (how many
+        // there are depends on which thread got where first).
         if matches {
-            return Verdict::Complete;
+            let repeat = match (&self.filter.claims, self.unit, Identity::of(e)) {
+                (Some(claims), Some(unit), Some(id)) => claimed_before(&claims.events, id, unit),
+                _ => false,
+            };
+            // What a delivered event teaches need not be told again.
+            let (_, tells) = self.tells(e);
+            return match (repeat, tells) {
+                (false, _) => Verdict::Complete,
+                (true, true) => Verdict::Deliver,
+                (true, false) => Verdict::Repeat,
+            };
         }
-        let mut tells = false;
-        if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
-            if c != self.computer {
-                self.computer.clear();
-                self.computer.push_str(c);
-                tells = true;
-            }
-        }
-        if is_scm(e) && self.new_pair(e) {
-            tells = true;
-        }
-        if tells {
-            Verdict::Deliver
-        } else {
-            Verdict::Drop
+        match self.tells(e) {
+            (false, _) => Verdict::Drop,
+            (true, true) => Verdict::Deliver,
+            (true, false) => Verdict::Repeat,
         }
     }
 }

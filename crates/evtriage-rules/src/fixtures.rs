@@ -110,8 +110,8 @@ fn case_inputs(case: &Path) -> Vec<PathBuf> {
 
 /// Analyses one set of inputs with `rules` (events filtered as in `analyze`).
 pub fn analyze_files(rules: &RuleSet, files: &[PathBuf]) -> Report {
-    let reader = Reader::new(ReadOptions { threads: 1, event_filter: Some(rules.event_filter()) });
     let mut engine = Engine::new(rules.clone());
+    let reader = Reader::new(ReadOptions { threads: 1, event_filter: Some(engine.event_filter()) });
     let inputs = reader.read_paths(files, &mut engine);
     let analysis = engine.finish();
     Report::new(&inputs, analysis.findings, &analysis.diagnostics)

@@ -102,9 +102,9 @@ pub const REPORT_VERSION: u32 = 1;
 /// the rules and returns the report. Never fails: unreadable input becomes a
 /// diagnostic in the report.
 pub fn analyze<P: AsRef<std::path::Path>>(rules: &RuleSet, paths: &[P]) -> Report {
-    let options = evtriage_core::ReadOptions { threads: 0, event_filter: Some(rules.event_filter()) };
-    let reader = evtriage_core::Reader::new(options);
     let mut engine = Engine::new(rules.clone());
+    let options = evtriage_core::ReadOptions { threads: 0, event_filter: Some(engine.event_filter()) };
+    let reader = evtriage_core::Reader::new(options);
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();
     Report::new(&inputs, analysis.findings, &analysis.diagnostics)

@@ -9,12 +9,24 @@ use std::path::{Path, PathBuf};
 use evtriage_core::{Event, EventKey, ReadOptions, Reader, Selection, Verdict};
 use evtriage_rules::{Engine, Finding};
 
-/// Findings and the records read and passed over, with or without the filter.
-fn run(paths: &[PathBuf], filtered: bool, threads: usize) -> (Vec<Finding>, u64, u64) {
+/// Which filter to read with.
+#[derive(Clone, Copy, PartialEq)]
+enum With {
+    Nothing,
+    RuleSet,
+    Engine,
+}
+
+/// Findings and the records read and passed over.
+fn run(paths: &[PathBuf], with: With, threads: usize) -> (Vec<Finding>, u64, u64) {
     let rules = common::builtin();
-    let event_filter = filtered.then(|| rules.event_filter());
+    let mut engine = Engine::new(rules.clone());
+    let event_filter = match with {
+        With::Nothing => None,
+        With::RuleSet => Some(rules.event_filter()),
+        With::Engine => Some(engine.event_filter()),
+    };
     let reader = Reader::new(ReadOptions { threads, event_filter });
-    let mut engine = Engine::new(rules);
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();
     let read = inputs.iter().map(|i| i.records).sum();
@@ -23,14 +35,16 @@ fn run(paths: &[PathBuf], filtered: bool, threads: usize) -> (Vec<Finding>, u64,
 }
 
 fn same_findings_with_and_without(paths: &[PathBuf]) -> (usize, u64, u64) {
-    let (all, read_all, passed_all) = run(paths, false, 2);
+    let (all, read_all, passed_all) = run(paths, With::Nothing, 2);
     assert_eq!(passed_all, 0, "nothing is passed over without a filter");
-    for threads in [1, 2] {
-        let (some, read, _) = run(paths, true, threads);
-        assert_eq!(read, read_all, "the same records are read");
-        assert!(some == all, "findings differ with the filter ({threads} threads)");
+    for with in [With::RuleSet, With::Engine] {
+        for threads in [1, 2] {
+            let (some, read, _) = run(paths, with, threads);
+            assert_eq!(read, read_all, "the same records are read");
+            assert!(some == all, "findings differ with the filter ({threads} threads)");
+        }
     }
-    let (_, read, passed) = run(paths, true, 2);
+    let (_, read, passed) = run(paths, With::Engine, 2);
     (all.len(), read, passed)
 }
 
@@ -64,6 +78,8 @@ fn scm_7036(display: &str, state: &str, key: &str, record: u64) -> Event {
     let mut e = Event::new(Some("Service Control Manager".into()), 7036, origin);
     e.provider.event_source_name = Some("Service Control Manager".into());
     e.computer = Some("DC1.contoso.com".into());
+    e.record_id = Some(record);
+    e.time = Some(common::at(record as i64));
     e.data = vec![evtriage_core::DataItem::named("param1", display), evtriage_core::DataItem::named("param2", state)];
     e.binary = Some(format!("{key}/4\0").encode_utf16().flat_map(u16::to_le_bytes).collect());
     e
@@ -94,4 +110,54 @@ fn the_reviewer_keeps_what_teaches_and_what_matches() {
     // A fresh chunk starts again.
     let mut next = filter.reviewer();
     assert_eq!(next.review(&bits, true), Verdict::Deliver);
+}
+
+#[test]
+fn a_log_given_twice_is_passed_over_the_second_time() {
+    // The README example's System log and a copy of it under another name:
+    // the engine keeps one event per identity, and its filter passes over
+    // the copy's matched events on the workers (the first copy's units come
+    // first in delivery order).
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/example/dc1-case/System.evtx");
+    let dir = std::env::temp_dir().join(format!("evtriage-filter-twice-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let (a, b) = (dir.join("a-System.evtx"), dir.join("b-System.evtx"));
+    assert!(std::fs::copy(&src, &a).is_ok() && std::fs::copy(&src, &b).is_ok());
+    let once = run(std::slice::from_ref(&a), With::Nothing, 1);
+    for threads in [1, 2] {
+        let (twice, read, passed) = run(&[a.clone(), b.clone()], With::Engine, threads);
+        let (plain, _, plain_passed) = run(&[a.clone(), b.clone()], With::RuleSet, threads);
+        assert!(twice == once.0 && plain == once.0, "the copy changes nothing ({threads} threads)");
+        assert_eq!(read, 2 * once.1);
+        assert!(passed >= plain_passed, "{passed} passed over, {plain_passed} without claims");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_engine_filter_passes_over_what_an_earlier_unit_delivered() {
+    let engine = Engine::new(common::builtin());
+    let filter = engine.event_filter();
+    let netlogon = |record| scm_7036("Netlogon", "running", "Netlogon", record);
+    // Unit 7 runs first and claims record 3; unit 5 (earlier in delivery
+    // order) still delivers its copy, and lowers the claim.
+    let mut late = filter.reviewer_at(Some(7));
+    assert_eq!(late.review(&netlogon(3), true), Verdict::Complete);
+    let mut early = filter.reviewer_at(Some(5));
+    assert_eq!(early.review(&netlogon(3), true), Verdict::Complete);
+    // Unit 9 comes after both: its copy is a repeat, and its computer and
+    // service name were told by the earlier units' copies.
+    let mut after = filter.reviewer_at(Some(9));
+    assert_eq!(after.review(&netlogon(3), true), Verdict::Repeat);
+    // A repeat naming a computer no earlier unit named is still delivered.
+    let mut moved = netlogon(3);
+    moved.computer = Some("DC2.contoso.com".into());
+    assert_eq!(after.review(&moved, true), Verdict::Complete);
+    // Another record is no repeat.
+    assert_eq!(after.review(&netlogon(4), true), Verdict::Complete);
+    // A rule set's own filter keeps no claims.
+    let plain = common::builtin().event_filter();
+    let mut r = plain.reviewer_at(Some(9));
+    assert_eq!(r.review(&netlogon(3), true), Verdict::Complete);
+    assert_eq!(r.review(&netlogon(3), true), Verdict::Complete);
 }

@@ -66,8 +66,8 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     };
     // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
     let report = {
-        let options = ReadOptions { threads: args.threads, event_filter: Some(rules.event_filter()) };
         let mut engine = Engine::new(rules.clone());
+        let options = ReadOptions { threads: args.threads, event_filter: Some(engine.event_filter()) };
         let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
         let analysis = engine.finish();
         Report::new(&inputs, analysis.findings, &analysis.diagnostics)

@@ -160,14 +160,23 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 /// Never panics: our decoder is written not to, and a panic from deeper down
 /// (the `evtx` crate's validation pass) costs the chunk, reported as skipped,
 /// not the run.
-pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions) -> Output {
-    decode_chunk_part(name, chunk, options, None)
+///
+/// `unit` is the chunk's place in delivery order, when it has one (see
+/// [`crate::EventFilter::reviewer_at`]).
+pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions, unit: Option<u64>) -> Output {
+    decode_chunk_part(name, chunk, options, None, unit)
 }
 
 /// [`decode_chunk`] for a chunk of which only the first `present` bytes are real.
-fn decode_chunk_part(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions, present: Option<usize>) -> Output {
+fn decode_chunk_part(
+    name: &Arc<str>,
+    chunk: EvtxChunkData,
+    options: &ReadOptions,
+    present: Option<usize>,
+    unit: Option<u64>,
+) -> Output {
     let number = chunk.number.unwrap_or(0);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options, present)))
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options, present, unit)))
         .unwrap_or_else(|_| {
             Output::one_skipped(Diagnostic::skipped(
                 name.clone(),
@@ -182,6 +191,7 @@ fn decode_chunk_inner(
     mut chunk: EvtxChunkData,
     options: &ReadOptions,
     present: Option<usize>,
+    unit: Option<u64>,
 ) -> Output {
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
@@ -286,11 +296,15 @@ fn decode_chunk_inner(
             }
             if selection != Selection::Deliver {
                 if reviewer.is_none() {
-                    reviewer = options.reviewer();
+                    reviewer = options.reviewer_at(unit);
                 }
                 match reviewer.as_mut().map_or(Verdict::Complete, |r| r.review(&ev, partial)) {
                     Verdict::Drop => {
                         out.filtered += 1;
+                        spare = decoded.recycle();
+                        continue;
+                    }
+                    Verdict::Repeat => {
                         spare = decoded.recycle();
                         continue;
                     }
@@ -312,7 +326,7 @@ fn decode_chunk_inner(
         }
     }
     if !retry.is_empty() {
-        retry_through_xml(name, &mut chunk, number, retry, options, &mut slots, &mut out);
+        retry_through_xml(name, &mut chunk, number, retry, (options, unit), &mut slots, &mut out);
     }
     if recovered > 0 {
         slots.push(Some(Item::Diagnostic(Diagnostic::note(
@@ -336,7 +350,7 @@ fn retry_through_xml(
     chunk: &mut EvtxChunkData,
     number: u64,
     retry: Vec<(usize, records::RawRecord, DecodeError)>,
-    options: &ReadOptions,
+    (options, unit): (&ReadOptions, Option<u64>),
     slots: &mut [Option<Item>],
     out: &mut Output,
 ) {
@@ -384,11 +398,15 @@ fn retry_through_xml(
                 };
                 let selection = options.select(&key);
                 if selection != Selection::Deliver && selection != Selection::Skip && reviewer.is_none() {
-                    reviewer = options.reviewer();
+                    reviewer = options.reviewer_at(unit);
                 }
-                if !crate::read::keep_whole(selection, &mut reviewer, &ev) {
-                    out.filtered += 1;
-                    continue;
+                match crate::read::keep_whole(selection, &mut reviewer, &ev) {
+                    Verdict::Drop => {
+                        out.filtered += 1;
+                        continue;
+                    }
+                    Verdict::Repeat => continue,
+                    _ => {}
                 }
                 ev.record_id = ev.record_id.or(Some(raw.id));
                 ev.time = ev.time.or_else(|| binxml::filetime_to_utc(raw.filetime));
@@ -451,7 +469,7 @@ pub(crate) fn tail_of<T: Read + Seek>(data: &mut T) -> Option<Tail> {
 
 /// Reads what can be read of an incomplete last chunk (its records that lie
 /// wholly inside the bytes present) and reports the loss.
-pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions) -> Output {
+pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions, unit: Option<u64>) -> Output {
     let number = tail.whole;
     if tail.partial.is_empty() {
         return Output::one_skipped(Diagnostic::skipped(
@@ -474,7 +492,7 @@ pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions) ->
     match EvtxChunkData::new(padded, false) {
         Ok(mut chunk) => {
             chunk.number = Some(number);
-            let mut out = decode_chunk_part(name, chunk, options, Some(have));
+            let mut out = decode_chunk_part(name, chunk, options, Some(have), unit);
             out.skip(loss);
             out
         }
@@ -504,12 +522,12 @@ pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut
     // In-memory inputs (zip members) are decoded on the calling thread, chunk after chunk.
     for chunk in chunks {
         let out = match chunk {
-            Ok(c) => decode_chunk(&name, c, options),
+            Ok(c) => decode_chunk(&name, c, options, None),
             Err(d) => Output::one_skipped(d),
         };
         out.deliver(sink, summary);
     }
     if let Some(t) = tail {
-        decode_tail(&name, t, options).deliver(sink, summary);
+        decode_tail(&name, t, options, None).deliver(sink, summary);
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::diag::Diagnostic;
 use crate::format::Format;
 use crate::model::{Event, Locator, Record};
-use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink};
+use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink, Verdict};
 
 pub mod etw_text;
 pub mod event_xml;
@@ -59,10 +59,10 @@ impl Ctx<'_> {
         }
         // Counted as read either way, as evtx and ETL inputs count them.
         self.summary.records += 1;
-        if keep_whole(selection, &mut self.reviewer, &event) {
-            self.sink.record(Record::Event(Box::new(event)));
-        } else {
-            self.summary.filtered += 1;
+        match keep_whole(selection, &mut self.reviewer, &event) {
+            Verdict::Drop => self.summary.filtered += 1,
+            Verdict::Repeat => {}
+            _ => self.sink.record(Record::Event(Box::new(event))),
         }
     }
 
