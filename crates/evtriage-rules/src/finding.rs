@@ -246,7 +246,7 @@ impl Finding {
 #[derive(Debug)]
 pub(crate) struct RecordIndex {
     /// Keyed hashing of the places (they come from the input).
-    state: std::collections::hash_map::RandomState,
+    state: ahash::RandomState,
     /// The first position of each hash.
     head: std::collections::HashMap<u64, usize, BuildFnv>,
     /// The last position of each hash (where the next one is chained).
