@@ -67,94 +67,72 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
     }
     out.extend_from_slice(br#"},"event_id":"#);
     write_u64(u64::from(e.event_id), out);
-    let mut first = false;
-    if let Some(v) = e.qualifiers {
-        key(out, &mut first, "qualifiers");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.version {
-        key(out, &mut first, "version");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.level {
-        key(out, &mut first, "level");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.task {
-        key(out, &mut first, "task");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.opcode {
-        key(out, &mut first, "opcode");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.keywords {
-        key(out, &mut first, "keywords");
-        write_u64(v, out);
-    }
+    // Every key from here on follows another: `,"name":` written as one literal.
+    let num = |out: &mut Vec<u8>, k: &[u8], v: Option<u64>| {
+        if let Some(v) = v {
+            out.extend_from_slice(k);
+            write_u64(v, out);
+        }
+    };
+    num(out, br#","qualifiers":"#, e.qualifiers.map(u64::from));
+    num(out, br#","version":"#, e.version.map(u64::from));
+    num(out, br#","level":"#, e.level.map(u64::from));
+    num(out, br#","task":"#, e.task.map(u64::from));
+    num(out, br#","opcode":"#, e.opcode.map(u64::from));
+    num(out, br#","keywords":"#, e.keywords);
     if let Some(t) = &e.time {
-        key(out, &mut first, "time");
+        out.extend_from_slice(br#","time":"#);
         write_time(t, out);
     }
-    if let Some(v) = e.record_id {
-        key(out, &mut first, "record_id");
-        write_u64(v, out);
-    }
+    num(out, br#","record_id":"#, e.record_id);
     if let Some(g) = &e.activity_id {
-        key(out, &mut first, "activity_id");
+        out.extend_from_slice(br#","activity_id":"#);
         write_guid(g, out);
     }
     if let Some(g) = &e.related_activity_id {
-        key(out, &mut first, "related_activity_id");
+        out.extend_from_slice(br#","related_activity_id":"#);
         write_guid(g, out);
     }
-    if let Some(v) = e.process_id {
-        key(out, &mut first, "process_id");
-        write_u64(u64::from(v), out);
-    }
-    if let Some(v) = e.thread_id {
-        key(out, &mut first, "thread_id");
-        write_u64(u64::from(v), out);
-    }
-    for (name, value) in [("channel", &e.channel), ("computer", &e.computer), ("user_sid", &e.user_sid)] {
+    num(out, br#","process_id":"#, e.process_id.map(u64::from));
+    num(out, br#","thread_id":"#, e.thread_id.map(u64::from));
+    for (k, value) in
+        [(&br#","channel":"#[..], &e.channel), (br#","computer":"#, &e.computer), (br#","user_sid":"#, &e.user_sid)]
+    {
         if let Some(v) = value {
-            key(out, &mut first, name);
+            out.extend_from_slice(k);
             write_str(v, out);
         }
     }
     if e.data_section == DataSection::UserData {
-        key(out, &mut first, "data_section");
-        out.extend_from_slice(br#""user_data""#);
+        out.extend_from_slice(br#","data_section":"user_data""#);
     }
     if !e.data.is_empty() {
-        key(out, &mut first, "data");
-        out.push(b'[');
+        out.extend_from_slice(br#","data":["#);
         for (i, d) in e.data.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            out.push(b'{');
             if let Some(n) = &d.name {
-                out.extend_from_slice(br#""name":"#);
+                out.extend_from_slice(br#"{"name":"#);
                 write_str(n, out);
-                out.push(b',');
+                out.extend_from_slice(br#","value":"#);
+            } else {
+                out.extend_from_slice(br#"{"value":"#);
             }
-            out.extend_from_slice(br#""value":"#);
             write_str(&d.value, out);
             out.push(b'}');
         }
         out.push(b']');
     }
     if let Some(b) = &e.binary {
-        key(out, &mut first, "binary");
+        out.extend_from_slice(br#","binary":"#);
         write_hex_upper(b, out);
     }
     if let Some(m) = &e.message {
-        key(out, &mut first, "message");
+        out.extend_from_slice(br#","message":"#);
         write_str(m, out);
     }
-    key(out, &mut first, "origin");
-    out.extend_from_slice(br#"{"source":"#);
+    out.extend_from_slice(br#","origin":{"source":"#);
     write_str(&e.origin.source, out);
     out.extend_from_slice(br#","locator":"#);
     write_locator(&e.origin.locator, out);
@@ -162,6 +140,7 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
 }
 
 /// `,"name":` (or without the comma for the first key).
+#[inline]
 fn key(out: &mut Vec<u8>, first: &mut bool, name: &str) {
     if !*first {
         out.push(b',');
@@ -187,7 +166,14 @@ fn write_locator(l: &Locator, out: &mut Vec<u8>) {
         out.push(b'}');
     };
     match *l {
-        Locator::Evtx { chunk, record_id } => two(out, "evtx", ("chunk", chunk), ("record_id", record_id)),
+        Locator::Evtx { chunk, record_id } => {
+            // Every evtx record's locator: literals, no generic key writing.
+            out.extend_from_slice(br#"{"type":"evtx","chunk":"#);
+            write_u64(chunk, out);
+            out.extend_from_slice(br#","record_id":"#);
+            write_u64(record_id, out);
+            out.push(b'}');
+        }
         Locator::EvtxOffset { chunk, offset } => two(out, "evtx_offset", ("chunk", chunk), ("offset", offset)),
         Locator::EtlBuffer { buffer, offset } => {
             two(out, "etl_buffer", ("buffer", buffer), ("offset", u64::from(offset)))
@@ -214,77 +200,136 @@ pub fn write_str(s: &str, out: &mut Vec<u8>) {
     let mut done = 0; // bytes of `s` already copied or escaped
     let mut i = 0;
     while i < bytes.len() {
-        // Eight bytes at a time while none needs escaping.
-        if let Some(block) = bytes.get(i..i + 8) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(block);
-            if !block_needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
+        // Long runs (rendered messages, paths): 32 bytes per step.
+        if let Some(run) = bytes.get(i..i + 32) {
+            let mut m = 0;
+            for w in run.chunks_exact(8) {
+                m |= escape_mask(word_at(w));
+            }
+            if m == 0 {
+                i += 32;
                 continue;
             }
         }
-        let Some(&b) = bytes.get(i) else { break };
-        if let Some(esc) = escape_of(b) {
-            out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
-            match esc {
-                Escape::Short(c) => out.extend_from_slice(&[b'\\', c]),
-                Escape::Unicode => {
+        // Eight bytes at a time while none needs escaping; the last, short
+        // block is checked as the string's last eight bytes (those before `i`
+        // are done: at worst they send the block through the loop below), or,
+        // in a string shorter than eight bytes, built in a register.
+        let word = match bytes.get(i..i + 8) {
+            Some(block) => word_at(block),
+            None => match bytes.len().checked_sub(8).and_then(|start| bytes.get(start..)) {
+                Some(last) => word_at(last),
+                None => short_word(bytes.get(i..).unwrap_or_default()),
+            },
+        };
+        if escape_mask(word) == 0 {
+            i += 8;
+            continue;
+        }
+        // Some byte of this block needs escaping: byte by byte through it.
+        let end = (i + 8).min(bytes.len());
+        while i < end {
+            let Some(&b) = bytes.get(i) else { break };
+            let esc = ESCAPES[usize::from(b)];
+            if esc != 0 {
+                out.extend_from_slice(bytes.get(done..i).unwrap_or_default());
+                if esc == b'u' {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
                     out.extend_from_slice(b"\\u00");
                     out.push(HEX[usize::from(b >> 4)]);
                     out.push(HEX[usize::from(b & 15)]);
+                } else {
+                    out.extend_from_slice(&[b'\\', esc]);
                 }
+                done = i + 1;
             }
-            done = i + 1;
+            i += 1;
         }
-        i += 1;
     }
     out.extend_from_slice(bytes.get(done..).unwrap_or_default());
     out.push(b'"');
 }
 
-enum Escape {
-    Short(u8),
-    Unicode,
+/// For each byte: 0 if JSON takes it as it is, else the letter of its short
+/// escape (`\n`, `\"`, …), or `u` for `\u00XX`. The same choices as `serde_json`.
+const ESCAPES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+/// Non-zero when any byte of the word is `"`, `\` or below 0x20 (no false negatives; a
+/// false positive only sends the block through the byte-by-byte check).
+/// The first eight bytes of `b` as a little-endian word (`b` has at least eight).
+#[inline]
+fn word_at(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(src) = b.get(..8) {
+        w.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
 }
 
-fn escape_of(b: u8) -> Option<Escape> {
-    Some(match b {
-        b'"' => Escape::Short(b'"'),
-        b'\\' => Escape::Short(b'\\'),
-        0x08 => Escape::Short(b'b'),
-        0x0c => Escape::Short(b'f'),
-        b'\n' => Escape::Short(b'n'),
-        b'\r' => Escape::Short(b'r'),
-        b'\t' => Escape::Short(b't'),
-        0..=0x1f => Escape::Unicode,
-        _ => return None,
-    })
+/// A word holding every byte of `t` (fewer than eight), the rest spaces
+/// (which need no escaping); bytes may appear twice. Built from two
+/// overlapping loads, not a byte loop through memory (which stalls the load
+/// of the word that follows it).
+#[inline]
+fn short_word(t: &[u8]) -> u64 {
+    const SPACES: u64 = 0x2020_2020_2020_2020;
+    let n = t.len();
+    let four = |at: usize| t.get(at..at + 4).and_then(|s| <[u8; 4]>::try_from(s).ok()).map(u32::from_le_bytes);
+    let two = |at: usize| t.get(at..at + 2).and_then(|s| <[u8; 2]>::try_from(s).ok()).map(u16::from_le_bytes);
+    if n >= 4 {
+        let (lo, hi) = (four(0).unwrap_or(0x2020_2020), four(n - 4).unwrap_or(0x2020_2020));
+        u64::from(lo) | u64::from(hi) << 32
+    } else if n >= 2 {
+        let (lo, hi) = (two(0).unwrap_or(0x2020), two(n - 2).unwrap_or(0x2020));
+        (SPACES & !0xFFFF_FFFF) | u64::from(lo) | u64::from(hi) << 16
+    } else {
+        t.first().map_or(SPACES, |b| (SPACES & !0xFF) | u64::from(*b))
+    }
 }
 
-/// Whether any byte of the word is `"`, `\` or below 0x20 (exact, no false negatives).
-fn block_needs_escape(w: u64) -> bool {
+#[inline]
+fn escape_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-    (below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\')))) != 0
+    below_space | has_zero(w ^ (ONES * u64::from(b'"'))) | has_zero(w ^ (ONES * u64::from(b'\\')))
 }
 
-fn write_u64(mut v: u64, out: &mut Vec<u8>) {
+fn write_u64(v: u64, out: &mut Vec<u8>) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut n = buf.len();
-    loop {
+    let mut v = v;
+    while v > 0 && n > 0 {
         n -= 1;
         if let Some(slot) = buf.get_mut(n) {
             *slot = b'0' + (v % 10) as u8;
         }
         v /= 10;
-        if v == 0 || n == 0 {
-            break;
-        }
     }
-    out.extend_from_slice(buf.get(n..).unwrap_or_default());
+    // Byte by byte: a call to `memcpy` costs more than a few digits.
+    for &d in buf.get(n..).unwrap_or_default() {
+        out.push(d);
+    }
 }
 
 fn write_guid(g: &Guid, out: &mut Vec<u8>) {
@@ -314,37 +359,36 @@ fn write_time(t: &DateTime<Utc>, out: &mut Vec<u8>) {
         let _ = serde_json::to_writer(&mut *out, t);
         return;
     }
-    let digits = |v: u32, width: usize, out: &mut Vec<u8>| {
-        let mut buf = [b'0'; 9];
+    // `"YYYY-MM-DDTHH:MM:SS[.fff[fff[fff]]]Z"`, built in place and copied once.
+    let mut buf = *b"\"0000-00-00T00:00:00.000000000Z\"";
+    let put = |buf: &mut [u8; 32], at: usize, width: usize, v: u32| {
         let mut v = v;
-        for slot in buf.iter_mut().take(width).rev() {
-            *slot = b'0' + (v % 10) as u8;
+        for i in (at..at + width).rev() {
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0' + (v % 10) as u8;
+            }
             v /= 10;
         }
-        out.extend_from_slice(buf.get(..width).unwrap_or_default());
     };
-    out.push(b'"');
-    digits(year as u32, 4, out);
-    out.push(b'-');
-    digits(t.month(), 2, out);
-    out.push(b'-');
-    digits(t.day(), 2, out);
-    out.push(b'T');
-    digits(t.hour(), 2, out);
-    out.push(b':');
-    digits(t.minute(), 2, out);
-    out.push(b':');
-    digits(t.second(), 2, out);
-    if nanos != 0 {
-        out.push(b'.');
-        if nanos % 1_000_000 == 0 {
-            digits(nanos / 1_000_000, 3, out);
-        } else if nanos % 1_000 == 0 {
-            digits(nanos / 1_000, 6, out);
-        } else {
-            digits(nanos, 9, out);
-        }
-    }
+    put(&mut buf, 1, 4, year as u32);
+    put(&mut buf, 6, 2, t.month());
+    put(&mut buf, 9, 2, t.day());
+    put(&mut buf, 12, 2, t.hour());
+    put(&mut buf, 15, 2, t.minute());
+    put(&mut buf, 18, 2, t.second());
+    let end = if nanos == 0 {
+        20
+    } else if nanos % 1_000_000 == 0 {
+        put(&mut buf, 21, 3, nanos / 1_000_000);
+        24
+    } else if nanos % 1_000 == 0 {
+        put(&mut buf, 21, 6, nanos / 1_000);
+        27
+    } else {
+        put(&mut buf, 21, 9, nanos);
+        30
+    };
+    out.extend_from_slice(buf.get(..end).unwrap_or_default());
     out.extend_from_slice(b"Z\"");
 }
 
@@ -383,6 +427,26 @@ mod tests {
                 serde_json::to_string(s).unwrap_or_default(),
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn every_ascii_byte_at_every_block_position_escapes_like_serde() {
+        // Each position inside and across 8-byte blocks, in the padded last
+        // block too, with text before and after.
+        for c in 0u8..0x80 {
+            for before in 0..41 {
+                for after in [0, 1, 7, 8, 9] {
+                    let s = format!("{}{}{}", "a".repeat(before), char::from(c), "é".repeat(after));
+                    let mut out = Vec::new();
+                    write_str(&s, &mut out);
+                    assert_eq!(
+                        String::from_utf8(out).unwrap_or_default(),
+                        serde_json::to_string(&s).unwrap_or_default(),
+                        "{s:?}"
+                    );
+                }
+            }
         }
     }
 

@@ -113,4 +113,6 @@ pub use model::{
     CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
-pub use read::{Collect, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink, Verdict};
+pub use read::{
+    Collect, Entry, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink, Unit, Verdict,
+};

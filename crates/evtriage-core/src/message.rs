@@ -96,9 +96,22 @@ pub fn templates() -> &'static [Template] {
 
 /// The template row for `provider`'s event `event_id`, if the table has one.
 pub fn template(provider: &str, event_id: u32) -> Option<&'static Template> {
-    templates()
+    // The rows sorted by event id (table order kept among rows of one id),
+    // so that a look-up only compares providers of rows for that id: every
+    // event of a dumped log is looked up once or twice.
+    static BY_ID: OnceLock<Vec<(u32, &'static Template)>> = OnceLock::new();
+    let rows = BY_ID.get_or_init(|| {
+        let mut v: Vec<(u32, &'static Template)> = templates().iter().map(|t| (t.event_id, t)).collect();
+        v.sort_by_key(|(id, _)| *id);
+        v
+    });
+    let first = rows.partition_point(|(id, _)| *id < event_id);
+    let provider = provider.trim();
+    rows.get(first..)?
         .iter()
-        .find(|t| t.event_id == event_id && t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider.trim())))
+        .take_while(|(id, _)| *id == event_id)
+        .map(|(_, t)| *t)
+        .find(|t| t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider)))
 }
 
 /// The template row for `event`: by provider name, else by event source name.
@@ -111,22 +124,34 @@ pub fn template_for(event: &Event) -> Option<&'static Template> {
 /// message when it has one, else the known template filled in, else provider,
 /// id and data values. Never empty.
 pub fn render(event: &Event) -> String {
+    let mut s = String::new();
+    render_into(event, &mut s);
+    s
+}
+
+/// Appends [`render`]'s text for `event` to `out`, without allocating for the
+/// common cases: for writing many messages into one reused buffer
+/// (`evtriage dump` renders every event of a log).
+pub fn render_into(event: &Event, out: &mut String) {
     if let Some(m) = &event.message {
         if !m.trim().is_empty() {
-            return m.clone();
+            out.push_str(m);
+            return;
         }
     }
     if let Some(t) = template_for(event) {
-        let mut s = fill(t.text, event);
+        let start = out.len();
+        fill_into(t.text, event, out);
         if let Some(line) = binary_line(t.binary, event) {
-            s.push('\n');
-            s.push_str(&line);
+            out.push('\n');
+            out.push_str(&line);
         }
-        if !s.trim().is_empty() {
-            return s;
+        if !out.get(start..).unwrap_or_default().trim().is_empty() {
+            return;
         }
+        out.truncate(start);
     }
-    fallback(event)
+    fallback_into(event, out);
 }
 
 /// Providers whose `%%N` insertions refer to the system (Win32) message
@@ -140,41 +165,77 @@ const WIN32_PARAMETER_PROVIDERS: &[&str] = &["Service Control Manager", "NETLOGO
 /// for the providers in the template table and a few classic system sources
 /// (Service Control Manager, NETLOGON, EventLog), false otherwise.
 pub fn uses_win32_parameters(provider: &str) -> bool {
+    // Those names, de-duplicated once (the table repeats its providers row by row).
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut v: Vec<&'static str> = WIN32_PARAMETER_PROVIDERS.to_vec();
+        for t in templates() {
+            for p in &t.providers {
+                if !v.iter().any(|x| x.eq_ignore_ascii_case(p)) {
+                    v.push(p);
+                }
+            }
+        }
+        v
+    });
     let p = provider.trim();
-    WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p))
-        || templates().iter().any(|t| t.providers.iter().any(|tp| tp.eq_ignore_ascii_case(p)))
+    names.iter().any(|w| w.eq_ignore_ascii_case(p))
+}
+
+/// Appends `n` in decimal.
+fn push_u32(out: &mut String, n: u32) {
+    let mut buf = [0u8; 10];
+    let mut i = buf.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
 }
 
 /// Provider, id and data values; for providers whose `%%N` values are Win32
 /// codes ([`uses_win32_parameters`]), each is followed by its message.
-fn fallback(event: &Event) -> String {
+fn fallback_into(event: &Event, out: &mut String) {
     let win32 = [&event.provider.name, &event.provider.event_source_name]
         .into_iter()
         .any(|n| n.as_deref().is_some_and(uses_win32_parameters));
-    let provider = event.provider_label();
-    let mut s = if provider.is_empty() {
-        format!("Event {}", event.event_id)
-    } else {
-        format!("{provider} {}", event.event_id)
-    };
+    match (&event.provider.name, &event.provider.guid) {
+        (Some(n), _) if !n.is_empty() => out.push_str(n),
+        (Some(_), _) | (None, None) => out.push_str("Event"),
+        (None, Some(g)) => out.push_str(&g.to_string()),
+    }
+    out.push(' ');
+    push_u32(out, event.event_id);
     for d in &event.data {
-        s.push_str(" | ");
+        out.push_str(" | ");
         if let Some(n) = &d.name {
-            s.push_str(n);
-            s.push('=');
+            out.push_str(n);
+            out.push('=');
         }
-        s.push_str(&d.value);
-        if !win32 {
+        out.push_str(&d.value);
+        if !win32 || find_double_percent(&d.value).is_none() {
             continue;
         }
-        let expanded = expand_insertions(&d.value);
-        if expanded != d.value {
-            s.push_str(" (");
-            s.push_str(expanded.trim_end());
-            s.push(')');
+        // ` (message)` when the value expands to something else.
+        let mark = out.len();
+        out.push_str(" (");
+        expand_insertions_into(&d.value, out);
+        let expanded = out.get(mark + 2..).unwrap_or_default();
+        if expanded == d.value {
+            out.truncate(mark);
+            continue;
         }
+        let keep = expanded.trim_end().len();
+        out.truncate(mark + 2 + keep);
+        out.push(')');
     }
-    s
 }
 
 /// Fills a FormatMessage-style `template` with `event`'s data.
@@ -190,8 +251,14 @@ fn fallback(event: &Event) -> String {
 /// Viewer does.
 pub fn fill(template: &str, event: &Event) -> String {
     let mut out = String::with_capacity(template.len() + 64);
+    fill_into(template, event, &mut out);
+    out
+}
+
+/// [`fill`], appending to `out`.
+fn fill_into(template: &str, event: &Event, out: &mut String) {
     let mut rest = template;
-    while let Some(pos) = rest.find('%') {
+    while let Some(pos) = memchr::memchr(b'%', rest.as_bytes()) {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 1..];
         let mut chars = after.chars();
@@ -228,7 +295,7 @@ pub fn fill(template: &str, event: &Event) -> String {
                     let (num, used) = leading_number(n_tail);
                     if let Some(n) = num {
                         match insertion(event, n) {
-                            Some(v) => out.push_str(&insertion_text(v.trim())),
+                            Some(v) => insertion_text_into(v.trim(), out),
                             None => out.push_str(&rest[pos..pos + 3 + used]),
                         }
                         rest = &n_tail[used..];
@@ -242,7 +309,7 @@ pub fn fill(template: &str, event: &Event) -> String {
                 Some(end) => {
                     let name = &after[1..end];
                     match event.data_named(name) {
-                        Some(v) => out.push_str(&expand_insertions(v)),
+                        Some(v) => expand_insertions_into(v, out),
                         None => out.push_str(&rest[pos..pos + 2 + end]),
                     }
                     rest = &after[end + 1..];
@@ -262,7 +329,7 @@ pub fn fill(template: &str, event: &Event) -> String {
                     }
                 }
                 match num.and_then(|n| insertion(event, n)) {
-                    Some(v) => out.push_str(&expand_insertions(v)),
+                    Some(v) => expand_insertions_into(v, out),
                     None => out.push_str(&rest[pos..pos + 1 + consumed]),
                 }
                 rest = &after[consumed..];
@@ -275,7 +342,6 @@ pub fn fill(template: &str, event: &Event) -> String {
         }
     }
     out.push_str(rest);
-    out
 }
 
 /// The leading decimal number of `s` (at most two digits, as FormatMessage)
@@ -285,18 +351,37 @@ fn leading_number(s: &str) -> (Option<usize>, usize) {
     (s.get(..used).and_then(|d| d.parse::<usize>().ok()).filter(|n| *n > 0), used)
 }
 
-/// Data item `n` (1-based): the item named `paramN` if any, else by position.
-fn insertion(event: &Event, n: usize) -> Option<&str> {
-    event.data_named(&format!("param{n}")).or_else(|| event.data_at(n.checked_sub(1)?))
+/// Whether `name` is `param` + `n` in decimal (ASCII case-insensitive), as
+/// `format!("param{n}")` compared with `eq_ignore_ascii_case`.
+fn is_param_n(name: &str, n: usize) -> bool {
+    let Some((head, digits)) = name.split_at_checked(5) else { return false };
+    head.eq_ignore_ascii_case("param")
+        && !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<usize>() == Ok(n)
 }
 
-/// The text of an error-code insertion: the Win32 message of `code` text
-/// (`58`, `%%58`, `2147942414`), or the text unchanged when it is not a known code.
-fn insertion_text(value: &str) -> String {
+/// Data item `n` (1-based): the item named `paramN` if any, else by position.
+fn insertion(event: &Event, n: usize) -> Option<&str> {
+    let named = event.data.iter().find(|d| d.name.as_deref().is_some_and(|name| is_param_n(name, n)));
+    match named {
+        Some(d) => Some(d.value.as_str()),
+        None => event.data_at(n.checked_sub(1)?),
+    }
+}
+
+/// Appends the text of an error-code insertion: the Win32 message of `code`
+/// text (`58`, `%%58`, `2147942414`), or `%%` and the text when it is not a
+/// known code.
+fn insertion_text_into(value: &str, out: &mut String) {
     let digits = value.strip_prefix("%%").unwrap_or(value);
     match codes::parse_code_number(digits).and_then(codes::insertion_message) {
-        Some(m) => m.to_string(),
-        None => format!("%%{digits}"),
+        Some(m) => out.push_str(m),
+        None => {
+            out.push_str("%%");
+            out.push_str(digits);
+        }
     }
 }
 
@@ -304,12 +389,30 @@ fn insertion_text(value: &str) -> String {
 /// message of N (also the HRESULT form, `%%2147942414` → Win32 14's
 /// message). References to unknown codes are left as written.
 pub fn expand_insertions(value: &str) -> String {
-    if !value.contains("%%") {
-        return value.to_string();
+    let mut out = String::with_capacity(value.len());
+    expand_insertions_into(value, &mut out);
+    out
+}
+
+/// The position of the first `%%` in `s` (as `s.find("%%")`, without
+/// building a substring searcher for every short value).
+fn find_double_percent(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'%', b.get(from..)?) {
+        let at = from + p;
+        if b.get(at + 1) == Some(&b'%') {
+            return Some(at);
+        }
+        from = at + 1;
     }
-    let mut out = String::with_capacity(value.len() + 64);
+    None
+}
+
+/// [`expand_insertions`], appending to `out`.
+fn expand_insertions_into(value: &str, out: &mut String) {
     let mut rest = value;
-    while let Some(pos) = rest.find("%%") {
+    while let Some(pos) = find_double_percent(rest) {
         out.push_str(&rest[..pos]);
         let after = &rest[pos + 2..];
         let neg = usize::from(after.starts_with('-'));
@@ -325,7 +428,6 @@ pub fn expand_insertions(value: &str) -> String {
         rest = &after[neg + digits..];
     }
     out.push_str(rest);
-    out
 }
 
 /// The suffix line for an event's binary data, per its template row.

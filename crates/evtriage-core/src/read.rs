@@ -17,6 +17,14 @@
 //! their outputs are delivered to the [`Sink`] strictly in the order they were
 //! handed out. Other formats are read whole on a worker. The sink itself is
 //! only ever called from the calling thread.
+//!
+//! When the work per record is worth doing in parallel too, use
+//! [`Reader::read_paths_map`]: it runs a function on each [`Unit`] (one
+//! chunk's or one file's records and diagnostics) on the worker that decoded
+//! it and delivers the function's results, in the same order. `evtriage
+//! dump` formats records there, so that records never cross threads and the
+//! calling thread only writes bytes; [`Reader::read_paths`] is the same
+//! pipeline with a map that hands the unit on unchanged.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -298,31 +306,157 @@ impl Reader {
     /// Reads several paths; inputs are read in sorted, de-duplicated order so
     /// that output does not depend on the order given.
     pub fn read_paths<P: AsRef<Path>>(&self, paths: &[P], sink: &mut dyn Sink) -> Vec<InputSummary> {
+        self.read_paths_map(paths, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink))
+    }
+
+    /// Reads several paths like [`read_paths`](Self::read_paths), but hands
+    /// each [`Unit`] of decoded input to `map` on the worker thread that
+    /// decoded it, and gives `map`'s results to `deliver` on the calling
+    /// thread, strictly in input order.
+    ///
+    /// This is for work per record that is worth doing in parallel and whose
+    /// result is smaller or cheaper to move than the records: formatting
+    /// records as text (`evtriage dump` turns each unit into one byte buffer),
+    /// counting, or filtering on the whole event. The records are dropped on
+    /// the thread that decoded them unless `map` keeps them.
+    ///
+    /// Guarantees:
+    /// - `deliver` is called on the calling thread only, once per unit, in the
+    ///   order [`read_paths`](Self::read_paths) would deliver the unit's
+    ///   records and diagnostics, whatever the number of threads; so the
+    ///   concatenation of `deliver`'s inputs does not depend on
+    ///   [`ReadOptions::threads`];
+    /// - diagnostics travel inside units, in order, like records: those of the
+    ///   folder walk come first, in one unit ([`Unit::input`] is `None`), then
+    ///   each input's units in turn;
+    /// - `map` runs on a pool worker when there is more than one thread, else
+    ///   on the calling thread; at most `2 × threads` units (and their
+    ///   results) are in flight, so memory stays flat on any input size;
+    /// - if `map` (or the decoder) panics on a unit, that unit is replaced by
+    ///   a unit holding one skipped-data diagnostic saying so (counted in the
+    ///   input's `skipped`), which is passed to `map` on the calling thread;
+    ///   reading goes on. A panic of `map` on that stand-in, or on the folder
+    ///   walk's unit, or of `deliver`, reaches the caller.
+    ///
+    /// Units that hold nothing (no record, no diagnostic) are still mapped and
+    /// delivered, so that `deliver` sees every chunk; `map` can return a
+    /// cheap value for them.
+    ///
+    /// ```
+    /// use evtriage_core::{Reader, Unit};
+    ///
+    /// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
+    /// // Count events per unit on the workers; add the counts up here.
+    /// let mut events = 0;
+    /// let count = |unit: Unit| unit.records().filter(|r| r.as_event().is_some()).count();
+    /// Reader::default().read_paths_map(&[path], &count, |n| events += n);
+    /// assert_eq!(events, 12);
+    /// ```
+    pub fn read_paths_map<P, T, M, D>(&self, paths: &[P], map: &M, mut deliver: D) -> Vec<InputSummary>
+    where
+        P: AsRef<Path>,
+        T: Send,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        let mut walk = Collect::default();
         let mut files = Vec::new();
         for p in paths {
-            crate::walk::collect_files(p.as_ref(), &mut files, sink);
+            crate::walk::collect_files(p.as_ref(), &mut files, &mut walk);
         }
         files.sort();
         files.dedup();
-        self.read_files(&files, sink)
+        if !walk.diagnostics.is_empty() {
+            let items = walk.diagnostics.into_iter().map(Item::Diagnostic).collect();
+            deliver(map(Unit { input: None, items }));
+        }
+        self.read_files(&files, map, deliver)
     }
 
     /// Reads one file of any supported format.
     pub fn read_file(&self, path: &Path, sink: &mut dyn Sink) -> InputSummary {
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
-        self.read_files(&[path.to_path_buf()], sink).pop().unwrap_or(InputSummary {
-            path: name,
-            format: Format::Unknown,
-            records: 0,
-            skipped: 0,
-            filtered: 0,
-        })
+        let files = [path.to_path_buf()];
+        self.read_files(&files, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink))
+            .pop()
+            .unwrap_or(InputSummary { path: name, format: Format::Unknown, records: 0, skipped: 0, filtered: 0 })
     }
 
     /// Reads `files` in the order given, in parallel (see [`ReadOptions::threads`]),
-    /// delivering in that order.
-    fn read_files(&self, files: &[PathBuf], sink: &mut dyn Sink) -> Vec<InputSummary> {
-        let mut pipe = Pipeline::new(self.options.threads, sink);
+    /// mapping each unit with `map` and delivering the results in that order.
+    fn read_files<T, M, D>(&self, files: &[PathBuf], map: &M, deliver: D) -> Vec<InputSummary>
+    where
+        T: Send,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        self.run_pipeline(Feed::Files(files), map, deliver, Vec::new())
+    }
+
+    /// Builds a pipeline with [`ReadOptions::threads`] workers, queues
+    /// `feed` on it from the calling thread, delivers everything and returns
+    /// the summaries (`summaries` plus one per file fed).
+    ///
+    /// With more than one thread the pool's jobs run inside a rayon scope
+    /// entered in place, so that they may borrow `map` (which need not be
+    /// `'static`); the calling thread is not a pool worker, it only feeds and
+    /// delivers.
+    fn run_pipeline<T, M, D>(
+        &self,
+        feed: Feed<'_>,
+        map: &M,
+        deliver: D,
+        summaries: Vec<InputSummary>,
+    ) -> Vec<InputSummary>
+    where
+        T: Send,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        let threads = match self.options.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        };
+        let pool = if threads > 1 {
+            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
+        } else {
+            None
+        };
+        let cap = threads * 2;
+        match &pool {
+            Some(pool) => pool.in_place_scope(|scope| {
+                let mut pipe =
+                    Pipeline { scope: Some(scope), map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
+                self.feed(&mut pipe, feed);
+                pipe.finish()
+            }),
+            None => {
+                let mut pipe = Pipeline { scope: None, map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
+                self.feed(&mut pipe, feed);
+                pipe.finish()
+            }
+        }
+    }
+
+    fn feed<'s, T, M, D>(&self, pipe: &mut Pipeline<'_, 's, T, M, D>, feed: Feed<'_>)
+    where
+        T: Send + 's,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        match feed {
+            Feed::Files(files) => self.feed_files(pipe, files),
+            Feed::Evtx(name, bytes) => self.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes)),
+        }
+    }
+
+    /// Queues every file of `files` on the pipeline.
+    fn feed_files<'s, T, M, D>(&self, pipe: &mut Pipeline<'_, 's, T, M, D>, files: &[PathBuf])
+    where
+        T: Send + 's,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
         for path in files {
             let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
             let file = pipe.summaries.len();
@@ -338,7 +472,7 @@ impl Reader {
             pipe.summaries.push(InputSummary::new(name.clone(), format));
             if format == Format::Evtx {
                 match std::fs::File::open(path) {
-                    Ok(f) => self.push_evtx(&mut pipe, file, &name, std::io::BufReader::new(f)),
+                    Ok(f) => self.push_evtx(pipe, file, &name, std::io::BufReader::new(f)),
                     Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
                 }
                 continue;
@@ -361,17 +495,16 @@ impl Reader {
                 }),
             );
         }
-        pipe.finish()
     }
 
     /// Queues every chunk of an evtx source on the pipeline.
-    fn push_evtx<T: std::io::Read + std::io::Seek>(
-        &self,
-        pipe: &mut Pipeline<'_>,
-        file: usize,
-        name: &Arc<str>,
-        mut data: T,
-    ) {
+    fn push_evtx<'s, T, M, D, R>(&self, pipe: &mut Pipeline<'_, 's, T, M, D>, file: usize, name: &Arc<str>, mut data: R)
+    where
+        T: Send + 's,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+        R: std::io::Read + std::io::Seek,
+    {
         if let Some(d) = crate::evtx_check::check_header_stream(name, &mut data) {
             let mut note = Output::default();
             note.items.push(Item::Diagnostic(d));
@@ -422,10 +555,13 @@ impl Reader {
                 if self.options.threads == 1 {
                     crate::evtx::read_evtx(name, bytes, &self.options, sink, &mut summary)
                 } else {
-                    let mut pipe = Pipeline::new(self.options.threads, sink);
-                    pipe.summaries.push(summary.clone());
-                    self.push_evtx(&mut pipe, 0, &name, std::io::Cursor::new(bytes));
-                    if let Some(s) = pipe.finish().pop() {
+                    let summaries = self.run_pipeline(
+                        Feed::Evtx(&name, bytes),
+                        &|unit: Unit| unit,
+                        |unit: Unit| unit.deliver(&mut *sink),
+                        vec![summary.clone()],
+                    );
+                    if let Some(s) = summaries.into_iter().next() {
                         summary = s;
                     }
                 }
@@ -479,41 +615,141 @@ fn merge_collect(mut out: Output, collect: Collect) -> Output {
     out
 }
 
+/// One unit of decoded input, as [`Reader::read_paths_map`] hands it to its
+/// map function: the records and diagnostics of one evtx chunk (or of the
+/// records after a log's last full chunk), of one whole file of another
+/// format, or diagnostics the reader raised itself (a file it could not
+/// open, a damaged header, the folder walk), in input order.
+#[derive(Debug, Default)]
+pub struct Unit {
+    /// Index of the input in the summaries `read_paths_map` returns; `None`
+    /// for the folder walk's diagnostics.
+    input: Option<usize>,
+    items: Vec<Item>,
+}
+
+/// One entry of a [`Unit`]: a record or a diagnostic.
+#[derive(Debug)]
+pub enum Entry {
+    /// A record read.
+    Record(Record),
+    /// Something skipped or noted while reading.
+    Diagnostic(Diagnostic),
+}
+
+impl Unit {
+    /// Index of the input this unit comes from in the [`InputSummary`] list
+    /// the read returns; `None` for diagnostics of the folder walk, which
+    /// belong to no input file.
+    pub fn input(&self) -> Option<usize> {
+        self.input
+    }
+
+    /// Number of entries (records and diagnostics).
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the unit holds no record and no diagnostic.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The records, in input order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> + '_ {
+        self.items.iter().filter_map(|i| match i {
+            Item::Record(r) => Some(r),
+            Item::Diagnostic(_) => None,
+        })
+    }
+
+    /// The diagnostics, in input order.
+    pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> + '_ {
+        self.items.iter().filter_map(|i| match i {
+            Item::Diagnostic(d) => Some(d),
+            Item::Record(_) => None,
+        })
+    }
+
+    /// Every record and diagnostic, by value, in input order.
+    pub fn into_entries(self) -> impl Iterator<Item = Entry> {
+        self.items.into_iter().map(|i| match i {
+            Item::Record(r) => Entry::Record(r),
+            Item::Diagnostic(d) => Entry::Diagnostic(d),
+        })
+    }
+
+    /// Gives every record and diagnostic to `sink`, in input order (what
+    /// [`Reader::read_paths`] does with each unit).
+    pub fn deliver(self, sink: &mut dyn Sink) {
+        for item in self.items {
+            match item {
+                Item::Record(r) => sink.record(r),
+                Item::Diagnostic(d) => sink.diagnostic(d),
+            }
+        }
+    }
+}
+
+/// The counts of one unit, added to its input's summary on delivery.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    records: u64,
+    skipped: u64,
+    filtered: u64,
+}
+
+/// Splits a decoder's output into its counts and a [`Unit`].
+fn split(file: usize, out: Output) -> (Counts, Unit) {
+    let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered };
+    (counts, Unit { input: Some(file), items: out.items })
+}
+
+/// What a pipeline reads: files by path, or one evtx log in memory (its
+/// summary is the pipeline's first).
+enum Feed<'a> {
+    Files(&'a [PathBuf]),
+    Evtx(&'a Arc<str>, &'a [u8]),
+}
+
+/// Runs `f`, turning a panic into `None` (the panic message still goes to
+/// the panic hook, as for any panic).
+fn caught<R>(f: impl FnOnce() -> R) -> Option<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
 /// A unit of work for the pool.
 type Job = Box<dyn FnOnce() -> Output + Send>;
 
 /// Work handed to the pool, waiting to be delivered in order.
-enum Pending {
-    Done(usize, Output),
-    Running(usize, std::sync::mpsc::Receiver<Output>),
+enum Pending<T> {
+    Done(usize, Counts, T),
+    Running(usize, std::sync::mpsc::Receiver<(Counts, T)>),
 }
 
-/// Runs jobs on a thread pool with a bounded number in flight, and delivers
-/// their outputs to the sink strictly in the order the jobs were pushed. The
-/// output is therefore the same for any number of threads, and memory holds
-/// at most `2 × threads` units' worth of records.
-struct Pipeline<'s> {
-    pool: Option<rayon::ThreadPool>,
-    queue: VecDeque<Pending>,
+/// Runs jobs on a thread pool with a bounded number in flight, maps each
+/// job's output on the worker that produced it, and delivers the results
+/// strictly in the order the jobs were pushed. The output is therefore the
+/// same for any number of threads, and memory holds at most `2 × threads`
+/// units' worth of results.
+struct Pipeline<'p, 'scope, T, M: ?Sized, D> {
+    /// The scope to spawn on; `None` runs every job on the calling thread.
+    scope: Option<&'p rayon::Scope<'scope>>,
+    map: &'scope M,
+    deliver: D,
+    queue: VecDeque<Pending<T>>,
     cap: usize,
-    sink: &'s mut dyn Sink,
     summaries: Vec<InputSummary>,
     /// Units of work this pipeline numbered (see [`EventFilter::reviewer_at`]).
     units: u64,
 }
 
-impl<'s> Pipeline<'s> {
-    fn new(threads: usize, sink: &'s mut dyn Sink) -> Self {
-        let threads =
-            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
-        let pool = if threads > 1 {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
-        } else {
-            None
-        };
-        Pipeline { pool, queue: VecDeque::new(), cap: threads * 2, sink, summaries: Vec::new(), units: 0 }
-    }
-
+impl<'scope, T, M, D> Pipeline<'_, 'scope, T, M, D>
+where
+    T: Send + 'scope,
+    M: Fn(Unit) -> T + Sync + ?Sized,
+    D: FnMut(T),
+{
     /// The number of the next unit of work: ascending in delivery order,
     /// and unique in the process (so that a filter used for several reads
     /// into one sink sees every later read's units after the earlier ones').
@@ -524,65 +760,96 @@ impl<'s> Pipeline<'s> {
     }
 
     fn push(&mut self, file: usize, job: Job) {
-        if self.pool.is_none() {
-            let out = job();
-            self.push_ready(file, out);
+        let Some(scope) = self.scope else {
+            let map = self.map;
+            let done = caught(|| {
+                let (counts, unit) = split(file, job());
+                (counts, map(unit))
+            });
+            let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
+            self.queue_or_deliver(file, counts, t);
             return;
-        }
+        };
         while self.queue.len() >= self.cap {
             self.deliver_front();
         }
-        if let Some(pool) = &self.pool {
-            let (tx, rx) = std::sync::mpsc::channel();
-            pool.spawn(move || {
-                let _ = tx.send(job());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let map = self.map;
+        scope.spawn(move |_| {
+            // A panic (in the decoder or in `map`) drops `tx` unsent: the
+            // delivering side turns that into a diagnostic. Caught here so
+            // that the scope does not re-raise it at its end.
+            let done = caught(|| {
+                let (counts, unit) = split(file, job());
+                (counts, map(unit))
             });
-            self.queue.push_back(Pending::Running(file, rx));
-        }
-    }
-
-    fn push_ready(&mut self, file: usize, out: Output) {
-        if self.queue.is_empty() {
-            self.deliver(file, out);
-        } else {
-            self.queue.push_back(Pending::Done(file, out));
-        }
-    }
-
-    fn deliver(&mut self, file: usize, out: Output) {
-        match self.summaries.get_mut(file) {
-            Some(summary) => out.deliver(self.sink, summary),
-            None => {
-                let mut scratch = InputSummary::new(Arc::from(""), Format::Unknown);
-                out.deliver(self.sink, &mut scratch);
+            if let Some(v) = done {
+                let _ = tx.send(v);
             }
+        });
+        self.queue.push_back(Pending::Running(file, rx));
+    }
+
+    /// Queues an output made on the calling thread; it is mapped here, now.
+    fn push_ready(&mut self, file: usize, out: Output) {
+        let map = self.map;
+        let done = caught(|| {
+            let (counts, unit) = split(file, out);
+            (counts, map(unit))
+        });
+        let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
+        self.queue_or_deliver(file, counts, t);
+    }
+
+    fn queue_or_deliver(&mut self, file: usize, counts: Counts, t: T) {
+        if self.queue.is_empty() {
+            self.deliver(file, counts, t);
+        } else {
+            self.queue.push_back(Pending::Done(file, counts, t));
         }
+    }
+
+    /// The mapped stand-in for a unit whose decoding or mapping panicked: one
+    /// skipped-data diagnostic, mapped on the calling thread.
+    fn internal_error(&self, file: usize) -> (Counts, T) {
+        let name = self.summaries.get(file).map(|s| s.path.clone()).unwrap_or_else(|| Arc::from(""));
+        let o = Output::one_skipped(Diagnostic::skipped(
+            name,
+            crate::model::Locator::File,
+            "internal error while decoding part of this input; that part was skipped",
+        ));
+        let (counts, unit) = split(file, o);
+        (counts, (self.map)(unit))
+    }
+
+    fn deliver(&mut self, file: usize, counts: Counts, t: T) {
+        if let Some(summary) = self.summaries.get_mut(file) {
+            summary.records += counts.records;
+            summary.skipped += counts.skipped;
+            summary.filtered += counts.filtered;
+        }
+        (self.deliver)(t);
     }
 
     fn deliver_front(&mut self) {
         let Some(front) = self.queue.pop_front() else { return };
-        let (file, out) = match front {
-            Pending::Done(file, out) => (file, out),
+        let (file, counts, t) = match front {
+            Pending::Done(file, counts, t) => (file, counts, t),
             Pending::Running(file, rx) => match rx.recv() {
-                Ok(out) => (file, out),
+                Ok((counts, t)) => (file, counts, t),
                 Err(_) => {
-                    let name = self.summaries.get(file).map(|s| s.path.clone()).unwrap_or_else(|| Arc::from(""));
-                    let o = Output::one_skipped(Diagnostic::skipped(
-                        name,
-                        crate::model::Locator::File,
-                        "internal error while decoding part of this input; that part was skipped",
-                    ));
-                    (file, o)
+                    let (counts, t) = self.internal_error(file);
+                    (file, counts, t)
                 }
             },
         };
-        self.deliver(file, out);
+        self.deliver(file, counts, t);
     }
 
-    fn finish(mut self) -> Vec<InputSummary> {
+    fn finish(&mut self) -> Vec<InputSummary> {
         while !self.queue.is_empty() {
             self.deliver_front();
         }
-        self.summaries
+        std::mem::take(&mut self.summaries)
     }
 }

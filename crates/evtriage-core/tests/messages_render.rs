@@ -338,3 +338,58 @@ fn template_table_covers_the_issue_list() {
     assert_eq!(message::templates().len(), 44);
     assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
 }
+
+#[test]
+fn render_into_appends_what_render_returns() {
+    let scm = event("Service Control Manager", 7023, &[("param1", "IP Helper"), ("param2", "%%1058")]);
+    let fallback = event("NETLOGON", 9999, &[("", "x"), ("Code", "%%5"), ("", "%%999999")]);
+    let mut given = event("Some Provider", 1, &[]);
+    given.message = Some("Already rendered.".into());
+    let mut out = String::from("prefix|");
+    for e in [&scm, &fallback, &given] {
+        let start = out.len();
+        message::render_into(e, &mut out);
+        assert_eq!(&out[start..], message::render(e));
+    }
+    assert!(out.starts_with("prefix|The IP Helper service terminated"));
+    // The fallback shows Win32 messages of `%%N` values for Win32 providers,
+    // and leaves unknown codes (and plain values) alone.
+    assert_eq!(message::render(&fallback), "NETLOGON 9999 | x | Code=%%5 (Access is denied.) | %%999999");
+    // A provider known only by GUID, or by nothing, in the fallback.
+    let mut anon = event("", 42, &[("", "v")]);
+    assert_eq!(message::render(&anon), "Event 42 | v");
+    anon.provider.name = None;
+    assert_eq!(message::render(&anon), "Event 42 | v");
+}
+
+#[test]
+fn param_n_names_match_case_insensitively_and_exactly() {
+    // `%2` takes the item named param2 (any case) over position 2, but not
+    // `param02` or `param2x`.
+    let t = "[%1] [%2]";
+    let e = event("P", 1, &[("PARAM2", "two"), ("x", "first")]);
+    assert_eq!(message::fill(t, &e), "[two] [two]");
+    let e = event("P", 1, &[("param02", "a"), ("param2x", "b")]);
+    assert_eq!(message::fill(t, &e), "[a] [b]");
+    let e = event("P", 1, &[("param1", "one"), ("Param12", "twelve")]);
+    assert_eq!(message::fill("%12 %1 %3", &e), "twelve one %3");
+}
+
+#[test]
+fn expand_insertions_with_stray_percent_signs() {
+    // 58: "The specified server cannot perform the requested operation."
+    let m58 = message::expand_insertions("%%58");
+    assert_eq!(m58, "The specified server cannot perform the requested operation.");
+    for (value, want) in [
+        ("", String::new()),
+        ("%", "%".to_string()),
+        ("%%", "%%".to_string()),
+        ("100% done", "100% done".to_string()),
+        ("a%b%%58c", format!("a%b{m58}c")),
+        ("%%%58", "%%%58".to_string()),
+        ("% %%58%", format!("% {m58}%")),
+        ("%%999999 and %%58", format!("%%999999 and {m58}")),
+    ] {
+        assert_eq!(message::expand_insertions(value), want, "{value:?}");
+    }
+}

@@ -1,15 +1,22 @@
 //! `evtriage dump PATH...`: print every record read, filtered, as JSON lines,
 //! CSV or a readable table, streaming, with a summary on stderr.
+//!
+//! Records are formatted on the reader's workers
+//! ([`Reader::read_paths_map`]): each evtx chunk (or whole text file) becomes
+//! one byte buffer on the thread that decoded it, and the calling thread only
+//! writes the buffers, in input order. So the output is the same for any
+//! `--threads`, and records are freed on the thread that allocated them.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
-use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Severity, Sink};
+use evtriage_core::{Diagnostic, Entry, Event, EventKey, ReadOptions, Reader, Record, Severity, Unit};
 
 /// Output format of `dump`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -168,37 +175,61 @@ impl LateFilter {
     }
 }
 
-/// How records are turned into output bytes (shared with the formatting workers).
+/// How records are turned into output bytes (shared with the reader's workers).
 struct Fmt {
     format: OutputFormat,
     late: LateFilter,
+    /// Bytes to reserve per record of a unit: learned from the units already
+    /// formatted (a System log's JSON lines average about 840 bytes, a
+    /// Security log's 1 600), so that a unit's buffer rarely grows. Only a
+    /// capacity: the output does not depend on it.
+    per_record: AtomicUsize,
 }
 
-/// One batch of records formatted into output bytes.
+/// One unit of input (an evtx chunk, a whole text file) formatted into output
+/// bytes on the worker that decoded it.
 #[derive(Default)]
 struct Formatted {
     bytes: Vec<u8>,
     printed: u64,
     late_filtered: u64,
+    diagnostics: Vec<Diagnostic>,
 }
 
+/// The first guess of [`Fmt::per_record`].
+const BYTES_PER_RECORD: usize = 1024;
+
 impl Fmt {
-    fn batch(&self, records: Vec<Record>) -> Formatted {
-        let mut out = Formatted { bytes: Vec::with_capacity(records.len() * 700), ..Formatted::default() };
-        for r in &records {
-            if let Record::Event(e) = r {
-                if !self.late.wants(e) {
-                    out.late_filtered += 1;
-                    continue;
+    fn unit(&self, unit: Unit) -> Formatted {
+        let entries = unit.len();
+        let per_record = self.per_record.load(Ordering::Relaxed);
+        let mut out = Formatted { bytes: Vec::with_capacity(entries * per_record), ..Formatted::default() };
+        // One message buffer for the whole unit.
+        let mut message = String::new();
+        for entry in unit.into_entries() {
+            match entry {
+                Entry::Record(r) => {
+                    if let Record::Event(e) = &r {
+                        if !self.late.wants(e) {
+                            out.late_filtered += 1;
+                            continue;
+                        }
+                    }
+                    out.printed += 1;
+                    self.one(&r, &mut out.bytes, &mut message);
                 }
+                Entry::Diagnostic(d) => out.diagnostics.push(d),
             }
-            out.printed += 1;
-            self.one(r, &mut out.bytes);
+        }
+        if entries > 0 && out.printed > 0 {
+            // The average of this unit and an eighth more.
+            let avg = out.bytes.len() / entries;
+            self.per_record.store((avg + avg / 8).clamp(64, 64 * 1024), Ordering::Relaxed);
         }
         out
     }
-
-    fn one(&self, r: &Record, buf: &mut Vec<u8>) {
+    /// Appends `r` in the output format to `buf`; `message` is scratch space.
+    fn one(&self, r: &Record, buf: &mut Vec<u8>, message: &mut String) {
         match self.format {
             OutputFormat::Jsonl => {
                 // The model's JSON, written directly (the same bytes as serde_json, faster).
@@ -212,7 +243,9 @@ impl Fmt {
                     if buf.last() == Some(&b'}') {
                         buf.pop();
                         buf.extend_from_slice(b",\"rendered\":");
-                        evtriage_core::jsonl::write_str(&evtriage_core::message::render(e), buf);
+                        message.clear();
+                        evtriage_core::message::render_into(e, message);
+                        evtriage_core::jsonl::write_str(message, buf);
                         buf.push(b'}');
                     }
                 }
@@ -233,18 +266,10 @@ impl Fmt {
     }
 }
 
-/// Records per formatting job.
-const BATCH: usize = 512;
-
-/// Receives records as they arrive, formats them in batches on a thread pool,
-/// and writes the batches to stdout strictly in arrival order.
+/// Receives the formatted units on the calling thread, in input order, and
+/// writes them to stdout.
 struct Printer<W: Write> {
     out: W,
-    fmt: Arc<Fmt>,
-    batch: Vec<Record>,
-    pool: Option<rayon::ThreadPool>,
-    queue: VecDeque<std::sync::mpsc::Receiver<Formatted>>,
-    cap: usize,
     printed: u64,
     late_filtered: u64,
     diagnostics: Vec<Diagnostic>,
@@ -252,26 +277,8 @@ struct Printer<W: Write> {
 }
 
 impl<W: Write> Printer<W> {
-    fn new(out: W, fmt: Fmt, threads: usize) -> Self {
-        let threads =
-            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
-        let pool = if threads > 1 {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).panic_handler(|_| {}).build().ok()
-        } else {
-            None
-        };
-        Printer {
-            out,
-            fmt: Arc::new(fmt),
-            batch: Vec::with_capacity(BATCH),
-            pool,
-            queue: VecDeque::new(),
-            cap: threads * 2,
-            printed: 0,
-            late_filtered: 0,
-            diagnostics: Vec::new(),
-            broken: false,
-        }
+    fn new(out: W) -> Self {
+        Printer { out, printed: 0, late_filtered: 0, diagnostics: Vec::new(), broken: false }
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) {
@@ -283,61 +290,15 @@ impl<W: Write> Printer<W> {
     fn take(&mut self, f: Formatted) {
         self.printed += f.printed;
         self.late_filtered += f.late_filtered;
+        self.diagnostics.extend(f.diagnostics);
         self.write_bytes(&f.bytes);
     }
 
-    fn write_front(&mut self) {
-        if let Some(rx) = self.queue.pop_front() {
-            if let Ok(f) = rx.recv() {
-                self.take(f);
-            }
-        }
-    }
-
-    fn flush_batch(&mut self) {
-        if self.batch.is_empty() {
-            return;
-        }
-        let records = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
-        if self.pool.is_none() {
-            let f = self.fmt.batch(records);
-            self.take(f);
-            return;
-        }
-        while self.queue.len() >= self.cap {
-            self.write_front();
-        }
-        if let Some(pool) = &self.pool {
-            let (tx, rx) = std::sync::mpsc::channel();
-            let fmt = self.fmt.clone();
-            pool.spawn(move || {
-                let _ = tx.send(fmt.batch(records));
-            });
-            self.queue.push_back(rx);
-        }
-    }
-
-    /// Writes everything still pending and flushes the output.
+    /// Flushes the output.
     fn finish(&mut self) {
-        self.flush_batch();
-        while !self.queue.is_empty() {
-            self.write_front();
-        }
         if !self.broken {
             let _ = self.out.flush();
         }
-    }
-}
-
-impl<W: Write> Sink for Printer<W> {
-    fn record(&mut self, record: Record) {
-        self.batch.push(record);
-        if self.batch.len() >= BATCH {
-            self.flush_batch();
-        }
-    }
-    fn diagnostic(&mut self, diagnostic: Diagnostic) {
-        self.diagnostics.push(diagnostic);
     }
 }
 
@@ -496,13 +457,17 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let fmt = Fmt {
         format: args.format,
         late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
+        per_record: AtomicUsize::new(BYTES_PER_RECORD),
     };
-    let mut printer = Printer::new(BufWriter::with_capacity(256 * 1024, stdout.lock()), fmt, args.threads);
+    // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
+    // written through as they are; the buffer only gathers small ones.
+    let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
     if args.format == OutputFormat::Csv {
         printer.write_bytes(CSV_HEADER.as_bytes());
     }
     let reader = Reader::new(options);
-    let summaries = reader.read_paths(&args.paths, &mut printer);
+    // Each unit is formatted on the worker that decoded it; this thread only writes.
+    let summaries = reader.read_paths_map(&args.paths, &|unit: Unit| fmt.unit(unit), |f| printer.take(f));
     printer.finish();
 
     // Summary on stderr.
