@@ -53,7 +53,10 @@
 //! ## Stream instead of collecting
 //!
 //! For large inputs, implement [`Sink`] and keep only what you need; a
-//! [`ReadOptions::event_filter`] skips unwanted events before they are decoded.
+//! [`ReadOptions::event_filter`] skips unwanted events before they are decoded:
+//! a closure on the event's key, as below, or an [`EventFilter`] that also
+//! reviews decoded events on the worker threads (how `evtriage analyze`
+//! passes over the records no rule uses).
 //!
 //! ```
 //! use std::sync::Arc;
