@@ -893,7 +893,33 @@ impl<'a> Context<'a> {
         let candidates = self.record_candidates(m);
         let start = lo.map_or(0, |lo| candidates.partition_point(|c| c.time < lo));
         let end = hi.map_or(candidates.len(), |hi| candidates.partition_point(|c| c.time <= hi));
-        for c in candidates.get(start..end.max(start)).unwrap_or_default() {
+        // Visited nearest first, walking out from the anchor's time on both
+        // sides: once a candidate holds, only those as near can still win a
+        // tie, and the walk stops at the first one farther away.
+        let window = candidates.get(start..end.max(start)).unwrap_or_default();
+        let middle = window.partition_point(|c| c.time < t);
+        let (mut left, mut right) = (middle, middle);
+        loop {
+            let before = left.checked_sub(1).and_then(|i| window.get(i));
+            let after = window.get(right);
+            let c = match (before, after) {
+                (None, None) => break,
+                (Some(b), Some(a)) if t - b.time > a.time - t => {
+                    right += 1;
+                    a
+                }
+                (Some(b), _) => {
+                    left -= 1;
+                    b
+                }
+                (None, Some(a)) => {
+                    right += 1;
+                    a
+                }
+            };
+            if best.is_some_and(|(bd, _)| (c.time - t).abs() > bd) {
+                break;
+            }
             let (et, e) = (c.time, c.event);
             // The anchor itself (the locator first: the paths are usually equal).
             if e.origin.locator == anchor_origin.locator && e.origin.source == anchor_origin.source {
