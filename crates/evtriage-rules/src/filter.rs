@@ -169,11 +169,12 @@ impl EventFilter for RuleFilter {
         if self.boot.iter().any(|(p, ids)| ids.contains(&key.event_id) && p.matches_key(key)) {
             return Selection::Deliver;
         }
+        let (wanted, message) = self.matchers.key_verdict(key);
         let learn = SCM_LEARN_IDS.contains(&key.event_id) && self.is_scm_key(key);
-        if !learn && !self.matchers.wants_key(key) {
+        if !(wanted || learn) {
             return Selection::Skip;
         }
-        if self.matchers.needs_message(key) {
+        if message {
             Selection::Review
         } else {
             Selection::ReviewPartial
@@ -194,7 +195,7 @@ impl EventFilter for RuleFilter {
             filter: self,
             unit,
             tools: Some(tools),
-            pairs: HashMap::new(),
+            pairs: HashMap::default(),
             computer: String::new(),
             content: Vec::new(),
             hashing: Default::default(),
@@ -211,7 +212,7 @@ struct RuleReviewer<'f> {
     tools: Option<Tools>,
     /// Service-name sources already delivered in this chunk, by hash
     /// (display name, key bytes), each bucket checked exactly.
-    pairs: HashMap<u64, Vec<(String, Vec<u8>)>>,
+    pairs: HashMap<u64, Vec<(String, Vec<u8>)>, crate::finding::BuildFnv>,
     /// The computer name of the previous event delivered or passed over.
     computer: String,
     /// Scratch space for [`content_key`].

@@ -145,7 +145,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 
 /// A provider selector: by name (ignoring case), by name prefix (`MSSQL$*`:
 /// SQL Server named instances log as `MSSQL$<instance>`) or GUID.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ProviderSel {
     Name(String),
     Prefix(String),
@@ -330,13 +330,6 @@ impl Matcher {
     /// Whether the matcher selects command-output blocks rather than events.
     pub fn is_command(&self) -> bool {
         self.command.is_some()
-    }
-
-    /// Whether an event with this cheap key can match.
-    pub fn wants_key(&self, key: &EventKey<'_>) -> bool {
-        !self.is_command()
-            && (self.providers.is_empty() || self.providers.iter().any(|p| p.matches_key(key)))
-            && (self.event_ids.is_empty() || self.event_ids.contains(&key.event_id))
     }
 
     /// Whether an event matches everything but time, and service identity
@@ -714,6 +707,24 @@ pub(crate) const CONTEXT_EVENTS: &[(&str, &[u32])] = &[
 pub(crate) struct MatcherIndex {
     by_id: HashMap<u32, Vec<Matcher>>,
     any_id: Vec<Matcher>,
+    /// For the key test: per event id, the distinct provider selectors of
+    /// its matchers (and of those that take any id; `None`: any provider),
+    /// each with whether some such matcher reads the message.
+    key_plans: HashMap<u32, Vec<(Option<ProviderSel>, bool)>>,
+    /// The same for ids no matcher names.
+    any_plan: Vec<(Option<ProviderSel>, bool)>,
+}
+
+/// Adds the selectors of `m` to a key plan (see [`MatcherIndex::key_plans`]).
+fn plan_add(plan: &mut Vec<(Option<ProviderSel>, bool)>, m: &Matcher) {
+    let sels: Vec<Option<ProviderSel>> =
+        if m.providers.is_empty() { vec![None] } else { m.providers.iter().cloned().map(Some).collect() };
+    for sel in sels {
+        match plan.iter_mut().find(|(s, _)| *s == sel) {
+            Some((_, message)) => *message |= m.message.is_some(),
+            None => plan.push((sel, m.message.is_some())),
+        }
+    }
 }
 
 impl MatcherIndex {
@@ -732,23 +743,40 @@ impl MatcherIndex {
                 }
             }
         }
+        for m in &idx.any_id {
+            plan_add(&mut idx.any_plan, m);
+        }
+        for (id, ms) in &idx.by_id {
+            let mut plan = Vec::new();
+            for m in ms.iter().chain(idx.any_id.iter()) {
+                plan_add(&mut plan, m);
+            }
+            idx.key_plans.insert(*id, plan);
+        }
         idx
+    }
+
+    /// Whether some matcher wants an event with this cheap key (`.0`), and
+    /// whether one that does reads the rendered message (`.1`), in one pass
+    /// over the distinct provider selectors of the id's matchers.
+    pub(crate) fn key_verdict(&self, key: &EventKey<'_>) -> (bool, bool) {
+        let plan = self.key_plans.get(&key.event_id).unwrap_or(&self.any_plan);
+        let (mut wanted, mut message) = (false, false);
+        for (sel, reads) in plan {
+            if sel.as_ref().is_none_or(|s| s.matches_key(key)) {
+                wanted = true;
+                message |= *reads;
+                if message {
+                    break;
+                }
+            }
+        }
+        (wanted, message)
     }
 
     /// The matchers an event with this id can match.
     fn for_id(&self, event_id: u32) -> impl Iterator<Item = &Matcher> {
         self.by_id.get(&event_id).into_iter().flatten().chain(self.any_id.iter())
-    }
-
-    /// Whether some matcher wants an event with this cheap key.
-    pub(crate) fn wants_key(&self, key: &EventKey<'_>) -> bool {
-        self.for_id(key.event_id).any(|m| m.wants_key(key))
-    }
-
-    /// Whether some matcher that wants this key looks at the rendered
-    /// message (which needs the whole event, not only its data).
-    pub(crate) fn needs_message(&self, key: &EventKey<'_>) -> bool {
-        self.for_id(key.event_id).any(|m| m.message.is_some() && m.wants_key(key))
     }
 
     /// Whether some matcher that can match this event's provider and id
