@@ -38,7 +38,17 @@
 //! lowers the claim; the engine then drops the later copy, as it always did.
 //! Service name pairs and computer names are claimed the same way: the
 //! engine takes each exact pair or name once (learning it again changes
-//! nothing), so a unit need not tell what an earlier unit told.
+//! nothing), so a unit need not tell what an earlier unit told. What claims
+//! pass over is answered [`Verdict::Repeat`], not counted as filtered: how
+//! many repeats a run finds depends on which worker got where first, and the
+//! input summaries in a report must not.
+//!
+//! Matching itself runs on a copy of the matchers per worker (a `Regex`
+//! shared by threads hands out its scratch space under a mutex, which two
+//! busy workers contended for), with a memo of its answers keyed by
+//! everything a matcher without a message regex can look at; no event that
+//! could match a message regex is answered from the memo or judged from a
+//! partial decode.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
