@@ -21,4 +21,14 @@ fuzz_target!(|data: &[u8]| {
     for d in evtriage_core::evtx_check::check(&Arc::from("fuzz.evtx"), input) {
         assert!(!d.message.is_empty());
     }
+    // The analyze path: the rules' filter decodes events partly, reviews them
+    // per chunk and completes what a rule matches.
+    static RULES: std::sync::OnceLock<Option<evtriage_rules::RuleSet>> = std::sync::OnceLock::new();
+    if let Some(rules) = RULES.get_or_init(|| evtriage_rules::RuleSet::builtin().ok()) {
+        let mut engine = evtriage_rules::Engine::new(rules.clone());
+        let options = evtriage_core::ReadOptions { threads: 1, event_filter: Some(engine.event_filter()) };
+        let filtered = evtriage_core::Reader::new(options).read_bytes(Arc::from("fuzz.evtx"), input, &mut engine);
+        assert_eq!(filtered.format, evtriage_core::Format::Evtx);
+        let _ = engine.finish();
+    }
 });
