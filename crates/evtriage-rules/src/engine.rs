@@ -298,7 +298,52 @@ impl Engine {
             }
         }
         let findings = consolidate(findings, &self.rules);
-        Analysis { findings, diagnostics: self.diagnostics, kept, seen: self.seen }
+        let conflicts = self.name_conflicts();
+        let mut diagnostics = self.diagnostics;
+        diagnostics.extend(conflicts);
+        Analysis { findings, diagnostics, kept, seen: self.seen }
+    }
+}
+
+impl Engine {
+    /// Notes where the logs give a service a name the built-in table gives
+    /// to another service, for services some rule looks for: events without
+    /// a `Binary` key that show that name were judged by the table (see
+    /// `ServicePred::may_hold`), so a rule may have passed over them.
+    fn name_conflicts(&self) -> Vec<Diagnostic> {
+        let table = ServiceTable::builtin();
+        let preds: Vec<&ServicePred> =
+            self.rules.rules().iter().flat_map(|r| r.matchers()).filter_map(|m| m.service.as_ref()).collect();
+        let wanted = |key: &str| preds.iter().any(|p| p.accepts_key(key));
+        let mut conflicts: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for (display, key) in self.learned.displays() {
+            if let Some(info) = table.get(display) {
+                if !info.key.eq_ignore_ascii_case(key) && wanted(key) {
+                    conflicts.insert((key.to_string(), display.to_string(), info.key.clone()));
+                }
+            }
+        }
+        for key in self.learned.key_names() {
+            if let Some(info) = table.get(key) {
+                if !info.key.eq_ignore_ascii_case(key) && wanted(key) {
+                    conflicts.insert((key.to_string(), key.to_string(), info.key.clone()));
+                }
+            }
+        }
+        conflicts
+            .into_iter()
+            .map(|(key, name, usual)| {
+                Diagnostic::note(
+                    std::sync::Arc::from("(service names)"),
+                    evtriage_core::Locator::File,
+                    format!(
+                        "the logs name service {key} \"{name}\", a name Windows gives to {usual}: events without a \
+                         service key that show \"{name}\" were taken to be about {usual}, so a rule about {key} \
+                         may have missed some"
+                    ),
+                )
+            })
+            .collect()
     }
 }
 

@@ -259,13 +259,16 @@ pub(crate) struct Accept {
 }
 
 impl ServicePred {
-    /// Whether the predicate can hold for `e`, judged from the event alone:
-    /// `false` only when it certainly does not. For an SCM event read by its
-    /// usual field whose `Binary` names the service key, the engine's service
-    /// identity needs nothing learned from other events (the key is the
-    /// `Binary`'s, the display name the one shown), so `is` and `has_ports`
-    /// are decided here exactly. Every other case (learned names, a
-    /// dependency root, "the same service as the anchor") waits for the engine.
+    /// Whether the predicate can hold for `e`, judged from the event alone.
+    /// For an SCM event read by its usual field whose `Binary` names the
+    /// service key, the engine's service identity needs nothing learned from
+    /// other events (the key is the `Binary`'s, the display name the one
+    /// shown), so `is` and `has_ports` are decided here exactly. Without a
+    /// `Binary` key, a display name the built-in table gives to a service
+    /// `is` does not accept is ruled out (exact unless the logs themselves
+    /// give that name to an accepted service, which `Engine::finish` reports).
+    /// Every other case (an unknown name, a dependency root, "the same
+    /// service as the anchor") waits for the engine.
     pub(crate) fn may_hold(&self, e: &Event) -> bool {
         use crate::services::{binary_key, default_service_field, fold, is_scm, ServiceTable};
         if self.root || self.name.is_some() || (self.is.is_empty() && !self.has_ports) {
@@ -278,25 +281,30 @@ impl ServicePred {
         if self.field.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(usual)) {
             return true;
         }
-        let (Some(shown), Some(key)) = (e.field(usual), binary_key(e)) else {
-            return true;
+        let Some(shown) = e.field(usual) else { return true };
+        let table = ServiceTable::builtin();
+        let shown = shown.trim();
+        let Some(key) = binary_key(e) else {
+            // No `Binary` key: the engine takes the service from names the
+            // logs teach, else from the built-in table. A name the table gives
+            // to a service the predicate does not accept is ruled out here, so
+            // that a Windows 7 log's thousands of 7036 are not all kept;
+            // `Engine::finish` notes it when the logs give such a name to an
+            // accepted service.
+            if self.is.is_empty() {
+                return true;
+            }
+            let accept = self.accept();
+            let folded = fold(shown);
+            if accept.names.contains(&folded) || accept.keys.contains(&folded) {
+                return true;
+            }
+            return table.get(shown).is_none_or(|info| accept.keys.contains(&fold(&info.key)));
         };
         // The engine's `resolve` with a `Binary` key: that key, and the name
         // shown as display name unless it is the key itself.
-        let table = ServiceTable::builtin();
-        let shown = shown.trim();
         if !self.is.is_empty() {
-            let accept = self.accept.get_or_init(|| {
-                let mut a = Box::<Accept>::default();
-                for n in &self.is {
-                    a.keys.insert(fold(n));
-                    a.names.insert(fold(n));
-                    if let Some(info) = table.get(n) {
-                        a.keys.insert(fold(&info.key));
-                    }
-                }
-                a
-            });
+            let accept = self.accept();
             let display = if !shown.is_empty() && !shown.eq_ignore_ascii_case(&key) {
                 Some(shown)
             } else {
@@ -309,6 +317,28 @@ impl ServicePred {
             }
         }
         !(self.has_ports && table.get(&key).is_none_or(|i| i.ports.is_empty()))
+    }
+
+    /// [`ServicePred::accept`], built on first use.
+    fn accept(&self) -> &Accept {
+        use crate::services::{fold, ServiceTable};
+        self.accept.get_or_init(|| {
+            let table = ServiceTable::builtin();
+            let mut a = Box::<Accept>::default();
+            for n in &self.is {
+                a.keys.insert(fold(n));
+                a.names.insert(fold(n));
+                if let Some(info) = table.get(n) {
+                    a.keys.insert(fold(&info.key));
+                }
+            }
+            a
+        })
+    }
+
+    /// Whether the service with key `key` is one the predicate's `is` list accepts.
+    pub(crate) fn accepts_key(&self, key: &str) -> bool {
+        !self.is.is_empty() && self.accept().keys.contains(&crate::services::fold(key))
     }
 }
 

@@ -222,6 +222,16 @@ impl Learned {
         }
     }
 
+    /// The learned display names (folded) with the key each names.
+    pub(crate) fn displays(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.display_to_key.iter().map(|(d, k)| (d.as_str(), k.as_str()))
+    }
+
+    /// The learned service keys, as first spelled.
+    pub(crate) fn key_names(&self) -> impl Iterator<Item = &str> {
+        self.keys.values().map(String::as_str)
+    }
+
     /// Number of services learned.
     pub fn len(&self) -> usize {
         self.keys.len()

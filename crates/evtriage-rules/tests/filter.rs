@@ -161,3 +161,45 @@ fn an_engine_filter_passes_over_what_an_earlier_unit_delivered() {
     assert_eq!(r.review(&netlogon(3), true), Verdict::Complete);
     assert_eq!(r.review(&netlogon(3), true), Verdict::Complete);
 }
+
+#[test]
+fn without_a_binary_key_a_name_the_table_gives_another_service_is_passed_over() {
+    let rules = common::builtin();
+    let filter = rules.event_filter();
+    let mut reviewer = filter.reviewer();
+    let win7 = |display: &str, state: &str, record| {
+        let mut e = scm_7036(display, state, "x", record);
+        e.binary = None;
+        e
+    };
+    // Windows 7 writes no Binary key. "Netlogon" may be the Netlogon service
+    // the record checks look for; so may a name the table does not know.
+    assert_eq!(reviewer.review(&win7("Netlogon", "running", 1), true), Verdict::Complete);
+    assert_eq!(reviewer.review(&win7("Anmeldedienst", "running", 2), true), Verdict::Complete);
+    // "Windows Update" is wuauserv's: not kept (the first event of the chunk
+    // still tells its computer).
+    assert_eq!(reviewer.review(&win7("Windows Update", "running", 3), true), Verdict::Drop);
+}
+
+#[test]
+fn logs_that_give_a_known_name_to_another_service_are_reported() {
+    use evtriage_core::{Record, Sink};
+    let mut engine = Engine::new(common::builtin());
+    // A 7040 ("the start type of X was changed") names display and key.
+    let origin =
+        evtriage_core::Origin::new("System.evtx".into(), evtriage_core::Locator::Evtx { chunk: 0, record_id: 9 });
+    let mut e = Event::new(Some("Service Control Manager".into()), 7040, origin);
+    e.data = vec![
+        evtriage_core::DataItem::named("param1", "Windows Update"),
+        evtriage_core::DataItem::named("param2", "auto start"),
+        evtriage_core::DataItem::named("param3", "demand start"),
+        evtriage_core::DataItem::named("param4", "Netlogon"),
+    ];
+    engine.record(Record::Event(Box::new(e)));
+    let analysis = engine.finish();
+    let notes: Vec<&str> = analysis.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        notes.iter().any(|m| m.contains("service Netlogon \"windows update\"") && m.contains("wuauserv")),
+        "{notes:?}"
+    );
+}
