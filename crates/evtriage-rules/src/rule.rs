@@ -735,12 +735,13 @@ pub(crate) const CONTEXT_EVENTS: &[(&str, &[u32])] = &[
 /// "any matcher of any rule matches" answers.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MatcherIndex {
-    by_id: HashMap<u32, Vec<Matcher>>,
+    /// (Event ids come from the rules, so a plain fast hash is safe here.)
+    by_id: HashMap<u32, Vec<Matcher>, crate::finding::BuildFnv>,
     any_id: Vec<Matcher>,
     /// For the key test: per event id, the distinct provider selectors of
     /// its matchers (and of those that take any id; `None`: any provider),
     /// each with whether some such matcher reads the message.
-    key_plans: HashMap<u32, Vec<(Option<ProviderSel>, bool)>>,
+    key_plans: HashMap<u32, Vec<(Option<ProviderSel>, bool)>, crate::finding::BuildFnv>,
     /// The same for ids no matcher names.
     any_plan: Vec<(Option<ProviderSel>, bool)>,
 }
@@ -812,12 +813,8 @@ impl MatcherIndex {
     /// Whether some matcher that can match this event's provider and id
     /// looks at the rendered message.
     pub(crate) fn reads_message(&self, e: &Event) -> bool {
-        self.for_id(e.event_id).any(|m| {
-            m.message.is_some()
-                && !m.is_command()
-                && (m.providers.is_empty() || m.providers.iter().any(|p| p.matches_event(e)))
-                && (m.event_ids.is_empty() || m.event_ids.contains(&e.event_id))
-        })
+        let plan = self.key_plans.get(&e.event_id).unwrap_or(&self.any_plan);
+        plan.iter().any(|(sel, reads)| *reads && sel.as_ref().is_none_or(|s| s.matches_event(e)))
     }
 
     /// Whether some matcher matches the event on everything but service
