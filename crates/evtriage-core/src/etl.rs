@@ -86,10 +86,7 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
             continue;
         }
         let event = to_event(e, name.clone());
-        if selection != crate::read::Selection::Deliver && reviewer.is_none() {
-            reviewer = options.reviewer();
-        }
-        match crate::read::keep_whole(selection, &mut reviewer, &event) {
+        match crate::read::keep_whole(options, None, selection, &mut reviewer, &event) {
             crate::read::Verdict::Drop => {
                 summary.filtered += 1;
                 continue;

@@ -257,21 +257,46 @@ impl ReadOptions {
     pub fn reviewer_at(&self, unit: Option<u64>) -> Option<Box<dyn Reviewer + '_>> {
         self.event_filter.as_ref().map(|f| f.reviewer_at(unit))
     }
+
+    /// Asks the unit's reviewer about `event`, making the reviewer (kept in
+    /// `slot` for the unit's next events) on first use;
+    /// [`Verdict::Complete`] without a filter.
+    pub(crate) fn review<'o>(
+        &'o self,
+        unit: Option<u64>,
+        slot: &mut Option<Box<dyn Reviewer + 'o>>,
+        event: &crate::model::Event,
+        partial: bool,
+    ) -> Verdict {
+        if slot.is_none() {
+            *slot = self.reviewer_at(unit);
+        }
+        slot.as_mut().map_or(Verdict::Complete, |r| r.review(event, partial))
+    }
+}
+
+/// The number of the next unit of work: ascending in delivery order (units
+/// are numbered as they are queued), and unique in the process, so that a
+/// filter used for several reads into one sink sees every later read's units
+/// after the earlier ones'.
+fn next_unit() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Applies a selection and a reviewer to an event that was built whole:
 /// [`Verdict::Drop`] (filtered), [`Verdict::Repeat`] or [`Verdict::Deliver`].
-pub(crate) fn keep_whole(
+pub(crate) fn keep_whole<'o>(
+    options: &'o ReadOptions,
+    unit: Option<u64>,
     selection: Selection,
-    reviewer: &mut Option<Box<dyn Reviewer + '_>>,
+    reviewer: &mut Option<Box<dyn Reviewer + 'o>>,
     event: &crate::model::Event,
 ) -> Verdict {
     let verdict = match selection {
         Selection::Skip => Verdict::Drop,
         Selection::Deliver => Verdict::Deliver,
-        Selection::Review | Selection::ReviewPartial => {
-            reviewer.as_mut().map_or(Verdict::Deliver, |r| r.review(event, false))
-        }
+        Selection::Review | Selection::ReviewPartial => options.review(unit, reviewer, event, false),
     };
     if verdict == Verdict::Complete {
         Verdict::Deliver
@@ -425,13 +450,12 @@ impl Reader {
         let cap = threads * 2;
         match &pool {
             Some(pool) => pool.in_place_scope(|scope| {
-                let mut pipe =
-                    Pipeline { scope: Some(scope), map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
+                let mut pipe = Pipeline { scope: Some(scope), map, deliver, queue: VecDeque::new(), cap, summaries };
                 self.feed(&mut pipe, feed);
                 pipe.finish()
             }),
             None => {
-                let mut pipe = Pipeline { scope: None, map, deliver, queue: VecDeque::new(), cap, summaries, units: 0 };
+                let mut pipe = Pipeline { scope: None, map, deliver, queue: VecDeque::new(), cap, summaries };
                 self.feed(&mut pipe, feed);
                 pipe.finish()
             }
@@ -524,7 +548,7 @@ impl Reader {
                 Ok(c) => {
                     let name = name.clone();
                     let options = self.options.clone();
-                    let unit = pipe.next_unit();
+                    let unit = next_unit();
                     pipe.push(file, Box::new(move || crate::evtx::decode_chunk(&name, c, &options, Some(unit))));
                 }
                 Err(d) => {
@@ -536,7 +560,7 @@ impl Reader {
         if let Some(t) = tail {
             let name = name.clone();
             let options = self.options.clone();
-            let unit = pipe.next_unit();
+            let unit = next_unit();
             pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options, Some(unit))));
         }
     }
@@ -740,8 +764,6 @@ struct Pipeline<'p, 'scope, T, M: ?Sized, D> {
     queue: VecDeque<Pending<T>>,
     cap: usize,
     summaries: Vec<InputSummary>,
-    /// Units of work this pipeline numbered (see [`EventFilter::reviewer_at`]).
-    units: u64,
 }
 
 impl<'scope, T, M, D> Pipeline<'_, 'scope, T, M, D>
@@ -750,15 +772,6 @@ where
     M: Fn(Unit) -> T + Sync + ?Sized,
     D: FnMut(T),
 {
-    /// The number of the next unit of work: ascending in delivery order,
-    /// and unique in the process (so that a filter used for several reads
-    /// into one sink sees every later read's units after the earlier ones').
-    fn next_unit(&mut self) -> u64 {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        self.units += 1;
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    }
-
     fn push(&mut self, file: usize, job: Job) {
         let Some(scope) = self.scope else {
             let map = self.map;

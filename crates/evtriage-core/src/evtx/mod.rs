@@ -295,10 +295,7 @@ fn decode_chunk_inner(
                 continue;
             }
             if selection != Selection::Deliver {
-                if reviewer.is_none() {
-                    reviewer = options.reviewer_at(unit);
-                }
-                match reviewer.as_mut().map_or(Verdict::Complete, |r| r.review(&ev, partial)) {
+                match options.review(unit, &mut reviewer, &ev, partial) {
                     Verdict::Drop => {
                         out.filtered += 1;
                         spare = decoded.recycle();
@@ -397,10 +394,7 @@ fn retry_through_xml(
                     event_id: ev.event_id,
                 };
                 let selection = options.select(&key);
-                if selection != Selection::Deliver && selection != Selection::Skip && reviewer.is_none() {
-                    reviewer = options.reviewer_at(unit);
-                }
-                match crate::read::keep_whole(selection, &mut reviewer, &ev) {
+                match crate::read::keep_whole(options, unit, selection, &mut reviewer, &ev) {
                     Verdict::Drop => {
                         out.filtered += 1;
                         continue;

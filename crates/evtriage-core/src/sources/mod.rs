@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::diag::Diagnostic;
 use crate::format::Format;
 use crate::model::{Event, Locator, Record};
-use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink, Verdict};
+use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Sink, Verdict};
 
 pub mod etw_text;
 pub mod event_xml;
@@ -54,12 +54,9 @@ impl Ctx<'_> {
             event_id: event.event_id,
         };
         let selection = self.options.select(&key);
-        if selection != Selection::Deliver && selection != Selection::Skip && self.reviewer.is_none() {
-            self.reviewer = self.options.reviewer();
-        }
         // Counted as read either way, as evtx and ETL inputs count them.
         self.summary.records += 1;
-        match keep_whole(selection, &mut self.reviewer, &event) {
+        match keep_whole(self.options, None, selection, &mut self.reviewer, &event) {
             Verdict::Drop => self.summary.filtered += 1,
             Verdict::Repeat => {}
             _ => self.sink.record(Record::Event(Box::new(event))),
