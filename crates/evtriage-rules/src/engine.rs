@@ -22,7 +22,7 @@
 //! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_core::{
@@ -82,58 +82,34 @@ pub struct Engine {
     seen: usize,
     /// Identities of kept events, so that one log given twice (`System.evtx`
     /// and its XML export) yields its evidence once.
-    /// Kept events (and boot markers) by a hash of their identity, checked
-    /// with [`same_identity`]; nothing is allocated for an event dropped as a
-    /// repeat.
-    identities: HashMap<u64, Vec<(bool, usize)>, crate::finding::BuildFnv>,
-    /// Keys [`identity_hash`].
-    identity_state: std::collections::hash_map::RandomState,
-    /// Scratch space for [`identity_hash`].
-    scratch: String,
+    identities: HashSet<Identity>,
 }
 
-/// The short computer name (before the first dot), trimmed.
-fn short_computer(e: &Event) -> &str {
-    let c = e.computer.as_deref().unwrap_or("").trim();
-    c.split('.').next().unwrap_or(c)
+/// What tells the same event in two exports apart from another: computer
+/// (short name) and provider, ignoring case, event id, record id and time.
+/// The engine keeps the first event of each identity; the rules' filter
+/// passes over repeats by the same measure.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Identity {
+    computer: String,
+    provider: String,
+    event_id: u32,
+    record_id: u64,
+    time: DateTime<Utc>,
 }
 
-/// A hash of an event's identity — computer (short name), provider, event id,
-/// record id and time, names ignoring case: the same event in two exports —
-/// or `None` when it has no record id or time (then it is never a repeat).
-/// `state` keys the hash (the names come from the input); `buf` is scratch
-/// space for the lowercased names.
-fn identity_hash(e: &Event, state: &std::collections::hash_map::RandomState, buf: &mut String) -> Option<u64> {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let (record, time) = (e.record_id?, e.time?);
-    let mut h = state.build_hasher();
-    buf.clear();
-    buf.extend(short_computer(e).chars().flat_map(char::to_lowercase));
-    buf.push('\0');
-    match &e.provider.name {
-        Some(n) => buf.extend(n.chars().flat_map(char::to_lowercase)),
-        None => e.provider.guid.hash(&mut h),
+impl Identity {
+    /// The identity of `e`; `None` when it has no record id or time (then it
+    /// is never a repeat).
+    pub(crate) fn of(e: &Event) -> Option<Identity> {
+        Some(Identity {
+            computer: computer_key(e.computer.as_deref()),
+            provider: e.provider_label().to_lowercase(),
+            event_id: e.event_id,
+            record_id: e.record_id?,
+            time: e.time?,
+        })
     }
-    h.write(buf.as_bytes());
-    (e.event_id, record, time).hash(&mut h);
-    Some(h.finish())
-}
-
-/// Whether two events have the same identity (see [`identity_hash`]).
-fn same_identity(a: &Event, b: &Event) -> bool {
-    let folded_eq =
-        |x: &str, y: &str| x.chars().flat_map(char::to_lowercase).eq(y.chars().flat_map(char::to_lowercase));
-    a.event_id == b.event_id
-        && a.record_id.is_some()
-        && a.record_id == b.record_id
-        && a.time.is_some()
-        && a.time == b.time
-        && folded_eq(short_computer(a), short_computer(b))
-        && match (&a.provider.name, &b.provider.name) {
-            (Some(x), Some(y)) => folded_eq(x, y),
-            (None, None) => a.provider.guid == b.provider.guid,
-            _ => folded_eq(&a.provider_label(), &b.provider_label()),
-        }
 }
 
 impl Engine {
@@ -165,9 +141,7 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
-            identities: HashMap::default(),
-            identity_state: Default::default(),
-            scratch: String::new(),
+            identities: HashSet::new(),
         }
     }
 
@@ -201,17 +175,11 @@ impl Engine {
         if !wanted {
             return;
         }
-        if let Some(h) = identity_hash(&e, &self.identity_state, &mut self.scratch) {
-            let (events, boots) = (&self.events, &self.boots);
-            let bucket = self.identities.entry(h).or_default();
-            let repeat = bucket.iter().any(|&(is_boot, i)| {
-                let kept = if is_boot { boots.get(i) } else { events.get(i) };
-                kept.is_some_and(|k| same_identity(k, &e))
-            });
-            if repeat {
+        // Only for what is kept: an identity allocates its two names.
+        if let Some(id) = Identity::of(&e) {
+            if !self.identities.insert(id) {
                 return;
             }
-            bucket.push((boot, if boot { boots.len() } else { events.len() }));
         }
         if boot {
             self.boots.push(e);

@@ -54,9 +54,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
 use evtriage_core::{Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
+use crate::engine::Identity;
 use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
 use crate::services::{is_scm, learn_source};
 
@@ -121,31 +121,6 @@ fn claimed_before<K: Hash + Eq>(map: &Mutex<HashMap<K, u64, ahash::RandomState>>
             map.insert(key, unit);
             false
         }
-    }
-}
-
-/// What the engine tells repeats by: the short computer name and the
-/// provider (name, else GUID) folded to lowercase, event id, record id, time.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Identity {
-    computer: String,
-    provider: String,
-    event_id: u32,
-    record_id: u64,
-    time: DateTime<Utc>,
-}
-
-impl Identity {
-    fn of(e: &Event) -> Option<Identity> {
-        let c = e.computer.as_deref().unwrap_or("").trim();
-        let short = c.split('.').next().unwrap_or(c);
-        Some(Identity {
-            computer: short.chars().flat_map(char::to_lowercase).collect(),
-            provider: e.provider_label().chars().flat_map(char::to_lowercase).collect(),
-            event_id: e.event_id,
-            record_id: e.record_id?,
-            time: e.time?,
-        })
     }
 }
 
