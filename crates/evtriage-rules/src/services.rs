@@ -198,27 +198,11 @@ impl Learned {
 
     /// Learns from an SCM event, if it tells a key/display pair.
     pub fn learn_from_event(&mut self, e: &Event) {
-        if !is_scm(e) {
-            return;
-        }
-        match e.event_id {
-            7036 => {
-                if let (Some(display), Some(key)) = (e.field("param1"), binary_key(e)) {
-                    self.add(&key, display);
-                }
-            }
-            7040 => {
-                if let (Some(display), Some(key)) = (e.field("param1"), e.field("param4")) {
-                    self.add(key, display);
-                }
-            }
-            _ => {
-                if let Some(key) = binary_key(e) {
-                    if let Some(display) = e.field(default_service_field(e.event_id)) {
-                        self.add(&key, display);
-                    }
-                }
-            }
+        let Some((display, source)) = learn_source(e) else { return };
+        // 7040 names the key in `param4`; the others in their `Binary`.
+        let key = if e.event_id == 7040 { std::str::from_utf8(source).ok().map(str::to_string) } else { binary_key(e) };
+        if let Some(key) = key {
+            self.add(&key, display);
         }
     }
 
@@ -252,7 +236,6 @@ pub(crate) fn learn_source(e: &Event) -> Option<(&str, &[u8])> {
         return None;
     }
     match e.event_id {
-        7036 => Some((e.field("param1")?, e.binary.as_deref()?)),
         7040 => Some((e.field("param1")?, e.field("param4")?.as_bytes())),
         id => Some((e.field(default_service_field(id))?, e.binary.as_deref()?)),
     }
