@@ -93,18 +93,21 @@ pub fn check_chunk(name: &Arc<str>, k: u64, chunk: &[u8]) -> Vec<Diagnostic> {
     let mut h = Crc32::new();
     h.update(chunk.get(..120).unwrap_or(&[]));
     h.update(chunk.get(128..512).unwrap_or(&[]));
-    let computed = h.finish();
-    let stored = le_u32(chunk, 124).unwrap_or(0);
-    if stored != computed {
-        out.push(Diagnostic::note(
-            name.clone(),
-            loc,
-            format!(
-                "chunk {k}: header checksum mismatch (stored {stored:#010x}, computed {computed:#010x}); its records \
-                 were read but the chunk header or its string/template tables may be damaged"
-            ),
-        ));
-    }
+    // A mismatch of the checksum stored at `at` is a note saying what may be damaged.
+    let mismatch = |what: &str, at: usize, computed: u32, risk: &str| {
+        let stored = le_u32(chunk, at).unwrap_or(0);
+        (stored != computed).then(|| {
+            Diagnostic::note(
+                name.clone(),
+                loc,
+                format!(
+                    "chunk {k}: {what} checksum mismatch (stored {stored:#010x}, computed {computed:#010x}); its \
+                     records were read but {risk}"
+                ),
+            )
+        })
+    };
+    out.extend(mismatch("header", 124, h.finish(), "the chunk header or its string/template tables may be damaged"));
     let free = le_u32(chunk, 48).map_or(0, |v| v as usize);
     if !(512..=chunk.len()).contains(&free) {
         out.push(Diagnostic::note(
@@ -114,18 +117,7 @@ pub fn check_chunk(name: &Arc<str>, k: u64, chunk: &[u8]) -> Vec<Diagnostic> {
         ));
         return out;
     }
-    let computed = crc32(chunk.get(512..free).unwrap_or(&[]));
-    let stored = le_u32(chunk, 52).unwrap_or(0);
-    if stored != computed {
-        out.push(Diagnostic::note(
-            name.clone(),
-            loc,
-            format!(
-                "chunk {k}: records checksum mismatch (stored {stored:#010x}, computed {computed:#010x}); its records \
-                 were read but some may be altered"
-            ),
-        ));
-    }
+    out.extend(mismatch("records", 52, crc32(chunk.get(512..free).unwrap_or(&[])), "some may be altered"));
     out
 }
 
