@@ -22,7 +22,7 @@
 //! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_core::{
@@ -36,6 +36,7 @@ use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
 use crate::spec::{Direction, MergeScope};
+use crate::store::{Kept, View};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -65,8 +66,10 @@ pub struct Engine {
     rules: RuleSet,
     /// The rules' event matchers by event id, for [`Engine::ingest_event`].
     index: MatcherIndex,
-    events: Vec<Event>,
-    boots: Vec<Event>,
+    /// Candidate events and boot markers, compactly (see [`crate::store`]),
+    /// de-duplicated by [`Identity`] so that one log given twice
+    /// (`System.evtx` and its XML export) yields its evidence once.
+    kept: Kept,
     learned: Learned,
     sockets: Vec<SocketEntry>,
     processes: Vec<ProcessEntry>,
@@ -80,34 +83,101 @@ pub struct Engine {
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
     seen: usize,
-    /// Identities of kept events, so that one log given twice (`System.evtx`
-    /// and its XML export) yields its evidence once.
-    identities: HashSet<Identity>,
+}
+
+/// What an [`Engine`] holds for rule evaluation, from [`Engine::retained`]:
+/// how memory grows with the input (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retained {
+    /// Events kept (candidates of some rule, and boot markers), after
+    /// de-duplication.
+    pub events: usize,
+    /// Distinct event bodies among them: each kept event's content without
+    /// its time, record id, thread, process and place, stored once.
+    pub bodies: usize,
+    /// Bytes the per-event part takes (slots and index entries; the bodies
+    /// not counted).
+    pub per_event_bytes: usize,
 }
 
 /// What tells the same event in two exports apart from another: computer
 /// (short name) and provider, ignoring case, event id, record id and time.
 /// The engine keeps the first event of each identity; the rules' filter
 /// passes over repeats by the same measure.
+///
+/// The filter holds one identity per event it delivered and the engine's
+/// store rebuilds them to compare, so an identity is small (32 bytes): the
+/// two names are shared ([`Names`]), not copied into every identity.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Identity {
-    computer: String,
-    provider: String,
+    names: std::sync::Arc<Names>,
     event_id: u32,
     record_id: u64,
     time: DateTime<Utc>,
+}
+
+/// The names an [`Identity`] compares: the computer's short name and the
+/// provider label, both lowercase. Compared and hashed by content; shared
+/// between identities only to save memory.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Names {
+    computer: Box<str>,
+    provider: Box<str>,
+}
+
+/// How many raw (computer, provider) pairs each thread remembers the
+/// [`Names`] of; a log names few of them.
+const NAMES_CACHE: usize = 64;
+
+/// A raw computer name, provider name and GUID, with their [`Names`].
+type NamesEntry = (Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<Names>);
+
+thread_local! {
+    /// Per thread, the [`Names`] of the (computer, provider) pairs seen last,
+    /// so that identities of one log share them (and no name is lowercased
+    /// again for every event).
+    static NAMES: std::cell::RefCell<Vec<NamesEntry>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Identity {
     /// The identity of `e`; `None` when it has no record id or time (then it
     /// is never a repeat).
     pub(crate) fn of(e: &Event) -> Option<Identity> {
-        Some(Identity {
-            computer: computer_key(e.computer.as_deref()),
-            provider: e.provider_label().to_lowercase(),
-            event_id: e.event_id,
-            record_id: e.record_id?,
-            time: e.time?,
+        let (record_id, time) = (e.record_id?, e.time?);
+        Some(Identity::new(Identity::names_of(e), e.event_id, record_id, time))
+    }
+
+    /// The identity made of these parts.
+    pub(crate) fn new(names: std::sync::Arc<Names>, event_id: u32, record_id: u64, time: DateTime<Utc>) -> Identity {
+        Identity { names, event_id, record_id, time }
+    }
+
+    /// The [`Names`] of `e`'s computer and provider, shared with the last
+    /// events of this thread that named the same ones.
+    pub(crate) fn names_of(e: &Event) -> std::sync::Arc<Names> {
+        let provider_name = e.provider.name.as_deref();
+        // The label is the GUID only when there is no name.
+        let guid = if provider_name.is_some() { None } else { e.provider.guid };
+        let same = |(c, p, g, _): &&NamesEntry| {
+            c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
+        };
+        let make = || {
+            std::sync::Arc::new(Names {
+                computer: computer_key(e.computer.as_deref()).into(),
+                provider: e.provider_label().to_lowercase().into(),
+            })
+        };
+        NAMES.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
+            if let Some((.., names)) = cache.iter().find(same) {
+                return names.clone();
+            }
+            if cache.len() >= NAMES_CACHE {
+                cache.clear();
+            }
+            let names = make();
+            cache.push((e.computer.clone(), provider_name.map(str::to_string), guid, names.clone()));
+            names
         })
     }
 }
@@ -128,8 +198,7 @@ impl Engine {
         Engine {
             index: MatcherIndex::new(rules.rules()),
             rules,
-            events: Vec::new(),
-            boots: Vec::new(),
+            kept: Kept::default(),
             learned: Learned::default(),
             sockets: Vec::new(),
             processes: Vec::new(),
@@ -141,8 +210,14 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
-            identities: HashSet::new(),
         }
+    }
+
+    /// What the engine holds so far for rule evaluation (kept events, distinct
+    /// bodies, bytes per event): for tests and measurements of memory.
+    pub fn retained(&self) -> Retained {
+        let sizes = self.kept.sizes();
+        Retained { events: sizes.events, bodies: sizes.bodies, per_event_bytes: sizes.slot_bytes + sizes.index_bytes }
     }
 
     /// The rules in use.
@@ -175,17 +250,7 @@ impl Engine {
         if !wanted {
             return;
         }
-        // Only for what is kept: an identity allocates its two names.
-        if let Some(id) = Identity::of(&e) {
-            if !self.identities.insert(id) {
-                return;
-            }
-        }
-        if boot {
-            self.boots.push(e);
-        } else {
-            self.events.push(e);
-        }
+        self.kept.push(e, boot);
     }
 
     fn ingest_registry(&mut self, v: RegistryValue) {
@@ -209,19 +274,9 @@ impl Engine {
 
     /// Evaluates the rules over what was read and returns the findings.
     pub fn finish(self) -> Analysis {
-        let kept = self.events.len()
-            + self.boots.len()
-            + self.sockets.len()
-            + self.processes.len()
-            + self.registry.len()
-            + self.commands.len();
+        let kept =
+            self.kept.len() + self.sockets.len() + self.processes.len() + self.registry.len() + self.commands.len();
         let ctx = Context::new(&self);
-        // Candidate events by event id (positions ascending), so that a rule's
-        // anchor visits only the events of its ids, in the order they were kept.
-        let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
-        for (i, e) in self.events.iter().enumerate() {
-            by_id.entry(e.event_id).or_default().push(i);
-        }
         let mut findings = Vec::new();
         for rule in self.rules.rules() {
             if rule.anchor.is_command() {
@@ -232,20 +287,25 @@ impl Engine {
                     }
                 }
             } else {
-                let visit: Vec<&Event> = if rule.anchor.event_ids.is_empty() {
-                    self.events.iter().collect()
+                // A rule's anchor visits only the candidates of its ids, in the order they were kept.
+                let visit: Vec<u32> = if rule.anchor.event_ids.is_empty() {
+                    self.kept.iter().filter(|(_, v)| !v.slot.is_boot()).map(|(i, _)| i).collect()
                 } else {
                     let mut ids = rule.anchor.event_ids.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    let mut at: Vec<usize> = ids.iter().filter_map(|id| by_id.get(id)).flatten().copied().collect();
+                    let mut at: Vec<u32> = ids.iter().filter_map(|id| ctx.by_id.get(id)).flatten().copied().collect();
                     at.sort_unstable();
-                    at.iter().filter_map(|&i| self.events.get(i)).collect()
+                    at
                 };
-                for e in visit {
-                    if !rule.anchor.matches_event_static(e) {
+                for i in visit {
+                    let Some(view) = self.kept.get(i) else { continue };
+                    // The body answers what the anchor's matcher reads; the
+                    // whole event is rebuilt only for an anchor.
+                    if !rule.anchor.matches_event_static(view.body) {
                         continue;
                     }
+                    let e = &view.to_event();
                     let mut service = ctx.service_of(e, rule.anchor.service.as_ref());
                     let mut chain = Vec::new();
                     if let (Some(pred), Some(start)) = (&rule.anchor.service, &service) {
@@ -450,53 +510,64 @@ impl Held {
 struct Context<'a> {
     engine: &'a Engine,
     table: &'static ServiceTable,
-    /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
-    boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
+    /// Boot starts per computer (lowercase; "" = events without a computer),
+    /// sorted, with the kept marker's number.
+    boots: HashMap<String, Vec<(DateTime<Utc>, u32)>>,
     processes: HashMap<u32, Vec<&'a ProcessEntry>>,
-    /// The candidate events that carry a time, sorted by it: a record check
-    /// looks only at the slice inside its window (it scanned every candidate
-    /// for every anchor, which dominated `analyze` on a large System log).
-    by_time: Vec<(DateTime<Utc>, &'a Event)>,
-    /// The same, per event id: a record check names its ids, and visits only those.
-    by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &'a Event)>>,
+    /// Kept candidate events (not boot markers) by event id, numbers in the
+    /// order kept: a rule's anchor and its record checks name their ids and
+    /// visit only those.
+    by_id: HashMap<u32, Vec<u32>>,
     /// Per record-check matcher (by address), the candidates it matches on
     /// their own, with their service, in time order: what does not depend on
     /// the anchor is worked out once, not once per anchor.
-    record_candidates: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Candidate<'a>>>>>,
+    record_candidates: std::cell::RefCell<HashMap<usize, std::rc::Rc<Candidates>>>,
 }
 
-/// An event a record check can use, with the service it is about.
-struct Candidate<'a> {
+/// The events a record check can use whatever the anchor, in time order.
+struct Candidates {
+    list: Vec<Candidate>,
+    /// The services the candidates are about, one per distinct body (a
+    /// body's service does not depend on the per-record fields).
+    services: Vec<CandidateService>,
+}
+
+/// An event a record check can use: its time, number and service.
+#[derive(Clone, Copy)]
+struct Candidate {
     time: DateTime<Utc>,
-    event: &'a Event,
+    /// The kept event's number.
+    event: u32,
+    /// Its entry in [`Candidates::services`].
+    service: u32,
+}
+
+/// The service of the candidates of one body.
+struct CandidateService {
     service: Option<ServiceRef>,
     /// Whether `service` passes the check's service test but for `same`.
-    service_ok: bool,
+    ok: bool,
 }
 
 impl<'a> Context<'a> {
     fn new(engine: &'a Engine) -> Self {
-        let mut by_time: Vec<(DateTime<Utc>, &Event)> =
-            engine.events.iter().filter_map(|e| e.time.map(|t| (t, e))).collect();
-        by_time.sort_by_key(|(t, _)| *t);
-        let mut by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
-        for &(t, e) in &by_time {
-            by_id_time.entry(e.event_id).or_default().push((t, e));
-        }
-        let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
-        for b in &engine.boots {
-            if let Some(t) = b.time {
-                raw.entry(computer_key(b.computer.as_deref())).or_default().push((t, b));
+        let mut by_id: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
+        for (i, v) in engine.kept.iter() {
+            if !v.slot.is_boot() {
+                by_id.entry(v.body.event_id).or_default().push(i);
+            } else if let Some(t) = v.slot.time() {
+                raw.entry(computer_key(v.body.computer.as_deref())).or_default().push((t, i, v.slot.locator()));
             }
         }
         let mut boots = HashMap::new();
         for (k, mut list) in raw {
-            list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.origin.locator.cmp(&b.1.origin.locator)));
-            let mut starts: Vec<(DateTime<Utc>, &Event)> = Vec::new();
-            for (t, e) in list {
+            list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+            let mut starts: Vec<(DateTime<Utc>, u32)> = Vec::new();
+            for (t, i, _) in list {
                 match starts.last() {
                     Some((s, _)) if t - *s <= Duration::seconds(BOOT_CLUSTER) => {}
-                    _ => starts.push((t, e)),
+                    _ => starts.push((t, i)),
                 }
             }
             boots.insert(k, starts);
@@ -510,8 +581,7 @@ impl<'a> Context<'a> {
             table: ServiceTable::builtin(),
             boots,
             processes,
-            by_time,
-            by_id_time,
+            by_id,
             record_candidates: Default::default(),
         }
     }
@@ -520,7 +590,12 @@ impl<'a> Context<'a> {
     /// anchor's machine: always when the inputs show at most one computer,
     /// else only when it sits in the same folder (or archive folder) as the anchor.
     fn snapshot_applies(&self, anchor: &Anchor<'_>, snapshot: &Origin) -> bool {
-        self.engine.computers.len() <= 1 || folder_of(&snapshot.source) == folder_of(&anchor.origin().source)
+        self.source_applies(anchor, &snapshot.source)
+    }
+
+    /// [`Context::snapshot_applies`] for a row from `source`.
+    fn source_applies(&self, anchor: &Anchor<'_>, source: &str) -> bool {
+        self.engine.computers.len() <= 1 || folder_of(source) == folder_of(&anchor.origin().source)
     }
 
     fn single_computer(&self) -> Option<&str> {
@@ -567,8 +642,9 @@ impl<'a> Context<'a> {
         let Some(t) = e.time else { return (current, chain) };
         let window = Duration::minutes(CHAIN_WINDOW_MIN);
         for _ in 0..16 {
-            let next = self.engine.events.iter().filter(|d| is_scm(d) && d.event_id == 7001).find_map(|d| {
-                let dt = d.time?;
+            let kept = self.by_id.get(&7001).into_iter().flatten().filter_map(|&i| self.engine.kept.get(i));
+            let next = kept.filter(|v| is_scm(v.body)).find_map(|v| {
+                let (d, dt) = (v.body, v.slot.time()?);
                 if (dt - t).abs() > window {
                     return None;
                 }
@@ -618,7 +694,8 @@ impl<'a> Context<'a> {
         true
     }
 
-    fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'a Event)> {
+    /// The start of the boot session of `computer` at `t`, with the number of its marker.
+    fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, u32)> {
         let key = computer_key(computer);
         // Markers or anchors without a computer name pair up only when nothing else is possible.
         let list = self.boots.get(&key).or_else(|| match (key.is_empty(), self.boots.len()) {
@@ -758,8 +835,9 @@ impl<'a> Context<'a> {
                 if since > *limit {
                     return None;
                 }
+                let marker = self.engine.kept.get(marker)?.to_event();
                 Some(Held::new(
-                    vec![event_evidence(marker, Role::Context)],
+                    vec![event_evidence(&marker, Role::Context)],
                     vec![("since_boot".into(), human_duration(since))],
                 ))
             }
@@ -895,7 +973,7 @@ impl<'a> Context<'a> {
         let within = m.within?;
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
-        let mut best: Option<(Duration, &Event)> = None;
+        let mut best: Option<(Duration, View<'a>)> = None;
         // Only the events inside the window can match (the same test follows);
         // which one wins does not depend on the order they are visited in.
         let (lo, hi) = match m.direction {
@@ -904,12 +982,13 @@ impl<'a> Context<'a> {
             Direction::Around => (t.checked_sub_signed(within), t.checked_add_signed(within)),
         };
         let candidates = self.record_candidates(m);
-        let start = lo.map_or(0, |lo| candidates.partition_point(|c| c.time < lo));
-        let end = hi.map_or(candidates.len(), |hi| candidates.partition_point(|c| c.time <= hi));
+        let list = &candidates.list;
+        let start = lo.map_or(0, |lo| list.partition_point(|c| c.time < lo));
+        let end = hi.map_or(list.len(), |hi| list.partition_point(|c| c.time <= hi));
         // Visited nearest first, walking out from the anchor's time on both
         // sides: once a candidate holds, only those as near can still win a
         // tie, and the walk stops at the first one farther away.
-        let window = candidates.get(start..end.max(start)).unwrap_or_default();
+        let window = list.get(start..end.max(start)).unwrap_or_default();
         let middle = window.partition_point(|c| c.time < t);
         let (mut left, mut right) = (middle, middle);
         loop {
@@ -933,12 +1012,12 @@ impl<'a> Context<'a> {
             if best.is_some_and(|(bd, _)| (c.time - t).abs() > bd) {
                 break;
             }
-            let (et, e) = (c.time, c.event);
-            // The anchor itself (the locator first: the paths are usually equal).
-            if e.origin.locator == anchor_origin.locator && e.origin.source == anchor_origin.source {
+            let Some(e) = self.engine.kept.get(c.event) else { continue };
+            // The anchor itself.
+            if e.is_at(&anchor_origin.source, anchor_origin.locator) {
                 continue;
             }
-            let delta = et - t;
+            let delta = c.time - t;
             let in_window = match m.direction {
                 Direction::Before => delta <= Duration::zero() && -delta <= within,
                 Direction::After => delta >= Duration::zero() && delta <= within,
@@ -947,14 +1026,15 @@ impl<'a> Context<'a> {
             if !in_window {
                 continue;
             }
-            match (anchor_computer, e.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+            match (anchor_computer, e.body.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
                 (Some(a), Some(c)) if !same_computer(a, c) => continue,
                 // A record naming no computer (ETW text traces) is treated like a snapshot.
-                (Some(_), None) if !self.snapshot_applies(anchor, &e.origin) => continue,
+                (Some(_), None) if !self.source_applies(anchor, &e.body.origin.source) => continue,
                 _ => {}
             }
             if let Some(pred) = &m.service {
-                if !c.service_ok || !Self::same_as_anchor(pred, c.service.as_ref(), anchor.service()) {
+                let Some(s) = candidates.services.get(c.service as usize) else { continue };
+                if !s.ok || !Self::same_as_anchor(pred, s.service.as_ref(), anchor.service()) {
                     continue;
                 }
             }
@@ -965,8 +1045,8 @@ impl<'a> Context<'a> {
                 Some((bd, be)) => {
                     d < bd
                         || (d == bd
-                            && (e.time, &e.origin.source, e.origin.locator)
-                                < (be.time, &be.origin.source, be.origin.locator))
+                            && (e.slot.time(), &e.body.origin.source, e.slot.locator())
+                                < (be.slot.time(), &be.body.origin.source, be.slot.locator()))
                 }
             };
             if better {
@@ -974,40 +1054,58 @@ impl<'a> Context<'a> {
             }
         }
         let (d, e) = best?;
-        Some(Held::new(vec![event_evidence(e, Role::Corroboration)], vec![("gap".into(), human_duration(d))]))
+        Some(Held::new(
+            vec![event_evidence(&e.to_event(), Role::Corroboration)],
+            vec![("gap".into(), human_duration(d))],
+        ))
     }
 
     /// The candidates record check `m` can use whatever the anchor: those it
     /// matches on their own, with their service, in time order (built once).
-    fn record_candidates(&self, m: &Matcher) -> std::rc::Rc<Vec<Candidate<'a>>> {
+    /// A matcher reads only an event's body, so it is asked once per
+    /// distinct body, and so is the body's service.
+    fn record_candidates(&self, m: &Matcher) -> std::rc::Rc<Candidates> {
         let key = m as *const Matcher as usize;
         if let Some(list) = self.record_candidates.borrow().get(&key) {
             return list.clone();
         }
-        let lists: Vec<&[(DateTime<Utc>, &'a Event)]> = if m.event_ids.is_empty() {
-            vec![self.by_time.as_slice()]
+        let mut ids = m.event_ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        // In kept order per id, ids ascending; all candidates when the check names no id.
+        let numbers: Vec<u32> = if ids.is_empty() {
+            self.engine.kept.iter().filter(|(_, v)| !v.slot.is_boot()).map(|(i, _)| i).collect()
         } else {
-            let mut ids = m.event_ids.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.iter().filter_map(|id| self.by_id_time.get(id)).map(Vec::as_slice).collect()
+            ids.iter().filter_map(|id| self.by_id.get(id)).flatten().copied().collect()
         };
-        let mut list: Vec<Candidate<'a>> = lists
-            .into_iter()
-            .flatten()
-            .filter(|(_, e)| m.matches_event_static(e))
-            .map(|&(time, event)| {
-                let service = m.service.as_ref().and_then(|pred| self.service_of(event, Some(pred)));
-                let service_ok = m.service.as_ref().is_none_or(|pred| self.service_holds_alone(pred, service.as_ref()));
-                Candidate { time, event, service, service_ok }
-            })
-            .collect();
+        // Per body: its entry in `services`, or `None` when `m` does not match it.
+        let mut bodies: HashMap<*const Event, Option<u32>> = HashMap::new();
+        let mut services: Vec<CandidateService> = Vec::new();
+        let mut list: Vec<Candidate> = Vec::new();
+        for i in numbers {
+            let Some(v) = self.engine.kept.get(i) else { continue };
+            let Some(time) = v.slot.time() else { continue };
+            let entry = *bodies.entry(v.body as *const Event).or_insert_with(|| {
+                if !m.matches_event_static(v.body) {
+                    return None;
+                }
+                let service = m.service.as_ref().and_then(|pred| self.service_of(v.body, Some(pred)));
+                let ok = m.service.as_ref().is_none_or(|pred| self.service_holds_alone(pred, service.as_ref()));
+                let n = u32::try_from(services.len()).ok()?;
+                services.push(CandidateService { service, ok });
+                Some(n)
+            });
+            if let Some(service) = entry {
+                list.push(Candidate { time, event: i, service });
+            }
+        }
         // Which candidate wins does not depend on this order (nearest, then
         // earliest by time, source and place); time order is for the window.
+        // The sort is stable: equal times stay in the order gathered.
         list.sort_by_key(|c| c.time);
-        let list = std::rc::Rc::new(list);
-        self.record_candidates.borrow_mut().insert(key, list.clone());
-        list
+        let candidates = std::rc::Rc::new(Candidates { list, services });
+        self.record_candidates.borrow_mut().insert(key, candidates.clone());
+        candidates
     }
 
     fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
