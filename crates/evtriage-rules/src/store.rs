@@ -44,44 +44,47 @@ use hashbrown::HashTable;
 
 use crate::engine::{Identity, Names};
 
-/// Slots per block: blocks are allocated whole and never moved, so growing
-/// the store neither copies slots nor holds twice their memory.
-const BLOCK_BITS: u32 = 13;
-const BLOCK: usize = 1 << BLOCK_BITS;
+/// Bytes per block of encoded slots: blocks are allocated whole and never
+/// moved, so growing the store neither copies slots nor holds twice their
+/// memory. A slot never straddles two blocks.
+const BLOCK_BITS: u32 = 16;
+const BLOCK_BYTES: usize = 1 << BLOCK_BITS;
+/// The most bytes one encoded slot takes (seven varints of at most 10 bytes).
+const MAX_SLOT_BYTES: usize = 70;
+/// Slot positions per block of [`Kept::starts`].
+const STARTS_PER_BLOCK: usize = 1 << 14;
 
-/// Flag bits of [`Slot::flags`].
-const HAS_RECORD_ID: u16 = 1;
-const HAS_THREAD_ID: u16 = 1 << 1;
-const HAS_PROCESS_ID: u16 = 1 << 2;
-const BOOT: u16 = 1 << 3;
-/// The locator's variant, in the bits from here up.
-const LOCATOR_SHIFT: u16 = 8;
+/// Flag bits of an encoded slot.
+const HAS_TIME: u64 = 1;
+const HAS_RECORD_ID: u64 = 1 << 1;
+const HAS_THREAD_ID: u64 = 1 << 2;
+const HAS_PROCESS_ID: u64 = 1 << 3;
+const BOOT: u64 = 1 << 4;
+/// The locator's second value is the record id (an evtx record's place).
+const LOCATOR_IS_RECORD: u64 = 1 << 5;
+/// The time is in [`Kept::odd_times`]: seconds and nanoseconds did not give it back.
+const ODD_TIME: u64 = 1 << 6;
+/// The locator's variant, in the bits from here up (0, an evtx record, keeps
+/// the flags to one byte).
+const LOCATOR_SHIFT: u32 = 7;
 
 /// What tells a kept event apart from another of the same body: time, record
 /// id, thread and process id, place in its source, and whether it is a boot
-/// marker. 64-bit values are split into `u32` halves so that the slot is
-/// aligned to 4 bytes (52 bytes, not 56 or 80).
-#[derive(Debug, Clone, Copy)]
+/// marker. Stored as a handful of variable-length integers (about 20 bytes
+/// for an evtx record), decoded when read.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Slot {
     time: Option<DateTime<Utc>>,
-    record_id: [u32; 2],
-    locator: [u32; 4],
-    thread_id: u32,
-    process_id: u32,
+    record_id: Option<u64>,
+    locator: Locator,
+    thread_id: Option<u32>,
+    process_id: Option<u32>,
     body: u32,
-    flags: u16,
-}
-
-fn split(v: u64) -> [u32; 2] {
-    [v as u32, (v >> 32) as u32]
-}
-
-fn join(v: [u32; 2]) -> u64 {
-    u64::from(v[0]) | (u64::from(v[1]) << 32)
+    boot: bool,
 }
 
 /// A locator as a variant number and two values.
-fn encode_locator(l: Locator) -> (u16, u64, u64) {
+fn encode_locator(l: Locator) -> (u64, u64, u64) {
     match l {
         Locator::Evtx { chunk, record_id } => (0, chunk, record_id),
         Locator::EvtxOffset { chunk, offset } => (1, chunk, offset),
@@ -92,50 +95,60 @@ fn encode_locator(l: Locator) -> (u16, u64, u64) {
     }
 }
 
-fn decode_locator(kind: u16, a: u64, b: u64) -> Locator {
-    match kind {
+fn decode_locator(kind: u64, a: u64, b: u64) -> Option<Locator> {
+    Some(match kind {
         0 => Locator::Evtx { chunk: a, record_id: b },
         1 => Locator::EvtxOffset { chunk: a, offset: b },
         2 => Locator::Line { line: a },
         3 => Locator::Offset { offset: a },
-        // `b` was a `u32` when encoded.
-        4 => Locator::EtlBuffer { buffer: a, offset: b as u32 },
-        _ => Locator::File,
+        4 => Locator::EtlBuffer { buffer: a, offset: u32::try_from(b).ok()? },
+        5 => Locator::File,
+        _ => return None,
+    })
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
     }
+    out.push(v as u8);
+}
+
+/// Reads a varint at `*at`, moving past it.
+fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for shift in (0..64).step_by(7) {
+        let b = *bytes.get(*at)?;
+        *at += 1;
+        v |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            return Some(v);
+        }
+    }
+    None
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
 impl Slot {
     /// Takes the per-record fields out of `e` (leaving its body) into a slot.
-    fn take(e: &mut Event, body: u32, boot: bool) -> Slot {
-        let (kind, a, b) = encode_locator(std::mem::replace(&mut e.origin.locator, Locator::File));
-        let [a0, a1] = split(a);
-        let [b0, b1] = split(b);
-        let mut flags = kind << LOCATOR_SHIFT;
-        let mut flag = |on: bool, bit: u16| {
-            if on {
-                flags |= bit;
-            }
-        };
-        let record_id = e.record_id.take();
-        let thread_id = e.thread_id.take();
-        let process_id = e.process_id.take();
-        flag(record_id.is_some(), HAS_RECORD_ID);
-        flag(thread_id.is_some(), HAS_THREAD_ID);
-        flag(process_id.is_some(), HAS_PROCESS_ID);
-        flag(boot, BOOT);
+    fn take(e: &mut Event, boot: bool) -> Slot {
         Slot {
             time: e.time.take(),
-            record_id: split(record_id.unwrap_or(0)),
-            locator: [a0, a1, b0, b1],
-            thread_id: thread_id.unwrap_or(0),
-            process_id: process_id.unwrap_or(0),
-            body,
-            flags,
+            record_id: e.record_id.take(),
+            locator: std::mem::replace(&mut e.origin.locator, Locator::File),
+            thread_id: e.thread_id.take(),
+            process_id: e.process_id.take(),
+            body: 0,
+            boot,
         }
-    }
-
-    fn has(&self, bit: u16) -> bool {
-        self.flags & bit != 0
     }
 
     pub(crate) fn time(&self) -> Option<DateTime<Utc>> {
@@ -143,25 +156,97 @@ impl Slot {
     }
 
     pub(crate) fn record_id(&self) -> Option<u64> {
-        self.has(HAS_RECORD_ID).then(|| join(self.record_id))
+        self.record_id
     }
 
     pub(crate) fn locator(&self) -> Locator {
-        let [a0, a1, b0, b1] = self.locator;
-        decode_locator(self.flags >> LOCATOR_SHIFT, join([a0, a1]), join([b0, b1]))
+        self.locator
     }
 
     pub(crate) fn is_boot(&self) -> bool {
-        self.has(BOOT)
+        self.boot
     }
 
     /// Puts the per-record fields back into a copy of the body.
     fn restore(&self, e: &mut Event) {
         e.time = self.time;
-        e.record_id = self.record_id();
-        e.thread_id = self.has(HAS_THREAD_ID).then_some(self.thread_id);
-        e.process_id = self.has(HAS_PROCESS_ID).then_some(self.process_id);
-        e.origin.locator = self.locator();
+        e.record_id = self.record_id;
+        e.thread_id = self.thread_id;
+        e.process_id = self.process_id;
+        e.origin.locator = self.locator;
+    }
+
+    /// Appends the slot to `out`; returns whether its time must be kept
+    /// aside (seconds and nanoseconds do not give it back, which chrono's
+    /// own times always do: never seen, but never lost either).
+    fn encode(&self, out: &mut Vec<u8>) -> bool {
+        let (kind, a, b) = encode_locator(self.locator);
+        let time = self.time.map(|t| (t, t.timestamp(), t.timestamp_subsec_nanos()));
+        let odd = time.is_some_and(|(t, secs, nanos)| DateTime::from_timestamp(secs, nanos) != Some(t));
+        let b_is_record = matches!(self.locator, Locator::Evtx { .. }) && self.record_id == Some(b);
+        let mut flags = kind << LOCATOR_SHIFT;
+        for (on, bit) in [
+            (time.is_some() && !odd, HAS_TIME),
+            (self.record_id.is_some(), HAS_RECORD_ID),
+            (self.thread_id.is_some(), HAS_THREAD_ID),
+            (self.process_id.is_some(), HAS_PROCESS_ID),
+            (self.boot, BOOT),
+            (b_is_record, LOCATOR_IS_RECORD),
+            (odd, ODD_TIME),
+        ] {
+            if on {
+                flags |= bit;
+            }
+        }
+        put_varint(out, flags);
+        put_varint(out, u64::from(self.body));
+        if let Some((_, secs, nanos)) = time.filter(|_| !odd) {
+            put_varint(out, zigzag(secs));
+            // Most times are whole multiples of 100 ns (evtx, ETW): a bit tells.
+            let n = if nanos % 100 == 0 { u64::from(nanos / 100) << 1 } else { (u64::from(nanos) << 1) | 1 };
+            put_varint(out, n);
+        }
+        for v in [self.record_id, self.thread_id.map(u64::from), self.process_id.map(u64::from)].into_iter().flatten() {
+            put_varint(out, v);
+        }
+        if kind != 5 {
+            put_varint(out, a);
+        }
+        if matches!(kind, 0 | 1 | 4) && !b_is_record {
+            put_varint(out, b);
+        }
+        odd
+    }
+
+    /// The slot encoded at `*at`; `odd_time` gives a time kept aside.
+    fn decode(bytes: &[u8], mut at: usize, odd_time: impl FnOnce() -> Option<DateTime<Utc>>) -> Option<Slot> {
+        let at = &mut at;
+        let flags = get_varint(bytes, at)?;
+        let has = |bit: u64| flags & bit != 0;
+        let body = u32::try_from(get_varint(bytes, at)?).ok()?;
+        let time = if has(HAS_TIME) {
+            let secs = unzigzag(get_varint(bytes, at)?);
+            let n = get_varint(bytes, at)?;
+            let nanos = if n & 1 == 0 { (n >> 1) * 100 } else { n >> 1 };
+            Some(DateTime::from_timestamp(secs, u32::try_from(nanos).ok()?)?)
+        } else if has(ODD_TIME) {
+            Some(odd_time()?)
+        } else {
+            None
+        };
+        let mut next = |bit: u64| if has(bit) { get_varint(bytes, at).map(Some) } else { Some(None) };
+        let record_id = next(HAS_RECORD_ID)?;
+        let thread_id = next(HAS_THREAD_ID)?.map(u32::try_from).transpose().ok()?;
+        let process_id = next(HAS_PROCESS_ID)?.map(u32::try_from).transpose().ok()?;
+        let kind = flags >> LOCATOR_SHIFT;
+        let a = if kind != 5 { get_varint(bytes, at)? } else { 0 };
+        let b = match kind {
+            0 if has(LOCATOR_IS_RECORD) => record_id?,
+            0 | 1 | 4 => get_varint(bytes, at)?,
+            _ => 0,
+        };
+        let locator = decode_locator(kind, a, b)?;
+        Some(Slot { time, record_id, locator, thread_id, process_id, body, boot: has(BOOT) })
     }
 }
 
@@ -179,7 +264,7 @@ struct Body {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct View<'a> {
     /// The per-record fields.
-    pub slot: &'a Slot,
+    pub slot: Slot,
     /// Everything else: the event without time, record id, thread and
     /// process id, and with [`Locator::File`] for its place. Read what does
     /// not depend on those fields from here.
@@ -201,15 +286,67 @@ impl View<'_> {
     }
 }
 
+/// The encoded slots: where each starts, and the bytes.
+#[derive(Debug, Default)]
+struct Slots {
+    /// Encoded slots, [`BLOCK_BYTES`] to a block.
+    bytes: Vec<Vec<u8>>,
+    /// Where slot `i` starts (block number × [`BLOCK_BYTES`] + offset),
+    /// [`STARTS_PER_BLOCK`] to a block.
+    starts: Vec<Vec<u32>>,
+    len: usize,
+    /// Times that seconds and nanoseconds would not give back, by slot.
+    odd_times: std::collections::HashMap<u32, DateTime<Utc>>,
+}
+
+impl Slots {
+    /// Appends `slot` as number `number` (`self.len`).
+    fn push(&mut self, slot: &Slot, number: u32) -> Option<()> {
+        if self.bytes.last().is_none_or(|b| b.len() + MAX_SLOT_BYTES > BLOCK_BYTES) {
+            self.bytes.push(Vec::with_capacity(BLOCK_BYTES));
+        }
+        let block = self.bytes.len() - 1;
+        let bytes = self.bytes.last_mut()?;
+        let start = u32::try_from(block * BLOCK_BYTES + bytes.len()).ok()?;
+        let before = bytes.len();
+        if slot.encode(bytes) {
+            if let Some(t) = slot.time {
+                self.odd_times.insert(number, t);
+            }
+        }
+        // Blocks hold whole slots: a longer one than allowed for is a bug
+        // to see in tests, not a reason to lose the event.
+        debug_assert!(bytes.len() - before <= MAX_SLOT_BYTES);
+        if self.starts.last().is_none_or(|s| s.len() >= STARTS_PER_BLOCK) {
+            self.starts.push(Vec::with_capacity(STARTS_PER_BLOCK));
+        }
+        self.starts.last_mut()?.push(start);
+        self.len += 1;
+        Some(())
+    }
+
+    fn get(&self, i: u32) -> Option<Slot> {
+        let n = i as usize;
+        let start = *self.starts.get(n / STARTS_PER_BLOCK)?.get(n % STARTS_PER_BLOCK)? as usize;
+        let bytes = self.bytes.get(start >> BLOCK_BITS)?;
+        Slot::decode(bytes, start & (BLOCK_BYTES - 1), || self.odd_times.get(&i).copied())
+    }
+
+    /// Bytes allocated for the slots.
+    fn capacity(&self) -> usize {
+        self.bytes.iter().map(Vec::capacity).sum::<usize>()
+            + self.starts.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<u32>()
+    }
+}
+
 /// The engine's kept events; see the [module docs](self).
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     bodies: Vec<Body>,
     /// Body numbers by the hash of their content.
     body_index: HashTable<u32>,
-    /// Slots in the order they were kept, [`BLOCK`] to a block.
-    blocks: Vec<Vec<Slot>>,
-    len: usize,
+    /// The slots, in the order kept.
+    slots: Slots,
     /// Slot numbers by the hash of their event's identity.
     identities: HashTable<u32>,
     hasher: ahash::RandomState,
@@ -228,37 +365,35 @@ impl Kept {
     /// Keeps `e` (a boot marker when `boot`) unless an event of its identity
     /// was kept before; returns whether it was kept.
     pub(crate) fn push(&mut self, mut e: Event, boot: bool) -> bool {
-        let Ok(number) = u32::try_from(self.len) else {
+        let Ok(number) = u32::try_from(self.slots.len) else {
             // Four billion kept events do not fit in memory anyway.
             return false;
         };
         let identity = Identity::of(&e);
         let id_hash = identity.as_ref().map(|id| self.hasher.hash_one(id));
         if let (Some(id), Some(h)) = (&identity, id_hash) {
-            let (blocks, bodies) = (&self.blocks, &self.bodies);
+            let (slots, bodies) = (&self.slots, &self.bodies);
             let same = |&i: &u32| {
-                slot_at(blocks, i).is_some_and(|s| {
-                    bodies.get(s.body as usize).is_some_and(|b| identity_of(s, b).as_ref() == Some(id))
+                slots.get(i).is_some_and(|s| {
+                    bodies.get(s.body as usize).is_some_and(|b| identity_of(&s, b).as_ref() == Some(id))
                 })
             };
             if self.identities.find(h, same).is_some() {
                 return false;
             }
         }
-        let mut slot = Slot::take(&mut e, 0, boot);
+        let mut slot = Slot::take(&mut e, boot);
         let Some(body) = self.intern(e) else { return false };
         slot.body = body;
-        if self.blocks.last().is_none_or(|b| b.len() >= BLOCK) {
-            self.blocks.push(Vec::with_capacity(BLOCK));
+        if self.slots.push(&slot, number).is_none() {
+            return false;
         }
-        let Some(block) = self.blocks.last_mut() else { return false };
-        block.push(slot);
-        self.len += 1;
         if let Some(h) = id_hash {
-            let (blocks, bodies, hasher) = (&self.blocks, &self.bodies, &self.hasher);
+            let (slots, bodies, hasher) = (&self.slots, &self.bodies, &self.hasher);
             let rehash = |&i: &u32| {
-                slot_at(blocks, i)
-                    .and_then(|s| bodies.get(s.body as usize).and_then(|b| identity_of(s, b)))
+                slots
+                    .get(i)
+                    .and_then(|s| bodies.get(s.body as usize).and_then(|b| identity_of(&s, b)))
                     .map_or(0, |id| hasher.hash_one(&id))
             };
             self.identities.insert_unique(h, number, rehash);
@@ -284,39 +419,31 @@ impl Kept {
 
     /// How many events are kept.
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.slots.len
     }
 
     /// The kept event number `i`.
     pub(crate) fn get(&self, i: u32) -> Option<View<'_>> {
-        let slot = slot_at(&self.blocks, i)?;
+        let slot = self.slots.get(i)?;
         let body = &self.bodies.get(slot.body as usize)?.event;
         Some(View { slot, body })
     }
 
     /// Every kept event with its number, in the order kept.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, View<'_>)> + '_ {
-        self.blocks.iter().flatten().zip(0u32..).filter_map(|(slot, i)| {
-            let body = &self.bodies.get(slot.body as usize)?.event;
-            Some((i, View { slot, body }))
-        })
+        (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.get(i)?)))
     }
 
     /// What the store holds and about how many bytes it uses for it (bodies not counted).
     pub(crate) fn sizes(&self) -> Sizes {
         Sizes {
-            events: self.len,
+            events: self.len(),
             bodies: self.bodies.len(),
-            slot_bytes: self.blocks.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<Slot>(),
+            slot_bytes: self.slots.capacity(),
             // A `u32` and a control byte per bucket.
             index_bytes: (self.identities.capacity() + self.body_index.capacity()) * (std::mem::size_of::<u32>() + 1),
         }
     }
-}
-
-fn slot_at(blocks: &[Vec<Slot>], i: u32) -> Option<&Slot> {
-    let i = i as usize;
-    blocks.get(i >> BLOCK_BITS)?.get(i & (BLOCK - 1))
 }
 
 /// The identity of the event made of `slot` and `body`.
@@ -401,7 +528,26 @@ mod tests {
             assert_eq!(v.to_event(), *original, "event {i}");
             assert_eq!(v.slot.is_boot(), i == 4);
         }
-        assert!(std::mem::size_of::<Slot>() <= 52);
+        // An evtx record's slot: flags, body, time (seconds, 100 ns), record
+        // id, thread, process, chunk; the record id in the locator not again.
+        let mut bytes = Vec::new();
+        let mut e = event(1000, Locator::Evtx { chunk: 3, record_id: 1000 });
+        Slot::take(&mut e, false).encode(&mut bytes);
+        assert_eq!(bytes.len(), 1 + 1 + 5 + 4 + 2 + 2 + 2 + 1);
+        // Odd values survive too: times before 1970, nanoseconds not a multiple of 100.
+        for t in [
+            Utc.timestamp_opt(-11_644_473_600, 1).single(),
+            Utc.timestamp_opt(0, 999_999_999).single(),
+            Utc.timestamp_opt(i64::from(i32::MAX) * 1000, 0).single(),
+        ] {
+            let mut e = event(7, Locator::Evtx { chunk: 0, record_id: 7 });
+            e.time = t;
+            e.thread_id = Some(u32::MAX);
+            assert!(t.is_some());
+            let mut kept = Kept::default();
+            assert!(kept.push(e.clone(), false));
+            assert_eq!(kept.get(0).map(|v| v.to_event()), Some(e));
+        }
     }
 
     #[test]
