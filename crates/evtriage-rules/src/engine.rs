@@ -105,38 +105,43 @@ pub struct Retained {
 /// The engine keeps the first event of each identity; the rules' filter
 /// passes over repeats by the same measure.
 ///
-/// The filter holds one identity per event it delivered and the engine's
-/// store rebuilds them to compare, so an identity is small (32 bytes): the
-/// two names are shared ([`Names`]), not copied into every identity.
+/// The filter holds one identity per event it delivered, so an identity is
+/// small (24 bytes): the names and the event id are shared
+/// ([`IdentityKey`]), not copied into every identity, and the time is a
+/// count of nanoseconds.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Identity {
-    names: std::sync::Arc<Names>,
-    event_id: u32,
+    key: std::sync::Arc<IdentityKey>,
     record_id: u64,
-    time: DateTime<Utc>,
+    /// Nanoseconds since 1970 when they give the time back exactly, else 0
+    /// and the time is in [`IdentityKey::odd_time`].
+    time: i64,
 }
 
-/// The names an [`Identity`] compares: the computer's short name and the
-/// provider label, both lowercase. Compared and hashed by content; shared
-/// between identities only to save memory.
+/// The part of an [`Identity`] that many events share: the computer's short
+/// name and the provider label (both lowercase) and the event id. Compared
+/// and hashed by content; shared between identities only to save memory.
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Names {
+pub(crate) struct IdentityKey {
     computer: Box<str>,
     provider: Box<str>,
+    event_id: u32,
+    /// A time nanoseconds since 1970 do not give back (before 1677, after
+    /// 2262, or a leap second): then this key is the event's own.
+    odd_time: Option<DateTime<Utc>>,
 }
 
-/// How many raw (computer, provider) pairs each thread remembers the
-/// [`Names`] of; a log names few of them.
-const NAMES_CACHE: usize = 64;
+/// How many raw (computer, provider, event id) triples each thread
+/// remembers the [`IdentityKey`] of; a log's candidates name few of them.
+const KEY_CACHE: usize = 256;
 
-/// A raw computer name, provider name and GUID, with their [`Names`].
-type NamesEntry = (Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<Names>);
+/// A raw computer name, provider name, GUID and event id, with their key.
+type KeyEntry = (u32, Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<IdentityKey>);
 
 thread_local! {
-    /// Per thread, the [`Names`] of the (computer, provider) pairs seen last,
-    /// so that identities of one log share them (and no name is lowercased
-    /// again for every event).
-    static NAMES: std::cell::RefCell<Vec<NamesEntry>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per thread, the keys of the triples seen last, so that identities of
+    /// one log share them (and no name is lowercased again for every event).
+    static KEYS: std::cell::RefCell<Vec<KeyEntry>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Identity {
@@ -144,40 +149,53 @@ impl Identity {
     /// is never a repeat).
     pub(crate) fn of(e: &Event) -> Option<Identity> {
         let (record_id, time) = (e.record_id?, e.time?);
-        Some(Identity::new(Identity::names_of(e), e.event_id, record_id, time))
+        Some(Identity::new(Identity::key_of(e), record_id, time))
     }
 
-    /// The identity made of these parts.
-    pub(crate) fn new(names: std::sync::Arc<Names>, event_id: u32, record_id: u64, time: DateTime<Utc>) -> Identity {
-        Identity { names, event_id, record_id, time }
+    /// The identity of an event with `key` (see [`Identity::key_of`]), `record_id` and `time`.
+    pub(crate) fn new(key: std::sync::Arc<IdentityKey>, record_id: u64, time: DateTime<Utc>) -> Identity {
+        match time.timestamp_nanos_opt().filter(|n| DateTime::from_timestamp_nanos(*n) == time) {
+            Some(nanos) => Identity { key, record_id, time: nanos },
+            None => {
+                let own = IdentityKey {
+                    computer: key.computer.clone(),
+                    provider: key.provider.clone(),
+                    event_id: key.event_id,
+                    odd_time: Some(time),
+                };
+                Identity { key: std::sync::Arc::new(own), record_id, time: 0 }
+            }
+        }
     }
 
-    /// The [`Names`] of `e`'s computer and provider, shared with the last
-    /// events of this thread that named the same ones.
-    pub(crate) fn names_of(e: &Event) -> std::sync::Arc<Names> {
+    /// The shared part of `e`'s identity: the same for the last events of
+    /// this thread that named the same computer, provider and event id.
+    pub(crate) fn key_of(e: &Event) -> std::sync::Arc<IdentityKey> {
         let provider_name = e.provider.name.as_deref();
         // The label is the GUID only when there is no name.
         let guid = if provider_name.is_some() { None } else { e.provider.guid };
-        let same = |(c, p, g, _): &&NamesEntry| {
-            c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
+        let same = |(id, c, p, g, _): &&KeyEntry| {
+            *id == e.event_id && c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
         };
         let make = || {
-            std::sync::Arc::new(Names {
+            std::sync::Arc::new(IdentityKey {
                 computer: computer_key(e.computer.as_deref()).into(),
                 provider: e.provider_label().to_lowercase().into(),
+                event_id: e.event_id,
+                odd_time: None,
             })
         };
-        NAMES.with(|cache| {
+        KEYS.with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
-            if let Some((.., names)) = cache.iter().find(same) {
-                return names.clone();
+            if let Some((.., key)) = cache.iter().find(same) {
+                return key.clone();
             }
-            if cache.len() >= NAMES_CACHE {
+            if cache.len() >= KEY_CACHE {
                 cache.clear();
             }
-            let names = make();
-            cache.push((e.computer.clone(), provider_name.map(str::to_string), guid, names.clone()));
-            names
+            let key = make();
+            cache.push((e.event_id, e.computer.clone(), provider_name.map(str::to_string), guid, key.clone()));
+            key
         })
     }
 }
@@ -540,6 +558,8 @@ struct Candidate {
     event: u32,
     /// Its entry in [`Candidates::services`].
     service: u32,
+    /// Its place in the order gathered, which breaks ties of time.
+    order: u32,
 }
 
 /// The service of the candidates of one body.
@@ -551,7 +571,13 @@ struct CandidateService {
 
 impl<'a> Context<'a> {
     fn new(engine: &'a Engine) -> Self {
-        let mut by_id: HashMap<u32, Vec<u32>> = HashMap::new();
+        // Counted first, so that each list is allocated once at its size
+        // (there may be hundreds of thousands of candidates).
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for (_, v) in engine.kept.iter().filter(|(_, v)| !v.slot.is_boot()) {
+            *counts.entry(v.body.event_id).or_default() += 1;
+        }
+        let mut by_id: HashMap<u32, Vec<u32>> = counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
         for (i, v) in engine.kept.iter() {
             if !v.slot.is_boot() {
@@ -1073,19 +1099,23 @@ impl<'a> Context<'a> {
         ids.sort_unstable();
         ids.dedup();
         // In kept order per id, ids ascending; all candidates when the check names no id.
-        let numbers: Vec<u32> = if ids.is_empty() {
-            self.engine.kept.iter().filter(|(_, v)| !v.slot.is_boot()).map(|(i, _)| i).collect()
-        } else {
-            ids.iter().filter_map(|id| self.by_id.get(id)).flatten().copied().collect()
+        let kept = &self.engine.kept;
+        let gather = |visit: &mut dyn FnMut(u32, View<'a>)| {
+            if ids.is_empty() {
+                kept.iter().filter(|(_, v)| !v.slot.is_boot()).for_each(|(i, v)| visit(i, v));
+            } else {
+                for &i in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
+                    if let Some(v) = kept.get(i) {
+                        visit(i, v);
+                    }
+                }
+            }
         };
         // Per body: its entry in `services`, or `None` when `m` does not match it.
         let mut bodies: HashMap<*const Event, Option<u32>> = HashMap::new();
         let mut services: Vec<CandidateService> = Vec::new();
-        let mut list: Vec<Candidate> = Vec::new();
-        for i in numbers {
-            let Some(v) = self.engine.kept.get(i) else { continue };
-            let Some(time) = v.slot.time() else { continue };
-            let entry = *bodies.entry(v.body as *const Event).or_insert_with(|| {
+        let mut entry_of = |v: View<'a>| {
+            *bodies.entry(v.body as *const Event).or_insert_with(|| {
                 if !m.matches_event_static(v.body) {
                     return None;
                 }
@@ -1094,15 +1124,27 @@ impl<'a> Context<'a> {
                 let n = u32::try_from(services.len()).ok()?;
                 services.push(CandidateService { service, ok });
                 Some(n)
-            });
-            if let Some(service) = entry {
-                list.push(Candidate { time, event: i, service });
+            })
+        };
+        // Counted first, then gathered into a list of that size.
+        let mut count = 0usize;
+        gather(&mut |_, v| {
+            if v.slot.time().is_some() && entry_of(v).is_some() {
+                count += 1;
             }
-        }
+        });
+        let mut list: Vec<Candidate> = Vec::with_capacity(count);
+        gather(&mut |i, v| {
+            if let (Some(time), Some(service)) = (v.slot.time(), entry_of(v)) {
+                let order = u32::try_from(list.len()).unwrap_or(u32::MAX);
+                list.push(Candidate { time, event: i, service, order });
+            }
+        });
         // Which candidate wins does not depend on this order (nearest, then
         // earliest by time, source and place); time order is for the window.
-        // The sort is stable: equal times stay in the order gathered.
-        list.sort_by_key(|c| c.time);
+        // Equal times stay in the order gathered (an unstable sort needs no
+        // scratch space as large as the list).
+        list.sort_unstable_by_key(|c| (c.time, c.order));
         let candidates = std::rc::Rc::new(Candidates { list, services });
         self.record_candidates.borrow_mut().insert(key, candidates.clone());
         candidates
@@ -1617,6 +1659,42 @@ mod tests {
         assert!(!key_matches(&path, &pat, Some("Dns")));
         assert!(key_matches(&path, &pat, None));
         assert!(!key_matches(&path[..1], &pat, None));
+    }
+
+    #[test]
+    fn identities_are_small_and_exact() {
+        use chrono::TimeZone;
+        assert_eq!(std::mem::size_of::<Identity>(), 24);
+        let event = |computer: &str, time: Option<DateTime<Utc>>| {
+            let origin = Origin::new("System.evtx".into(), evtriage_core::Locator::File);
+            let mut e = Event::new(Some("NETLOGON".into()), 5719, origin);
+            e.computer = Some(computer.into());
+            e.record_id = Some(5);
+            e.time = time;
+            e
+        };
+        let id = |computer: &str, time: Option<DateTime<Utc>>| Identity::of(&event(computer, time));
+        let t = Utc.with_ymd_and_hms(2024, 3, 2, 6, 0, 0).single();
+        assert!(id("DC1.contoso.com", t).is_some());
+        assert_eq!(id("DC1.contoso.com", t), id("dc1", t));
+        assert_ne!(id("DC1", t), id("DC2", t));
+        assert_eq!(id("DC1", None), None);
+        // Times nanoseconds since 1970 cannot hold, and a leap second (which
+        // they would take for the next second), compare exactly all the same.
+        let early = Utc.with_ymd_and_hms(1601, 1, 1, 0, 0, 0).single();
+        let later = early.map(|e| e + Duration::nanoseconds(100));
+        assert!(id("DC1", early).is_some());
+        assert_eq!(id("DC1", early), id("DC1", early));
+        assert_ne!(id("DC1", early), id("DC1", later));
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .map(|n| n.and_utc());
+        let next = chrono::NaiveDate::from_ymd_opt(2017, 1, 1)
+            .and_then(|d| d.and_hms_nano_opt(0, 0, 0, 500_000_000))
+            .map(|n| n.and_utc());
+        assert!(leap.is_some() && next.is_some());
+        assert_ne!(id("DC1", leap), id("DC1", next));
+        assert_eq!(id("DC1", leap), id("dc1.contoso.com", leap));
     }
 
     #[test]

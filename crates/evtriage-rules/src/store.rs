@@ -42,7 +42,7 @@ use chrono::{DateTime, Utc};
 use evtriage_core::{Event, Locator};
 use hashbrown::HashTable;
 
-use crate::engine::{Identity, Names};
+use crate::engine::{Identity, IdentityKey};
 
 /// Bytes per block of encoded slots: blocks are allocated whole and never
 /// moved, so growing the store neither copies slots nor holds twice their
@@ -254,8 +254,8 @@ impl Slot {
 #[derive(Debug)]
 struct Body {
     event: Event,
-    /// The names an [`Identity`] compares, worked out once per body.
-    names: Arc<Names>,
+    /// The shared part of its events' identities, worked out once per body.
+    key: Arc<IdentityKey>,
     /// Its hash in [`Kept::body_index`].
     hash: u64,
 }
@@ -410,8 +410,8 @@ impl Kept {
             return Some(n);
         }
         let n = u32::try_from(self.bodies.len()).ok()?;
-        let names = Identity::names_of(&body);
-        self.bodies.push(Body { event: body, names, hash: h });
+        let key = Identity::key_of(&body);
+        self.bodies.push(Body { event: body, key, hash: h });
         let bodies = &self.bodies;
         self.body_index.insert_unique(h, n, |&n| bodies.get(n as usize).map_or(0, |b| b.hash));
         Some(n)
@@ -448,7 +448,7 @@ impl Kept {
 
 /// The identity of the event made of `slot` and `body`.
 fn identity_of(slot: &Slot, body: &Body) -> Option<Identity> {
-    Some(Identity::new(body.names.clone(), body.event.event_id, slot.record_id()?, slot.time?))
+    Some(Identity::new(body.key.clone(), slot.record_id()?, slot.time?))
 }
 
 /// A hash of everything a body's equality compares that is quick to hash
