@@ -5,7 +5,9 @@
 //! [`RuleSet::event_filter`] in the read options, so that events no rule uses
 //! are never fully decoded). While records stream in, the engine keeps
 //! - candidate events: those that match some rule's anchor or record check on
-//!   everything except time and service identity;
+//!   everything except time and service identity, stored compactly (each
+//!   distinct content once, a few dozen bytes per event; see `store.rs`), so
+//!   that a log of many candidates costs little more than its count;
 //! - boot markers (EventLog 6005/6009, Kernel-General 12), to know boot sessions;
 //! - service identity learned from the inputs (SCM 7036/7040, `Binary` key
 //!   names, registry `DisplayName`s), folded into a small map, not kept;
@@ -36,7 +38,7 @@ use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
 use crate::spec::{Direction, MergeScope};
-use crate::store::{Kept, View};
+use crate::store::{Kept, Peek, View};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -95,8 +97,9 @@ pub struct Retained {
     /// Distinct event bodies among them: each kept event's content without
     /// its time, record id, thread, process and place, stored once.
     pub bodies: usize,
-    /// Bytes the per-event part takes (slots and index entries; the bodies
-    /// not counted).
+    /// Bytes the per-event part takes: the encoded slots and the identity
+    /// index (not the bodies, nor the unfilled part of the last block of
+    /// slots, 64 KiB at most).
     pub per_event_bytes: usize,
 }
 
@@ -141,7 +144,7 @@ type KeyEntry = (u32, Option<String>, Option<String>, Option<evtriage_core::Guid
 thread_local! {
     /// Per thread, the keys of the triples seen last, so that identities of
     /// one log share them (and no name is lowercased again for every event).
-    static KEYS: std::cell::RefCell<Vec<KeyEntry>> = const { std::cell::RefCell::new(Vec::new()) };
+    static KEYS: std::cell::RefCell<(usize, Vec<KeyEntry>)> = const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
 impl Identity {
@@ -154,7 +157,11 @@ impl Identity {
 
     /// The identity of an event with `key` (see [`Identity::key_of`]), `record_id` and `time`.
     pub(crate) fn new(key: std::sync::Arc<IdentityKey>, record_id: u64, time: DateTime<Utc>) -> Identity {
-        match time.timestamp_nanos_opt().filter(|n| DateTime::from_timestamp_nanos(*n) == time) {
+        // Nanoseconds since 1970 tell times apart, but for a leap second
+        // (its nanoseconds go past one second, into the next second's) and
+        // outside the 584 years an `i64` of them covers.
+        let exact = time.timestamp_subsec_nanos() < 1_000_000_000;
+        match time.timestamp_nanos_opt().filter(|_| exact) {
             Some(nanos) => Identity { key, record_id, time: nanos },
             None => {
                 let own = IdentityKey {
@@ -166,6 +173,13 @@ impl Identity {
                 Identity { key: std::sync::Arc::new(own), record_id, time: 0 }
             }
         }
+    }
+
+    /// A hash of the identity's event id, record id and time, not of its
+    /// names: equal identities hash equal, and events that differ only in
+    /// computer or provider are rare enough to be told apart by comparing.
+    pub(crate) fn quick_hash(&self, state: &ahash::RandomState) -> u64 {
+        state.hash_one((self.key.event_id, self.record_id, self.time, self.key.odd_time))
     }
 
     /// The shared part of `e`'s identity: the same for the last events of
@@ -187,14 +201,21 @@ impl Identity {
         };
         KEYS.with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
-            if let Some((.., key)) = cache.iter().find(same) {
+            let (last, entries) = &mut *cache;
+            // Events of one kind come in runs: the last hit first.
+            if let Some((.., key)) = entries.get(*last).filter(|e| same(e)) {
                 return key.clone();
             }
-            if cache.len() >= KEY_CACHE {
-                cache.clear();
+            if let Some((i, (.., key))) = entries.iter().enumerate().find(|(_, e)| same(e)) {
+                *last = i;
+                return key.clone();
+            }
+            if entries.len() >= KEY_CACHE {
+                entries.clear();
             }
             let key = make();
-            cache.push((e.event_id, e.computer.clone(), provider_name.map(str::to_string), guid, key.clone()));
+            *last = entries.len();
+            entries.push((e.event_id, e.computer.clone(), provider_name.map(str::to_string), guid, key.clone()));
             key
         })
     }
@@ -307,7 +328,7 @@ impl Engine {
             } else {
                 // A rule's anchor visits only the candidates of its ids, in the order they were kept.
                 let visit: Vec<u32> = if rule.anchor.event_ids.is_empty() {
-                    self.kept.iter().filter(|(_, v)| !v.slot.is_boot()).map(|(i, _)| i).collect()
+                    self.kept.peeks().filter(|(_, p)| !p.boot).map(|(i, _)| i).collect()
                 } else {
                     let mut ids = rule.anchor.event_ids.clone();
                     ids.sort_unstable();
@@ -317,12 +338,13 @@ impl Engine {
                     at
                 };
                 for i in visit {
-                    let Some(view) = self.kept.get(i) else { continue };
+                    let Some(peek) = self.kept.peek(i) else { continue };
                     // The body answers what the anchor's matcher reads; the
                     // whole event is rebuilt only for an anchor.
-                    if !rule.anchor.matches_event_static(view.body) {
+                    if !rule.anchor.matches_event_static(peek.body) {
                         continue;
                     }
+                    let Some(view) = self.kept.get(i) else { continue };
                     let e = &view.to_event();
                     let mut service = ctx.service_of(e, rule.anchor.service.as_ref());
                     let mut chain = Vec::new();
@@ -574,15 +596,15 @@ impl<'a> Context<'a> {
         // Counted first, so that each list is allocated once at its size
         // (there may be hundreds of thousands of candidates).
         let mut counts: HashMap<u32, usize> = HashMap::new();
-        for (_, v) in engine.kept.iter().filter(|(_, v)| !v.slot.is_boot()) {
-            *counts.entry(v.body.event_id).or_default() += 1;
+        for (_, p) in engine.kept.peeks().filter(|(_, p)| !p.boot) {
+            *counts.entry(p.body.event_id).or_default() += 1;
         }
         let mut by_id: HashMap<u32, Vec<u32>> = counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
-        for (i, v) in engine.kept.iter() {
-            if !v.slot.is_boot() {
-                by_id.entry(v.body.event_id).or_default().push(i);
-            } else if let Some(t) = v.slot.time() {
+        for (i, p) in engine.kept.peeks() {
+            if !p.boot {
+                by_id.entry(p.body.event_id).or_default().push(i);
+            } else if let Some((t, v)) = engine.kept.get(i).and_then(|v| Some((v.slot.time()?, v))) {
                 raw.entry(computer_key(v.body.computer.as_deref())).or_default().push((t, i, v.slot.locator()));
             }
         }
@@ -1100,22 +1122,24 @@ impl<'a> Context<'a> {
         ids.dedup();
         // In kept order per id, ids ascending; all candidates when the check names no id.
         let kept = &self.engine.kept;
-        let gather = |visit: &mut dyn FnMut(u32, View<'a>)| {
+        let gather = |visit: &mut dyn FnMut(u32, Peek<'a>)| {
             if ids.is_empty() {
-                kept.iter().filter(|(_, v)| !v.slot.is_boot()).for_each(|(i, v)| visit(i, v));
+                kept.peeks().filter(|(_, p)| !p.boot).for_each(|(i, p)| visit(i, p));
             } else {
                 for &i in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
-                    if let Some(v) = kept.get(i) {
-                        visit(i, v);
+                    if let Some(p) = kept.peek(i) {
+                        visit(i, p);
                     }
                 }
             }
         };
-        // Per body: its entry in `services`, or `None` when `m` does not match it.
-        let mut bodies: HashMap<*const Event, Option<u32>> = HashMap::new();
+        // Per body number: not asked yet, or its entry in `services`, or
+        // `None` when `m` does not match it.
+        let mut bodies: Vec<Option<Option<u32>>> = vec![None; kept.bodies()];
         let mut services: Vec<CandidateService> = Vec::new();
-        let mut entry_of = |v: View<'a>| {
-            *bodies.entry(v.body as *const Event).or_insert_with(|| {
+        let mut entry_of = |v: Peek<'a>| {
+            let memo = bodies.get_mut(v.body_number as usize)?;
+            *memo.get_or_insert_with(|| {
                 if !m.matches_event_static(v.body) {
                     return None;
                 }
@@ -1128,14 +1152,18 @@ impl<'a> Context<'a> {
         };
         // Counted first, then gathered into a list of that size.
         let mut count = 0usize;
-        gather(&mut |_, v| {
-            if v.slot.time().is_some() && entry_of(v).is_some() {
+        gather(&mut |_, p| {
+            if p.timed && entry_of(p).is_some() {
                 count += 1;
             }
         });
         let mut list: Vec<Candidate> = Vec::with_capacity(count);
-        gather(&mut |i, v| {
-            if let (Some(time), Some(service)) = (v.slot.time(), entry_of(v)) {
+        gather(&mut |i, p| {
+            if !p.timed {
+                return;
+            }
+            let Some(service) = entry_of(p) else { return };
+            if let Some(time) = kept.get(i).and_then(|v| v.slot.time()) {
                 let order = u32::try_from(list.len()).unwrap_or(u32::MAX);
                 list.push(Candidate { time, event: i, service, order });
             }

@@ -62,7 +62,7 @@ const HAS_PROCESS_ID: u64 = 1 << 3;
 const BOOT: u64 = 1 << 4;
 /// The locator's second value is the record id (an evtx record's place).
 const LOCATOR_IS_RECORD: u64 = 1 << 5;
-/// The time is in [`Kept::odd_times`]: seconds and nanoseconds did not give it back.
+/// The time is kept aside (a leap second: seconds and nanoseconds would not give it back).
 const ODD_TIME: u64 = 1 << 6;
 /// The locator's variant, in the bits from here up (0, an evtx record, keeps
 /// the flags to one byte).
@@ -116,17 +116,27 @@ fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Reads a varint at `*at`, moving past it.
+#[inline]
 fn get_varint(bytes: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    for shift in (0..64).step_by(7) {
+    let first = *bytes.get(*at)?;
+    *at += 1;
+    if first < 0x80 {
+        return Some(u64::from(first));
+    }
+    let mut v = u64::from(first & 0x7f);
+    let mut shift = 7;
+    loop {
         let b = *bytes.get(*at)?;
         *at += 1;
         v |= u64::from(b & 0x7f) << shift;
-        if b & 0x80 == 0 {
+        if b < 0x80 {
             return Some(v);
         }
+        shift += 7;
+        if shift >= 64 {
+            return None;
+        }
     }
-    None
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -163,6 +173,7 @@ impl Slot {
         self.locator
     }
 
+    #[cfg(test)]
     pub(crate) fn is_boot(&self) -> bool {
         self.boot
     }
@@ -177,12 +188,14 @@ impl Slot {
     }
 
     /// Appends the slot to `out`; returns whether its time must be kept
-    /// aside (seconds and nanoseconds do not give it back, which chrono's
-    /// own times always do: never seen, but never lost either).
+    /// aside (a leap second, which seconds and nanoseconds would not give
+    /// back as such).
     fn encode(&self, out: &mut Vec<u8>) -> bool {
         let (kind, a, b) = encode_locator(self.locator);
         let time = self.time.map(|t| (t, t.timestamp(), t.timestamp_subsec_nanos()));
-        let odd = time.is_some_and(|(t, secs, nanos)| DateTime::from_timestamp(secs, nanos) != Some(t));
+        // Seconds and nanoseconds below one second give any time back (the
+        // unit test checks); a leap second's nanoseconds go past one second.
+        let odd = time.is_some_and(|(_, _, nanos)| nanos >= 1_000_000_000);
         let b_is_record = matches!(self.locator, Locator::Evtx { .. }) && self.record_id == Some(b);
         let mut flags = kind << LOCATOR_SHIFT;
         for (on, bit) in [
@@ -216,6 +229,14 @@ impl Slot {
             put_varint(out, b);
         }
         odd
+    }
+
+    /// The flags and body number of the slot encoded at `at`: what most
+    /// look-ups need, without working out the time's calendar date.
+    fn decode_head(bytes: &[u8], mut at: usize) -> Option<(u64, u32)> {
+        let flags = get_varint(bytes, &mut at)?;
+        let body = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
+        Some((flags, body))
     }
 
     /// The slot encoded at `*at`; `odd_time` gives a time kept aside.
@@ -286,6 +307,19 @@ impl View<'_> {
     }
 }
 
+/// A kept event's body and what its slot says without being decoded whole.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peek<'a> {
+    /// The event without its per-record fields (see [`View::body`]).
+    pub body: &'a Event,
+    /// The body's number (below [`Kept::bodies`]).
+    pub body_number: u32,
+    /// Whether it is a boot marker.
+    pub boot: bool,
+    /// Whether it has a time.
+    pub timed: bool,
+}
+
 /// The encoded slots: where each starts, and the bytes.
 #[derive(Debug, Default)]
 struct Slots {
@@ -325,17 +359,27 @@ impl Slots {
         Some(())
     }
 
-    fn get(&self, i: u32) -> Option<Slot> {
+    /// The block and offset slot `i` starts at.
+    fn place(&self, i: u32) -> Option<(&[u8], usize)> {
         let n = i as usize;
         let start = *self.starts.get(n / STARTS_PER_BLOCK)?.get(n % STARTS_PER_BLOCK)? as usize;
-        let bytes = self.bytes.get(start >> BLOCK_BITS)?;
-        Slot::decode(bytes, start & (BLOCK_BYTES - 1), || self.odd_times.get(&i).copied())
+        Some((self.bytes.get(start >> BLOCK_BITS)?, start & (BLOCK_BYTES - 1)))
     }
 
-    /// Bytes allocated for the slots.
-    fn capacity(&self) -> usize {
-        self.bytes.iter().map(Vec::capacity).sum::<usize>()
-            + self.starts.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<u32>()
+    fn get(&self, i: u32) -> Option<Slot> {
+        let (bytes, at) = self.place(i)?;
+        Slot::decode(bytes, at, || self.odd_times.get(&i).copied())
+    }
+
+    fn head(&self, i: u32) -> Option<(u64, u32)> {
+        let (bytes, at) = self.place(i)?;
+        Slot::decode_head(bytes, at)
+    }
+
+    /// Bytes the slots take: encoded, and where each starts (blocks not yet
+    /// filled not counted: at most one of each).
+    fn used(&self) -> usize {
+        self.bytes.iter().map(Vec::len).sum::<usize>() + self.len * std::mem::size_of::<u32>()
     }
 }
 
@@ -370,7 +414,7 @@ impl Kept {
             return false;
         };
         let identity = Identity::of(&e);
-        let id_hash = identity.as_ref().map(|id| self.hasher.hash_one(id));
+        let id_hash = identity.as_ref().map(|id| id.quick_hash(&self.hasher));
         if let (Some(id), Some(h)) = (&identity, id_hash) {
             let (slots, bodies) = (&self.slots, &self.bodies);
             let same = |&i: &u32| {
@@ -394,7 +438,7 @@ impl Kept {
                 slots
                     .get(i)
                     .and_then(|s| bodies.get(s.body as usize).and_then(|b| identity_of(&s, b)))
-                    .map_or(0, |id| hasher.hash_one(&id))
+                    .map_or(0, |id| id.quick_hash(hasher))
             };
             self.identities.insert_unique(h, number, rehash);
         }
@@ -417,6 +461,11 @@ impl Kept {
         Some(n)
     }
 
+    /// How many distinct bodies are kept.
+    pub(crate) fn bodies(&self) -> usize {
+        self.bodies.len()
+    }
+
     /// How many events are kept.
     pub(crate) fn len(&self) -> usize {
         self.slots.len
@@ -429,17 +478,32 @@ impl Kept {
         Some(View { slot, body })
     }
 
+    /// The body of kept event number `i` and what its slot says without
+    /// being decoded whole (a time's calendar date costs more than the rest).
+    pub(crate) fn peek(&self, i: u32) -> Option<Peek<'_>> {
+        let (flags, body_number) = self.slots.head(i)?;
+        let body = &self.bodies.get(body_number as usize)?.event;
+        Some(Peek { body, body_number, boot: flags & BOOT != 0, timed: flags & (HAS_TIME | ODD_TIME) != 0 })
+    }
+
+    /// [`Kept::peek`] at every kept event with its number, in the order kept.
+    pub(crate) fn peeks(&self) -> impl Iterator<Item = (u32, Peek<'_>)> + '_ {
+        (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.peek(i)?)))
+    }
+
     /// Every kept event with its number, in the order kept.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, View<'_>)> + '_ {
         (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.get(i)?)))
     }
 
-    /// What the store holds and about how many bytes it uses for it (bodies not counted).
+    /// What the store holds and about how many bytes it uses for it (bodies,
+    /// and the unused part of the last blocks, not counted).
     pub(crate) fn sizes(&self) -> Sizes {
         Sizes {
             events: self.len(),
             bodies: self.bodies.len(),
-            slot_bytes: self.slots.capacity(),
+            slot_bytes: self.slots.used(),
             // A `u32` and a control byte per bucket.
             index_bytes: (self.identities.capacity() + self.body_index.capacity()) * (std::mem::size_of::<u32>() + 1),
         }
@@ -539,6 +603,10 @@ mod tests {
             Utc.timestamp_opt(-11_644_473_600, 1).single(),
             Utc.timestamp_opt(0, 999_999_999).single(),
             Utc.timestamp_opt(i64::from(i32::MAX) * 1000, 0).single(),
+            // A leap second: kept aside.
+            chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+                .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+                .map(|n| n.and_utc()),
         ] {
             let mut e = event(7, Locator::Evtx { chunk: 0, record_id: 7 });
             e.time = t;
