@@ -38,7 +38,7 @@ use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
 use crate::spec::{Direction, MergeScope};
-use crate::store::{Kept, Peek, View};
+use crate::store::{Handle, Kept, Peek, View};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -327,18 +327,20 @@ impl Engine {
                 }
             } else {
                 // A rule's anchor visits only the candidates of its ids, in the order they were kept.
-                let visit: Vec<u32> = if rule.anchor.event_ids.is_empty() {
-                    self.kept.peeks().filter(|(_, p)| !p.boot).map(|(i, _)| i).collect()
+                let visit: Vec<Handle> = if rule.anchor.event_ids.is_empty() {
+                    self.kept.peeks().filter(|(_, p)| !p.boot).map(|(i, p)| Kept::handle(i, &p)).collect()
                 } else {
                     let mut ids = rule.anchor.event_ids.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    let mut at: Vec<u32> = ids.iter().filter_map(|id| ctx.by_id.get(id)).flatten().copied().collect();
-                    at.sort_unstable();
+                    let mut at: Vec<Handle> =
+                        ids.iter().filter_map(|id| ctx.by_id.get(id)).flatten().copied().collect();
+                    at.sort_unstable_by_key(|h| h.number);
                     at
                 };
-                for i in visit {
-                    let Some(peek) = self.kept.peek(i) else { continue };
+                for h in visit {
+                    let i = h.number;
+                    let Some(peek) = self.kept.peek_handle(h) else { continue };
                     // The body answers what the anchor's matcher reads; the
                     // whole event is rebuilt only for an anchor.
                     if !rule.anchor.matches_event_static(peek.body) {
@@ -557,7 +559,7 @@ struct Context<'a> {
     /// Kept candidate events (not boot markers) by event id, numbers in the
     /// order kept: a rule's anchor and its record checks name their ids and
     /// visit only those.
-    by_id: HashMap<u32, Vec<u32>>,
+    by_id: HashMap<u32, Vec<Handle>>,
     /// Per record-check matcher (by address), the candidates it matches on
     /// their own, with their service, in time order: what does not depend on
     /// the anchor is worked out once, not once per anchor.
@@ -599,11 +601,12 @@ impl<'a> Context<'a> {
         for (_, p) in engine.kept.peeks().filter(|(_, p)| !p.boot) {
             *counts.entry(p.body.event_id).or_default() += 1;
         }
-        let mut by_id: HashMap<u32, Vec<u32>> = counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
+        let mut by_id: HashMap<u32, Vec<Handle>> =
+            counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
         for (i, p) in engine.kept.peeks() {
             if !p.boot {
-                by_id.entry(p.body.event_id).or_default().push(i);
+                by_id.entry(p.body.event_id).or_default().push(Kept::handle(i, &p));
             } else if let Some((t, v)) = engine.kept.get(i).and_then(|v| Some((v.slot.time()?, v))) {
                 raw.entry(computer_key(v.body.computer.as_deref())).or_default().push((t, i, v.slot.locator()));
             }
@@ -690,7 +693,7 @@ impl<'a> Context<'a> {
         let Some(t) = e.time else { return (current, chain) };
         let window = Duration::minutes(CHAIN_WINDOW_MIN);
         for _ in 0..16 {
-            let kept = self.by_id.get(&7001).into_iter().flatten().filter_map(|&i| self.engine.kept.get(i));
+            let kept = self.by_id.get(&7001).into_iter().flatten().filter_map(|h| self.engine.kept.get(h.number));
             let next = kept.filter(|v| is_scm(v.body)).find_map(|v| {
                 let (d, dt) = (v.body, v.slot.time()?);
                 if (dt - t).abs() > window {
@@ -1126,9 +1129,9 @@ impl<'a> Context<'a> {
             if ids.is_empty() {
                 kept.peeks().filter(|(_, p)| !p.boot).for_each(|(i, p)| visit(i, p));
             } else {
-                for &i in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
-                    if let Some(p) = kept.peek(i) {
-                        visit(i, p);
+                for &h in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
+                    if let Some(p) = kept.peek_handle(h) {
+                        visit(h.number, p);
                     }
                 }
             }

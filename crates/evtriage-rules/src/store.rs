@@ -320,6 +320,19 @@ pub(crate) struct Peek<'a> {
     pub timed: bool,
 }
 
+/// A kept event's number with its body's and whether it has a time: what
+/// [`Kept::peek`] says, in 8 bytes, for lists of many events.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handle {
+    /// The kept event's number.
+    pub number: u32,
+    /// The body's number, and [`TIMED`] when the event has a time.
+    body: u32,
+}
+
+/// Bit of [`Handle::body`]: the event has a time (body numbers stay below it).
+const TIMED: u32 = 1 << 31;
+
 /// The encoded slots: where each starts, and the bytes.
 #[derive(Debug, Default)]
 struct Slots {
@@ -453,7 +466,7 @@ impl Kept {
         if let Some(&n) = self.body_index.find(h, |&n| bodies.get(n as usize).is_some_and(|b| b.event == body)) {
             return Some(n);
         }
-        let n = u32::try_from(self.bodies.len()).ok()?;
+        let n = u32::try_from(self.bodies.len()).ok().filter(|n| n & TIMED == 0)?;
         let key = Identity::key_of(&body);
         self.bodies.push(Body { event: body, key, hash: h });
         let bodies = &self.bodies;
@@ -484,6 +497,19 @@ impl Kept {
         let (flags, body_number) = self.slots.head(i)?;
         let body = &self.bodies.get(body_number as usize)?.event;
         Some(Peek { body, body_number, boot: flags & BOOT != 0, timed: flags & (HAS_TIME | ODD_TIME) != 0 })
+    }
+
+    /// The handle of kept event `number`, peeked at as `p`.
+    pub(crate) fn handle(number: u32, p: &Peek<'_>) -> Handle {
+        Handle { number, body: p.body_number | if p.timed { TIMED } else { 0 } }
+    }
+
+    /// [`Kept::peek`] from a handle, without decoding anything (never a boot marker:
+    /// handles are made for candidates).
+    pub(crate) fn peek_handle(&self, h: Handle) -> Option<Peek<'_>> {
+        let body_number = h.body & !TIMED;
+        let body = &self.bodies.get(body_number as usize)?.event;
+        Some(Peek { body, body_number, boot: false, timed: h.body & TIMED != 0 })
     }
 
     /// [`Kept::peek`] at every kept event with its number, in the order kept.
