@@ -658,6 +658,12 @@ pub(crate) struct Schema {
     sub_types: Vec<(u16, u8)>,
     /// `Provider/@Guid` when the definition writes it literally (parsed once).
     provider_guid: Option<Guid>,
+    /// The holes whose values a partial decode reads (see [`Decoded::content_key`]),
+    /// ascending, each with whether it may hold a nested fragment.
+    key_holes: Vec<(u16, bool)>,
+    /// This schema's number in the [`ContentCache`] the chunk is decoded
+    /// with (`None` until asked for).
+    shape: std::cell::Cell<Option<u32>>,
 }
 
 impl Schema {
@@ -811,6 +817,7 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
     });
     let Some(root) = root else {
         compile_body(nodes, &mut s.body);
+        s.key_holes = key_holes(&s);
         return s;
     };
     let mut rest = Vec::new();
@@ -835,7 +842,58 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
     if let Some([Piece::Lit(g)]) = s.sys_text(Sys::ProviderGuid).map(Vec::as_slice) {
         s.provider_guid = Guid::parse(g);
     }
+    s.key_holes = key_holes(&s);
     s
+}
+
+/// The `System` fields a partial decode fills from a schema besides time and
+/// record id (which are read for every record anyway).
+const KEY_SYS: [Sys; 5] = [Sys::ProviderName, Sys::ProviderGuid, Sys::EventSourceName, Sys::EventId, Sys::Computer];
+
+/// The holes a partial decode reads, ascending, each with whether every use
+/// of it may take a nested fragment (a data value that is the hole alone, or
+/// a hole in content): only there does a nested fragment's content, rather
+/// than its bytes, decide what is decoded.
+fn key_holes(s: &Schema) -> Vec<(u16, bool)> {
+    let mut holes: Vec<(u16, bool)> = Vec::new();
+    let mut note = |t: &Text, fragment: bool| {
+        for p in t {
+            if let Piece::Sub(i) = p {
+                holes.push((*i, fragment && t.len() == 1));
+            }
+        }
+    };
+    for f in KEY_SYS {
+        if let Some(t) = s.sys_text(f) {
+            note(t, false);
+        }
+    }
+    for op in &s.body {
+        match op {
+            BodyOp::Data { name, value, dep } => {
+                if let Some(n) = name {
+                    note(n, false);
+                }
+                note(value, true);
+                if let Some(d) = dep {
+                    note(&vec![Piece::Sub(*d)], false);
+                }
+            }
+            BodyOp::Binary(t) => note(t, false),
+            BodyOp::Fragment(i) => note(&vec![Piece::Sub(*i)], true),
+            BodyOp::Section(_) => {}
+        }
+    }
+    holes.sort_unstable();
+    // One entry per hole: a fragment only if every use allows one.
+    let mut out: Vec<(u16, bool)> = Vec::with_capacity(holes.len());
+    for (i, f) in holes {
+        match out.last_mut() {
+            Some(last) if last.0 == i => last.1 &= f,
+            _ => out.push((i, f)),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -1091,6 +1149,8 @@ pub(crate) struct Head<'s> {
 pub(crate) struct Decoded<'a> {
     schema: Rc<Schema>,
     values: Vec<RawVal<'a>>,
+    /// Plain elements, not a template instance (its schema is this record's own).
+    tree: bool,
 }
 
 /// Decodes the BinXML of one record (the chunk bytes `[pos, end)`) up to its
@@ -1117,9 +1177,9 @@ pub(crate) fn decode_record<'a>(
                     return err("values do not fit the template definition", pos);
                 }
             }
-            Ok(Decoded { schema, values })
+            Ok(Decoded { schema, values, tree: false })
         }
-        Content::Tree(nodes) => Ok(Decoded { schema: Rc::new(compile(&nodes, true)), values: Vec::new() }),
+        Content::Tree(nodes) => Ok(Decoded { schema: Rc::new(compile(&nodes, true)), values: Vec::new(), tree: true }),
     }
 }
 
@@ -1161,14 +1221,58 @@ impl<'a> Decoded<'a> {
         let s = &self.schema;
         let t = |f: Sys| s.sys_text(f);
         ev.provider.event_source_name = v.opt_text(t(Sys::EventSourceName));
-        if let Some(time) = v.time(t(Sys::TimeCreated)) {
-            ev.time = Some(time);
-        }
-        if let Some(id) = v.num(t(Sys::RecordId)) {
-            ev.record_id = Some(id);
-        }
+        self.stamp(ev);
         ev.computer = v.opt_text(t(Sys::Computer));
         run_body(&s.body, &v, data, cache, ev, 0)
+    }
+
+    /// Sets `ev`'s time and record id from the record's `System` values,
+    /// where it has them (the record header's are kept otherwise).
+    pub(crate) fn stamp(&self, ev: &mut Event) {
+        let v = Vals(&self.values);
+        let s = &self.schema;
+        if let Some(time) = v.time(s.sys_text(Sys::TimeCreated)) {
+            ev.time = Some(time);
+        }
+        if let Some(id) = v.num(s.sys_text(Sys::RecordId)) {
+            ev.record_id = Some(id);
+        }
+    }
+
+    /// Writes to `out` the record's *content key*: two records of one
+    /// [`ContentCache`] with equal keys decode (partially, see
+    /// [`Decoded::finish_partial`]) to equal events but for their time,
+    /// record id and origin. The key is the template's shape (numbered by
+    /// `shapes`) and the bytes of the values the partial decode reads; a
+    /// nested fragment stands in by its own template's shape and values.
+    /// Returns `false`, for a decode the slow way, when the record has no
+    /// such key: plain elements, or a nested fragment where its bytes (which
+    /// hold offsets into the chunk) rather than its content would be read.
+    pub(crate) fn content_key(
+        &self,
+        data: &[u8],
+        cache: &mut SchemaCache,
+        shapes: &mut Shapes,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        out.clear();
+        if self.tree {
+            return false;
+        }
+        let s = &self.schema;
+        out.extend_from_slice(&shapes.number(s).to_le_bytes());
+        for &(i, fragment) in &s.key_holes {
+            match self.values.get(usize::from(i)) {
+                None => out.push(KEY_NONE),
+                Some(v) if v.ty == T_BINXML => {
+                    if !fragment || !nested_key(v, data, cache, shapes, out) {
+                        return false;
+                    }
+                }
+                Some(v) => put_value(out, v.ty, v.bytes),
+            }
+        }
+        true
     }
 
     /// The rest of [`Decoded::finish`] after [`Decoded::finish_partial`].
@@ -1191,6 +1295,163 @@ impl<'a> Decoded<'a> {
         if let Some(m) = &s.message {
             ev.message = v.opt_text(Some(m));
         }
+    }
+}
+
+// Content keys: markers that no value type byte takes.
+const KEY_NONE: u8 = 0xfe;
+const KEY_NESTED: u8 = 0xfd;
+const KEY_EMPTY_NESTED: u8 = 0xfc;
+
+fn put_value(out: &mut Vec<u8>, ty: u8, bytes: &[u8]) {
+    out.push(ty);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The content key of a nested fragment (see [`Decoded::content_key`]):
+/// its template's shape, then its substitution count, descriptors and
+/// values as stored. `false` when it is not a template instance whose
+/// values are all plain (a fragment inside it would be read by its bytes).
+fn nested_key(val: &RawVal<'_>, data: &[u8], cache: &mut SchemaCache, shapes: &mut Shapes, out: &mut Vec<u8>) -> bool {
+    if val.bytes.is_empty() {
+        out.push(KEY_EMPTY_NESTED);
+        return true;
+    }
+    let end = val.offset + val.bytes.len();
+    let mut c = Cur::new(data, val.offset, end);
+    let parsed = (|| -> Res<Option<(u32, usize)>> {
+        while c.peek() == Some(0x0f) {
+            c.skip(4)?;
+        }
+        if c.peek() != Some(0x0c) {
+            return Ok(None);
+        }
+        c.skip(2 + 4)?;
+        let def_offset = c.u32()?;
+        if def_offset as usize == c.pos {
+            c.skip(4 + 16)?;
+            let size = c.u32()? as usize;
+            c.skip(size)?;
+        }
+        let start = c.pos;
+        let count = c.u32()? as usize;
+        let descs =
+            c.take(count.checked_mul(4).ok_or(DecodeError { what: "too many substitutions", offset: c.pos })?)?;
+        for d in descs.chunks_exact(4) {
+            let (size, ty) = (usize::from(u16::from_le_bytes([d[0], d[1]])), d[2]);
+            if ty == T_BINXML || !valid_value(ty, size, false) {
+                return Ok(None);
+            }
+            c.skip(size)?;
+        }
+        Ok(Some((def_offset, start)))
+    })();
+    let Ok(Some((def_offset, start))) = parsed else { return false };
+    let Some(region) = data.get(start..c.pos) else { return false };
+    let Ok(schema) = cache.get(data, def_offset, false) else { return false };
+    out.push(KEY_NESTED);
+    out.extend_from_slice(&shapes.number(&schema).to_le_bytes());
+    out.extend_from_slice(&(region.len() as u32).to_le_bytes());
+    out.extend_from_slice(region);
+    true
+}
+
+/// Numbers the shapes of compiled templates (everything of a [`Schema`] a
+/// partial decode reads), so that a content key can name a template in a
+/// few bytes whatever chunk defined it.
+#[derive(Debug, Default)]
+pub(crate) struct Shapes {
+    numbers: HashMap<Box<[u8]>, u32, ahash::RandomState>,
+    scratch: Vec<u8>,
+}
+
+impl Shapes {
+    /// How many shapes are numbered.
+    pub(crate) fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// The number of `schema`'s shape (remembered in the schema for the rest
+    /// of its chunk).
+    fn number(&mut self, schema: &Schema) -> u32 {
+        if let Some(n) = schema.shape.get() {
+            return n;
+        }
+        let out = &mut self.scratch;
+        out.clear();
+        for f in KEY_SYS {
+            put_opt_text(out, schema.sys_text(f));
+        }
+        match &schema.provider_guid {
+            Some(g) => {
+                out.push(1);
+                out.extend_from_slice(&g.0);
+            }
+            None => out.push(0),
+        }
+        for op in &schema.body {
+            match op {
+                BodyOp::Data { name, value, dep } => {
+                    out.push(0);
+                    put_opt_text(out, name.as_ref());
+                    put_text(out, value);
+                    match dep {
+                        Some(d) => {
+                            out.push(1);
+                            out.extend_from_slice(&d.to_le_bytes());
+                        }
+                        None => out.push(0),
+                    }
+                }
+                BodyOp::Binary(t) => {
+                    out.push(1);
+                    put_text(out, t);
+                }
+                BodyOp::Fragment(i) => {
+                    out.push(2);
+                    out.extend_from_slice(&i.to_le_bytes());
+                }
+                BodyOp::Section(sec) => out.push(if *sec == DataSection::UserData { 4 } else { 3 }),
+            }
+        }
+        let next = self.numbers.len() as u32;
+        let n = match self.numbers.get(out.as_slice()) {
+            Some(n) => *n,
+            None => {
+                self.numbers.insert(out.as_slice().into(), next);
+                next
+            }
+        };
+        schema.shape.set(Some(n));
+        n
+    }
+}
+
+fn put_text(out: &mut Vec<u8>, t: &Text) {
+    out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+    for p in t {
+        match p {
+            Piece::Lit(l) => {
+                out.push(0);
+                out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+                out.extend_from_slice(l.as_bytes());
+            }
+            Piece::Sub(i) => {
+                out.push(1);
+                out.extend_from_slice(&i.to_le_bytes());
+            }
+        }
+    }
+}
+
+fn put_opt_text(out: &mut Vec<u8>, t: Option<&Text>) {
+    match t {
+        Some(t) => {
+            out.push(1);
+            put_text(out, t);
+        }
+        None => out.push(0),
     }
 }
 
