@@ -32,7 +32,7 @@ use crate::model::Event;
 use crate::read::ContentId;
 
 /// Events a cache remembers before it is emptied.
-pub(crate) const MAX_ENTRIES: usize = 2048;
+pub(crate) const MAX_ENTRIES: usize = 4096;
 /// Template shapes a cache numbers before it is emptied.
 const MAX_SHAPES: usize = 1024;
 
