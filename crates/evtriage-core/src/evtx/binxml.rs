@@ -21,7 +21,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -469,6 +470,78 @@ fn read_name(c: &mut Cur<'_>) -> Res<String> {
     name_at(c.data, off)
 }
 
+/// Appends to `out` the name a reference at `c` names (its length and
+/// UTF-16 characters), skipping the name when it is stored right here.
+fn canonical_name(c: &mut Cur<'_>, out: &mut Vec<u8>) -> Res<()> {
+    let off = c.u32()? as usize;
+    if off == c.pos {
+        c.skip(6)?;
+        let count = usize::from(c.u16()?);
+        c.skip(count * 2 + 2)?;
+    }
+    let mut n = Cur::new(c.data, off, c.data.len());
+    n.skip(6)?;
+    let count = usize::from(n.u16()?);
+    out.extend_from_slice(&(count as u16).to_le_bytes());
+    out.extend_from_slice(n.take(count * 2)?);
+    Ok(())
+}
+
+/// Writes to `out` the tokens in `[pos, end)` as [`parse_tree`] reads them,
+/// with every name written out instead of referred to by chunk offset and
+/// the sizes that depend on where names are stored left out: two template
+/// definitions with the same canonical form parse to the same tree, in any
+/// chunk and at any offset. An error where `parse_tree` may not fail is
+/// harmless (the definition is then compiled as usual).
+fn canonical_tokens(data: &[u8], pos: usize, end: usize, has_dep: bool, out: &mut Vec<u8>) -> Res<()> {
+    let mut c = Cur::new(data, pos, end);
+    out.push(u8::from(has_dep));
+    while let Some(tok) = c.peek() {
+        let at = c.pos;
+        c.skip(1)?;
+        out.push(tok);
+        match tok {
+            0x00 => break,
+            0x0f => out.extend_from_slice(c.take(3)?),
+            0x01 | 0x41 => {
+                if has_dep {
+                    out.extend_from_slice(c.take(2)?);
+                }
+                c.skip(4)?; // data size
+                canonical_name(&mut c, out)?;
+                if tok & 0x40 != 0 {
+                    c.skip(4)?; // attribute list size
+                }
+            }
+            0x02..=0x04 => {}
+            0x06 | 0x46 | 0x09 | 0x49 | 0x0a => canonical_name(&mut c, out)?,
+            0x05 | 0x45 => {
+                let ty = c.u8()?;
+                out.push(ty);
+                let n = match ty {
+                    T_STRING => {
+                        let n = c.u16()?;
+                        out.extend_from_slice(&n.to_le_bytes());
+                        usize::from(n) * 2
+                    }
+                    _ => fixed_size(ty)
+                        .ok_or(DecodeError { what: "unsupported value type in BinXML text", offset: at })?,
+                };
+                out.extend_from_slice(c.take(n)?);
+            }
+            0x0d | 0x0e => out.extend_from_slice(c.take(3)?),
+            0x07 | 0x47 | 0x0b => {
+                let n = c.u16()?;
+                out.extend_from_slice(&n.to_le_bytes());
+                out.extend_from_slice(c.take(usize::from(n) * 2)?);
+            }
+            0x08 | 0x48 => out.extend_from_slice(c.take(2)?),
+            _ => return err("unknown BinXML token", at),
+        }
+    }
+    Ok(())
+}
+
 /// Reads a value token's payload (type byte then value, length-prefixed strings).
 fn read_value_text(c: &mut Cur<'_>, out: &mut String) -> Res<()> {
     let ty = c.u8()?;
@@ -647,7 +720,7 @@ enum BodyOp {
 const SYS_FIELDS: usize = Sys::UserSid as usize + 1;
 
 /// A template definition compiled to "which hole fills which field".
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Schema {
     /// The text of each System field, by `Sys as usize` (looked up for every
     /// record: an array, not a search).
@@ -661,9 +734,26 @@ pub(crate) struct Schema {
     /// The holes whose values a partial decode reads (see [`Decoded::content_key`]),
     /// ascending, each with whether it may hold a nested fragment.
     key_holes: Vec<(u16, bool)>,
-    /// This schema's number in the [`ContentCache`] the chunk is decoded
-    /// with (`None` until asked for).
-    shape: std::cell::Cell<Option<u32>>,
+    /// This schema's number in the [`Shapes`] of the content cache it is
+    /// used with ([`NO_SHAPE`] until asked for).
+    shape: AtomicU32,
+}
+
+/// [`Schema::shape`] before it is numbered.
+const NO_SHAPE: u32 = u32::MAX;
+
+impl Default for Schema {
+    fn default() -> Self {
+        Schema {
+            sys: Default::default(),
+            body: Vec::new(),
+            message: None,
+            sub_types: Vec::new(),
+            provider_guid: None,
+            key_holes: Vec::new(),
+            shape: AtomicU32::new(NO_SHAPE),
+        }
+    }
 }
 
 impl Schema {
@@ -1012,14 +1102,22 @@ impl std::hash::BuildHasher for BuildOffsetHasher {
     }
 }
 
-/// Per-chunk cache of compiled template definitions.
+/// Per-chunk cache of compiled template definitions, backed by a
+/// [`Templates`] store that outlives the chunk.
 #[derive(Default)]
 pub(crate) struct SchemaCache {
-    map: HashMap<(u32, bool), Rc<Schema>, BuildOffsetHasher>,
+    map: HashMap<(u32, bool), Arc<Schema>, BuildOffsetHasher>,
+    /// Definitions compiled in earlier chunks.
+    pub(crate) store: Templates,
 }
 
 impl SchemaCache {
-    fn get(&mut self, data: &[u8], def_offset: u32, event_root: bool) -> Res<Rc<Schema>> {
+    /// A cache for a new chunk, backed by `store`.
+    pub(crate) fn with_store(store: Templates) -> Self {
+        SchemaCache { map: HashMap::default(), store }
+    }
+
+    fn get(&mut self, data: &[u8], def_offset: u32, event_root: bool) -> Res<Arc<Schema>> {
         if let Some(s) = self.map.get(&(def_offset, event_root)) {
             return Ok(s.clone());
         }
@@ -1032,15 +1130,72 @@ impl SchemaCache {
         let Some(end) = end else {
             return err("template definition past the end of the chunk", start);
         };
+        // A definition met in an earlier chunk (anywhere in it) is not compiled again.
+        let known = self.store.find(data, body, end, event_root);
+        if let Some(schema) = known {
+            self.map.insert((def_offset, event_root), schema.clone());
+            return Ok(schema);
+        }
         let mut types = Vec::new();
         let tree = parse_tree(data, body, end, true, &mut types)?;
         let mut schema = compile(&tree, event_root);
         types.sort_unstable();
         types.dedup();
         schema.sub_types = types;
-        let schema = Rc::new(schema);
+        let schema = Arc::new(schema);
+        self.store.keep(event_root, &schema);
         self.map.insert((def_offset, event_root), schema.clone());
         Ok(schema)
+    }
+}
+
+/// Compiled template definitions kept across the chunks one worker decodes,
+/// by their canonical form (see [`canonical_tokens`]): a definition's bytes
+/// hold chunk offsets (of the names it uses), so the same template has
+/// different bytes in different chunks, but one canonical form. A log has
+/// a few hundred templates at most; each is compiled once per worker, not
+/// once per chunk.
+#[derive(Default)]
+pub(crate) struct Templates {
+    by_form: HashMap<Box<[u8]>, Arc<Schema>, ahash::RandomState>,
+    /// The canonical form of the definition last looked for.
+    form: Vec<u8>,
+    /// How many definitions were found compiled.
+    pub(crate) hits: u64,
+}
+
+/// Definitions a [`Templates`] store keeps before it starts over.
+const MAX_TEMPLATES: usize = 2048;
+
+impl Templates {
+    /// The schema compiled earlier for the definition body `[body, end)`.
+    /// Leaves the body's canonical form for [`Templates::keep`].
+    fn find(&mut self, data: &[u8], body: usize, end: usize, event_root: bool) -> Option<Arc<Schema>> {
+        self.form.clear();
+        self.form.push(u8::from(event_root));
+        if canonical_tokens(data, body, end, true, &mut self.form).is_err() {
+            self.form.clear();
+            return None;
+        }
+        let found = self.by_form.get(self.form.as_slice()).cloned();
+        self.hits += u64::from(found.is_some());
+        found
+    }
+
+    /// Keeps `schema`, compiled from the definition [`Templates::find`] last looked for.
+    fn keep(&mut self, event_root: bool, schema: &Arc<Schema>) {
+        if self.form.first() != Some(&u8::from(event_root)) {
+            return;
+        }
+        if self.by_form.len() >= MAX_TEMPLATES {
+            self.by_form.clear();
+        }
+        self.by_form.insert(self.form.as_slice().into(), schema.clone());
+    }
+
+    /// Forgets everything (with the shape numbers the schemas carry).
+    pub(crate) fn clear(&mut self) {
+        self.by_form.clear();
     }
 }
 
@@ -1147,7 +1302,7 @@ pub(crate) struct Head<'s> {
 
 /// A record decoded far enough to filter it, ready to be finished into an Event.
 pub(crate) struct Decoded<'a> {
-    schema: Rc<Schema>,
+    schema: Arc<Schema>,
     values: Vec<RawVal<'a>>,
     /// Plain elements, not a template instance (its schema is this record's own).
     tree: bool,
@@ -1179,7 +1334,7 @@ pub(crate) fn decode_record<'a>(
             }
             Ok(Decoded { schema, values, tree: false })
         }
-        Content::Tree(nodes) => Ok(Decoded { schema: Rc::new(compile(&nodes, true)), values: Vec::new(), tree: true }),
+        Content::Tree(nodes) => Ok(Decoded { schema: Arc::new(compile(&nodes, true)), values: Vec::new(), tree: true }),
     }
 }
 
@@ -1375,8 +1530,9 @@ impl Shapes {
     /// The number of `schema`'s shape (remembered in the schema for the rest
     /// of its chunk).
     fn number(&mut self, schema: &Schema) -> u32 {
-        if let Some(n) = schema.shape.get() {
-            return n;
+        let known = schema.shape.load(Ordering::Relaxed);
+        if known != NO_SHAPE {
+            return known;
         }
         let out = &mut self.scratch;
         out.clear();
@@ -1423,7 +1579,7 @@ impl Shapes {
                 next
             }
         };
-        schema.shape.set(Some(n));
+        schema.shape.store(n, Ordering::Relaxed);
         n
     }
 }

@@ -27,7 +27,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::binxml::Shapes;
+use super::binxml::{Shapes, Templates};
 use crate::model::Event;
 use crate::read::ContentId;
 
@@ -52,6 +52,8 @@ pub(crate) struct ContentCache {
     pub(crate) shapes: Shapes,
     /// The current record's key (written by `content_key`).
     pub(crate) key: Vec<u8>,
+    /// Compiled templates kept across chunks (they carry shape numbers).
+    pub(crate) templates: Templates,
     entries: HashMap<Box<[u8]>, Cached, ahash::RandomState>,
 }
 
@@ -69,8 +71,10 @@ impl ContentCache {
     pub(crate) fn trim(&mut self) {
         if self.entries.len() >= MAX_ENTRIES || self.shapes.len() >= MAX_SHAPES {
             self.entries.clear();
-            // Keys name shapes by number: the two go together.
+            // Keys name shapes by number, and kept templates carry theirs:
+            // the three go together.
             self.shapes = Shapes::default();
+            self.templates.clear();
         }
     }
 
