@@ -207,6 +207,40 @@ pub trait Reviewer {
     /// The verdict on `event`; `partial` when only part of it is decoded
     /// (see [`Selection::ReviewPartial`]).
     fn review(&mut self, event: &crate::model::Event, partial: bool) -> Verdict;
+
+    /// [`Reviewer::review`] for an event that comes with its [`ContentId`]:
+    /// events given the same id have the same content, so a reviewer may
+    /// remember what it concluded from one for the next (any unit, any
+    /// thread). The default ignores the id.
+    fn review_content(&mut self, event: &crate::model::Event, partial: bool, content: ContentId) -> Verdict {
+        let _ = content;
+        self.review(event, partial)
+    }
+}
+
+/// A name for an event's *content*: everything but its time, record id and
+/// origin. Two events a reader gives the same id (in one process) are equal
+/// in every other field; events of equal content need not get the same id.
+///
+/// A log repeats the same few events over and over ("the WinHTTP service
+/// entered the stopped state"); the evtx reader notices a record whose
+/// content it has decoded before without decoding it again, and says so
+/// with this id (see [`Reviewer::review_content`]), so that a reviewer can
+/// skip what it already worked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContentId(u64);
+
+impl ContentId {
+    /// A new id, unique in the process.
+    pub(crate) fn fresh() -> ContentId {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        ContentId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// The id as a number (unique in the process).
+    pub fn get(self) -> u64 {
+        self.0
+    }
 }
 
 /// The default reviewer: every event, completed.
@@ -268,10 +302,26 @@ impl ReadOptions {
         event: &crate::model::Event,
         partial: bool,
     ) -> Verdict {
+        self.review_content(unit, slot, event, partial, None)
+    }
+
+    /// [`ReadOptions::review`] for an event that may come with its [`ContentId`].
+    pub(crate) fn review_content<'o>(
+        &'o self,
+        unit: Option<u64>,
+        slot: &mut Option<Box<dyn Reviewer + 'o>>,
+        event: &crate::model::Event,
+        partial: bool,
+        content: Option<ContentId>,
+    ) -> Verdict {
         if slot.is_none() {
             *slot = self.reviewer_at(unit);
         }
-        slot.as_mut().map_or(Verdict::Complete, |r| r.review(event, partial))
+        match (slot.as_mut(), content) {
+            (None, _) => Verdict::Complete,
+            (Some(r), None) => r.review(event, partial),
+            (Some(r), Some(id)) => r.review_content(event, partial, id),
+        }
     }
 }
 
@@ -309,12 +359,14 @@ pub(crate) fn keep_whole<'o>(
 #[derive(Debug, Clone, Default)]
 pub struct Reader {
     options: ReadOptions,
+    /// Caches of repeated evtx records, lent to the jobs (see `evtx::content`).
+    contents: Arc<crate::evtx::ContentPool>,
 }
 
 impl Reader {
     /// A reader with `options`.
     pub fn new(options: ReadOptions) -> Self {
-        Reader { options }
+        Reader { options, contents: Arc::default() }
     }
 
     /// The options in use.
@@ -549,7 +601,13 @@ impl Reader {
                     let name = name.clone();
                     let options = self.options.clone();
                     let unit = next_unit();
-                    pipe.push(file, Box::new(move || crate::evtx::decode_chunk(&name, c, &options, Some(unit))));
+                    let pool = self.contents.clone();
+                    pipe.push(
+                        file,
+                        Box::new(move || {
+                            pool.with(|contents| crate::evtx::decode_chunk(&name, c, &options, Some(unit), contents))
+                        }),
+                    );
                 }
                 Err(d) => {
                     let o = Output::one_skipped(d);
@@ -561,13 +619,19 @@ impl Reader {
             let name = name.clone();
             let options = self.options.clone();
             let unit = next_unit();
-            pipe.push(file, Box::new(move || crate::evtx::decode_tail(&name, t, &options, Some(unit))));
+            let pool = self.contents.clone();
+            pipe.push(
+                file,
+                Box::new(move || {
+                    pool.with(|contents| crate::evtx::decode_tail(&name, t, &options, Some(unit), contents))
+                }),
+            );
         }
     }
 
     /// The same reader on one thread (for work already running on the pool).
     fn single_threaded(&self) -> Reader {
-        Reader { options: ReadOptions { threads: 1, ..self.options.clone() } }
+        Reader { options: ReadOptions { threads: 1, ..self.options.clone() }, contents: self.contents.clone() }
     }
 
     /// Reads an input already in memory; `name` is how records and diagnostics will name it.

@@ -1471,7 +1471,7 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             }
         }
     }
-    let mut list: Vec<Finding> = groups
+    let list: Vec<Finding> = groups
         .into_values()
         .map(|(mut f, pending)| {
             if !pending.is_empty() {
@@ -1497,21 +1497,34 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     // The first pair (i, j) in row order is folded, then the scan resumes at
     // row i, not at the top: folding never changes a finding's anchors (what
     // is absorbed becomes corroboration), so rows above i, which found
-    // nothing, still find nothing. Row i's evidence is indexed once per scan.
+    // nothing, still find nothing.
+    //
+    // Each row's evidence index is built once and kept up to date as the row
+    // absorbs others: what a fold adds is appended (positions stay valid) and
+    // the row is sorted once at the end, which gives the order sorting after
+    // every fold gave (the sort is stable, and appends come after).
+    //
+    // A folded row is left empty rather than removed, so that no row moves
+    // (rows are visited in the same order as if it had been removed).
     let mut row = 0;
+    let ids: Vec<Option<usize>> = list.iter().map(|f| number.get(f.rule.as_str()).copied()).collect();
+    let mut rows: Vec<Option<Finding>> = list.into_iter().map(Some).collect();
+    let mut indexes: Vec<Option<RecordIndex>> = rows.iter().map(|_| None).collect();
+    let mut touched: Vec<bool> = vec![false; rows.len()];
     loop {
-        let ids: Vec<Option<usize>> = list.iter().map(|f| number.get(f.rule.as_str()).copied()).collect();
         let mut fold: Option<(usize, usize)> = None;
-        'outer: for (i, a) in list.iter().enumerate().skip(row) {
+        'outer: for (i, a) in rows.iter().enumerate().skip(row) {
+            let Some(a) = a else { continue };
             let Some(over) = ids.get(i).copied().flatten().and_then(|n| supersedes.get(n)) else { continue };
             if over.is_empty() {
                 continue;
             }
-            let mut index: Option<RecordIndex> = None;
-            for (j, b) in list.iter().enumerate() {
+            for (j, b) in rows.iter().enumerate() {
+                let Some(b) = b else { continue };
                 let candidate = ids.get(j).copied().flatten().is_some_and(|n| over.contains(&n));
                 if i != j && candidate {
-                    let ix = index.get_or_insert_with(|| RecordIndex::new(&a.evidence));
+                    let Some(slot) = indexes.get_mut(i) else { continue };
+                    let ix = slot.get_or_insert_with(|| RecordIndex::new(&a.evidence));
                     if shares_anchor(a, ix, b) {
                         fold = Some((i, j));
                         break 'outer;
@@ -1520,10 +1533,13 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             }
         }
         let Some((i, j)) = fold else { break };
-        let absorbed = list.remove(j);
-        let i = if j < i { i - 1 } else { i };
+        let Some(absorbed) = rows.get_mut(j).and_then(Option::take) else { break };
+        if let Some(slot) = indexes.get_mut(j) {
+            *slot = None;
+        }
         row = i;
-        if let Some(a) = list.get_mut(i) {
+        if let (Some(Some(a)), Some(slot)) = (rows.get_mut(i), indexes.get_mut(i)) {
+            let ix = slot.get_or_insert_with(|| RecordIndex::new(&a.evidence));
             // The absorbing rule's own confidence stands: a generic rule being
             // sure of its (weaker) claim says nothing about the specific cause.
             // What the absorbing rule already shows keeps the part it plays there
@@ -1533,7 +1549,7 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             let ev: Vec<Evidence> = absorbed
                 .evidence
                 .into_iter()
-                .filter(|e| !a.evidence.iter().any(|x| x.same_record(e)))
+                .filter(|e| ix.find(&a.evidence, e).is_none())
                 .map(|mut e| {
                     if e.role == Role::Anchor {
                         e.role = Role::Corroboration;
@@ -1541,11 +1557,20 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
                     e
                 })
                 .collect();
-            a.add_evidence(ev);
+            a.append_evidence(ev, ix);
+            if let Some(t) = touched.get_mut(i) {
+                *t = true;
+            }
         }
     }
-    for f in &mut list {
+    let mut list: Vec<Finding> = Vec::with_capacity(rows.len());
+    for (f, touched) in rows.into_iter().zip(touched) {
+        let Some(mut f) = f else { continue };
+        if touched {
+            f.evidence.sort_by(evidence_order);
+        }
         f.limit_anchors();
+        list.push(f);
     }
     list.sort_by(|a, b| {
         a.computer

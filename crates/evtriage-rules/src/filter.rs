@@ -51,10 +51,10 @@
 //! partial decode.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Mutex;
 
-use evtriage_core::{Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
+use evtriage_core::{ContentId, Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
 use crate::engine::Identity;
 use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
@@ -79,6 +79,10 @@ pub(crate) struct RuleFilter {
     scm_guid: Option<Guid>,
     /// Identities delivered whole, for a filter made for one engine.
     claims: Option<Claims>,
+    /// Every service-name pair (display name, key) met, numbered, shared by
+    /// the reviewers (each keeps its own copy of what it looked up here):
+    /// a pair is then told or claimed by number.
+    pair_numbers: Mutex<HashMap<Vec<u8>, u32, ahash::RandomState>>,
 }
 
 /// What a reviewer borrows from its filter for one unit and gives back: a
@@ -91,6 +95,15 @@ struct Tools {
     /// changes, and each is matched once. A pure cache, so it may be reused
     /// by any unit; cleared when it grows past [`MEMO_LIMIT`].
     matched: HashMap<Vec<u8>, bool, ahash::RandomState>,
+    /// The same by [`ContentId`] (the reader's name for a content it has
+    /// seen before), which costs no key: what some matcher answers, or
+    /// `None` when a message matcher wants the event whole first.
+    by_content: HashMap<ContentId, Option<bool>, crate::finding::BuildFnv>,
+    /// The service-name pair number an event of each content teaches (see
+    /// [`RuleReviewer::pair_number`]).
+    pair_of: HashMap<ContentId, Option<u32>, crate::finding::BuildFnv>,
+    /// The filter's pair numbers this copy has looked up, by [`pair_bytes`].
+    pair_numbers: HashMap<Vec<u8>, u32, ahash::RandomState>,
 }
 
 /// Entries of [`Tools::matched`] before it is cleared (memory stays flat).
@@ -103,7 +116,8 @@ const MEMO_LIMIT: usize = 65_536;
 #[derive(Debug, Default)]
 struct Claims {
     events: Mutex<HashMap<Identity, u64, ahash::RandomState>>,
-    pairs: Mutex<HashMap<(String, Vec<u8>), u64, ahash::RandomState>>,
+    /// By the pair's number (see [`RuleFilter::pair_numbers`]).
+    pairs: Mutex<HashMap<u32, u64, ahash::RandomState>>,
     computers: Mutex<HashMap<String, u64, ahash::RandomState>>,
 }
 
@@ -140,7 +154,14 @@ impl RuleFilter {
                 (sel, ids.to_vec())
             })
             .collect();
-        RuleFilter { matchers, spare: Default::default(), boot, scm_guid: Guid::parse(SCM_GUID), claims: None }
+        RuleFilter {
+            matchers,
+            spare: Default::default(),
+            boot,
+            scm_guid: Guid::parse(SCM_GUID),
+            claims: None,
+            pair_numbers: Default::default(),
+        }
     }
 
     fn is_scm_key(&self, key: &EventKey<'_>) -> bool {
@@ -175,15 +196,17 @@ impl EventFilter for RuleFilter {
         let tools = taken.unwrap_or_else(|| Tools {
             matchers: self.matchers.clone(),
             matched: HashMap::with_hasher(Default::default()),
+            by_content: HashMap::default(),
+            pair_of: HashMap::default(),
+            pair_numbers: HashMap::default(),
         });
         Box::new(RuleReviewer {
             filter: self,
             unit,
             tools: Some(tools),
-            pairs: HashMap::default(),
+            pairs: Default::default(),
             computer: String::new(),
             content: Vec::new(),
-            hashing: Default::default(),
         })
     }
 }
@@ -195,15 +218,12 @@ struct RuleReviewer<'f> {
     unit: Option<u64>,
     /// What this reviewer borrowed (given back when it is dropped).
     tools: Option<Tools>,
-    /// Service-name sources already delivered in this chunk, by hash
-    /// (display name, key bytes), each bucket checked exactly.
-    pairs: HashMap<u64, Vec<(String, Vec<u8>)>, crate::finding::BuildFnv>,
+    /// Service-name pairs already delivered in this chunk, by number.
+    pairs: std::collections::HashSet<u32, crate::finding::BuildFnv>,
     /// The computer name of the previous event delivered or passed over.
     computer: String,
-    /// Scratch space for [`content_key`].
+    /// Scratch space for [`content_key`] and [`pair_bytes`].
     content: Vec<u8>,
-    /// Keys the hashes of `pairs` (their names come from the input).
-    hashing: ahash::RandomState,
 }
 
 /// Everything a matcher that does not read the rendered message can look at,
@@ -234,19 +254,51 @@ fn content_key(e: &Event, out: &mut Vec<u8>) {
     put(out, e.binary.as_deref());
 }
 
+/// A service-name pair written out unambiguously (length before the display name).
+fn pair_bytes(display: &str, key: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend_from_slice(&(display.len() as u64).to_le_bytes());
+    out.extend_from_slice(display.as_bytes());
+    out.extend_from_slice(key);
+}
+
 impl RuleReviewer<'_> {
-    /// Whether this event's service-name pair is new in this chunk (and notes it).
-    fn new_pair(&mut self, e: &Event) -> bool {
-        let Some((display, key)) = learn_source(e) else { return false };
-        let mut h = self.hashing.build_hasher();
-        display.hash(&mut h);
-        key.hash(&mut h);
-        let bucket = self.pairs.entry(h.finish()).or_default();
-        if bucket.iter().any(|(d, k)| d == display && k == key) {
-            return false;
+    /// The number of the service-name pair `e` teaches, if it teaches one
+    /// (remembered by content when it has a [`ContentId`]).
+    fn pair_number(&mut self, e: &Event, content: Option<ContentId>) -> Option<u32> {
+        let tools = self.tools.as_mut()?;
+        if let Some(p) = content.and_then(|id| tools.pair_of.get(&id)) {
+            return *p;
         }
-        bucket.push((display.to_string(), key.to_vec()));
-        true
+        let number = match learn_source(e).filter(|_| is_scm(e)) {
+            None => None,
+            Some((display, key)) => {
+                pair_bytes(display, key, &mut self.content);
+                match tools.pair_numbers.get(self.content.as_slice()) {
+                    Some(n) => Some(*n),
+                    None => {
+                        let shared = self.filter.pair_numbers.lock().ok().map(|mut all| {
+                            let next = all.len() as u32;
+                            *all.entry(self.content.clone()).or_insert(next)
+                        });
+                        if let Some(n) = shared {
+                            if tools.pair_numbers.len() >= MEMO_LIMIT {
+                                tools.pair_numbers.clear();
+                            }
+                            tools.pair_numbers.insert(self.content.clone(), n);
+                        }
+                        shared
+                    }
+                }
+            }
+        };
+        if let Some(id) = content {
+            if tools.pair_of.len() >= MEMO_LIMIT {
+                tools.pair_of.clear();
+            }
+            tools.pair_of.insert(id, number);
+        }
+        number
     }
 }
 
@@ -256,7 +308,7 @@ impl RuleReviewer<'_> {
     /// (`.0`); and whether that is also not claimed by an earlier unit
     /// (`.1`, the same as `.0` without claims). Notes (and claims) what it
     /// tells, as if `e` were delivered.
-    fn tells(&mut self, e: &Event) -> (bool, bool) {
+    fn tells(&mut self, e: &Event, content: Option<ContentId>) -> (bool, bool) {
         let claims = self.filter.claims.as_ref().zip(self.unit);
         let (mut local, mut global) = (false, false);
         if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty()) {
@@ -267,11 +319,11 @@ impl RuleReviewer<'_> {
                 global |= !claims.is_some_and(|(cl, unit)| claimed_before(&cl.computers, c.to_string(), unit));
             }
         }
-        if is_scm(e) && self.new_pair(e) {
-            local = true;
-            global |= !claims.is_some_and(|(cl, unit)| {
-                learn_source(e).is_some_and(|(d, k)| claimed_before(&cl.pairs, (d.to_string(), k.to_vec()), unit))
-            });
+        if let Some(pair) = self.pair_number(e, content) {
+            if self.pairs.insert(pair) {
+                local = true;
+                global |= !claims.is_some_and(|(cl, unit)| claimed_before(&cl.pairs, pair, unit));
+            }
         }
         (local, global)
     }
@@ -287,13 +339,40 @@ impl Drop for RuleReviewer<'_> {
 
 impl Reviewer for RuleReviewer<'_> {
     fn review(&mut self, e: &Event, partial: bool) -> Verdict {
-        let Some(tools) = self.tools.as_mut() else { return Verdict::Complete };
+        self.judge(e, partial, None)
+    }
+
+    fn review_content(&mut self, e: &Event, partial: bool, content: ContentId) -> Verdict {
+        self.judge(e, partial, Some(content))
+    }
+}
+
+impl RuleReviewer<'_> {
+    /// Whether some matcher matches `e`; `None` when a message matcher
+    /// wants it but too little of it is decoded to judge.
+    fn matches(&mut self, e: &Event, partial: bool, content: Option<ContentId>) -> Option<bool> {
+        let tools = self.tools.as_mut()?;
+        if let Some(m) = content.and_then(|id| tools.by_content.get(&id)) {
+            return *m;
+        }
+        let m = self.matches_afresh(e, partial);
+        if let (Some(id), Some(tools)) = (content, self.tools.as_mut()) {
+            if tools.by_content.len() >= MEMO_LIMIT {
+                tools.by_content.clear();
+            }
+            tools.by_content.insert(id, m);
+        }
+        m
+    }
+
+    fn matches_afresh(&mut self, e: &Event, partial: bool) -> Option<bool> {
+        let tools = self.tools.as_mut()?;
         let matchers = &tools.matchers;
         let matches = if matchers.reads_message(e) {
             if partial {
                 // A message matcher wants it after all (by its event source
                 // name): too little is decoded to judge; the engine will.
-                return Verdict::Complete;
+                return None;
             }
             matchers.matches_event(e)
         } else {
@@ -310,6 +389,14 @@ impl Reviewer for RuleReviewer<'_> {
                 }
             }
         };
+        Some(matches)
+    }
+
+    fn judge(&mut self, e: &Event, partial: bool, content: Option<ContentId>) -> Verdict {
+        if self.tools.is_none() {
+            return Verdict::Complete;
+        }
+        let Some(matches) = self.matches(e, partial, content) else { return Verdict::Complete };
         // Without claims: complete what matches, deliver what tells something
         // new in this chunk, drop the rest. Claims only turn some of those
         // deliveries into repeats, which are not counted as filtered (how many
@@ -320,14 +407,14 @@ impl Reviewer for RuleReviewer<'_> {
                 _ => false,
             };
             // What a delivered event teaches need not be told again.
-            let (_, tells) = self.tells(e);
+            let (_, tells) = self.tells(e, content);
             return match (repeat, tells) {
                 (false, _) => Verdict::Complete,
                 (true, true) => Verdict::Deliver,
                 (true, false) => Verdict::Repeat,
             };
         }
-        match self.tells(e) {
+        match self.tells(e, content) {
             (false, _) => Verdict::Drop,
             (true, true) => Verdict::Deliver,
             (true, false) => Verdict::Repeat,

@@ -214,7 +214,23 @@ impl Finding {
     /// not to its square.
     pub fn add_evidence(&mut self, more: impl IntoIterator<Item = Evidence>) {
         let more: Vec<Evidence> = more.into_iter().collect();
-        let mut index = (self.evidence.len() + more.len() > 16).then(|| RecordIndex::new(&self.evidence));
+        let index = (self.evidence.len() + more.len() > 16).then(|| RecordIndex::new(&self.evidence));
+        self.merge_evidence(more, index);
+        self.evidence.sort_by(evidence_order);
+    }
+
+    /// [`Finding::add_evidence`] with an index of the evidence kept by the
+    /// caller (and kept up to date here), without the sort: what is new is
+    /// appended, so the index stays valid; the caller sorts when done.
+    pub(crate) fn append_evidence(&mut self, more: Vec<Evidence>, index: &mut RecordIndex) {
+        let mut taken = RecordIndex::empty();
+        std::mem::swap(index, &mut taken);
+        *index = self.merge_evidence(more, Some(taken)).unwrap_or_else(RecordIndex::empty);
+    }
+
+    /// Adds `more` (records already present only strengthen their role),
+    /// appending; returns the index, updated.
+    fn merge_evidence(&mut self, more: Vec<Evidence>, mut index: Option<RecordIndex>) -> Option<RecordIndex> {
         for e in more {
             let found = match &index {
                 Some(ix) => ix.find(&self.evidence, &e),
@@ -235,7 +251,7 @@ impl Finding {
                 }
             }
         }
-        self.evidence.sort_by(evidence_order);
+        index
     }
 }
 
@@ -256,6 +272,11 @@ pub(crate) struct RecordIndex {
 }
 
 impl RecordIndex {
+    /// An index of nothing.
+    fn empty() -> Self {
+        RecordIndex { state: Default::default(), head: Default::default(), tail: Default::default(), next: Vec::new() }
+    }
+
     /// An index of `list`.
     pub(crate) fn new(list: &[Evidence]) -> Self {
         let n = list.len();

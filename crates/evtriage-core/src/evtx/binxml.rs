@@ -21,7 +21,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -469,6 +470,78 @@ fn read_name(c: &mut Cur<'_>) -> Res<String> {
     name_at(c.data, off)
 }
 
+/// Appends to `out` the name a reference at `c` names (its length and
+/// UTF-16 characters), skipping the name when it is stored right here.
+fn canonical_name(c: &mut Cur<'_>, out: &mut Vec<u8>) -> Res<()> {
+    let off = c.u32()? as usize;
+    if off == c.pos {
+        c.skip(6)?;
+        let count = usize::from(c.u16()?);
+        c.skip(count * 2 + 2)?;
+    }
+    let mut n = Cur::new(c.data, off, c.data.len());
+    n.skip(6)?;
+    let count = usize::from(n.u16()?);
+    out.extend_from_slice(&(count as u16).to_le_bytes());
+    out.extend_from_slice(n.take(count * 2)?);
+    Ok(())
+}
+
+/// Writes to `out` the tokens in `[pos, end)` as [`parse_tree`] reads them,
+/// with every name written out instead of referred to by chunk offset and
+/// the sizes that depend on where names are stored left out: two template
+/// definitions with the same canonical form parse to the same tree, in any
+/// chunk and at any offset. An error where `parse_tree` may not fail is
+/// harmless (the definition is then compiled as usual).
+fn canonical_tokens(data: &[u8], pos: usize, end: usize, has_dep: bool, out: &mut Vec<u8>) -> Res<()> {
+    let mut c = Cur::new(data, pos, end);
+    out.push(u8::from(has_dep));
+    while let Some(tok) = c.peek() {
+        let at = c.pos;
+        c.skip(1)?;
+        out.push(tok);
+        match tok {
+            0x00 => break,
+            0x0f => out.extend_from_slice(c.take(3)?),
+            0x01 | 0x41 => {
+                if has_dep {
+                    out.extend_from_slice(c.take(2)?);
+                }
+                c.skip(4)?; // data size
+                canonical_name(&mut c, out)?;
+                if tok & 0x40 != 0 {
+                    c.skip(4)?; // attribute list size
+                }
+            }
+            0x02..=0x04 => {}
+            0x06 | 0x46 | 0x09 | 0x49 | 0x0a => canonical_name(&mut c, out)?,
+            0x05 | 0x45 => {
+                let ty = c.u8()?;
+                out.push(ty);
+                let n = match ty {
+                    T_STRING => {
+                        let n = c.u16()?;
+                        out.extend_from_slice(&n.to_le_bytes());
+                        usize::from(n) * 2
+                    }
+                    _ => fixed_size(ty)
+                        .ok_or(DecodeError { what: "unsupported value type in BinXML text", offset: at })?,
+                };
+                out.extend_from_slice(c.take(n)?);
+            }
+            0x0d | 0x0e => out.extend_from_slice(c.take(3)?),
+            0x07 | 0x47 | 0x0b => {
+                let n = c.u16()?;
+                out.extend_from_slice(&n.to_le_bytes());
+                out.extend_from_slice(c.take(usize::from(n) * 2)?);
+            }
+            0x08 | 0x48 => out.extend_from_slice(c.take(2)?),
+            _ => return err("unknown BinXML token", at),
+        }
+    }
+    Ok(())
+}
+
 /// Reads a value token's payload (type byte then value, length-prefixed strings).
 fn read_value_text(c: &mut Cur<'_>, out: &mut String) -> Res<()> {
     let ty = c.u8()?;
@@ -647,7 +720,7 @@ enum BodyOp {
 const SYS_FIELDS: usize = Sys::UserSid as usize + 1;
 
 /// A template definition compiled to "which hole fills which field".
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Schema {
     /// The text of each System field, by `Sys as usize` (looked up for every
     /// record: an array, not a search).
@@ -658,6 +731,29 @@ pub(crate) struct Schema {
     sub_types: Vec<(u16, u8)>,
     /// `Provider/@Guid` when the definition writes it literally (parsed once).
     provider_guid: Option<Guid>,
+    /// The holes whose values a partial decode reads (see [`Decoded::content_key`]),
+    /// ascending, each with whether it may hold a nested fragment.
+    key_holes: Vec<(u16, bool)>,
+    /// This schema's number in the [`Shapes`] of the content cache it is
+    /// used with ([`NO_SHAPE`] until asked for).
+    shape: AtomicU32,
+}
+
+/// [`Schema::shape`] before it is numbered.
+const NO_SHAPE: u32 = u32::MAX;
+
+impl Default for Schema {
+    fn default() -> Self {
+        Schema {
+            sys: Default::default(),
+            body: Vec::new(),
+            message: None,
+            sub_types: Vec::new(),
+            provider_guid: None,
+            key_holes: Vec::new(),
+            shape: AtomicU32::new(NO_SHAPE),
+        }
+    }
 }
 
 impl Schema {
@@ -811,6 +907,7 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
     });
     let Some(root) = root else {
         compile_body(nodes, &mut s.body);
+        s.key_holes = key_holes(&s);
         return s;
     };
     let mut rest = Vec::new();
@@ -835,7 +932,58 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
     if let Some([Piece::Lit(g)]) = s.sys_text(Sys::ProviderGuid).map(Vec::as_slice) {
         s.provider_guid = Guid::parse(g);
     }
+    s.key_holes = key_holes(&s);
     s
+}
+
+/// The `System` fields a partial decode fills from a schema besides time and
+/// record id (which are read for every record anyway).
+const KEY_SYS: [Sys; 5] = [Sys::ProviderName, Sys::ProviderGuid, Sys::EventSourceName, Sys::EventId, Sys::Computer];
+
+/// The holes a partial decode reads, ascending, each with whether every use
+/// of it may take a nested fragment (a data value that is the hole alone, or
+/// a hole in content): only there does a nested fragment's content, rather
+/// than its bytes, decide what is decoded.
+fn key_holes(s: &Schema) -> Vec<(u16, bool)> {
+    let mut holes: Vec<(u16, bool)> = Vec::new();
+    let mut note = |t: &Text, fragment: bool| {
+        for p in t {
+            if let Piece::Sub(i) = p {
+                holes.push((*i, fragment && t.len() == 1));
+            }
+        }
+    };
+    for f in KEY_SYS {
+        if let Some(t) = s.sys_text(f) {
+            note(t, false);
+        }
+    }
+    for op in &s.body {
+        match op {
+            BodyOp::Data { name, value, dep } => {
+                if let Some(n) = name {
+                    note(n, false);
+                }
+                note(value, true);
+                if let Some(d) = dep {
+                    note(&vec![Piece::Sub(*d)], false);
+                }
+            }
+            BodyOp::Binary(t) => note(t, false),
+            BodyOp::Fragment(i) => note(&vec![Piece::Sub(*i)], true),
+            BodyOp::Section(_) => {}
+        }
+    }
+    holes.sort_unstable();
+    // One entry per hole: a fragment only if every use allows one.
+    let mut out: Vec<(u16, bool)> = Vec::with_capacity(holes.len());
+    for (i, f) in holes {
+        match out.last_mut() {
+            Some(last) if last.0 == i => last.1 &= f,
+            _ => out.push((i, f)),
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------
@@ -954,14 +1102,22 @@ impl std::hash::BuildHasher for BuildOffsetHasher {
     }
 }
 
-/// Per-chunk cache of compiled template definitions.
+/// Per-chunk cache of compiled template definitions, backed by a
+/// [`Templates`] store that outlives the chunk.
 #[derive(Default)]
 pub(crate) struct SchemaCache {
-    map: HashMap<(u32, bool), Rc<Schema>, BuildOffsetHasher>,
+    map: HashMap<(u32, bool), Arc<Schema>, BuildOffsetHasher>,
+    /// Definitions compiled in earlier chunks.
+    pub(crate) store: Templates,
 }
 
 impl SchemaCache {
-    fn get(&mut self, data: &[u8], def_offset: u32, event_root: bool) -> Res<Rc<Schema>> {
+    /// A cache for a new chunk, backed by `store`.
+    pub(crate) fn with_store(store: Templates) -> Self {
+        SchemaCache { map: HashMap::default(), store }
+    }
+
+    fn get(&mut self, data: &[u8], def_offset: u32, event_root: bool) -> Res<Arc<Schema>> {
         if let Some(s) = self.map.get(&(def_offset, event_root)) {
             return Ok(s.clone());
         }
@@ -974,15 +1130,72 @@ impl SchemaCache {
         let Some(end) = end else {
             return err("template definition past the end of the chunk", start);
         };
+        // A definition met in an earlier chunk (anywhere in it) is not compiled again.
+        let known = self.store.find(data, body, end, event_root);
+        if let Some(schema) = known {
+            self.map.insert((def_offset, event_root), schema.clone());
+            return Ok(schema);
+        }
         let mut types = Vec::new();
         let tree = parse_tree(data, body, end, true, &mut types)?;
         let mut schema = compile(&tree, event_root);
         types.sort_unstable();
         types.dedup();
         schema.sub_types = types;
-        let schema = Rc::new(schema);
+        let schema = Arc::new(schema);
+        self.store.keep(event_root, &schema);
         self.map.insert((def_offset, event_root), schema.clone());
         Ok(schema)
+    }
+}
+
+/// Compiled template definitions kept across the chunks one worker decodes,
+/// by their canonical form (see [`canonical_tokens`]): a definition's bytes
+/// hold chunk offsets (of the names it uses), so the same template has
+/// different bytes in different chunks, but one canonical form. A log has
+/// a few hundred templates at most; each is compiled once per worker, not
+/// once per chunk.
+#[derive(Default)]
+pub(crate) struct Templates {
+    by_form: HashMap<Box<[u8]>, Arc<Schema>, ahash::RandomState>,
+    /// The canonical form of the definition last looked for.
+    form: Vec<u8>,
+    /// How many definitions were found compiled.
+    pub(crate) hits: u64,
+}
+
+/// Definitions a [`Templates`] store keeps before it starts over.
+const MAX_TEMPLATES: usize = 2048;
+
+impl Templates {
+    /// The schema compiled earlier for the definition body `[body, end)`.
+    /// Leaves the body's canonical form for [`Templates::keep`].
+    fn find(&mut self, data: &[u8], body: usize, end: usize, event_root: bool) -> Option<Arc<Schema>> {
+        self.form.clear();
+        self.form.push(u8::from(event_root));
+        if canonical_tokens(data, body, end, true, &mut self.form).is_err() {
+            self.form.clear();
+            return None;
+        }
+        let found = self.by_form.get(self.form.as_slice()).cloned();
+        self.hits += u64::from(found.is_some());
+        found
+    }
+
+    /// Keeps `schema`, compiled from the definition [`Templates::find`] last looked for.
+    fn keep(&mut self, event_root: bool, schema: &Arc<Schema>) {
+        if self.form.first() != Some(&u8::from(event_root)) {
+            return;
+        }
+        if self.by_form.len() >= MAX_TEMPLATES {
+            self.by_form.clear();
+        }
+        self.by_form.insert(self.form.as_slice().into(), schema.clone());
+    }
+
+    /// Forgets everything (with the shape numbers the schemas carry).
+    pub(crate) fn clear(&mut self) {
+        self.by_form.clear();
     }
 }
 
@@ -1089,8 +1302,10 @@ pub(crate) struct Head<'s> {
 
 /// A record decoded far enough to filter it, ready to be finished into an Event.
 pub(crate) struct Decoded<'a> {
-    schema: Rc<Schema>,
+    schema: Arc<Schema>,
     values: Vec<RawVal<'a>>,
+    /// Plain elements, not a template instance (its schema is this record's own).
+    tree: bool,
 }
 
 /// Decodes the BinXML of one record (the chunk bytes `[pos, end)`) up to its
@@ -1117,9 +1332,9 @@ pub(crate) fn decode_record<'a>(
                     return err("values do not fit the template definition", pos);
                 }
             }
-            Ok(Decoded { schema, values })
+            Ok(Decoded { schema, values, tree: false })
         }
-        Content::Tree(nodes) => Ok(Decoded { schema: Rc::new(compile(&nodes, true)), values: Vec::new() }),
+        Content::Tree(nodes) => Ok(Decoded { schema: Arc::new(compile(&nodes, true)), values: Vec::new(), tree: true }),
     }
 }
 
@@ -1161,14 +1376,58 @@ impl<'a> Decoded<'a> {
         let s = &self.schema;
         let t = |f: Sys| s.sys_text(f);
         ev.provider.event_source_name = v.opt_text(t(Sys::EventSourceName));
-        if let Some(time) = v.time(t(Sys::TimeCreated)) {
-            ev.time = Some(time);
-        }
-        if let Some(id) = v.num(t(Sys::RecordId)) {
-            ev.record_id = Some(id);
-        }
+        self.stamp(ev);
         ev.computer = v.opt_text(t(Sys::Computer));
         run_body(&s.body, &v, data, cache, ev, 0)
+    }
+
+    /// Sets `ev`'s time and record id from the record's `System` values,
+    /// where it has them (the record header's are kept otherwise).
+    pub(crate) fn stamp(&self, ev: &mut Event) {
+        let v = Vals(&self.values);
+        let s = &self.schema;
+        if let Some(time) = v.time(s.sys_text(Sys::TimeCreated)) {
+            ev.time = Some(time);
+        }
+        if let Some(id) = v.num(s.sys_text(Sys::RecordId)) {
+            ev.record_id = Some(id);
+        }
+    }
+
+    /// Writes to `out` the record's *content key*: two records of one
+    /// [`ContentCache`] with equal keys decode (partially, see
+    /// [`Decoded::finish_partial`]) to equal events but for their time,
+    /// record id and origin. The key is the template's shape (numbered by
+    /// `shapes`) and the bytes of the values the partial decode reads; a
+    /// nested fragment stands in by its own template's shape and values.
+    /// Returns `false`, for a decode the slow way, when the record has no
+    /// such key: plain elements, or a nested fragment where its bytes (which
+    /// hold offsets into the chunk) rather than its content would be read.
+    pub(crate) fn content_key(
+        &self,
+        data: &[u8],
+        cache: &mut SchemaCache,
+        shapes: &mut Shapes,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        out.clear();
+        if self.tree {
+            return false;
+        }
+        let s = &self.schema;
+        out.extend_from_slice(&shapes.number(s).to_le_bytes());
+        for &(i, fragment) in &s.key_holes {
+            match self.values.get(usize::from(i)) {
+                None => out.push(KEY_NONE),
+                Some(v) if v.ty == T_BINXML => {
+                    if !fragment || !nested_key(v, data, cache, shapes, out) {
+                        return false;
+                    }
+                }
+                Some(v) => put_value(out, v.ty, v.bytes),
+            }
+        }
+        true
     }
 
     /// The rest of [`Decoded::finish`] after [`Decoded::finish_partial`].
@@ -1191,6 +1450,164 @@ impl<'a> Decoded<'a> {
         if let Some(m) = &s.message {
             ev.message = v.opt_text(Some(m));
         }
+    }
+}
+
+// Content keys: markers that no value type byte takes.
+const KEY_NONE: u8 = 0xfe;
+const KEY_NESTED: u8 = 0xfd;
+const KEY_EMPTY_NESTED: u8 = 0xfc;
+
+fn put_value(out: &mut Vec<u8>, ty: u8, bytes: &[u8]) {
+    out.push(ty);
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// The content key of a nested fragment (see [`Decoded::content_key`]):
+/// its template's shape, then its substitution count, descriptors and
+/// values as stored. `false` when it is not a template instance whose
+/// values are all plain (a fragment inside it would be read by its bytes).
+fn nested_key(val: &RawVal<'_>, data: &[u8], cache: &mut SchemaCache, shapes: &mut Shapes, out: &mut Vec<u8>) -> bool {
+    if val.bytes.is_empty() {
+        out.push(KEY_EMPTY_NESTED);
+        return true;
+    }
+    let end = val.offset + val.bytes.len();
+    let mut c = Cur::new(data, val.offset, end);
+    let parsed = (|| -> Res<Option<(u32, usize)>> {
+        while c.peek() == Some(0x0f) {
+            c.skip(4)?;
+        }
+        if c.peek() != Some(0x0c) {
+            return Ok(None);
+        }
+        c.skip(2 + 4)?;
+        let def_offset = c.u32()?;
+        if def_offset as usize == c.pos {
+            c.skip(4 + 16)?;
+            let size = c.u32()? as usize;
+            c.skip(size)?;
+        }
+        let start = c.pos;
+        let count = c.u32()? as usize;
+        let descs =
+            c.take(count.checked_mul(4).ok_or(DecodeError { what: "too many substitutions", offset: c.pos })?)?;
+        for d in descs.chunks_exact(4) {
+            let (size, ty) = (usize::from(u16::from_le_bytes([d[0], d[1]])), d[2]);
+            if ty == T_BINXML || !valid_value(ty, size, false) {
+                return Ok(None);
+            }
+            c.skip(size)?;
+        }
+        Ok(Some((def_offset, start)))
+    })();
+    let Ok(Some((def_offset, start))) = parsed else { return false };
+    let Some(region) = data.get(start..c.pos) else { return false };
+    let Ok(schema) = cache.get(data, def_offset, false) else { return false };
+    out.push(KEY_NESTED);
+    out.extend_from_slice(&shapes.number(&schema).to_le_bytes());
+    out.extend_from_slice(&(region.len() as u32).to_le_bytes());
+    out.extend_from_slice(region);
+    true
+}
+
+/// Numbers the shapes of compiled templates (everything of a [`Schema`] a
+/// partial decode reads), so that a content key can name a template in a
+/// few bytes whatever chunk defined it.
+#[derive(Debug, Default)]
+pub(crate) struct Shapes {
+    numbers: HashMap<Box<[u8]>, u32, ahash::RandomState>,
+    scratch: Vec<u8>,
+}
+
+impl Shapes {
+    /// How many shapes are numbered.
+    pub(crate) fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    /// The number of `schema`'s shape (remembered in the schema for the rest
+    /// of its chunk).
+    fn number(&mut self, schema: &Schema) -> u32 {
+        let known = schema.shape.load(Ordering::Relaxed);
+        if known != NO_SHAPE {
+            return known;
+        }
+        let out = &mut self.scratch;
+        out.clear();
+        for f in KEY_SYS {
+            put_opt_text(out, schema.sys_text(f));
+        }
+        match &schema.provider_guid {
+            Some(g) => {
+                out.push(1);
+                out.extend_from_slice(&g.0);
+            }
+            None => out.push(0),
+        }
+        for op in &schema.body {
+            match op {
+                BodyOp::Data { name, value, dep } => {
+                    out.push(0);
+                    put_opt_text(out, name.as_ref());
+                    put_text(out, value);
+                    match dep {
+                        Some(d) => {
+                            out.push(1);
+                            out.extend_from_slice(&d.to_le_bytes());
+                        }
+                        None => out.push(0),
+                    }
+                }
+                BodyOp::Binary(t) => {
+                    out.push(1);
+                    put_text(out, t);
+                }
+                BodyOp::Fragment(i) => {
+                    out.push(2);
+                    out.extend_from_slice(&i.to_le_bytes());
+                }
+                BodyOp::Section(sec) => out.push(if *sec == DataSection::UserData { 4 } else { 3 }),
+            }
+        }
+        let next = self.numbers.len() as u32;
+        let n = match self.numbers.get(out.as_slice()) {
+            Some(n) => *n,
+            None => {
+                self.numbers.insert(out.as_slice().into(), next);
+                next
+            }
+        };
+        schema.shape.store(n, Ordering::Relaxed);
+        n
+    }
+}
+
+fn put_text(out: &mut Vec<u8>, t: &Text) {
+    out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+    for p in t {
+        match p {
+            Piece::Lit(l) => {
+                out.push(0);
+                out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+                out.extend_from_slice(l.as_bytes());
+            }
+            Piece::Sub(i) => {
+                out.push(1);
+                out.extend_from_slice(&i.to_le_bytes());
+            }
+        }
+    }
+}
+
+fn put_opt_text(out: &mut Vec<u8>, t: Option<&Text>) {
+    match t {
+        Some(t) => {
+            out.push(1);
+            put_text(out, t);
+        }
+        None => out.push(0),
     }
 }
 

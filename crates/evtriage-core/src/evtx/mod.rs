@@ -32,6 +32,7 @@
 //! noted once per chunk.
 
 mod binxml;
+mod content;
 mod records;
 
 use std::borrow::Cow;
@@ -42,9 +43,10 @@ use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
 use crate::diag::Diagnostic;
 use crate::model::{Event, Locator, Origin, Record};
-use crate::read::{EventKey, InputSummary, ReadOptions, Reviewer, Selection, Sink, Verdict};
+use crate::read::{ContentId, EventKey, InputSummary, ReadOptions, Reviewer, Selection, Sink, Verdict};
 
 pub(crate) use binxml::DecodeError;
+pub(crate) use content::{ContentCache, ContentPool};
 
 /// The parser settings evtriage reads with: recover what can be recovered
 /// (like `evtx_dump --recover-records`), and do not drop chunks whose
@@ -163,8 +165,16 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 ///
 /// `unit` is the chunk's place in delivery order, when it has one (see
 /// [`crate::EventFilter::reviewer_at`]).
-pub(crate) fn decode_chunk(name: &Arc<str>, chunk: EvtxChunkData, options: &ReadOptions, unit: Option<u64>) -> Output {
-    decode_chunk_part(name, chunk, options, None, unit)
+///
+/// `contents` remembers repeated records across chunks (see [`ContentCache`]).
+pub(crate) fn decode_chunk(
+    name: &Arc<str>,
+    chunk: EvtxChunkData,
+    options: &ReadOptions,
+    unit: Option<u64>,
+    contents: &mut ContentCache,
+) -> Output {
+    decode_chunk_part(name, chunk, options, None, unit, contents)
 }
 
 /// [`decode_chunk`] for a chunk of which only the first `present` bytes are real.
@@ -174,16 +184,19 @@ fn decode_chunk_part(
     options: &ReadOptions,
     present: Option<usize>,
     unit: Option<u64>,
+    contents: &mut ContentCache,
 ) -> Output {
     let number = chunk.number.unwrap_or(0);
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_chunk_inner(name, chunk, options, present, unit)))
-        .unwrap_or_else(|_| {
-            Output::one_skipped(Diagnostic::skipped(
-                name.clone(),
-                Locator::EvtxOffset { chunk: number, offset: 0 },
-                "chunk skipped: internal error while decoding it",
-            ))
-        })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_chunk_inner(name, chunk, options, present, unit, contents)
+    }))
+    .unwrap_or_else(|_| {
+        Output::one_skipped(Diagnostic::skipped(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: 0 },
+            "chunk skipped: internal error while decoding it",
+        ))
+    })
 }
 
 fn decode_chunk_inner(
@@ -192,7 +205,9 @@ fn decode_chunk_inner(
     options: &ReadOptions,
     present: Option<usize>,
     unit: Option<u64>,
+    contents: &mut ContentCache,
 ) -> Output {
+    contents.trim();
     let mut out = Output::default();
     let number = chunk.number.unwrap_or(0);
     if present.is_none() {
@@ -224,7 +239,8 @@ fn decode_chunk_inner(
     };
     {
         let data = &chunk.data[..];
-        let mut cache = binxml::SchemaCache::default();
+        // Compiled templates, with those of the worker's earlier chunks.
+        let mut cache = binxml::SchemaCache::with_store(std::mem::take(&mut contents.templates));
         // One reviewer per chunk (see `EventFilter::reviewer`), made when first needed.
         let mut reviewer: Option<Box<dyn Reviewer + '_>> = None;
         let mut spare = Vec::new();
@@ -274,12 +290,50 @@ fn decode_chunk_inner(
                 spare = decoded.recycle();
                 continue;
             }
+            let partial = selection == Selection::ReviewPartial;
+            // A partial decode of content seen before is not done again (see `content`).
+            let keyed =
+                partial && !strict && decoded.content_key(data, &mut cache, &mut contents.shapes, &mut contents.key);
+            if keyed {
+                if let Some(hit) = contents.hit() {
+                    let ev = &mut *hit.event;
+                    ev.time = binxml::filetime_to_utc(raw.filetime);
+                    ev.record_id = Some(raw.id);
+                    decoded.stamp(ev);
+                    let locator = Locator::Evtx { chunk: number, record_id: raw.id };
+                    if Arc::ptr_eq(&ev.origin.source, name) {
+                        ev.origin.locator = locator;
+                    } else {
+                        ev.origin = Origin::new(name.clone(), locator);
+                    }
+                    let kept = match options.review_content(unit, &mut reviewer, ev, true, Some(hit.id)) {
+                        Verdict::Drop => {
+                            out.filtered += 1;
+                            None
+                        }
+                        Verdict::Repeat => None,
+                        Verdict::Deliver => Some(ev.clone()),
+                        Verdict::Complete => {
+                            let mut whole = ev.clone();
+                            decoded.finish_rest(&mut whole);
+                            Some(whole)
+                        }
+                    };
+                    spare = decoded.recycle();
+                    if let Some(mut ev) = kept {
+                        if let Some(id) = ev.record_id {
+                            ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
+                        }
+                        slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
+                    }
+                    continue;
+                }
+            }
             let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
             let mut ev = Event::new(head.provider.map(Cow::into_owned), head.event_id, origin);
             ev.provider.guid = head.guid;
             ev.record_id = Some(raw.id);
             ev.time = binxml::filetime_to_utc(raw.filetime);
-            let partial = selection == Selection::ReviewPartial;
             let done = if partial {
                 decoded.finish_partial(data, &mut cache, &mut ev)
             } else {
@@ -295,18 +349,32 @@ fn decode_chunk_inner(
                 continue;
             }
             if selection != Selection::Deliver {
-                match options.review(unit, &mut reviewer, &ev, partial) {
-                    Verdict::Drop => {
-                        out.filtered += 1;
+                let content = keyed.then(ContentId::fresh);
+                let verdict = options.review_content(unit, &mut reviewer, &ev, partial, content);
+                // Remember a new content's partial event (moved when not kept, else copied).
+                let remember = |contents: &mut ContentCache, ev: Event| {
+                    if let Some(id) = content {
+                        contents.insert(id, Box::new(ev));
+                    }
+                };
+                match verdict {
+                    Verdict::Drop | Verdict::Repeat => {
+                        if verdict == Verdict::Drop {
+                            out.filtered += 1;
+                        }
+                        remember(contents, ev);
                         spare = decoded.recycle();
                         continue;
                     }
-                    Verdict::Repeat => {
-                        spare = decoded.recycle();
-                        continue;
+                    Verdict::Deliver => {
+                        if keyed {
+                            remember(contents, ev.clone());
+                        }
                     }
-                    Verdict::Deliver => {}
                     Verdict::Complete => {
+                        if keyed {
+                            remember(contents, ev.clone());
+                        }
                         if partial {
                             decoded.finish_rest(&mut ev);
                         }
@@ -321,6 +389,7 @@ fn decode_chunk_inner(
             }
             slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
         }
+        contents.templates = cache.store;
     }
     if !retry.is_empty() {
         retry_through_xml(name, &mut chunk, number, retry, (options, unit), &mut slots, &mut out);
@@ -463,7 +532,13 @@ pub(crate) fn tail_of<T: Read + Seek>(data: &mut T) -> Option<Tail> {
 
 /// Reads what can be read of an incomplete last chunk (its records that lie
 /// wholly inside the bytes present) and reports the loss.
-pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions, unit: Option<u64>) -> Output {
+pub(crate) fn decode_tail(
+    name: &Arc<str>,
+    tail: Tail,
+    options: &ReadOptions,
+    unit: Option<u64>,
+    contents: &mut ContentCache,
+) -> Output {
     let number = tail.whole;
     if tail.partial.is_empty() {
         return Output::one_skipped(Diagnostic::skipped(
@@ -486,7 +561,7 @@ pub(crate) fn decode_tail(name: &Arc<str>, tail: Tail, options: &ReadOptions, un
     match EvtxChunkData::new(padded, false) {
         Ok(mut chunk) => {
             chunk.number = Some(number);
-            let mut out = decode_chunk_part(name, chunk, options, Some(have), unit);
+            let mut out = decode_chunk_part(name, chunk, options, Some(have), unit, contents);
             out.skip(loss);
             out
         }
@@ -514,14 +589,63 @@ pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut
         }
     };
     // In-memory inputs (zip members) are decoded on the calling thread, chunk after chunk.
+    let mut contents = ContentCache::default();
     for chunk in chunks {
         let out = match chunk {
-            Ok(c) => decode_chunk(&name, c, options, None),
+            Ok(c) => decode_chunk(&name, c, options, None, &mut contents),
             Err(d) => Output::one_skipped(d),
         };
         out.deliver(sink, summary);
     }
     if let Some(t) = tail {
-        decode_tail(&name, t, options, None).deliver(sink, summary);
+        decode_tail(&name, t, options, None, &mut contents).deliver(sink, summary);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every record of every chunk of `path`, finished, decoding with
+    /// templates compiled per chunk or kept across chunks; and how many
+    /// definitions the kept store found compiled.
+    fn decode_all(path: &std::path::Path, keep: bool) -> (Vec<Event>, u64) {
+        let file = std::fs::File::open(path).unwrap();
+        let name: Arc<str> = Arc::from("t.evtx");
+        let mut events = Vec::new();
+        let mut store = binxml::Templates::default();
+        for chunk in open(&name, file).unwrap().flatten() {
+            let data = &chunk.data[..];
+            let mut cache =
+                binxml::SchemaCache::with_store(if keep { std::mem::take(&mut store) } else { Default::default() });
+            for step in records::walk(data, &chunk.header, false, None) {
+                let records::Step::Record(raw) = step else { continue };
+                let Ok(d) =
+                    binxml::decode_record(data, raw.binxml_start, raw.binxml_end, false, &mut cache, Vec::new())
+                else {
+                    continue;
+                };
+                let head = d.head();
+                let origin = Origin::new(name.clone(), Locator::Evtx { chunk: 0, record_id: raw.id });
+                let mut ev = Event::new(head.provider.map(Cow::into_owned), head.event_id, origin);
+                ev.provider.guid = head.guid;
+                if d.finish(data, &mut cache, &mut ev).is_ok() {
+                    events.push(ev);
+                }
+            }
+            store = cache.store;
+        }
+        (events, store.hits)
+    }
+
+    #[test]
+    fn templates_kept_across_chunks_decode_as_compiled_afresh() {
+        let Some(path) = evtriage_testutil::corpus("evtx/omerbenamram_system.evtx") else { return };
+        let (fresh, _) = decode_all(&path, false);
+        let (kept, hits) = decode_all(&path, true);
+        assert!(fresh.len() > 1000, "{} events", fresh.len());
+        assert_eq!(kept, fresh);
+        // The same templates are defined again in chunk after chunk, at other offsets.
+        assert!(hits > 100, "{hits} definitions found compiled");
     }
 }
