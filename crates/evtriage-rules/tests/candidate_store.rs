@@ -180,3 +180,72 @@ fn the_same_log_twice_is_kept_once() {
     let json = |a: &Analysis| serde_json::to_string(&a.findings).unwrap_or_default();
     assert_eq!(json(&a), json(&b));
 }
+
+/// The same kind of log as an XML export, read through the reader with the
+/// engine's own filter (which claims what it delivers, by identity), with
+/// one and two threads: the findings are the same, and the nearest
+/// evidence is what the log's shape says.
+#[test]
+fn unique_candidates_read_through_the_filter() {
+    const N: u64 = 6_000;
+    let anchors: [(i64, u64); 2] = [(44, 9_000_001), (20_030, 9_000_002)];
+    let mut xml = String::new();
+    let time_text = |secs: i64| time(secs).format("%Y-%m-%dT%H:%M:%S.0000000Z").to_string();
+    for i in 0..N {
+        let state = if i % 2 == 0 { "running" } else { "stopped" };
+        xml.push_str(&format!(
+            "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider \
+             Name=\"Service Control Manager\" EventSourceName=\"Service Control Manager\"/><EventID \
+             Qualifiers=\"16384\">7036</EventID><Level>4</Level><TimeCreated SystemTime=\"{}\"/>\
+             <EventRecordID>{}</EventRecordID><Execution ProcessID=\"612\" ThreadID=\"{}\"/><Channel>System</Channel>\
+             <Computer>{DC}</Computer></System><EventData><Data Name=\"param1\">{}</Data><Data \
+             Name=\"param2\">{state}</Data></EventData></Event>\n",
+            time_text(i as i64 * 7),
+            i + 1,
+            700 + i % 97,
+            SERVICES[(i % 8) as usize],
+        ));
+        for (secs, id) in anchors.iter().filter(|(s, _)| (i as i64 * 7..i as i64 * 7 + 7).contains(s)) {
+            xml.push_str(&format!(
+                "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider \
+                 Name=\"NETLOGON\"/><EventID>5719</EventID><Level>2</Level><TimeCreated SystemTime=\"{}\"/>\
+                 <EventRecordID>{id}</EventRecordID><Channel>System</Channel><Computer>{DC}</Computer></System>\
+                 <EventData><Data>CONTOSO</Data><Data>%%1311</Data><Binary>E50000C0</Binary></EventData></Event>\n",
+                time_text(*secs)
+            ));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("evtriage-candidate-store-{}", std::process::id()));
+    let path = dir.join("System.xml");
+    let written = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&path, &xml));
+    assert!(written.is_ok(), "cannot write {}: {written:?}", path.display());
+    let read = |threads: usize| {
+        let mut engine = Engine::new(builtin());
+        let options = evtriage_core::ReadOptions { threads, event_filter: Some(engine.event_filter()) };
+        evtriage_core::Reader::new(options).read_paths(&[&path], &mut engine);
+        let retained = engine.retained();
+        (engine.finish(), retained)
+    };
+    let (one, kept_one) = read(1);
+    let (two, kept_two) = read(2);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(kept_one, kept_two);
+    // The Netlogon "running" events and the two anchors, each once; two bodies.
+    assert_eq!(kept_one.events, (0..N).filter(|i| i % 8 == 2).count() + anchors.len());
+    assert_eq!(kept_one.bodies, 2);
+    let json = |a: &Analysis| serde_json::to_string(&a.findings).unwrap_or_default();
+    assert_eq!(json(&one), json(&two));
+    let restart: Vec<_> = one.findings.iter().filter(|f| f.rule == "netlogon-5719-ws2025-restart").collect();
+    assert_eq!(restart.len(), 1, "{:#?}", one.findings);
+    let line_of = |e: &&evtriage_rules::Evidence| e.locator.strip_prefix("line ").and_then(|l| l.parse::<u64>().ok());
+    let lines: Vec<(Role, u64)> = restart[0].evidence.iter().filter_map(|e| Some((e.role, line_of(&e)?))).collect();
+    // Evidence in time order. Anchors at 44 s (line 8, after 7036 number 6
+    // on line 7) and 20 030 s (line 2 864, after number 2 861 on line
+    // 2 863: events after the first anchor sit one line lower); the nearest
+    // Netlogon 7036 before them are numbers 2 (14 s, line 3) and 2 858
+    // (20 006 s, line 2 860).
+    assert_eq!(
+        lines,
+        [(Role::Corroboration, 3), (Role::Anchor, 8), (Role::Corroboration, 2_860), (Role::Anchor, 2_864)]
+    );
+}
