@@ -138,13 +138,20 @@ pub(crate) struct IdentityKey {
 /// remembers the [`IdentityKey`] of; a log's candidates name few of them.
 const KEY_CACHE: usize = 256;
 
-/// A raw computer name, provider name, GUID and event id, with their key.
-type KeyEntry = (u32, Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<IdentityKey>);
+/// A raw computer name, provider name and GUID, with their key (for one event id).
+type KeyEntry = (Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<IdentityKey>);
+
+/// Per event id, the keys of the (computer, provider) pairs seen, and how many in all.
+#[derive(Default)]
+struct KeyCache {
+    by_id: HashMap<u32, Vec<KeyEntry>, ahash::RandomState>,
+    len: usize,
+}
 
 thread_local! {
     /// Per thread, the keys of the triples seen last, so that identities of
     /// one log share them (and no name is lowercased again for every event).
-    static KEYS: std::cell::RefCell<(usize, Vec<KeyEntry>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+    static KEYS: std::cell::RefCell<Option<KeyCache>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Identity {
@@ -188,8 +195,8 @@ impl Identity {
         let provider_name = e.provider.name.as_deref();
         // The label is the GUID only when there is no name.
         let guid = if provider_name.is_some() { None } else { e.provider.guid };
-        let same = |(id, c, p, g, _): &&KeyEntry| {
-            *id == e.event_id && c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
+        let same = |(c, p, g, _): &&KeyEntry| {
+            c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
         };
         let make = || {
             std::sync::Arc::new(IdentityKey {
@@ -201,21 +208,18 @@ impl Identity {
         };
         KEYS.with(|cache| {
             let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
-            let (last, entries) = &mut *cache;
-            // Events of one kind come in runs: the last hit first.
-            if let Some((.., key)) = entries.get(*last).filter(|e| same(e)) {
+            let cache = cache.get_or_insert_with(KeyCache::default);
+            if let Some((.., key)) = cache.by_id.get(&e.event_id).and_then(|list| list.iter().find(same)) {
                 return key.clone();
             }
-            if let Some((i, (.., key))) = entries.iter().enumerate().find(|(_, e)| same(e)) {
-                *last = i;
-                return key.clone();
-            }
-            if entries.len() >= KEY_CACHE {
-                entries.clear();
+            if cache.len >= KEY_CACHE {
+                cache.by_id.clear();
+                cache.len = 0;
             }
             let key = make();
-            *last = entries.len();
-            entries.push((e.event_id, e.computer.clone(), provider_name.map(str::to_string), guid, key.clone()));
+            cache.len += 1;
+            let entry = (e.computer.clone(), provider_name.map(str::to_string), guid, key.clone());
+            cache.by_id.entry(e.event_id).or_default().push(entry);
             key
         })
     }
