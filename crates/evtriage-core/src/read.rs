@@ -12,8 +12,8 @@
 //!
 //! Work is parallel across files and, inside an evtx file, across its 64 KiB
 //! chunks: the calling thread reads chunks one after another (so a 1 GiB log
-//! is never held in memory) and hands each to a thread pool
-//! ([`ReadOptions::threads`]); at most `2 × threads` units are in flight, and
+//! is never held in memory) and hands them, four at a time, to a thread pool
+//! ([`ReadOptions::threads`]); at most `2 × threads` such jobs are in flight, and
 //! their outputs are delivered to the [`Sink`] strictly in the order they were
 //! handed out. Other formats are read whole on a worker. The sink itself is
 //! only ever called from the calling thread.
@@ -407,8 +407,9 @@ impl Reader {
     ///   folder walk come first, in one unit ([`Unit::input`] is `None`), then
     ///   each input's units in turn;
     /// - `map` runs on a pool worker when there is more than one thread, else
-    ///   on the calling thread; at most `2 × threads` units (and their
-    ///   results) are in flight, so memory stays flat on any input size;
+    ///   on the calling thread; at most `2 × threads` jobs of up to four
+    ///   units (and their results) are in flight, so memory stays flat on
+    ///   any input size;
     /// - if `map` (or the decoder) panics on a unit, that unit is replaced by
     ///   a unit holding one skipped-data diagnostic saying so (counted in the
     ///   input's `skipped`), which is passed to `map` on the calling thread;
@@ -595,6 +596,7 @@ impl Reader {
                 return;
             }
         };
+        let mut batch: Vec<Job> = Vec::with_capacity(CHUNKS_PER_JOB);
         for chunk in chunks {
             match chunk {
                 Ok(c) => {
@@ -602,19 +604,22 @@ impl Reader {
                     let options = self.options.clone();
                     let unit = next_unit();
                     let pool = self.contents.clone();
-                    pipe.push(
-                        file,
-                        Box::new(move || {
-                            pool.with(|contents| crate::evtx::decode_chunk(&name, c, &options, Some(unit), contents))
-                        }),
-                    );
+                    batch.push(Box::new(move || {
+                        pool.with(|contents| crate::evtx::decode_chunk(&name, c, &options, Some(unit), contents))
+                    }));
+                    if batch.len() >= CHUNKS_PER_JOB {
+                        pipe.push_batch(file, std::mem::take(&mut batch));
+                    }
                 }
                 Err(d) => {
+                    // What is queued goes first: output stays in file order.
+                    pipe.push_batch(file, std::mem::take(&mut batch));
                     let o = Output::one_skipped(d);
                     pipe.push_ready(file, o);
                 }
             }
         }
+        pipe.push_batch(file, batch);
         if let Some(t) = tail {
             let name = name.clone();
             let options = self.options.clone();
@@ -812,14 +817,21 @@ type Job = Box<dyn FnOnce() -> Output + Send>;
 /// Work handed to the pool, waiting to be delivered in order.
 enum Pending<T> {
     Done(usize, Counts, T),
-    Running(usize, std::sync::mpsc::Receiver<(Counts, T)>),
+    /// A batch of jobs of one file, each mapped (`None`: it panicked).
+    Running(usize, std::sync::mpsc::Receiver<Vec<Option<(Counts, T)>>>),
 }
+
+/// Chunks of one evtx file decoded by one pool job, one after another: a
+/// job per 64 KiB chunk cost more in hand-offs between threads (a channel,
+/// a wake-up, a context switch each) than a few chunks take to decode.
+const CHUNKS_PER_JOB: usize = 4;
 
 /// Runs jobs on a thread pool with a bounded number in flight, maps each
 /// job's output on the worker that produced it, and delivers the results
 /// strictly in the order the jobs were pushed. The output is therefore the
 /// same for any number of threads, and memory holds at most `2 × threads`
-/// units' worth of results.
+/// jobs' worth of results (a job is one unit, or up to [`CHUNKS_PER_JOB`]
+/// evtx chunks).
 struct Pipeline<'p, 'scope, T, M: ?Sized, D> {
     /// The scope to spawn on; `None` runs every job on the calling thread.
     scope: Option<&'p rayon::Scope<'scope>>,
@@ -837,32 +849,46 @@ where
     D: FnMut(T),
 {
     fn push(&mut self, file: usize, job: Job) {
+        self.push_batch(file, vec![job]);
+    }
+
+    /// Queues jobs of one file to run one after another on one worker; their
+    /// units are delivered in order, as if pushed one by one.
+    fn push_batch(&mut self, file: usize, jobs: Vec<Job>) {
         let Some(scope) = self.scope else {
             let map = self.map;
-            let done = caught(|| {
-                let (counts, unit) = split(file, job());
-                (counts, map(unit))
-            });
-            let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
-            self.queue_or_deliver(file, counts, t);
+            for job in jobs {
+                let done = caught(|| {
+                    let (counts, unit) = split(file, job());
+                    (counts, map(unit))
+                });
+                let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
+                self.queue_or_deliver(file, counts, t);
+            }
             return;
         };
+        if jobs.is_empty() {
+            return;
+        }
         while self.queue.len() >= self.cap {
             self.deliver_front();
         }
         let (tx, rx) = std::sync::mpsc::channel();
         let map = self.map;
         scope.spawn(move |_| {
-            // A panic (in the decoder or in `map`) drops `tx` unsent: the
-            // delivering side turns that into a diagnostic. Caught here so
+            // A panic (in the decoder or in `map`) costs its job only: the
+            // delivering side turns `None` into a diagnostic. Caught here so
             // that the scope does not re-raise it at its end.
-            let done = caught(|| {
-                let (counts, unit) = split(file, job());
-                (counts, map(unit))
-            });
-            if let Some(v) = done {
-                let _ = tx.send(v);
-            }
+            let done: Vec<Option<(Counts, T)>> = jobs
+                .into_iter()
+                .map(|job| {
+                    caught(|| {
+                        let (counts, unit) = split(file, job());
+                        (counts, map(unit))
+                    })
+                })
+                .collect();
+            let _ = tx.send(done);
         });
         self.queue.push_back(Pending::Running(file, rx));
     }
@@ -910,17 +936,22 @@ where
 
     fn deliver_front(&mut self) {
         let Some(front) = self.queue.pop_front() else { return };
-        let (file, counts, t) = match front {
-            Pending::Done(file, counts, t) => (file, counts, t),
+        match front {
+            Pending::Done(file, counts, t) => self.deliver(file, counts, t),
             Pending::Running(file, rx) => match rx.recv() {
-                Ok((counts, t)) => (file, counts, t),
+                Ok(batch) => {
+                    for done in batch {
+                        let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
+                        self.deliver(file, counts, t);
+                    }
+                }
+                // The worker died before sending (it cannot: panics are caught).
                 Err(_) => {
                     let (counts, t) = self.internal_error(file);
-                    (file, counts, t)
+                    self.deliver(file, counts, t);
                 }
             },
-        };
-        self.deliver(file, counts, t);
+        }
     }
 
     fn finish(&mut self) -> Vec<InputSummary> {

@@ -49,6 +49,13 @@
 //! everything a matcher without a message regex can look at; no event that
 //! could match a message regex is answered from the memo or judged from a
 //! partial decode.
+//!
+//! Most reviewed events come with a [`ContentId`]: the evtx reader noticed
+//! that it had decoded the same content before (see
+//! [`Reviewer::review_content`]). The memo then answers by that id without
+//! building a key, and remembers the service-name pair the content teaches
+//! (pairs are numbered once, in a table all reviewers share, so that telling
+//! and claiming a pair is an integer operation).
 
 use std::collections::HashMap;
 use std::hash::Hash;

@@ -67,14 +67,18 @@ impl std::fmt::Debug for ContentCache {
 }
 
 impl ContentCache {
-    /// Called before each chunk: empties a full cache.
+    /// Called before each chunk: forgets the events of a full cache (and,
+    /// when too many template shapes are numbered, the numbers and the
+    /// templates that carry them).
     pub(crate) fn trim(&mut self) {
-        if self.entries.len() >= MAX_ENTRIES || self.shapes.len() >= MAX_SHAPES {
-            self.entries.clear();
+        if self.shapes.len() >= MAX_SHAPES {
             // Keys name shapes by number, and kept templates carry theirs:
             // the three go together.
+            self.entries.clear();
             self.shapes = Shapes::default();
             self.templates.clear();
+        } else if self.entries.len() >= MAX_ENTRIES {
+            self.entries.clear();
         }
     }
 
