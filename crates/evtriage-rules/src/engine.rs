@@ -345,18 +345,18 @@ impl Engine {
                 for h in visit {
                     let i = h.number;
                     let Some(peek) = self.kept.peek_handle(h) else { continue };
-                    // The body answers what the anchor's matcher reads; the
-                    // whole event is rebuilt only for an anchor.
+                    // The body answers what the anchor's matcher, its service
+                    // and its text read; the slot gives its time and place.
                     if !rule.anchor.matches_event_static(peek.body) {
                         continue;
                     }
                     let Some(view) = self.kept.get(i) else { continue };
-                    let e = &view.to_event();
+                    let (e, time) = (view.body, view.slot.time());
                     let mut service = ctx.service_of(e, rule.anchor.service.as_ref());
                     let mut chain = Vec::new();
                     if let (Some(pred), Some(start)) = (&rule.anchor.service, &service) {
                         if pred.root {
-                            let (root, followed) = ctx.dependency_root(e, start.clone());
+                            let (root, followed) = ctx.dependency_root(e, time, start.clone());
                             service = Some(root);
                             chain = followed;
                         }
@@ -366,7 +366,7 @@ impl Engine {
                             continue;
                         }
                     }
-                    let anchor = Anchor::Event { event: e, service, chain };
+                    let anchor = Anchor::Event { event: e, time, origin: view.origin(), service, chain };
                     findings.extend(ctx.evaluate(rule, &anchor));
                 }
             }
@@ -498,10 +498,14 @@ fn reg_text(d: &RegData) -> String {
 
 /// What a finding starts from.
 enum Anchor<'a> {
-    /// `chain`: for `service.root` anchors, the dependency chain followed
-    /// (display names, the failing dependent first, the root last).
+    /// `event` is a kept event's body (see [`crate::store`]): its time and
+    /// place are `time` and `origin`. `chain`: for `service.root` anchors,
+    /// the dependency chain followed (display names, the failing dependent
+    /// first, the root last).
     Event {
         event: &'a Event,
+        time: Option<DateTime<Utc>>,
+        origin: Origin,
         service: Option<ServiceRef>,
         chain: Vec<String>,
     },
@@ -514,13 +518,13 @@ enum Anchor<'a> {
 impl Anchor<'_> {
     fn time(&self) -> Option<DateTime<Utc>> {
         match self {
-            Anchor::Event { event, .. } => event.time,
+            Anchor::Event { time, .. } => *time,
             Anchor::Command { .. } => None,
         }
     }
     fn origin(&self) -> &Origin {
         match self {
-            Anchor::Event { event, .. } => &event.origin,
+            Anchor::Event { origin, .. } => origin,
             Anchor::Command { cmd, .. } => &cmd.origin,
         }
     }
@@ -688,13 +692,13 @@ impl<'a> Context<'a> {
     /// another 7001 of the same computer within [`CHAIN_WINDOW_MIN`] minutes.
     /// Returns the root and the chain of display names (the dependent of `e`
     /// first). Cycles and chains longer than 16 stop the walk.
-    fn dependency_root(&self, e: &Event, start: ServiceRef) -> (ServiceRef, Vec<String>) {
+    fn dependency_root(&self, e: &Event, time: Option<DateTime<Utc>>, start: ServiceRef) -> (ServiceRef, Vec<String>) {
         let name = |s: &ServiceRef| s.display.clone().unwrap_or_else(|| s.key.clone());
         let mut chain: Vec<String> = e.field("param1").map(|d| d.trim().to_string()).into_iter().collect();
         chain.push(name(&start));
         let mut seen: Vec<String> = vec![start.key.to_lowercase()];
         let mut current = start;
-        let Some(t) = e.time else { return (current, chain) };
+        let Some(t) = time else { return (current, chain) };
         let window = Duration::minutes(CHAIN_WINDOW_MIN);
         for _ in 0..16 {
             let kept = self.by_id.get(&7001).into_iter().flatten().filter_map(|h| self.engine.kept.get(h.number));
@@ -865,7 +869,7 @@ impl<'a> Context<'a> {
 
     fn anchor_evidence(&self, anchor: &Anchor<'_>) -> Evidence {
         match anchor {
-            Anchor::Event { event, .. } => event_evidence(event, Role::Anchor),
+            Anchor::Event { event, time, origin, .. } => event_evidence_at(event, origin, *time, Role::Anchor),
             Anchor::Command { cmd, .. } => command_evidence(cmd, Role::Anchor),
         }
     }
@@ -890,9 +894,9 @@ impl<'a> Context<'a> {
                 if since > *limit {
                     return None;
                 }
-                let marker = self.engine.kept.get(marker)?.to_event();
+                let marker = self.engine.kept.get(marker)?;
                 Some(Held::new(
-                    vec![event_evidence(&marker, Role::Context)],
+                    vec![event_evidence_at(marker.body, &marker.origin(), marker.slot.time(), Role::Context)],
                     vec![("since_boot".into(), human_duration(since))],
                 ))
             }
@@ -1110,7 +1114,7 @@ impl<'a> Context<'a> {
         }
         let (d, e) = best?;
         Some(Held::new(
-            vec![event_evidence(&e.to_event(), Role::Corroboration)],
+            vec![event_evidence_at(e.body, &e.origin(), e.slot.time(), Role::Corroboration)],
             vec![("gap".into(), human_duration(d))],
         ))
     }
@@ -1354,7 +1358,9 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-fn event_evidence(e: &Event, role: Role) -> Evidence {
+/// The evidence an event gives: its message (made from the event's content,
+/// which is all a kept event's body holds), at `origin` and `time`.
+fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTime<Utc>>, role: Role) -> Evidence {
     let mut summary = message::render(e).split_whitespace().collect::<Vec<_>>().join(" ");
     if summary.len() > 600 {
         let mut cut = 600;
@@ -1369,7 +1375,7 @@ fn event_evidence(e: &Event, role: Role) -> Evidence {
     if !summary.starts_with(&label) {
         summary = format!("{label} {}: {summary}", e.event_id);
     }
-    Evidence::new(&e.origin, e.time, summary, role)
+    Evidence::new(origin, time, summary, role)
 }
 
 fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {

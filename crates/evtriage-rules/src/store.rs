@@ -17,12 +17,14 @@
 //! - a fixed-size [`Slot`] per event: the per-record fields and the number
 //!   of its body.
 //!
-//! A body and a slot give back the exact event ([`View::to_event`]), so the
-//! rules see the same events as before and findings are byte-identical.
-//! What rules read from an event's content (matchers, service identity,
-//! message text, data fields) does not depend on the per-record fields, so
-//! it is read from the body without rebuilding the event; whole events are
-//! rebuilt only for anchors and for the evidence a finding shows.
+//! A body and a slot give back the exact event (the tests rebuild every
+//! one), so the rules see the same events as before and findings are
+//! byte-identical. What rules read from an event's content (matchers,
+//! service identity, message text, data fields) does not depend on the
+//! per-record fields (`tests/candidate_store.rs` checks this over the
+//! fixtures and the corpus), so it is read from the body, and time and
+//! place from the slot: no event is rebuilt, not even for an anchor or the
+//! evidence a finding shows.
 //!
 //! The store also de-duplicates by [`Identity`] (the same log given twice)
 //! through a table of slot numbers, not of identities: an identity is
@@ -179,6 +181,7 @@ impl Slot {
     }
 
     /// Puts the per-record fields back into a copy of the body.
+    #[cfg(test)]
     fn restore(&self, e: &mut Event) {
         e.time = self.time;
         e.record_id = self.record_id;
@@ -293,11 +296,17 @@ pub(crate) struct View<'a> {
 }
 
 impl View<'_> {
-    /// The whole event, as it was kept.
+    /// The whole event, as it was kept (the tests' proof that nothing is lost).
+    #[cfg(test)]
     pub(crate) fn to_event(self) -> Event {
         let mut e = self.body.clone();
         self.slot.restore(&mut e);
         e
+    }
+
+    /// Where the event came from.
+    pub(crate) fn origin(&self) -> evtriage_core::Origin {
+        evtriage_core::Origin::new(self.body.origin.source.clone(), self.slot.locator())
     }
 
     /// Whether this is the event at `locator` in `source`.
@@ -667,5 +676,38 @@ mod tests {
         let states: Vec<String> =
             kept.iter().map(|(_, v)| v.to_event().field("param2").unwrap_or("").to_string()).collect();
         assert_eq!(states, ["running", "running", "stopped", "running", "running"]);
+    }
+
+    /// What the engine reads from a kept event's body (matchers, including
+    /// those that read the rendered message, and the message the evidence
+    /// shows) must not depend on the fields a slot holds: checked on every
+    /// event of the fixtures and, when configured, of the corpus.
+    #[test]
+    fn rules_read_nothing_a_slot_holds() {
+        let mut paths = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")];
+        paths.extend(evtriage_testutil::corpus_root());
+        let rules = match crate::RuleSet::builtin() {
+            Ok(r) => r,
+            Err(e) => panic!("built-in rules do not load: {e}"),
+        };
+        let matchers: Vec<&crate::rule::Matcher> = rules.rules().iter().flat_map(|r| r.matchers()).collect();
+        let mut events = 0usize;
+        for path in paths {
+            let mut collect = evtriage_core::read::Collect::default();
+            let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions { threads: 2, event_filter: None });
+            reader.read_paths(&[&path], &mut collect);
+            for e in collect.events() {
+                events += 1;
+                let mut body = e.clone();
+                let slot = Slot::take(&mut body, false);
+                assert!(slot.time == e.time && slot.locator == e.origin.locator);
+                let at = || format!("{} {}", e.origin.source, e.origin.locator);
+                assert_eq!(evtriage_core::message::render(&body), evtriage_core::message::render(e), "{}", at());
+                for m in matchers.iter().filter(|m| m.event_ids.is_empty() || m.event_ids.contains(&e.event_id)) {
+                    assert_eq!(m.matches_event_static(&body), m.matches_event_static(e), "{}", at());
+                }
+            }
+        }
+        assert!(events > 1000, "{events} events read");
     }
 }
