@@ -64,49 +64,64 @@ if [ ! -d "$many" ]; then
   done
 fi
 
-# measure NAME CMD... : prints "NAME median_wall_s median_cpu_s peak_rss_kb" after RUNS runs (one warm-up first).
-measure() {
-  local name=$1; shift
-  "$@" >/dev/null 2>&1 || true
-  local times=() cpus=() rss=0 out wall user sys r
-  for _ in $(seq "$runs"); do
-    local out
-    # GNU time writes to its own file (the command's stderr is discarded).
-    # `analyze` exits 1 when it finds something: not a failure here; time then
-    # writes a "Command exited with non-zero status" line first.
-    /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null || true
-    out=$(tail -n 1 "$work/time.txt")
-    read -r wall user sys r <<<"$out"
-    if ! [[ "${r:-}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $name: no timing from run ($out)" >&2; continue; fi
-    times+=("$wall"); cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')")
-    [ "$r" -gt "$rss" ] && rss=$r
-  done
-  local med cpu
-  med=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$name $med $cpu $rss"
+# Commands to time, by name. Each round runs every command once, in this
+# order, so that the peer and evtriage are timed side by side all along (the
+# machine is shared: a slow spell then hits both, not one of them).
+names=(peer_system dump_system analyze_system peer_security dump_security analyze_security
+       peer_128 analyze_128 peer_small analyze_small peer_many analyze_many)
+set_cmd() { # NAME: sets the array `cmd` to that command
+  case $1 in
+    peer_system)      cmd=("$peer" -t 2 -o jsonl "$system") ;;
+    dump_system)      cmd=("$evtriage" dump --threads 2 --format jsonl "$system") ;;
+    analyze_system)   cmd=("$evtriage" analyze --threads 2 --format json "$system") ;;
+    peer_security)    cmd=("$peer" -t 2 -o jsonl "$security") ;;
+    dump_security)    cmd=("$evtriage" dump --threads 2 --format jsonl "$security") ;;
+    analyze_security) cmd=("$evtriage" analyze --threads 2 --format json "$security") ;;
+    peer_128)         cmd=("$peer" -t 2 -o jsonl "$system128") ;;
+    analyze_128)      cmd=("$evtriage" analyze --threads 2 --format json "$system128") ;;
+    peer_small)       cmd=("$peer" -t 2 -o jsonl "$small") ;;
+    analyze_small)    cmd=("$evtriage" analyze --threads 2 --format json "$small") ;;
+    # The peer reads one file per run: a shell loop, as a user would write it.
+    peer_many)        cmd=(sh -c 'for f in "$1"/*.evtx; do "$0" -t 2 -o jsonl "$f"; done' "$peer" "$many") ;;
+    analyze_many)     cmd=("$evtriage" analyze --threads 2 --format json "$many") ;;
+  esac
 }
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 results=$work/results.txt
-: > "$results"
-echo "== timing ($runs runs each, median)" >&2
-measure peer_system   "$peer" -t 2 -o jsonl "$system"            | tee -a "$results" >&2
-measure dump_system   "$evtriage" dump --threads 2 --format jsonl "$system"  | tee -a "$results" >&2
-measure analyze_system "$evtriage" analyze --threads 2 --format json "$system" | tee -a "$results" >&2
-measure peer_security  "$peer" -t 2 -o jsonl "$security"         | tee -a "$results" >&2
-measure dump_security  "$evtriage" dump --threads 2 --format jsonl "$security" | tee -a "$results" >&2
-measure analyze_security "$evtriage" analyze --threads 2 --format json "$security" | tee -a "$results" >&2
-measure peer_128       "$peer" -t 2 -o jsonl "$system128"        | tee -a "$results" >&2
-measure analyze_128    "$evtriage" analyze --threads 2 --format json "$system128" | tee -a "$results" >&2
-measure peer_small     "$peer" -t 2 -o jsonl "$small"            | tee -a "$results" >&2
-measure analyze_small  "$evtriage" analyze --threads 2 --format json "$small" | tee -a "$results" >&2
-# The peer reads one file per run: a shell loop, as a user would write it.
-measure peer_many      sh -c 'for f in "$1"/*.evtx; do "$0" -t 2 -o jsonl "$f"; done' "$peer" "$many" | tee -a "$results" >&2
-measure analyze_many   "$evtriage" analyze --threads 2 --format json "$many" | tee -a "$results" >&2
+samples=$work/samples.txt
+: > "$samples"
+echo "== timing ($runs rounds, every command once per round, one warm-up round first)" >&2
+for name in "${names[@]}"; do set_cmd "$name"; "${cmd[@]}" >/dev/null 2>&1 || true; done
+for round in $(seq "$runs"); do
+  for name in "${names[@]}"; do
+    # GNU time writes to its own file (the command's stderr is discarded).
+    # `analyze` exits 1 when it finds something: not a failure here; time then
+    # writes a "Command exited with non-zero status" line first.
+    set_cmd "$name"
+    /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "${cmd[@]}" >/dev/null 2>/dev/null || true
+    out=$(tail -n 1 "$work/time.txt")
+    read -r wall user sys r <<<"$out"
+    if ! [[ "${r:-}" =~ ^[0-9]+$ ]]; then echo "compare.sh: $name: no timing from run ($out)" >&2; continue; fi
+    echo "$name $wall $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}') $r" >> "$samples"
+  done
+  echo "   round $round done" >&2
+done
+# Medians of wall and CPU per command; the largest peak RSS.
+python3 - "$samples" > "$results" <<'PY'
+import sys, statistics
+by = {}
+for line in open(sys.argv[1]):
+    n, w, c, r = line.split()
+    by.setdefault(n, []).append((float(w), float(c), int(r)))
+for n, xs in by.items():
+    print(n, statistics.median_low(sorted(x[0] for x in xs)), statistics.median_low(sorted(x[1] for x in xs)),
+          max(x[2] for x in xs))
+PY
+cat "$results" >&2
 
-python3 - "$results" "$label" "$runs" "$(nproc)" "$load" <<'PY' > "$work/table.md"
-import sys
+python3 - "$results" "$label" "$runs" "$(nproc)" "$load" "$samples" <<'PY' > "$work/table.md"
+import sys, statistics
 res = {}
 for line in open(sys.argv[1]):
     n, t, c, r = line.split()
@@ -120,7 +135,7 @@ def row(what, name, peer):
     return (f"| {what} | {t:.3f} s | {c:.3f} s | {r / 1024:.1f} MB | {pt:.3f} s | {pc:.3f} s | {pr / 1024:.1f} MB "
             f"| {ratio} | {cratio} |")
 print(f"Inputs: {label} System and Security logs built with make_big_evtx.py from the corpus; "
-      f"{runs} runs each (after one warm-up), median wall and median CPU (user+sys) time; peak RSS is the "
+      f"{runs} rounds (after one warm-up round) running every command once, peer and evtriage in turn; median wall and median CPU (user+sys) time; peak RSS is the "
       f"largest of the runs; 2 threads; {cores} cores; load average before the runs: {load}.\n")
 print("| command | evtriage wall | evtriage CPU | evtriage RSS | evtx_dump wall | evtx_dump CPU | peer RSS "
       "| wall ratio | CPU ratio |")
@@ -132,6 +147,17 @@ print(row(f"dump --format jsonl, Security {label}", "dump_security", "peer_secur
 print(row("analyze, System 128 MiB", "analyze_128", "peer_128"))
 print(row("analyze, 68 KB file (start-up)", "analyze_small", "peer_small"))
 print(row("analyze, folder of 300 small files", "analyze_many", "peer_many"))
+# Paired: the ratio within each round (the two ran one after the other), median over rounds.
+rounds = {}
+for line in open(sys.argv[6]):
+    n, w, c, r = line.split()
+    rounds.setdefault(n, []).append(float(w))
+def paired(name, peer):
+    xs = [a / b for a, b in zip(rounds.get(name, []), rounds.get(peer, [])) if b > 0]
+    return f"{statistics.median(xs):.2f}× (rounds: {', '.join(f'{x:.2f}' for x in xs)})" if xs else "n/a"
+print(f"\nWall ratio within each round, median over the rounds: analyze System {paired('analyze_system', 'peer_system')}; "
+      f"dump System {paired('dump_system', 'peer_system')}; analyze Security {paired('analyze_security', 'peer_security')}; "
+      f"dump Security {paired('dump_security', 'peer_security')}.")
 PY
 # Start-up in milliseconds (GNU time counts in hundredths of a second).
 python3 - "$evtriage" "$peer" "$small" <<'PY' >> "$work/table.md"
