@@ -5,7 +5,9 @@
 //! [`RuleSet::event_filter`] in the read options, so that events no rule uses
 //! are never fully decoded). While records stream in, the engine keeps
 //! - candidate events: those that match some rule's anchor or record check on
-//!   everything except time and service identity;
+//!   everything except time and service identity, stored compactly (each
+//!   distinct content once, a few dozen bytes per event; see `store.rs`), so
+//!   that a log of many candidates costs little more than its count;
 //! - boot markers (EventLog 6005/6009, Kernel-General 12), to know boot sessions;
 //! - service identity learned from the inputs (SCM 7036/7040, `Binary` key
 //!   names, registry `DisplayName`s), folded into a small map, not kept;
@@ -22,7 +24,7 @@
 //! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use evtriage_core::{
@@ -36,6 +38,7 @@ use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
 use crate::spec::{Direction, MergeScope};
+use crate::store::{Handle, Kept, Peek, View};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -65,8 +68,10 @@ pub struct Engine {
     rules: RuleSet,
     /// The rules' event matchers by event id, for [`Engine::ingest_event`].
     index: MatcherIndex,
-    events: Vec<Event>,
-    boots: Vec<Event>,
+    /// Candidate events and boot markers, compactly (see [`crate::store`]),
+    /// de-duplicated by [`Identity`] so that one log given twice
+    /// (`System.evtx` and its XML export) yields its evidence once.
+    kept: Kept,
     learned: Learned,
     sockets: Vec<SocketEntry>,
     processes: Vec<ProcessEntry>,
@@ -80,34 +85,142 @@ pub struct Engine {
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
     seen: usize,
-    /// Identities of kept events, so that one log given twice (`System.evtx`
-    /// and its XML export) yields its evidence once.
-    identities: HashSet<Identity>,
+}
+
+/// What an [`Engine`] holds for rule evaluation, from [`Engine::retained`]:
+/// how memory grows with the input (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retained {
+    /// Events kept (candidates of some rule, and boot markers), after
+    /// de-duplication.
+    pub events: usize,
+    /// Distinct event bodies among them: each kept event's content without
+    /// its time, record id, thread, process and place, stored once.
+    pub bodies: usize,
+    /// Bytes the per-event part takes: the encoded slots and the identity
+    /// index (not the bodies, nor the unfilled part of the last block of
+    /// slots, 64 KiB at most).
+    pub per_event_bytes: usize,
 }
 
 /// What tells the same event in two exports apart from another: computer
 /// (short name) and provider, ignoring case, event id, record id and time.
 /// The engine keeps the first event of each identity; the rules' filter
 /// passes over repeats by the same measure.
+///
+/// The filter holds one identity per event it delivered, so an identity is
+/// small (24 bytes): the names and the event id are shared
+/// ([`IdentityKey`]), not copied into every identity, and the time is a
+/// count of nanoseconds.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Identity {
-    computer: String,
-    provider: String,
-    event_id: u32,
+    key: std::sync::Arc<IdentityKey>,
     record_id: u64,
-    time: DateTime<Utc>,
+    /// Nanoseconds since 1970 when they give the time back exactly, else 0
+    /// and the time is in [`IdentityKey::odd_time`].
+    time: i64,
+}
+
+/// The part of an [`Identity`] that many events share: the computer's short
+/// name and the provider label (both lowercase) and the event id. Compared
+/// and hashed by content; shared between identities only to save memory.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct IdentityKey {
+    computer: Box<str>,
+    provider: Box<str>,
+    event_id: u32,
+    /// A time nanoseconds since 1970 do not give back (before 1677, after
+    /// 2262, or a leap second): then this key is the event's own.
+    odd_time: Option<DateTime<Utc>>,
+}
+
+/// How many raw (computer, provider, event id) triples each thread
+/// remembers the [`IdentityKey`] of; a log's candidates name few of them.
+const KEY_CACHE: usize = 256;
+
+/// A raw computer name, provider name and GUID, with their key (for one event id).
+type KeyEntry = (Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<IdentityKey>);
+
+/// Per event id, the keys of the (computer, provider) pairs seen, and how many in all.
+#[derive(Default)]
+struct KeyCache {
+    by_id: HashMap<u32, Vec<KeyEntry>, ahash::RandomState>,
+    len: usize,
+}
+
+thread_local! {
+    /// Per thread, the keys of the triples seen last, so that identities of
+    /// one log share them (and no name is lowercased again for every event).
+    static KEYS: std::cell::RefCell<Option<KeyCache>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Identity {
     /// The identity of `e`; `None` when it has no record id or time (then it
     /// is never a repeat).
     pub(crate) fn of(e: &Event) -> Option<Identity> {
-        Some(Identity {
-            computer: computer_key(e.computer.as_deref()),
-            provider: e.provider_label().to_lowercase(),
-            event_id: e.event_id,
-            record_id: e.record_id?,
-            time: e.time?,
+        let (record_id, time) = (e.record_id?, e.time?);
+        Some(Identity::new(Identity::key_of(e), record_id, time))
+    }
+
+    /// The identity of an event with `key` (see [`Identity::key_of`]), `record_id` and `time`.
+    pub(crate) fn new(key: std::sync::Arc<IdentityKey>, record_id: u64, time: DateTime<Utc>) -> Identity {
+        // Nanoseconds since 1970 tell times apart, but for a leap second
+        // (its nanoseconds go past one second, into the next second's) and
+        // outside the 584 years an `i64` of them covers.
+        let exact = time.timestamp_subsec_nanos() < 1_000_000_000;
+        match time.timestamp_nanos_opt().filter(|_| exact) {
+            Some(nanos) => Identity { key, record_id, time: nanos },
+            None => {
+                let own = IdentityKey {
+                    computer: key.computer.clone(),
+                    provider: key.provider.clone(),
+                    event_id: key.event_id,
+                    odd_time: Some(time),
+                };
+                Identity { key: std::sync::Arc::new(own), record_id, time: 0 }
+            }
+        }
+    }
+
+    /// A hash of the identity's event id, record id and time, not of its
+    /// names: equal identities hash equal, and events that differ only in
+    /// computer or provider are rare enough to be told apart by comparing.
+    pub(crate) fn quick_hash(&self, state: &ahash::RandomState) -> u64 {
+        state.hash_one((self.key.event_id, self.record_id, self.time, self.key.odd_time))
+    }
+
+    /// The shared part of `e`'s identity: the same for the last events of
+    /// this thread that named the same computer, provider and event id.
+    pub(crate) fn key_of(e: &Event) -> std::sync::Arc<IdentityKey> {
+        let provider_name = e.provider.name.as_deref();
+        // The label is the GUID only when there is no name.
+        let guid = if provider_name.is_some() { None } else { e.provider.guid };
+        let same = |(c, p, g, _): &&KeyEntry| {
+            c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
+        };
+        let make = || {
+            std::sync::Arc::new(IdentityKey {
+                computer: computer_key(e.computer.as_deref()).into(),
+                provider: e.provider_label().to_lowercase().into(),
+                event_id: e.event_id,
+                odd_time: None,
+            })
+        };
+        KEYS.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
+            let cache = cache.get_or_insert_with(KeyCache::default);
+            if let Some((.., key)) = cache.by_id.get(&e.event_id).and_then(|list| list.iter().find(same)) {
+                return key.clone();
+            }
+            if cache.len >= KEY_CACHE {
+                cache.by_id.clear();
+                cache.len = 0;
+            }
+            let key = make();
+            cache.len += 1;
+            let entry = (e.computer.clone(), provider_name.map(str::to_string), guid, key.clone());
+            cache.by_id.entry(e.event_id).or_default().push(entry);
+            key
         })
     }
 }
@@ -128,8 +241,7 @@ impl Engine {
         Engine {
             index: MatcherIndex::new(rules.rules()),
             rules,
-            events: Vec::new(),
-            boots: Vec::new(),
+            kept: Kept::default(),
             learned: Learned::default(),
             sockets: Vec::new(),
             processes: Vec::new(),
@@ -141,8 +253,14 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
-            identities: HashSet::new(),
         }
+    }
+
+    /// What the engine holds so far for rule evaluation (kept events, distinct
+    /// bodies, bytes per event): for tests and measurements of memory.
+    pub fn retained(&self) -> Retained {
+        let sizes = self.kept.sizes();
+        Retained { events: sizes.events, bodies: sizes.bodies, per_event_bytes: sizes.slot_bytes + sizes.index_bytes }
     }
 
     /// The rules in use.
@@ -175,17 +293,7 @@ impl Engine {
         if !wanted {
             return;
         }
-        // Only for what is kept: an identity allocates its two names.
-        if let Some(id) = Identity::of(&e) {
-            if !self.identities.insert(id) {
-                return;
-            }
-        }
-        if boot {
-            self.boots.push(e);
-        } else {
-            self.events.push(e);
-        }
+        self.kept.push(e, boot);
     }
 
     fn ingest_registry(&mut self, v: RegistryValue) {
@@ -209,19 +317,9 @@ impl Engine {
 
     /// Evaluates the rules over what was read and returns the findings.
     pub fn finish(self) -> Analysis {
-        let kept = self.events.len()
-            + self.boots.len()
-            + self.sockets.len()
-            + self.processes.len()
-            + self.registry.len()
-            + self.commands.len();
+        let kept =
+            self.kept.len() + self.sockets.len() + self.processes.len() + self.registry.len() + self.commands.len();
         let ctx = Context::new(&self);
-        // Candidate events by event id (positions ascending), so that a rule's
-        // anchor visits only the events of its ids, in the order they were kept.
-        let mut by_id: HashMap<u32, Vec<usize>> = HashMap::new();
-        for (i, e) in self.events.iter().enumerate() {
-            by_id.entry(e.event_id).or_default().push(i);
-        }
         let mut findings = Vec::new();
         for rule in self.rules.rules() {
             if rule.anchor.is_command() {
@@ -232,25 +330,33 @@ impl Engine {
                     }
                 }
             } else {
-                let visit: Vec<&Event> = if rule.anchor.event_ids.is_empty() {
-                    self.events.iter().collect()
+                // A rule's anchor visits only the candidates of its ids, in the order they were kept.
+                let visit: Vec<Handle> = if rule.anchor.event_ids.is_empty() {
+                    self.kept.peeks().filter(|(_, p)| !p.boot).map(|(i, p)| Kept::handle(i, &p)).collect()
                 } else {
                     let mut ids = rule.anchor.event_ids.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    let mut at: Vec<usize> = ids.iter().filter_map(|id| by_id.get(id)).flatten().copied().collect();
-                    at.sort_unstable();
-                    at.iter().filter_map(|&i| self.events.get(i)).collect()
+                    let mut at: Vec<Handle> =
+                        ids.iter().filter_map(|id| ctx.by_id.get(id)).flatten().copied().collect();
+                    at.sort_unstable_by_key(|h| h.number);
+                    at
                 };
-                for e in visit {
-                    if !rule.anchor.matches_event_static(e) {
+                for h in visit {
+                    let i = h.number;
+                    let Some(peek) = self.kept.peek_handle(h) else { continue };
+                    // The body answers what the anchor's matcher, its service
+                    // and its text read; the slot gives its time and place.
+                    if !rule.anchor.matches_event_static(peek.body) {
                         continue;
                     }
+                    let Some(view) = self.kept.get(i) else { continue };
+                    let (e, time) = (view.body, view.slot.time());
                     let mut service = ctx.service_of(e, rule.anchor.service.as_ref());
                     let mut chain = Vec::new();
                     if let (Some(pred), Some(start)) = (&rule.anchor.service, &service) {
                         if pred.root {
-                            let (root, followed) = ctx.dependency_root(e, start.clone());
+                            let (root, followed) = ctx.dependency_root(e, time, start.clone());
                             service = Some(root);
                             chain = followed;
                         }
@@ -260,7 +366,7 @@ impl Engine {
                             continue;
                         }
                     }
-                    let anchor = Anchor::Event { event: e, service, chain };
+                    let anchor = Anchor::Event { event: e, time, origin: view.origin(), service, chain };
                     findings.extend(ctx.evaluate(rule, &anchor));
                 }
             }
@@ -392,10 +498,14 @@ fn reg_text(d: &RegData) -> String {
 
 /// What a finding starts from.
 enum Anchor<'a> {
-    /// `chain`: for `service.root` anchors, the dependency chain followed
-    /// (display names, the failing dependent first, the root last).
+    /// `event` is a kept event's body (see [`crate::store`]): its time and
+    /// place are `time` and `origin`. `chain`: for `service.root` anchors,
+    /// the dependency chain followed (display names, the failing dependent
+    /// first, the root last).
     Event {
         event: &'a Event,
+        time: Option<DateTime<Utc>>,
+        origin: Origin,
         service: Option<ServiceRef>,
         chain: Vec<String>,
     },
@@ -408,13 +518,13 @@ enum Anchor<'a> {
 impl Anchor<'_> {
     fn time(&self) -> Option<DateTime<Utc>> {
         match self {
-            Anchor::Event { event, .. } => event.time,
+            Anchor::Event { time, .. } => *time,
             Anchor::Command { .. } => None,
         }
     }
     fn origin(&self) -> &Origin {
         match self {
-            Anchor::Event { event, .. } => &event.origin,
+            Anchor::Event { origin, .. } => origin,
             Anchor::Command { cmd, .. } => &cmd.origin,
         }
     }
@@ -450,53 +560,73 @@ impl Held {
 struct Context<'a> {
     engine: &'a Engine,
     table: &'static ServiceTable,
-    /// Boot starts per computer (lowercase; "" = events without a computer), sorted.
-    boots: HashMap<String, Vec<(DateTime<Utc>, &'a Event)>>,
+    /// Boot starts per computer (lowercase; "" = events without a computer),
+    /// sorted, with the kept marker's number.
+    boots: HashMap<String, Vec<(DateTime<Utc>, u32)>>,
     processes: HashMap<u32, Vec<&'a ProcessEntry>>,
-    /// The candidate events that carry a time, sorted by it: a record check
-    /// looks only at the slice inside its window (it scanned every candidate
-    /// for every anchor, which dominated `analyze` on a large System log).
-    by_time: Vec<(DateTime<Utc>, &'a Event)>,
-    /// The same, per event id: a record check names its ids, and visits only those.
-    by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &'a Event)>>,
+    /// Kept candidate events (not boot markers) by event id, numbers in the
+    /// order kept: a rule's anchor and its record checks name their ids and
+    /// visit only those.
+    by_id: HashMap<u32, Vec<Handle>>,
     /// Per record-check matcher (by address), the candidates it matches on
     /// their own, with their service, in time order: what does not depend on
     /// the anchor is worked out once, not once per anchor.
-    record_candidates: std::cell::RefCell<HashMap<usize, std::rc::Rc<Vec<Candidate<'a>>>>>,
+    record_candidates: std::cell::RefCell<HashMap<usize, std::rc::Rc<Candidates>>>,
 }
 
-/// An event a record check can use, with the service it is about.
-struct Candidate<'a> {
+/// The events a record check can use whatever the anchor, in time order.
+struct Candidates {
+    list: Vec<Candidate>,
+    /// The services the candidates are about, one per distinct body (a
+    /// body's service does not depend on the per-record fields).
+    services: Vec<CandidateService>,
+}
+
+/// An event a record check can use: its time, number and service.
+#[derive(Clone, Copy)]
+struct Candidate {
     time: DateTime<Utc>,
-    event: &'a Event,
+    /// The kept event's number.
+    event: u32,
+    /// Its entry in [`Candidates::services`].
+    service: u32,
+    /// Its place in the order gathered, which breaks ties of time.
+    order: u32,
+}
+
+/// The service of the candidates of one body.
+struct CandidateService {
     service: Option<ServiceRef>,
     /// Whether `service` passes the check's service test but for `same`.
-    service_ok: bool,
+    ok: bool,
 }
 
 impl<'a> Context<'a> {
     fn new(engine: &'a Engine) -> Self {
-        let mut by_time: Vec<(DateTime<Utc>, &Event)> =
-            engine.events.iter().filter_map(|e| e.time.map(|t| (t, e))).collect();
-        by_time.sort_by_key(|(t, _)| *t);
-        let mut by_id_time: HashMap<u32, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
-        for &(t, e) in &by_time {
-            by_id_time.entry(e.event_id).or_default().push((t, e));
+        // Counted first, so that each list is allocated once at its size
+        // (there may be hundreds of thousands of candidates).
+        let mut counts: HashMap<u32, usize> = HashMap::new();
+        for (_, p) in engine.kept.peeks().filter(|(_, p)| !p.boot) {
+            *counts.entry(p.body.event_id).or_default() += 1;
         }
-        let mut raw: HashMap<String, Vec<(DateTime<Utc>, &Event)>> = HashMap::new();
-        for b in &engine.boots {
-            if let Some(t) = b.time {
-                raw.entry(computer_key(b.computer.as_deref())).or_default().push((t, b));
+        let mut by_id: HashMap<u32, Vec<Handle>> =
+            counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
+        let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
+        for (i, p) in engine.kept.peeks() {
+            if !p.boot {
+                by_id.entry(p.body.event_id).or_default().push(Kept::handle(i, &p));
+            } else if let Some((t, v)) = engine.kept.get(i).and_then(|v| Some((v.slot.time()?, v))) {
+                raw.entry(computer_key(v.body.computer.as_deref())).or_default().push((t, i, v.slot.locator()));
             }
         }
         let mut boots = HashMap::new();
         for (k, mut list) in raw {
-            list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.origin.locator.cmp(&b.1.origin.locator)));
-            let mut starts: Vec<(DateTime<Utc>, &Event)> = Vec::new();
-            for (t, e) in list {
+            list.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.2.cmp(&b.2)));
+            let mut starts: Vec<(DateTime<Utc>, u32)> = Vec::new();
+            for (t, i, _) in list {
                 match starts.last() {
                     Some((s, _)) if t - *s <= Duration::seconds(BOOT_CLUSTER) => {}
-                    _ => starts.push((t, e)),
+                    _ => starts.push((t, i)),
                 }
             }
             boots.insert(k, starts);
@@ -510,8 +640,7 @@ impl<'a> Context<'a> {
             table: ServiceTable::builtin(),
             boots,
             processes,
-            by_time,
-            by_id_time,
+            by_id,
             record_candidates: Default::default(),
         }
     }
@@ -520,7 +649,12 @@ impl<'a> Context<'a> {
     /// anchor's machine: always when the inputs show at most one computer,
     /// else only when it sits in the same folder (or archive folder) as the anchor.
     fn snapshot_applies(&self, anchor: &Anchor<'_>, snapshot: &Origin) -> bool {
-        self.engine.computers.len() <= 1 || folder_of(&snapshot.source) == folder_of(&anchor.origin().source)
+        self.source_applies(anchor, &snapshot.source)
+    }
+
+    /// [`Context::snapshot_applies`] for a row from `source`.
+    fn source_applies(&self, anchor: &Anchor<'_>, source: &str) -> bool {
+        self.engine.computers.len() <= 1 || folder_of(source) == folder_of(&anchor.origin().source)
     }
 
     fn single_computer(&self) -> Option<&str> {
@@ -558,17 +692,18 @@ impl<'a> Context<'a> {
     /// another 7001 of the same computer within [`CHAIN_WINDOW_MIN`] minutes.
     /// Returns the root and the chain of display names (the dependent of `e`
     /// first). Cycles and chains longer than 16 stop the walk.
-    fn dependency_root(&self, e: &Event, start: ServiceRef) -> (ServiceRef, Vec<String>) {
+    fn dependency_root(&self, e: &Event, time: Option<DateTime<Utc>>, start: ServiceRef) -> (ServiceRef, Vec<String>) {
         let name = |s: &ServiceRef| s.display.clone().unwrap_or_else(|| s.key.clone());
         let mut chain: Vec<String> = e.field("param1").map(|d| d.trim().to_string()).into_iter().collect();
         chain.push(name(&start));
         let mut seen: Vec<String> = vec![start.key.to_lowercase()];
         let mut current = start;
-        let Some(t) = e.time else { return (current, chain) };
+        let Some(t) = time else { return (current, chain) };
         let window = Duration::minutes(CHAIN_WINDOW_MIN);
         for _ in 0..16 {
-            let next = self.engine.events.iter().filter(|d| is_scm(d) && d.event_id == 7001).find_map(|d| {
-                let dt = d.time?;
+            let kept = self.by_id.get(&7001).into_iter().flatten().filter_map(|h| self.engine.kept.get(h.number));
+            let next = kept.filter(|v| is_scm(v.body)).find_map(|v| {
+                let (d, dt) = (v.body, v.slot.time()?);
                 if (dt - t).abs() > window {
                     return None;
                 }
@@ -618,7 +753,8 @@ impl<'a> Context<'a> {
         true
     }
 
-    fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'a Event)> {
+    /// The start of the boot session of `computer` at `t`, with the number of its marker.
+    fn boot_of(&self, computer: Option<&str>, t: DateTime<Utc>) -> Option<(DateTime<Utc>, u32)> {
         let key = computer_key(computer);
         // Markers or anchors without a computer name pair up only when nothing else is possible.
         let list = self.boots.get(&key).or_else(|| match (key.is_empty(), self.boots.len()) {
@@ -733,7 +869,7 @@ impl<'a> Context<'a> {
 
     fn anchor_evidence(&self, anchor: &Anchor<'_>) -> Evidence {
         match anchor {
-            Anchor::Event { event, .. } => event_evidence(event, Role::Anchor),
+            Anchor::Event { event, time, origin, .. } => event_evidence_at(event, origin, *time, Role::Anchor),
             Anchor::Command { cmd, .. } => command_evidence(cmd, Role::Anchor),
         }
     }
@@ -758,8 +894,9 @@ impl<'a> Context<'a> {
                 if since > *limit {
                     return None;
                 }
+                let marker = self.engine.kept.get(marker)?;
                 Some(Held::new(
-                    vec![event_evidence(marker, Role::Context)],
+                    vec![event_evidence_at(marker.body, &marker.origin(), marker.slot.time(), Role::Context)],
                     vec![("since_boot".into(), human_duration(since))],
                 ))
             }
@@ -895,7 +1032,7 @@ impl<'a> Context<'a> {
         let within = m.within?;
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
-        let mut best: Option<(Duration, &Event)> = None;
+        let mut best: Option<(Duration, View<'a>)> = None;
         // Only the events inside the window can match (the same test follows);
         // which one wins does not depend on the order they are visited in.
         let (lo, hi) = match m.direction {
@@ -904,12 +1041,13 @@ impl<'a> Context<'a> {
             Direction::Around => (t.checked_sub_signed(within), t.checked_add_signed(within)),
         };
         let candidates = self.record_candidates(m);
-        let start = lo.map_or(0, |lo| candidates.partition_point(|c| c.time < lo));
-        let end = hi.map_or(candidates.len(), |hi| candidates.partition_point(|c| c.time <= hi));
+        let list = &candidates.list;
+        let start = lo.map_or(0, |lo| list.partition_point(|c| c.time < lo));
+        let end = hi.map_or(list.len(), |hi| list.partition_point(|c| c.time <= hi));
         // Visited nearest first, walking out from the anchor's time on both
         // sides: once a candidate holds, only those as near can still win a
         // tie, and the walk stops at the first one farther away.
-        let window = candidates.get(start..end.max(start)).unwrap_or_default();
+        let window = list.get(start..end.max(start)).unwrap_or_default();
         let middle = window.partition_point(|c| c.time < t);
         let (mut left, mut right) = (middle, middle);
         loop {
@@ -933,12 +1071,12 @@ impl<'a> Context<'a> {
             if best.is_some_and(|(bd, _)| (c.time - t).abs() > bd) {
                 break;
             }
-            let (et, e) = (c.time, c.event);
-            // The anchor itself (the locator first: the paths are usually equal).
-            if e.origin.locator == anchor_origin.locator && e.origin.source == anchor_origin.source {
+            let Some(e) = self.engine.kept.get(c.event) else { continue };
+            // The anchor itself.
+            if e.is_at(&anchor_origin.source, anchor_origin.locator) {
                 continue;
             }
-            let delta = et - t;
+            let delta = c.time - t;
             let in_window = match m.direction {
                 Direction::Before => delta <= Duration::zero() && -delta <= within,
                 Direction::After => delta >= Duration::zero() && delta <= within,
@@ -947,14 +1085,15 @@ impl<'a> Context<'a> {
             if !in_window {
                 continue;
             }
-            match (anchor_computer, e.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
+            match (anchor_computer, e.body.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
                 (Some(a), Some(c)) if !same_computer(a, c) => continue,
                 // A record naming no computer (ETW text traces) is treated like a snapshot.
-                (Some(_), None) if !self.snapshot_applies(anchor, &e.origin) => continue,
+                (Some(_), None) if !self.source_applies(anchor, &e.body.origin.source) => continue,
                 _ => {}
             }
             if let Some(pred) = &m.service {
-                if !c.service_ok || !Self::same_as_anchor(pred, c.service.as_ref(), anchor.service()) {
+                let Some(s) = candidates.services.get(c.service as usize) else { continue };
+                if !s.ok || !Self::same_as_anchor(pred, s.service.as_ref(), anchor.service()) {
                     continue;
                 }
             }
@@ -965,8 +1104,8 @@ impl<'a> Context<'a> {
                 Some((bd, be)) => {
                     d < bd
                         || (d == bd
-                            && (e.time, &e.origin.source, e.origin.locator)
-                                < (be.time, &be.origin.source, be.origin.locator))
+                            && (e.slot.time(), &e.body.origin.source, e.slot.locator())
+                                < (be.slot.time(), &be.body.origin.source, be.slot.locator()))
                 }
             };
             if better {
@@ -974,40 +1113,80 @@ impl<'a> Context<'a> {
             }
         }
         let (d, e) = best?;
-        Some(Held::new(vec![event_evidence(e, Role::Corroboration)], vec![("gap".into(), human_duration(d))]))
+        Some(Held::new(
+            vec![event_evidence_at(e.body, &e.origin(), e.slot.time(), Role::Corroboration)],
+            vec![("gap".into(), human_duration(d))],
+        ))
     }
 
     /// The candidates record check `m` can use whatever the anchor: those it
     /// matches on their own, with their service, in time order (built once).
-    fn record_candidates(&self, m: &Matcher) -> std::rc::Rc<Vec<Candidate<'a>>> {
+    /// A matcher reads only an event's body, so it is asked once per
+    /// distinct body, and so is the body's service.
+    fn record_candidates(&self, m: &Matcher) -> std::rc::Rc<Candidates> {
         let key = m as *const Matcher as usize;
         if let Some(list) = self.record_candidates.borrow().get(&key) {
             return list.clone();
         }
-        let lists: Vec<&[(DateTime<Utc>, &'a Event)]> = if m.event_ids.is_empty() {
-            vec![self.by_time.as_slice()]
-        } else {
-            let mut ids = m.event_ids.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.iter().filter_map(|id| self.by_id_time.get(id)).map(Vec::as_slice).collect()
+        let mut ids = m.event_ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        // In kept order per id, ids ascending; all candidates when the check names no id.
+        let kept = &self.engine.kept;
+        let gather = |visit: &mut dyn FnMut(u32, Peek<'a>)| {
+            if ids.is_empty() {
+                kept.peeks().filter(|(_, p)| !p.boot).for_each(|(i, p)| visit(i, p));
+            } else {
+                for &h in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
+                    if let Some(p) = kept.peek_handle(h) {
+                        visit(h.number, p);
+                    }
+                }
+            }
         };
-        let mut list: Vec<Candidate<'a>> = lists
-            .into_iter()
-            .flatten()
-            .filter(|(_, e)| m.matches_event_static(e))
-            .map(|&(time, event)| {
-                let service = m.service.as_ref().and_then(|pred| self.service_of(event, Some(pred)));
-                let service_ok = m.service.as_ref().is_none_or(|pred| self.service_holds_alone(pred, service.as_ref()));
-                Candidate { time, event, service, service_ok }
+        // Per body number: not asked yet, or its entry in `services`, or
+        // `None` when `m` does not match it.
+        let mut bodies: Vec<Option<Option<u32>>> = vec![None; kept.bodies()];
+        let mut services: Vec<CandidateService> = Vec::new();
+        let mut entry_of = |v: Peek<'a>| {
+            let memo = bodies.get_mut(v.body_number as usize)?;
+            *memo.get_or_insert_with(|| {
+                if !m.matches_event_static(v.body) {
+                    return None;
+                }
+                let service = m.service.as_ref().and_then(|pred| self.service_of(v.body, Some(pred)));
+                let ok = m.service.as_ref().is_none_or(|pred| self.service_holds_alone(pred, service.as_ref()));
+                let n = u32::try_from(services.len()).ok()?;
+                services.push(CandidateService { service, ok });
+                Some(n)
             })
-            .collect();
+        };
+        // Counted first, then gathered into a list of that size.
+        let mut count = 0usize;
+        gather(&mut |_, p| {
+            if p.timed && entry_of(p).is_some() {
+                count += 1;
+            }
+        });
+        let mut list: Vec<Candidate> = Vec::with_capacity(count);
+        gather(&mut |i, p| {
+            if !p.timed {
+                return;
+            }
+            let Some(service) = entry_of(p) else { return };
+            if let Some(time) = kept.get(i).and_then(|v| v.slot.time()) {
+                let order = u32::try_from(list.len()).unwrap_or(u32::MAX);
+                list.push(Candidate { time, event: i, service, order });
+            }
+        });
         // Which candidate wins does not depend on this order (nearest, then
         // earliest by time, source and place); time order is for the window.
-        list.sort_by_key(|c| c.time);
-        let list = std::rc::Rc::new(list);
-        self.record_candidates.borrow_mut().insert(key, list.clone());
-        list
+        // Equal times stay in the order gathered (an unstable sort needs no
+        // scratch space as large as the list).
+        list.sort_unstable_by_key(|c| (c.time, c.order));
+        let candidates = std::rc::Rc::new(Candidates { list, services });
+        self.record_candidates.borrow_mut().insert(key, candidates.clone());
+        candidates
     }
 
     fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
@@ -1179,7 +1358,9 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-fn event_evidence(e: &Event, role: Role) -> Evidence {
+/// The evidence an event gives: its message (made from the event's content,
+/// which is all a kept event's body holds), at `origin` and `time`.
+fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTime<Utc>>, role: Role) -> Evidence {
     let mut summary = message::render(e).split_whitespace().collect::<Vec<_>>().join(" ");
     if summary.len() > 600 {
         let mut cut = 600;
@@ -1194,7 +1375,7 @@ fn event_evidence(e: &Event, role: Role) -> Evidence {
     if !summary.starts_with(&label) {
         summary = format!("{label} {}: {summary}", e.event_id);
     }
-    Evidence::new(&e.origin, e.time, summary, role)
+    Evidence::new(origin, time, summary, role)
 }
 
 fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
@@ -1544,6 +1725,42 @@ mod tests {
         assert!(!key_matches(&path, &pat, Some("Dns")));
         assert!(key_matches(&path, &pat, None));
         assert!(!key_matches(&path[..1], &pat, None));
+    }
+
+    #[test]
+    fn identities_are_small_and_exact() {
+        use chrono::TimeZone;
+        assert_eq!(std::mem::size_of::<Identity>(), 24);
+        let event = |computer: &str, time: Option<DateTime<Utc>>| {
+            let origin = Origin::new("System.evtx".into(), evtriage_core::Locator::File);
+            let mut e = Event::new(Some("NETLOGON".into()), 5719, origin);
+            e.computer = Some(computer.into());
+            e.record_id = Some(5);
+            e.time = time;
+            e
+        };
+        let id = |computer: &str, time: Option<DateTime<Utc>>| Identity::of(&event(computer, time));
+        let t = Utc.with_ymd_and_hms(2024, 3, 2, 6, 0, 0).single();
+        assert!(id("DC1.contoso.com", t).is_some());
+        assert_eq!(id("DC1.contoso.com", t), id("dc1", t));
+        assert_ne!(id("DC1", t), id("DC2", t));
+        assert_eq!(id("DC1", None), None);
+        // Times nanoseconds since 1970 cannot hold, and a leap second (which
+        // they would take for the next second), compare exactly all the same.
+        let early = Utc.with_ymd_and_hms(1601, 1, 1, 0, 0, 0).single();
+        let later = early.map(|e| e + Duration::nanoseconds(100));
+        assert!(id("DC1", early).is_some());
+        assert_eq!(id("DC1", early), id("DC1", early));
+        assert_ne!(id("DC1", early), id("DC1", later));
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .map(|n| n.and_utc());
+        let next = chrono::NaiveDate::from_ymd_opt(2017, 1, 1)
+            .and_then(|d| d.and_hms_nano_opt(0, 0, 0, 500_000_000))
+            .map(|n| n.and_utc());
+        assert!(leap.is_some() && next.is_some());
+        assert_ne!(id("DC1", leap), id("DC1", next));
+        assert_eq!(id("DC1", leap), id("dc1.contoso.com", leap));
     }
 
     #[test]

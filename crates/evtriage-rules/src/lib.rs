@@ -89,6 +89,7 @@ pub mod report;
 pub mod rule;
 pub mod services;
 pub mod spec;
+mod store;
 
 pub use engine::{Analysis, Engine};
 pub use finding::{Confidence, Evidence, Finding, Kind, Role};
