@@ -41,7 +41,9 @@
 //! nothing), so a unit need not tell what an earlier unit told. What claims
 //! pass over is answered [`Verdict::Repeat`], not counted as filtered: how
 //! many repeats a run finds depends on which worker got where first, and the
-//! input summaries in a report must not.
+//! input summaries in a report must not. Claims are only a saving, never
+//! needed for the right answer, so each kind holds at most 65 536 and is
+//! forgotten when full: a log of unique candidates does not grow them.
 //!
 //! Matching itself runs on a copy of the matchers per worker (a `Regex`
 //! shared by threads hands out its scratch space under a mutex, which two
@@ -128,10 +130,18 @@ struct Claims {
     computers: Mutex<HashMap<String, u64, ahash::RandomState>>,
 }
 
+/// Claims of one kind held before they are forgotten (memory stays flat).
+/// Forgetting is safe: a claim only spares the engine a repeat it would drop
+/// (or a pair or name it would learn again) anyway.
+const CLAIMS_LIMIT: usize = 65_536;
+
 /// Whether a unit before `unit` delivered `key`; if not, `unit` claims it
 /// (lowering a later unit's claim).
 fn claimed_before<K: Hash + Eq>(map: &Mutex<HashMap<K, u64, ahash::RandomState>>, key: K, unit: u64) -> bool {
     let Ok(mut map) = map.lock() else { return false };
+    if map.len() >= CLAIMS_LIMIT && !map.contains_key(&key) {
+        map.clear();
+    }
     match map.get_mut(&key) {
         Some(by) if *by < unit => true,
         Some(by) => {
@@ -426,5 +436,33 @@ impl RuleReviewer<'_> {
             (true, true) => Verdict::Deliver,
             (true, false) => Verdict::Repeat,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_bounded_and_forgetting_one_only_delivers_again() {
+        let map: Mutex<HashMap<u64, u64, ahash::RandomState>> = Mutex::default();
+        // Unit 1 claims key 0; unit 2 finds it claimed before it.
+        assert!(!claimed_before(&map, 0, 1));
+        assert!(claimed_before(&map, 0, 2));
+        // A unit numbered before the claim lowers it (and delivers).
+        assert!(!claimed_before(&map, 0, 0));
+        for k in 1..CLAIMS_LIMIT as u64 {
+            assert!(!claimed_before(&map, k, 3));
+        }
+        assert_eq!(map.lock().map(|m| m.len()).unwrap_or(0), CLAIMS_LIMIT);
+        // A known key is answered without forgetting anything.
+        assert!(claimed_before(&map, 5, 4));
+        assert_eq!(map.lock().map(|m| m.len()).unwrap_or(0), CLAIMS_LIMIT);
+        // A new key past the bound: everything is forgotten first.
+        assert!(!claimed_before(&map, u64::MAX, 4));
+        assert_eq!(map.lock().map(|m| m.len()).unwrap_or(0), 1);
+        // Key 0 is no longer claimed: a later unit delivers it again (the
+        // engine drops the repeat, as it would have without claims).
+        assert!(!claimed_before(&map, 0, 9));
     }
 }
