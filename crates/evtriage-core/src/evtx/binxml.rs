@@ -1788,6 +1788,48 @@ mod tests {
     }
 
     #[test]
+    fn utf16_decodes_like_the_standard_library() {
+        // Up to the first NUL, lone surrogates replaced: what `from_utf16_lossy` gives.
+        fn reference(bytes: &[u8]) -> String {
+            let units: Vec<u16> =
+                bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).take_while(|u| *u != 0).collect();
+            String::from_utf16_lossy(&units)
+        }
+        let mut cases: Vec<Vec<u16>> = vec![
+            Vec::new(),
+            "A".encode_utf16().collect(),
+            "The WinHTTP Web Proxy Auto-Discovery Service service entered the stopped state.".encode_utf16().collect(),
+            "x".repeat(200).encode_utf16().collect(),
+            "Dienst „Windows-Ereignisprotokoll“ wurde beendet — größer als 64 Zeichen, damit Blöcke gemischt sind"
+                .encode_utf16()
+                .collect(),
+            "😀 emoji first, then ASCII for a long while after it, long enough to fill a block or two of them"
+                .encode_utf16()
+                .collect(),
+            vec![0xd800, 0x41, 0x42],
+        ];
+        // A NUL, a non-ASCII unit and a lone surrogate at every place of a 100-unit ASCII string.
+        for at in 0..100 {
+            for odd in [0u16, 0xe9, 0xdc00, 0x100] {
+                let mut v: Vec<u16> = "abcdefghij".repeat(10).encode_utf16().collect();
+                v[at] = odd;
+                cases.push(v);
+            }
+        }
+        for units in cases {
+            let mut bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            for extra in [false, true] {
+                if extra {
+                    bytes.push(0x41); // an odd trailing byte is ignored
+                }
+                let mut got = String::from("prefix:");
+                utf16_to(&bytes, &mut got);
+                assert_eq!(got, format!("prefix:{}", reference(&bytes)), "{units:x?}");
+            }
+        }
+    }
+
+    #[test]
     fn garbage_never_panics() {
         let mut cache = SchemaCache::default();
         let mut seed: u32 = 12345;
