@@ -293,21 +293,11 @@ impl ReadOptions {
         self.event_filter.as_ref().map(|f| f.reviewer_at(unit))
     }
 
-    /// Asks the unit's reviewer about `event`, making the reviewer (kept in
-    /// `slot` for the unit's next events) on first use;
-    /// [`Verdict::Complete`] without a filter.
+    /// Asks the unit's reviewer about `event` (with its [`ContentId`] when
+    /// the reader knows one), making the reviewer (kept in `slot` for the
+    /// unit's next events) on first use; [`Verdict::Complete`] without a
+    /// filter.
     pub(crate) fn review<'o>(
-        &'o self,
-        unit: Option<u64>,
-        slot: &mut Option<Box<dyn Reviewer + 'o>>,
-        event: &crate::model::Event,
-        partial: bool,
-    ) -> Verdict {
-        self.review_content(unit, slot, event, partial, None)
-    }
-
-    /// [`ReadOptions::review`] for an event that may come with its [`ContentId`].
-    pub(crate) fn review_content<'o>(
         &'o self,
         unit: Option<u64>,
         slot: &mut Option<Box<dyn Reviewer + 'o>>,
@@ -347,7 +337,7 @@ pub(crate) fn keep_whole<'o>(
     let verdict = match selection {
         Selection::Skip => Verdict::Drop,
         Selection::Deliver => Verdict::Deliver,
-        Selection::Review | Selection::ReviewPartial => options.review(unit, reviewer, event, false),
+        Selection::Review | Selection::ReviewPartial => options.review(unit, reviewer, event, false, None),
     };
     if verdict == Verdict::Complete {
         Verdict::Deliver

@@ -214,8 +214,8 @@ impl Finding {
     /// not to its square.
     pub fn add_evidence(&mut self, more: impl IntoIterator<Item = Evidence>) {
         let more: Vec<Evidence> = more.into_iter().collect();
-        let index = (self.evidence.len() + more.len() > 16).then(|| RecordIndex::new(&self.evidence));
-        self.merge_evidence(more, index);
+        let mut index = (self.evidence.len() + more.len() > 16).then(|| RecordIndex::new(&self.evidence));
+        self.merge_evidence(more, index.as_mut());
         self.evidence.sort_by(evidence_order);
     }
 
@@ -223,14 +223,12 @@ impl Finding {
     /// caller (and kept up to date here), without the sort: what is new is
     /// appended, so the index stays valid; the caller sorts when done.
     pub(crate) fn append_evidence(&mut self, more: Vec<Evidence>, index: &mut RecordIndex) {
-        let mut taken = RecordIndex::empty();
-        std::mem::swap(index, &mut taken);
-        *index = self.merge_evidence(more, Some(taken)).unwrap_or_else(RecordIndex::empty);
+        self.merge_evidence(more, Some(index));
     }
 
     /// Adds `more` (records already present only strengthen their role),
-    /// appending; returns the index, updated.
-    fn merge_evidence(&mut self, more: Vec<Evidence>, mut index: Option<RecordIndex>) -> Option<RecordIndex> {
+    /// appending, and notes what is new in `index`.
+    fn merge_evidence(&mut self, more: Vec<Evidence>, mut index: Option<&mut RecordIndex>) {
         for e in more {
             let found = match &index {
                 Some(ix) => ix.find(&self.evidence, &e),
@@ -244,14 +242,13 @@ impl Finding {
                     }
                 }
                 None => {
-                    if let Some(ix) = &mut index {
+                    if let Some(ix) = index.as_deref_mut() {
                         ix.insert(&e, self.evidence.len());
                     }
                     self.evidence.push(e);
                 }
             }
         }
-        index
     }
 }
 
@@ -272,11 +269,6 @@ pub(crate) struct RecordIndex {
 }
 
 impl RecordIndex {
-    /// An index of nothing.
-    fn empty() -> Self {
-        RecordIndex { state: Default::default(), head: Default::default(), tail: Default::default(), next: Vec::new() }
-    }
-
     /// An index of `list`.
     pub(crate) fn new(list: &[Evidence]) -> Self {
         let n = list.len();

@@ -306,7 +306,7 @@ fn decode_chunk_inner(
                     } else {
                         ev.origin = Origin::new(name.clone(), locator);
                     }
-                    let kept = match options.review_content(unit, &mut reviewer, ev, true, Some(hit.id)) {
+                    let kept = match options.review(unit, &mut reviewer, ev, true, Some(hit.id)) {
                         Verdict::Drop => {
                             out.filtered += 1;
                             None
@@ -350,7 +350,7 @@ fn decode_chunk_inner(
             }
             if selection != Selection::Deliver {
                 let content = keyed.then(ContentId::fresh);
-                let verdict = options.review_content(unit, &mut reviewer, &ev, partial, content);
+                let verdict = options.review(unit, &mut reviewer, &ev, partial, content);
                 // Remember a new content's partial event (moved when not kept, else copied).
                 let remember = |contents: &mut ContentCache, ev: Event| {
                     if let Some(id) = content {
