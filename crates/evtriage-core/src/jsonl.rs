@@ -40,17 +40,105 @@ pub fn write_record(record: &Record, out: &mut Vec<u8>) {
 /// [`write_record`] does for `Record::Event`.
 pub fn write_event(e: &Event, out: &mut Vec<u8>) {
     if e.trace.is_some() {
-        // Rare (ETW traces): the trace details go through serde.
-        let start = out.len();
-        out.extend_from_slice(br#"{"kind":"event","#);
-        let mut rest = Vec::new();
-        if serde_json::to_writer(&mut rest, e).is_ok() && rest.first() == Some(&b'{') {
-            out.extend_from_slice(rest.get(1..).unwrap_or_default());
-        } else {
-            out.truncate(start);
-        }
+        write_traced_event(e, out);
         return;
     }
+    event_head(e, out);
+    event_stamp(e.time.as_ref(), e.record_id, out);
+    event_middle(e, out);
+    event_execution(e.process_id, e.thread_id, out);
+    event_tail(e, out);
+    write_str(&e.origin.source, out);
+    event_locator(&e.origin.locator, out);
+    out.push(b'}');
+}
+
+/// An event with ETW trace details (rare): those go through serde.
+fn write_traced_event(e: &Event, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(br#"{"kind":"event","#);
+    let mut rest = Vec::new();
+    if serde_json::to_writer(&mut rest, e).is_ok() && rest.first() == Some(&b'{') {
+        out.extend_from_slice(rest.get(1..).unwrap_or_default());
+    } else {
+        out.truncate(start);
+    }
+}
+
+/// Appends `record` as one JSON line: its JSON as [`write_record`] writes
+/// it, for an event with a last key `"rendered"` holding its message as
+/// [`crate::message::render`] renders it (when `rendered`), and a newline.
+/// This is what `evtriage dump --format jsonl` prints for each record, and
+/// what [`crate::Reader::read_paths_lines`] delivers. `scratch` is space for
+/// the message (its content on return is unspecified).
+pub fn write_line(record: &Record, rendered: bool, out: &mut Vec<u8>, scratch: &mut String) {
+    match record {
+        Record::Event(e) => write_event_line(e, rendered, out, scratch),
+        other => {
+            write_record(other, out);
+            out.push(b'\n');
+        }
+    }
+}
+
+/// [`write_line`] for an event.
+pub fn write_event_line(e: &Event, rendered: bool, out: &mut Vec<u8>, scratch: &mut String) {
+    write_event(e, out);
+    end_event_line(e, rendered, out, scratch);
+}
+
+/// Ends the line of an event written by [`write_event`] (which ends on the
+/// `}` that closes the object): the `"rendered"` key, and the newline.
+fn end_event_line(e: &Event, rendered: bool, out: &mut Vec<u8>, scratch: &mut String) {
+    if rendered && out.last() == Some(&b'}') {
+        out.pop();
+        out.extend_from_slice(br#","rendered":"#);
+        scratch.clear();
+        crate::message::render_into(e, scratch);
+        write_str(scratch, out);
+        out.push(b'}');
+    }
+    out.push(b'\n');
+}
+
+/// Where the per-record parts of an event's line are (see
+/// [`write_event_line_cut`]): everything else in the line is decided by the
+/// record's content, so another record of the same content has the same
+/// bytes there.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LineCut {
+    /// Start and end of `,"time":…,"record_id":…`.
+    pub(crate) stamp: (usize, usize),
+    /// Start and end of `,"process_id":…,"thread_id":…`.
+    pub(crate) execution: (usize, usize),
+    /// Start and end of the origin's source and locator (after `"source":`,
+    /// up to the `}` that closes `"origin"`, that included).
+    pub(crate) origin: (usize, usize),
+}
+
+/// [`write_line`] for an event without trace details, telling where its
+/// per-record parts were written (offsets into `out`).
+pub(crate) fn write_event_line_cut(e: &Event, rendered: bool, out: &mut Vec<u8>, scratch: &mut String) -> LineCut {
+    event_head(e, out);
+    let s0 = out.len();
+    event_stamp(e.time.as_ref(), e.record_id, out);
+    let s1 = out.len();
+    event_middle(e, out);
+    let x0 = out.len();
+    event_execution(e.process_id, e.thread_id, out);
+    let x1 = out.len();
+    event_tail(e, out);
+    let o0 = out.len();
+    write_str(&e.origin.source, out);
+    event_locator(&e.origin.locator, out);
+    let o1 = out.len();
+    out.push(b'}');
+    end_event_line(e, rendered, out, scratch);
+    LineCut { stamp: (s0, s1), execution: (x0, x1), origin: (o0, o1) }
+}
+
+/// From `{"kind":"event"` to the keywords.
+fn event_head(e: &Event, out: &mut Vec<u8>) {
     out.extend_from_slice(br#"{"kind":"event","provider":{"#);
     let mut first = true;
     if let Some(n) = &e.provider.name {
@@ -68,23 +156,34 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
     out.extend_from_slice(br#"},"event_id":"#);
     write_u64(u64::from(e.event_id), out);
     // Every key from here on follows another: `,"name":` written as one literal.
-    let num = |out: &mut Vec<u8>, k: &[u8], v: Option<u64>| {
-        if let Some(v) = v {
-            out.extend_from_slice(k);
-            write_u64(v, out);
-        }
-    };
-    num(out, br#","qualifiers":"#, e.qualifiers.map(u64::from));
-    num(out, br#","version":"#, e.version.map(u64::from));
-    num(out, br#","level":"#, e.level.map(u64::from));
-    num(out, br#","task":"#, e.task.map(u64::from));
-    num(out, br#","opcode":"#, e.opcode.map(u64::from));
-    num(out, br#","keywords":"#, e.keywords);
-    if let Some(t) = &e.time {
+    write_num(out, br#","qualifiers":"#, e.qualifiers.map(u64::from));
+    write_num(out, br#","version":"#, e.version.map(u64::from));
+    write_num(out, br#","level":"#, e.level.map(u64::from));
+    write_num(out, br#","task":"#, e.task.map(u64::from));
+    write_num(out, br#","opcode":"#, e.opcode.map(u64::from));
+    write_num(out, br#","keywords":"#, e.keywords);
+}
+
+/// `,"key":value` when there is a value.
+#[inline]
+fn write_num(out: &mut Vec<u8>, k: &[u8], v: Option<u64>) {
+    if let Some(v) = v {
+        out.extend_from_slice(k);
+        write_u64(v, out);
+    }
+}
+
+/// `,"time":…,"record_id":…` (each when present).
+pub(crate) fn event_stamp(time: Option<&DateTime<Utc>>, record_id: Option<u64>, out: &mut Vec<u8>) {
+    if let Some(t) = time {
         out.extend_from_slice(br#","time":"#);
         write_time(t, out);
     }
-    num(out, br#","record_id":"#, e.record_id);
+    write_num(out, br#","record_id":"#, record_id);
+}
+
+/// The activity ids.
+fn event_middle(e: &Event, out: &mut Vec<u8>) {
     if let Some(g) = &e.activity_id {
         out.extend_from_slice(br#","activity_id":"#);
         write_guid(g, out);
@@ -93,8 +192,16 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
         out.extend_from_slice(br#","related_activity_id":"#);
         write_guid(g, out);
     }
-    num(out, br#","process_id":"#, e.process_id.map(u64::from));
-    num(out, br#","thread_id":"#, e.thread_id.map(u64::from));
+}
+
+/// `,"process_id":…,"thread_id":…` (each when present).
+pub(crate) fn event_execution(process_id: Option<u32>, thread_id: Option<u32>, out: &mut Vec<u8>) {
+    write_num(out, br#","process_id":"#, process_id.map(u64::from));
+    write_num(out, br#","thread_id":"#, thread_id.map(u64::from));
+}
+
+/// From the channel to `,"origin":{"source":`.
+fn event_tail(e: &Event, out: &mut Vec<u8>) {
     for (k, value) in
         [(&br#","channel":"#[..], &e.channel), (br#","computer":"#, &e.computer), (br#","user_sid":"#, &e.user_sid)]
     {
@@ -133,10 +240,13 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
         write_str(m, out);
     }
     out.extend_from_slice(br#","origin":{"source":"#);
-    write_str(&e.origin.source, out);
+}
+
+/// `,"locator":…}`: the locator and the `}` closing `"origin"`.
+pub(crate) fn event_locator(l: &Locator, out: &mut Vec<u8>) {
     out.extend_from_slice(br#","locator":"#);
-    write_locator(&e.origin.locator, out);
-    out.extend_from_slice(b"}}");
+    write_locator(l, out);
+    out.push(b'}');
 }
 
 /// `,"name":` (or without the comma for the first key).

@@ -117,6 +117,6 @@ pub use model::{
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
 pub use read::{
-    Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Selection, Sink,
-    Unit, Verdict,
+    Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, JsonLines, KeepLine, LineFacts, ReadOptions,
+    Reader, Reviewer, Selection, Sink, Unit, Verdict,
 };

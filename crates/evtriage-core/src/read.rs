@@ -26,6 +26,14 @@
 //! dump` formats records there, so that records never cross threads and the
 //! calling thread only writes bytes; [`Reader::read_paths`] is the same
 //! pipeline with a map that hands the unit on unchanged.
+//!
+//! When what is wanted is each record's JSON line ([`crate::jsonl::write_line`]),
+//! [`Reader::read_paths_lines`] delivers units that hold lines instead of
+//! records, written while decoding: an evtx record whose content was seen
+//! before (everything but its time, record id, process and thread ids) is
+//! written from the bytes of that content's line without being decoded
+//! into an event, which is most of what `evtriage dump --format jsonl`
+//! costs otherwise (see `evtx::content`).
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -253,6 +261,45 @@ impl Reviewer for PassAll {
     }
 }
 
+/// How [`Reader::read_paths_lines`] writes records as JSON lines.
+#[derive(Clone, Default)]
+pub struct JsonLines {
+    /// Whether an event's line ends with a `"rendered"` key holding its
+    /// message, as [`crate::message::render`] renders it.
+    pub rendered: bool,
+    /// Which events are written, asked with each event's time, level and
+    /// channel (the others are counted in [`InputSummary::filtered`]);
+    /// `None` writes them all. Records other than events are always written.
+    pub keep: Option<KeepLine>,
+}
+
+/// A [`JsonLines::keep`] predicate.
+pub type KeepLine = Arc<dyn Fn(&LineFacts<'_>) -> bool + Send + Sync>;
+
+impl JsonLines {
+    /// Whether [`JsonLines::keep`] keeps an event with these facts.
+    pub fn keeps(&self, facts: &LineFacts<'_>) -> bool {
+        self.keep.as_ref().is_none_or(|k| k(facts))
+    }
+}
+
+impl std::fmt::Debug for JsonLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLines").field("rendered", &self.rendered).field("keep", &self.keep.is_some()).finish()
+    }
+}
+
+/// What [`JsonLines::keep`] is told about an event.
+#[derive(Debug, Clone, Copy)]
+pub struct LineFacts<'a> {
+    /// The event's time.
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its level.
+    pub level: Option<u8>,
+    /// Its channel.
+    pub channel: Option<&'a str>,
+}
+
 /// How to read.
 #[derive(Clone, Default)]
 pub struct ReadOptions {
@@ -352,12 +399,14 @@ pub struct Reader {
     options: ReadOptions,
     /// Caches of repeated evtx records, lent to the jobs (see `evtx::content`).
     contents: Arc<crate::evtx::ContentPool>,
+    /// Write records as JSON lines ([`Reader::read_paths_lines`]).
+    lines: Option<Arc<JsonLines>>,
 }
 
 impl Reader {
     /// A reader with `options`.
     pub fn new(options: ReadOptions) -> Self {
-        Reader { options, contents: Arc::default() }
+        Reader { options, contents: Arc::default(), lines: None }
     }
 
     /// The options in use.
@@ -437,9 +486,38 @@ impl Reader {
         files.dedup();
         if !walk.diagnostics.is_empty() {
             let items = walk.diagnostics.into_iter().map(Item::Diagnostic).collect();
-            deliver(map(Unit { input: None, items }));
+            deliver(map(Unit { input: None, items, ..Unit::default() }));
         }
         self.read_files(&files, map, deliver)
+    }
+
+    /// [`Reader::read_paths_map`], with every record written as its JSON
+    /// line ([`crate::jsonl::write_line`]) as `format` says: each [`Unit`]
+    /// holds its records' lines ([`Unit::lines`], in input order) and its
+    /// diagnostics, and no records. The bytes are those that formatting each
+    /// record of [`Reader::read_paths_map`] with `write_line` would give
+    /// (less the events [`JsonLines::keep`] drops); they are written while
+    /// decoding, and repeated evtx content is not decoded again (see the
+    /// [module docs](self)).
+    ///
+    /// ```
+    /// use evtriage_core::{JsonLines, Reader, Unit};
+    /// let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.evtx");
+    /// let mut text = Vec::new();
+    /// let format = JsonLines { rendered: true, keep: None };
+    /// Reader::default().read_paths_lines(&[path], format, &|mut unit: Unit| unit.take_lines(), |l| text.extend(l));
+    /// let text = String::from_utf8(text).unwrap();
+    /// assert!(text.lines().any(|l| l.contains(r#""event_id":7023"#) && l.contains("Intersite Messaging")));
+    /// ```
+    pub fn read_paths_lines<P, T, M, D>(&self, paths: &[P], format: JsonLines, map: &M, deliver: D) -> Vec<InputSummary>
+    where
+        P: AsRef<Path>,
+        T: Send,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        let reader = Reader { lines: Some(Arc::new(format)), ..self.clone() };
+        reader.read_paths_map(paths, map, deliver)
     }
 
     /// Reads one file of any supported format.
@@ -555,11 +633,15 @@ impl Reader {
                     let out = match std::fs::read(&path) {
                         Ok(bytes) => {
                             let s = inner.read_bytes(name.clone(), &bytes, &mut collect);
-                            Output { items: Vec::new(), records: s.records, skipped: s.skipped, filtered: s.filtered }
+                            Output { records: s.records, skipped: s.skipped, filtered: s.filtered, ..Output::default() }
                         }
                         Err(e) => failed(&name, format!("cannot read the file: {e}")),
                     };
-                    merge_collect(out, collect)
+                    let out = merge_collect(out, collect);
+                    match &inner.lines {
+                        Some(format) => out.settle_lines(format),
+                        None => out,
+                    }
                 }),
             );
         }
@@ -594,10 +676,13 @@ impl Reader {
                 Ok(c) => {
                     let name = name.clone();
                     let options = self.options.clone();
+                    let lines = self.lines.clone();
                     let unit = next_unit();
                     let pool = self.contents.clone();
                     batch.push(Box::new(move || {
-                        pool.with(|contents| crate::evtx::decode_chunk(&name, c, &options, Some(unit), contents))
+                        pool.with(|contents| {
+                            crate::evtx::decode_chunk(&name, c, (&options, lines.as_deref()), Some(unit), contents)
+                        })
                     }));
                     if batch.len() >= per_job {
                         pipe.push_batch(file, std::mem::take(&mut batch));
@@ -615,12 +700,15 @@ impl Reader {
         if let Some(t) = tail {
             let name = name.clone();
             let options = self.options.clone();
+            let lines = self.lines.clone();
             let unit = next_unit();
             let pool = self.contents.clone();
             pipe.push(
                 file,
                 Box::new(move || {
-                    pool.with(|contents| crate::evtx::decode_tail(&name, t, &options, Some(unit), contents))
+                    pool.with(|contents| {
+                        crate::evtx::decode_tail(&name, t, (&options, lines.as_deref()), Some(unit), contents)
+                    })
                 }),
             );
         }
@@ -628,7 +716,11 @@ impl Reader {
 
     /// The same reader on one thread (for work already running on the pool).
     fn single_threaded(&self) -> Reader {
-        Reader { options: ReadOptions { threads: 1, ..self.options.clone() }, contents: self.contents.clone() }
+        Reader {
+            options: ReadOptions { threads: 1, ..self.options.clone() },
+            contents: self.contents.clone(),
+            lines: self.lines.clone(),
+        }
     }
 
     /// Reads an input already in memory; `name` is how records and diagnostics will name it.
@@ -711,6 +803,9 @@ pub struct Unit {
     /// for the folder walk's diagnostics.
     input: Option<usize>,
     items: Vec<Item>,
+    /// JSON lines ([`Reader::read_paths_lines`]).
+    lines: Vec<u8>,
+    line_count: u64,
 }
 
 /// One entry of a [`Unit`]: a record or a diagnostic.
@@ -730,21 +825,38 @@ impl Unit {
         self.input
     }
 
-    /// Number of entries (records and diagnostics).
+    /// Number of entries (records and diagnostics; lines are counted by
+    /// [`Unit::line_count`]).
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
-    /// Whether the unit holds no record and no diagnostic.
+    /// Whether the unit holds no record, no diagnostic and no line.
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.items.is_empty() && self.line_count == 0
+    }
+
+    /// The records as JSON lines, in input order, when read by
+    /// [`Reader::read_paths_lines`] (empty otherwise).
+    pub fn lines(&self) -> &[u8] {
+        &self.lines
+    }
+
+    /// Takes the lines out of the unit (see [`Unit::lines`]).
+    pub fn take_lines(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.lines)
+    }
+
+    /// How many lines [`Unit::lines`] holds.
+    pub fn line_count(&self) -> u64 {
+        self.line_count
     }
 
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = &Record> + '_ {
         self.items.iter().filter_map(|i| match i {
             Item::Record(r) => Some(r),
-            Item::Diagnostic(_) => None,
+            Item::Diagnostic(_) | Item::Line(..) => None,
         })
     }
 
@@ -752,15 +864,16 @@ impl Unit {
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> + '_ {
         self.items.iter().filter_map(|i| match i {
             Item::Diagnostic(d) => Some(d),
-            Item::Record(_) => None,
+            Item::Record(_) | Item::Line(..) => None,
         })
     }
 
     /// Every record and diagnostic, by value, in input order.
     pub fn into_entries(self) -> impl Iterator<Item = Entry> {
-        self.items.into_iter().map(|i| match i {
-            Item::Record(r) => Entry::Record(r),
-            Item::Diagnostic(d) => Entry::Diagnostic(d),
+        self.items.into_iter().filter_map(|i| match i {
+            Item::Record(r) => Some(Entry::Record(r)),
+            Item::Diagnostic(d) => Some(Entry::Diagnostic(d)),
+            Item::Line(..) => None,
         })
     }
 
@@ -771,6 +884,7 @@ impl Unit {
             match item {
                 Item::Record(r) => sink.record(r),
                 Item::Diagnostic(d) => sink.diagnostic(d),
+                Item::Line(..) => {}
             }
         }
     }
@@ -787,7 +901,7 @@ struct Counts {
 /// Splits a decoder's output into its counts and a [`Unit`].
 fn split(file: usize, out: Output) -> (Counts, Unit) {
     let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered };
-    (counts, Unit { input: Some(file), items: out.items })
+    (counts, Unit { input: Some(file), items: out.items, lines: out.lines, line_count: out.line_count })
 }
 
 /// What a pipeline reads: files by path, or one evtx log in memory (its

@@ -6,6 +6,9 @@
 //! one byte buffer on the thread that decoded it, and the calling thread only
 //! writes the buffers, in input order. So the output is the same for any
 //! `--threads`, and records are freed on the thread that allocated them.
+//! JSON lines are written by the reader itself while it decodes
+//! ([`Reader::read_paths_lines`]), which writes repeated evtx content
+//! without decoding it again.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
@@ -16,7 +19,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
-use evtriage_core::{Diagnostic, Entry, Event, EventKey, ReadOptions, Reader, Record, Severity, Unit};
+use evtriage_core::{
+    Diagnostic, Entry, Event, EventKey, JsonLines, KeepLine, LineFacts, ReadOptions, Reader, Record, Severity, Unit,
+};
 
 /// Output format of `dump`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -154,9 +159,17 @@ struct LateFilter {
 }
 
 impl LateFilter {
+    fn is_empty(&self) -> bool {
+        self.channel.is_none() && self.level.is_none() && self.since.is_none() && self.until.is_none()
+    }
+
     fn wants(&self, e: &Event) -> bool {
+        self.wants_facts(&LineFacts { time: e.time, level: e.level, channel: e.channel.as_deref() })
+    }
+
+    fn wants_facts(&self, e: &LineFacts<'_>) -> bool {
         if let Some(c) = &self.channel {
-            if !e.channel.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(c)) {
+            if !e.channel.is_some_and(|x| x.eq_ignore_ascii_case(c)) {
                 return false;
             }
         }
@@ -200,7 +213,17 @@ struct Formatted {
 const BYTES_PER_RECORD: usize = 1024;
 
 impl Fmt {
-    fn unit(&self, unit: Unit) -> Formatted {
+    fn unit(&self, mut unit: Unit) -> Formatted {
+        if self.format == OutputFormat::Jsonl {
+            // Written by the reader (see `read_paths_lines`).
+            let bytes = unit.take_lines();
+            let printed = unit.line_count();
+            let diagnostics = unit.into_entries().filter_map(|e| match e {
+                Entry::Diagnostic(d) => Some(d),
+                Entry::Record(_) => None,
+            });
+            return Formatted { bytes, printed, late_filtered: 0, diagnostics: diagnostics.collect() };
+        }
         let entries = unit.len();
         let per_record = self.per_record.load(Ordering::Relaxed);
         let mut out = Formatted { bytes: Vec::with_capacity(entries * per_record), ..Formatted::default() };
@@ -231,26 +254,9 @@ impl Fmt {
     /// Appends `r` in the output format to `buf`; `message` is scratch space.
     fn one(&self, r: &Record, buf: &mut Vec<u8>, message: &mut String) {
         match self.format {
-            OutputFormat::Jsonl => {
-                // The model's JSON, written directly (the same bytes as serde_json, faster).
-                let start = buf.len();
-                evtriage_core::jsonl::write_record(r, buf);
-                if buf.len() == start {
-                    return;
-                }
-                if let Record::Event(e) = r {
-                    // Append the rendered message to the object.
-                    if buf.last() == Some(&b'}') {
-                        buf.pop();
-                        buf.extend_from_slice(b",\"rendered\":");
-                        message.clear();
-                        evtriage_core::message::render_into(e, message);
-                        evtriage_core::jsonl::write_str(message, buf);
-                        buf.push(b'}');
-                    }
-                }
-                buf.push(b'\n');
-            }
+            // The model's JSON and the rendered message (the reader writes
+            // these itself for `read_paths_lines`; this is the same function).
+            OutputFormat::Jsonl => evtriage_core::jsonl::write_line(r, true, buf, message),
             OutputFormat::Csv => {
                 let fields = csv_fields(r);
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
@@ -467,7 +473,20 @@ pub fn run(args: DumpArgs) -> ExitCode {
     }
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
-    let summaries = reader.read_paths_map(&args.paths, &|unit: Unit| fmt.unit(unit), |f| printer.take(f));
+    let summaries = if args.format == OutputFormat::Jsonl {
+        let late = Arc::new(LateFilter {
+            channel: fmt.late.channel.clone(),
+            level: fmt.late.level.clone(),
+            since: fmt.late.since,
+            until: fmt.late.until,
+        });
+        let keep: Option<KeepLine> =
+            if late.is_empty() { None } else { Some(Arc::new(move |f: &LineFacts<'_>| late.wants_facts(f))) };
+        let format = JsonLines { rendered: true, keep };
+        reader.read_paths_lines(&args.paths, format, &|unit: Unit| fmt.unit(unit), |f| printer.take(f))
+    } else {
+        reader.read_paths_map(&args.paths, &|unit: Unit| fmt.unit(unit), |f| printer.take(f))
+    };
     printer.finish();
 
     // Summary on stderr.

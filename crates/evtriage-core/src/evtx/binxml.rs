@@ -734,6 +734,9 @@ pub(crate) struct Schema {
     /// The holes whose values a partial decode reads (see [`Decoded::content_key`]),
     /// ascending, each with whether it may hold a nested fragment.
     key_holes: Vec<(u16, bool)>,
+    /// The holes whose values decide a record's JSON line but for its
+    /// per-record parts (see [`Decoded::line_key`]), as `key_holes`.
+    line_holes: Vec<(u16, bool)>,
     /// This schema's number in the [`Shapes`] of the content cache it is
     /// used with ([`NO_SHAPE`] until asked for).
     shape: AtomicU32,
@@ -751,6 +754,7 @@ impl Default for Schema {
             sub_types: Vec::new(),
             provider_guid: None,
             key_holes: Vec::new(),
+            line_holes: Vec::new(),
             shape: AtomicU32::new(NO_SHAPE),
         }
     }
@@ -908,6 +912,7 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
     let Some(root) = root else {
         compile_body(nodes, &mut s.body);
         s.key_holes = key_holes(&s);
+        s.line_holes = line_holes(&s);
         return s;
     };
     let mut rest = Vec::new();
@@ -933,6 +938,7 @@ fn compile(nodes: &[Node], event_root: bool) -> Schema {
         s.provider_guid = Guid::parse(g);
     }
     s.key_holes = key_holes(&s);
+    s.line_holes = line_holes(&s);
     s
 }
 
@@ -945,6 +951,46 @@ const KEY_SYS: [Sys; 5] = [Sys::ProviderName, Sys::ProviderGuid, Sys::EventSourc
 /// a hole in content): only there does a nested fragment's content, rather
 /// than its bytes, decide what is decoded.
 fn key_holes(s: &Schema) -> Vec<(u16, bool)> {
+    holes_of(s, &KEY_SYS, false)
+}
+
+/// The `System` fields whose values differ from record to record of one
+/// content: a JSON line writes them afresh (see [`Decoded::per_record`]).
+const PER_RECORD_SYS: [Sys; 4] = [Sys::TimeCreated, Sys::RecordId, Sys::ProcessId, Sys::ThreadId];
+
+/// The holes a whole decode reads but for those only the per-record fields
+/// read ([`PER_RECORD_SYS`]), as [`key_holes`] lists them.
+fn line_holes(s: &Schema) -> Vec<(u16, bool)> {
+    let fields: Vec<Sys> = ALL_SYS.iter().copied().filter(|f| !PER_RECORD_SYS.contains(f)).collect();
+    holes_of(s, &fields, true)
+}
+
+/// Every [`Sys`] field.
+const ALL_SYS: [Sys; SYS_FIELDS] = [
+    Sys::ProviderName,
+    Sys::ProviderGuid,
+    Sys::EventSourceName,
+    Sys::EventId,
+    Sys::Qualifiers,
+    Sys::Version,
+    Sys::Level,
+    Sys::Task,
+    Sys::Opcode,
+    Sys::Keywords,
+    Sys::TimeCreated,
+    Sys::RecordId,
+    Sys::ActivityId,
+    Sys::RelatedActivityId,
+    Sys::ProcessId,
+    Sys::ThreadId,
+    Sys::Channel,
+    Sys::Computer,
+    Sys::UserSid,
+];
+
+/// The holes read by the `System` fields `sys`, the body, and (with
+/// `message`) the rendering info's message; see [`key_holes`].
+fn holes_of(s: &Schema, sys: &[Sys], message: bool) -> Vec<(u16, bool)> {
     let mut holes: Vec<(u16, bool)> = Vec::new();
     let mut note = |t: &Text, fragment: bool| {
         for p in t {
@@ -953,8 +999,13 @@ fn key_holes(s: &Schema) -> Vec<(u16, bool)> {
             }
         }
     };
-    for f in KEY_SYS {
+    for &f in sys {
         if let Some(t) = s.sys_text(f) {
+            note(t, false);
+        }
+    }
+    if message {
+        if let Some(t) = &s.message {
             note(t, false);
         }
     }
@@ -1289,6 +1340,16 @@ impl<'a> Vals<'_, 'a> {
     }
 }
 
+/// The fields of a record's JSON line that differ from record to record of
+/// one content (see [`Decoded::line_key`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PerRecord {
+    pub(crate) time: Option<DateTime<Utc>>,
+    pub(crate) record_id: u64,
+    pub(crate) process_id: Option<u32>,
+    pub(crate) thread_id: Option<u32>,
+}
+
 /// The cheap identity of a record: provider name and event id.
 pub(crate) struct Head<'s> {
     /// Provider name (borrowed from the template when it is written there,
@@ -1410,13 +1471,54 @@ impl<'a> Decoded<'a> {
         shapes: &mut Shapes,
         out: &mut Vec<u8>,
     ) -> bool {
+        self.key_of(&self.schema.key_holes, data, cache, shapes, out)
+    }
+
+    /// Writes to `out` the record's *line key*: two records with equal keys
+    /// have JSON lines ([`crate::jsonl::write_line`]) that are equal but for
+    /// their per-record parts ([`Decoded::per_record`] and the origin). As
+    /// [`Decoded::content_key`], over every value the whole decode reads but
+    /// those only the per-record fields read.
+    pub(crate) fn line_key(
+        &self,
+        data: &[u8],
+        cache: &mut SchemaCache,
+        shapes: &mut Shapes,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.key_of(&self.schema.line_holes, data, cache, shapes, out)
+    }
+
+    /// The time, record id, process id and thread id a whole decode gives
+    /// the record, with the record header's time and id where its values
+    /// do not say.
+    pub(crate) fn per_record(&self, time: Option<DateTime<Utc>>, record_id: u64) -> PerRecord {
+        let v = Vals(&self.values);
+        let t = |f: Sys| self.schema.sys_text(f);
+        PerRecord {
+            time: v.time(t(Sys::TimeCreated)).or(time),
+            record_id: v.num(t(Sys::RecordId)).unwrap_or(record_id),
+            process_id: v.num(t(Sys::ProcessId)).and_then(|n| u32::try_from(n).ok()),
+            thread_id: v.num(t(Sys::ThreadId)).and_then(|n| u32::try_from(n).ok()),
+        }
+    }
+
+    /// The key of `holes` (see [`Decoded::content_key`]).
+    fn key_of(
+        &self,
+        holes: &[(u16, bool)],
+        data: &[u8],
+        cache: &mut SchemaCache,
+        shapes: &mut Shapes,
+        out: &mut Vec<u8>,
+    ) -> bool {
         out.clear();
         if self.tree {
             return false;
         }
         let s = &self.schema;
         out.extend_from_slice(&shapes.number(s).to_le_bytes());
-        for &(i, fragment) in &s.key_holes {
+        for &(i, fragment) in holes {
             match self.values.get(usize::from(i)) {
                 None => out.push(KEY_NONE),
                 Some(v) if v.ty == T_BINXML => {
@@ -1513,8 +1615,8 @@ fn nested_key(val: &RawVal<'_>, data: &[u8], cache: &mut SchemaCache, shapes: &m
 }
 
 /// Numbers the shapes of compiled templates (everything of a [`Schema`] a
-/// partial decode reads), so that a content key can name a template in a
-/// few bytes whatever chunk defined it.
+/// decode reads, whole or partial), so that a content or line key can name
+/// a template in a few bytes whatever chunk defined it.
 #[derive(Debug, Default)]
 pub(crate) struct Shapes {
     numbers: HashMap<Box<[u8]>, u32, ahash::RandomState>,
@@ -1536,9 +1638,11 @@ impl Shapes {
         }
         let out = &mut self.scratch;
         out.clear();
-        for f in KEY_SYS {
+        // Every field a decode reads, whole or partial.
+        for f in ALL_SYS {
             put_opt_text(out, schema.sys_text(f));
         }
+        put_opt_text(out, schema.message.as_ref());
         match &schema.provider_guid {
             Some(g) => {
                 out.push(1);

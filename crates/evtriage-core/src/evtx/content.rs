@@ -23,6 +23,19 @@
 //! decodes; caches are lent out by a [`ContentPool`], one per running job.
 //! Each holds at most [`MAX_ENTRIES`] events and is emptied between chunks
 //! when full, so memory stays flat.
+//!
+//! # JSON lines of repeated content
+//!
+//! [`crate::Reader::read_paths_lines`] (`evtriage dump --format jsonl`)
+//! writes every event as a JSON line. The same reasoning applies, over the
+//! whole record: a [`LineCache`] keeps, by *line key* (the template's shape
+//! and every value but those of time, record id, process and thread), the
+//! bytes of the line around those per-record parts. A record whose line key
+//! is known is written from them: the line's bytes, then its own time,
+//! record id, process and thread ids and origin. No event is built, nothing
+//! is converted from UTF-16 or escaped again. Each entry is one allocation
+//! (key, line pieces and channel together), and the cache is bounded by
+//! bytes as well as entries.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -55,6 +68,8 @@ pub(crate) struct ContentCache {
     /// Compiled templates kept across chunks (they carry shape numbers).
     pub(crate) templates: Templates,
     entries: HashMap<Box<[u8]>, Cached, ahash::RandomState>,
+    /// JSON lines by line key.
+    pub(crate) lines: LineCache,
 }
 
 impl std::fmt::Debug for ContentCache {
@@ -77,8 +92,14 @@ impl ContentCache {
             self.entries.clear();
             self.shapes = Shapes::default();
             self.templates.clear();
-        } else if self.entries.len() >= MAX_ENTRIES {
-            self.entries.clear();
+            self.lines.clear();
+        } else {
+            if self.entries.len() >= MAX_ENTRIES {
+                self.entries.clear();
+            }
+            if self.lines.full() {
+                self.lines.clear();
+            }
         }
     }
 
@@ -96,6 +117,157 @@ impl ContentCache {
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+}
+
+/// Lines a [`LineCache`] keeps before it is emptied.
+const MAX_LINES: usize = 16 * 1024;
+/// Bytes of keys and lines a [`LineCache`] keeps before it is emptied.
+const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// One remembered line: key, line pieces and channel in one allocation.
+struct LineEntry {
+    /// The key, then the line's four content pieces, then the channel's text.
+    bytes: Box<[u8]>,
+    /// Ends of the key and of each piece, offsets into `bytes`.
+    ends: [u32; 5],
+    /// The event's level.
+    level: Option<u8>,
+    /// Whether the event has a channel (its text ends `bytes`).
+    has_channel: bool,
+}
+
+impl LineEntry {
+    fn key(&self) -> &[u8] {
+        self.bytes.get(..self.ends[0] as usize).unwrap_or_default()
+    }
+
+    fn piece(&self, i: usize) -> &[u8] {
+        let (a, b) = (self.ends[i] as usize, self.ends[i + 1] as usize);
+        self.bytes.get(a..b).unwrap_or_default()
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for LineEntry {
+    fn borrow(&self) -> &[u8] {
+        self.key()
+    }
+}
+
+impl PartialEq for LineEntry {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for LineEntry {}
+
+impl std::hash::Hash for LineEntry {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // As the key slice hashes: lookups go by `&[u8]`.
+        self.key().hash(state)
+    }
+}
+
+/// A remembered line, as found by [`LineCache::get`].
+pub(crate) struct LineHit<'c> {
+    entry: &'c LineEntry,
+}
+
+impl<'c> LineHit<'c> {
+    /// The event's level.
+    pub(crate) fn level(&self) -> Option<u8> {
+        self.entry.level
+    }
+
+    /// The event's channel.
+    pub(crate) fn channel(&self) -> Option<&'c str> {
+        if !self.entry.has_channel {
+            return None;
+        }
+        let start = self.entry.ends[4] as usize;
+        std::str::from_utf8(self.entry.bytes.get(start..).unwrap_or_default()).ok()
+    }
+
+    /// Writes the line: the remembered pieces around `stamp`, `execution`
+    /// and `origin`, which write the per-record parts.
+    pub(crate) fn write(
+        &self,
+        out: &mut Vec<u8>,
+        stamp: impl FnOnce(&mut Vec<u8>),
+        execution: impl FnOnce(&mut Vec<u8>),
+        origin: impl FnOnce(&mut Vec<u8>),
+    ) {
+        out.extend_from_slice(self.entry.piece(0));
+        stamp(out);
+        out.extend_from_slice(self.entry.piece(1));
+        execution(out);
+        out.extend_from_slice(self.entry.piece(2));
+        origin(out);
+        out.extend_from_slice(self.entry.piece(3));
+    }
+}
+
+/// JSON lines of events by line key; see the [module docs](self).
+#[derive(Default)]
+pub(crate) struct LineCache {
+    entries: std::collections::HashSet<LineEntry, ahash::RandomState>,
+    bytes: usize,
+    /// Bytes per line of the last chunk written (a capacity guess).
+    pub(crate) line_size: usize,
+    /// Lines written from the cache (for tests and measurements).
+    pub(crate) hits: u64,
+}
+
+impl LineCache {
+    /// The line remembered under `key`.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<LineHit<'_>> {
+        self.entries.get(key).map(|entry| LineHit { entry })
+    }
+
+    /// Remembers the line `line` (written with its per-record parts where
+    /// `cut` says) under `key`, with the event's level and channel.
+    pub(crate) fn insert(
+        &mut self,
+        key: &[u8],
+        line: &[u8],
+        cut: &crate::jsonl::LineCut,
+        level: Option<u8>,
+        channel: Option<&str>,
+    ) {
+        let pieces = [
+            (0, cut.stamp.0),
+            (cut.stamp.1, cut.execution.0),
+            (cut.execution.1, cut.origin.0),
+            (cut.origin.1, line.len()),
+        ];
+        let size =
+            key.len() + pieces.iter().map(|(a, b)| b.saturating_sub(*a)).sum::<usize>() + channel.map_or(0, str::len);
+        let Ok(total) = u32::try_from(size) else { return };
+        let mut bytes = Vec::with_capacity(size);
+        let mut ends = [0u32; 5];
+        bytes.extend_from_slice(key);
+        ends[0] = key.len() as u32;
+        for (i, (a, b)) in pieces.into_iter().enumerate() {
+            bytes.extend_from_slice(line.get(a..b).unwrap_or_default());
+            ends[i + 1] = bytes.len() as u32;
+        }
+        if let Some(c) = channel {
+            bytes.extend_from_slice(c.as_bytes());
+        }
+        debug_assert_eq!(bytes.len() as u32, total);
+        self.bytes += size;
+        self.entries.insert(LineEntry { bytes: bytes.into_boxed_slice(), ends, level, has_channel: channel.is_some() });
+    }
+
+    /// Whether the cache is at its bounds.
+    fn full(&self) -> bool {
+        self.entries.len() >= MAX_LINES || self.bytes >= MAX_LINE_BYTES
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
     }
 }
 

@@ -43,7 +43,9 @@ use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
 use crate::diag::Diagnostic;
 use crate::model::{Event, Locator, Origin, Record};
-use crate::read::{ContentId, EventKey, InputSummary, ReadOptions, Reviewer, Selection, Sink, Verdict};
+use crate::read::{
+    ContentId, EventKey, InputSummary, JsonLines, LineFacts, ReadOptions, Reviewer, Selection, Sink, Verdict,
+};
 
 pub(crate) use binxml::DecodeError;
 pub(crate) use content::{ContentCache, ContentPool};
@@ -62,6 +64,9 @@ pub(crate) enum Item {
     Record(Record),
     /// Something skipped or noted.
     Diagnostic(Diagnostic),
+    /// A record written as a JSON line: its start and end in [`Output::lines`]
+    /// (only until [`Output::settle_lines`]).
+    Line(usize, usize),
 }
 
 /// What decoding one unit of input (an evtx chunk, or a whole file) produced.
@@ -73,8 +78,12 @@ pub(crate) struct Output {
     pub(crate) records: u64,
     /// Records or chunks skipped as unreadable.
     pub(crate) skipped: u64,
-    /// Events read but rejected by the event filter.
+    /// Events read but rejected by the event filter (or by [`JsonLines::keep`]).
     pub(crate) filtered: u64,
+    /// The records as JSON lines, when read for [`crate::Reader::read_paths_lines`].
+    pub(crate) lines: Vec<u8>,
+    /// How many lines `lines` holds.
+    pub(crate) line_count: u64,
 }
 
 impl Output {
@@ -99,8 +108,47 @@ impl Output {
             match item {
                 Item::Record(r) => sink.record(r),
                 Item::Diagnostic(d) => sink.diagnostic(d),
+                Item::Line(..) => {}
             }
         }
+    }
+
+    /// Makes every record of the output a JSON line of [`Output::lines`], in
+    /// order, leaving only diagnostics in [`Output::items`]. Lines already
+    /// written ([`Item::Line`], in order) stay where they are unless records
+    /// come between them.
+    pub(crate) fn settle_lines(mut self, format: &JsonLines) -> Output {
+        if !self.items.iter().any(|i| matches!(i, Item::Record(_))) {
+            let before = self.items.len();
+            self.items.retain(|i| !matches!(i, Item::Line(..)));
+            self.line_count += (before - self.items.len()) as u64;
+            return self;
+        }
+        let old = std::mem::take(&mut self.lines);
+        let mut scratch = String::new();
+        let mut items = Vec::new();
+        for item in std::mem::take(&mut self.items) {
+            match item {
+                Item::Line(a, b) => {
+                    self.lines.extend_from_slice(old.get(a..b).unwrap_or_default());
+                    self.line_count += 1;
+                }
+                Item::Record(r) => {
+                    if let Record::Event(e) = &r {
+                        let facts = LineFacts { time: e.time, level: e.level, channel: e.channel.as_deref() };
+                        if !format.keeps(&facts) {
+                            self.filtered += 1;
+                            continue;
+                        }
+                    }
+                    crate::jsonl::write_line(&r, format.rendered, &mut self.lines, &mut scratch);
+                    self.line_count += 1;
+                }
+                Item::Diagnostic(d) => items.push(Item::Diagnostic(d)),
+            }
+        }
+        self.items = items;
+        self
     }
 }
 
@@ -167,21 +215,25 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 /// [`crate::EventFilter::reviewer_at`]).
 ///
 /// `contents` remembers repeated records across chunks (see [`ContentCache`]).
+///
+/// With `lines`, every record comes out as a JSON line (see
+/// [`crate::Reader::read_paths_lines`]); repeated content is written from
+/// the worker's [`content::LineCache`].
 pub(crate) fn decode_chunk(
     name: &Arc<str>,
     chunk: EvtxChunkData,
-    options: &ReadOptions,
+    (options, lines): (&ReadOptions, Option<&JsonLines>),
     unit: Option<u64>,
     contents: &mut ContentCache,
 ) -> Output {
-    decode_chunk_part(name, chunk, options, None, unit, contents)
+    decode_chunk_part(name, chunk, (options, lines), None, unit, contents)
 }
 
 /// [`decode_chunk`] for a chunk of which only the first `present` bytes are real.
 fn decode_chunk_part(
     name: &Arc<str>,
     chunk: EvtxChunkData,
-    options: &ReadOptions,
+    options: (&ReadOptions, Option<&JsonLines>),
     present: Option<usize>,
     unit: Option<u64>,
     contents: &mut ContentCache,
@@ -202,7 +254,7 @@ fn decode_chunk_part(
 fn decode_chunk_inner(
     name: &Arc<str>,
     mut chunk: EvtxChunkData,
-    options: &ReadOptions,
+    (options, lines): (&ReadOptions, Option<&JsonLines>),
     present: Option<usize>,
     unit: Option<u64>,
     contents: &mut ContentCache,
@@ -228,6 +280,14 @@ fn decode_chunk_inner(
     // (Rare enough that the crate's slower pass over the chunk is affordable.)
     // One slot per record (and a note): no regrowth, which moved every item again.
     slots.reserve(steps.len() + 1);
+    // Lines: the origin's source as JSON (the same for every record), a
+    // message buffer, and room for the chunk's lines.
+    let mut writer = lines.map(|format| {
+        let mut source = Vec::new();
+        crate::jsonl::write_str(name, &mut source);
+        out.lines.reserve(steps.len() * contents.lines.line_size.clamp(256, 4096));
+        LineWriter { format, source, scratch: String::new() }
+    });
     let carved = steps.iter().any(|s| matches!(s, records::Step::Record(r) if r.recovered));
     let accepted: Option<std::collections::HashSet<u64>> = if carved {
         match chunk.parse(Arc::new(parser_settings())) {
@@ -290,6 +350,41 @@ fn decode_chunk_inner(
                 spare = decoded.recycle();
                 continue;
             }
+            // A line of content seen before is written from the cache (see `content`).
+            let mut line_keyed = false;
+            if let Some(w) = &writer {
+                if selection == Selection::Deliver
+                    && !strict
+                    && decoded.line_key(data, &mut cache, &mut contents.shapes, &mut contents.key)
+                {
+                    if let Some(hit) = contents.lines.get(&contents.key) {
+                        let rec = decoded.per_record(binxml::filetime_to_utc(raw.filetime), raw.id);
+                        let facts = LineFacts { time: rec.time, level: hit.level(), channel: hit.channel() };
+                        if w.format.keeps(&facts) {
+                            let start = out.lines.len();
+                            hit.write(
+                                &mut out.lines,
+                                |o| crate::jsonl::event_stamp(rec.time.as_ref(), Some(rec.record_id), o),
+                                |o| crate::jsonl::event_execution(rec.process_id, rec.thread_id, o),
+                                |o| {
+                                    o.extend_from_slice(&w.source);
+                                    crate::jsonl::event_locator(
+                                        &Locator::Evtx { chunk: number, record_id: rec.record_id },
+                                        o,
+                                    );
+                                },
+                            );
+                            slots.push(Some(Item::Line(start, out.lines.len())));
+                        } else {
+                            out.filtered += 1;
+                        }
+                        contents.lines.hits += 1;
+                        spare = decoded.recycle();
+                        continue;
+                    }
+                    line_keyed = true;
+                }
+            }
             let partial = selection == Selection::ReviewPartial;
             // A partial decode of content seen before is not done again (see `content`).
             let keyed =
@@ -324,7 +419,10 @@ fn decode_chunk_inner(
                         if let Some(id) = ev.record_id {
                             ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
                         }
-                        slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
+                        match &mut writer {
+                            Some(w) => w.write(&ev, None, contents, &mut out, &mut slots),
+                            None => slots.push(Some(Item::Record(Record::Event(Box::new(ev))))),
+                        }
                     }
                     continue;
                 }
@@ -387,7 +485,16 @@ fn decode_chunk_inner(
             if let Some(id) = ev.record_id {
                 ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
             }
-            slots.push(Some(Item::Record(Record::Event(Box::new(ev)))));
+            match &mut writer {
+                Some(w) => {
+                    let key = line_keyed.then(|| std::mem::take(&mut contents.key));
+                    w.write(&ev, key.as_deref(), contents, &mut out, &mut slots);
+                    if let Some(k) = key {
+                        contents.key = k;
+                    }
+                }
+                None => slots.push(Some(Item::Record(Record::Event(Box::new(ev))))),
+            }
         }
         contents.templates = cache.store;
     }
@@ -406,7 +513,58 @@ fn decode_chunk_inner(
     }
     // The chunk's checksum notes (pushed first) stay ahead of its records.
     out.items.extend(slots.into_iter().flatten());
-    out
+    match writer {
+        Some(w) => {
+            let records = out.items.len().max(1);
+            contents.lines.line_size = out.lines.len() / records;
+            out.settle_lines(w.format)
+        }
+        None => out,
+    }
+}
+
+/// Writes a chunk's events as JSON lines (see [`decode_chunk`]).
+struct LineWriter<'f> {
+    format: &'f JsonLines,
+    /// The origin's source, as JSON.
+    source: Vec<u8>,
+    /// Space for rendered messages.
+    scratch: String,
+}
+
+impl LineWriter<'_> {
+    /// Writes `ev` as a line, when [`JsonLines::keep`] keeps it, and
+    /// remembers the line under `key` when there is one.
+    fn write(
+        &mut self,
+        ev: &Event,
+        key: Option<&[u8]>,
+        contents: &mut ContentCache,
+        out: &mut Output,
+        slots: &mut Vec<Option<Item>>,
+    ) {
+        let facts = LineFacts { time: ev.time, level: ev.level, channel: ev.channel.as_deref() };
+        if !self.format.keeps(&facts) {
+            out.filtered += 1;
+            return;
+        }
+        let start = out.lines.len();
+        if ev.trace.is_some() {
+            crate::jsonl::write_event_line(ev, self.format.rendered, &mut out.lines, &mut self.scratch);
+        } else {
+            let cut = crate::jsonl::write_event_line_cut(ev, self.format.rendered, &mut out.lines, &mut self.scratch);
+            if let (Some(key), Some(line)) = (key, out.lines.get(start..)) {
+                let rel = |(a, b): (usize, usize)| (a - start, b - start);
+                let cut = crate::jsonl::LineCut {
+                    stamp: rel(cut.stamp),
+                    execution: rel(cut.execution),
+                    origin: rel(cut.origin),
+                };
+                contents.lines.insert(key, line, &cut, ev.level, ev.channel.as_deref());
+            }
+        }
+        slots.push(Some(Item::Line(start, out.lines.len())));
+    }
 }
 
 /// Records our decoder could not map (an unusual token or layout): let the
@@ -535,7 +693,7 @@ pub(crate) fn tail_of<T: Read + Seek>(data: &mut T) -> Option<Tail> {
 pub(crate) fn decode_tail(
     name: &Arc<str>,
     tail: Tail,
-    options: &ReadOptions,
+    options: (&ReadOptions, Option<&JsonLines>),
     unit: Option<u64>,
     contents: &mut ContentCache,
 ) -> Output {
@@ -592,13 +750,13 @@ pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut
     let mut contents = ContentCache::default();
     for chunk in chunks {
         let out = match chunk {
-            Ok(c) => decode_chunk(&name, c, options, None, &mut contents),
+            Ok(c) => decode_chunk(&name, c, (options, None), None, &mut contents),
             Err(d) => Output::one_skipped(d),
         };
         out.deliver(sink, summary);
     }
     if let Some(t) = tail {
-        decode_tail(&name, t, options, None, &mut contents).deliver(sink, summary);
+        decode_tail(&name, t, (options, None), None, &mut contents).deliver(sink, summary);
     }
 }
 
@@ -636,6 +794,26 @@ mod tests {
             store = cache.store;
         }
         (events, store.hits)
+    }
+
+    #[test]
+    fn repeated_lines_are_written_from_the_cache() {
+        let Some(path) = evtriage_testutil::corpus("evtx/omerbenamram_system.evtx") else { return };
+        let name: Arc<str> = Arc::from("t.evtx");
+        let format = JsonLines { rendered: true, keep: None };
+        let options = ReadOptions::default();
+        let mut contents = ContentCache::default();
+        let (mut lines, mut records) = (0, 0);
+        for chunk in open(&name, std::fs::File::open(&path).unwrap()).unwrap().flatten() {
+            let out = decode_chunk(&name, chunk, (&options, Some(&format)), None, &mut contents);
+            assert!(out.items.iter().all(|i| matches!(i, Item::Diagnostic(_))));
+            lines += out.line_count;
+            records += out.records;
+        }
+        assert_eq!(lines, records);
+        // A third of this real System log is content said before (588 of 1 881).
+        let hits = contents.lines.hits;
+        assert!(hits * 4 > lines, "{hits} of {lines} lines from the cache");
     }
 
     #[test]
