@@ -97,9 +97,7 @@ impl ContentCache {
             if self.entries.len() >= MAX_ENTRIES {
                 self.entries.clear();
             }
-            if self.lines.full() {
-                self.lines.clear();
-            }
+            self.lines.trim();
         }
     }
 
@@ -124,6 +122,9 @@ impl ContentCache {
 const MAX_LINES: usize = 16 * 1024;
 /// Bytes of keys and lines a [`LineCache`] keeps before it is emptied.
 const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// Look-ups a full [`LineCache`] counts before it judges whether it still pays.
+const RETHINK_AFTER: u64 = 8192;
 
 /// One remembered line: key, line pieces and channel in one allocation.
 struct LineEntry {
@@ -217,12 +218,19 @@ pub(crate) struct LineCache {
     pub(crate) line_size: usize,
     /// Lines written from the cache (for tests and measurements).
     pub(crate) hits: u64,
+    /// Look-ups and hits since the cache filled up.
+    since_full: (u64, u64),
 }
 
 impl LineCache {
     /// The line remembered under `key`.
-    pub(crate) fn get(&self, key: &[u8]) -> Option<LineHit<'_>> {
-        self.entries.get(key).map(|entry| LineHit { entry })
+    pub(crate) fn get(&mut self, key: &[u8]) -> Option<LineHit<'_>> {
+        let hit = self.entries.get(key);
+        if self.full() {
+            self.since_full.0 += 1;
+            self.since_full.1 += u64::from(hit.is_some());
+        }
+        hit.map(|entry| LineHit { entry })
     }
 
     /// Remembers the line `line` (written with its per-record parts where
@@ -235,6 +243,9 @@ impl LineCache {
         level: Option<u8>,
         channel: Option<&str>,
     ) {
+        if self.full() {
+            return;
+        }
         let pieces = [
             (0, cut.stamp.0),
             (cut.stamp.1, cut.execution.0),
@@ -265,9 +276,22 @@ impl LineCache {
         self.entries.len() >= MAX_LINES || self.bytes >= MAX_LINE_BYTES
     }
 
+    /// Called between chunks. A full cache keeps what it holds (a log that
+    /// comes back to the same contents in a cycle longer than the cache
+    /// still finds part of them, where emptying it when full would find
+    /// none), until fewer than a quarter of the look-ups since it filled
+    /// have found a line: then the log has moved on, and it is emptied.
+    fn trim(&mut self) {
+        let (lookups, hits) = self.since_full;
+        if lookups >= RETHINK_AFTER && hits * 4 < lookups {
+            self.clear();
+        }
+    }
+
     fn clear(&mut self) {
         self.entries.clear();
         self.bytes = 0;
+        self.since_full = (0, 0);
     }
 }
 
@@ -313,5 +337,47 @@ mod tests {
         cache.insert(ContentId::fresh(), event());
         cache.trim();
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn a_full_line_cache_keeps_its_lines_until_they_stop_paying() {
+        let mut lines = LineCache::default();
+        let line = b"{head}{middle}{tail}\"src\",{loc}}\n";
+        let cut = crate::jsonl::LineCut { stamp: (6, 6), execution: (14, 14), origin: (20, 31) };
+        let mut n = 0u32;
+        while !lines.full() {
+            lines.insert(&n.to_le_bytes(), line, &cut, Some(4), Some("System"));
+            n += 1;
+        }
+        assert_eq!(n as usize, MAX_LINES);
+        // Full: nothing more is taken, what is there stays.
+        lines.insert(&u32::MAX.to_le_bytes(), line, &cut, None, None);
+        assert!(lines.get(&u32::MAX.to_le_bytes()).is_none());
+        let hit = lines.get(&7u32.to_le_bytes()).map(|h| {
+            let mut out = Vec::new();
+            h.write(
+                &mut out,
+                |o| o.extend_from_slice(b"T"),
+                |o| o.extend_from_slice(b"P"),
+                |o| o.extend_from_slice(b"O"),
+            );
+            (out, h.level(), h.channel().map(str::to_string))
+        });
+        assert_eq!(hit, Some((b"{head}T{middle}P{tail}O}\n".to_vec(), Some(4), Some("System".to_string()))));
+        // Half the look-ups find a line: it is kept.
+        for i in 0..RETHINK_AFTER as u32 {
+            let key = if i % 2 == 0 { i % 100 } else { u32::MAX - i };
+            let _ = lines.get(&key.to_le_bytes());
+        }
+        lines.trim();
+        assert_eq!(lines.entries.len(), MAX_LINES);
+        // Then hardly any: the log has moved on, it is emptied.
+        for i in 0..RETHINK_AFTER as u32 * 4 {
+            let key = if i % 10 == 0 { 1 } else { u32::MAX - i };
+            let _ = lines.get(&key.to_le_bytes());
+        }
+        lines.trim();
+        assert_eq!(lines.entries.len(), 0);
+        assert!(!lines.full());
     }
 }

@@ -274,6 +274,7 @@ fn decode_chunk_inner(
     let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
     let mut recovered = 0u64;
     let steps = records::walk(&chunk.data, &chunk.header, true, present);
+    let step_count = steps.len().max(1);
     // Records carved from slack space are kept only when the `evtx` crate
     // accepts them too: a stale record can point at a template definition
     // that has since been overwritten, and only a full validation tells.
@@ -285,7 +286,10 @@ fn decode_chunk_inner(
     let mut writer = lines.map(|format| {
         let mut source = Vec::new();
         crate::jsonl::write_str(name, &mut source);
-        out.lines.reserve(steps.len() * contents.lines.line_size.clamp(256, 4096));
+        // A quarter more than the last chunk's bytes per record: growing
+        // the buffer copies it (81 times in 256 chunks with no margin).
+        let guess = contents.lines.line_size.clamp(256, 4096);
+        out.lines.reserve(steps.len() * (guess + guess / 4));
         LineWriter { format, source, scratch: String::new() }
     });
     let carved = steps.iter().any(|s| matches!(s, records::Step::Record(r) if r.recovered));
@@ -515,8 +519,7 @@ fn decode_chunk_inner(
     out.items.extend(slots.into_iter().flatten());
     match writer {
         Some(w) => {
-            let records = out.items.len().max(1);
-            contents.lines.line_size = out.lines.len() / records;
+            contents.lines.line_size = out.lines.len() / step_count;
             out.settle_lines(w.format)
         }
         None => out,
