@@ -31,4 +31,23 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(filtered.format, evtriage_core::Format::Evtx);
         let _ = engine.finish();
     }
+    // The dump path: JSON lines written while decoding (repeated content from
+    // the line cache) must be the records written one by one.
+    let path = std::env::temp_dir().join(format!("evtriage-fuzz-lines-{}.evtx", std::process::id()));
+    if std::fs::write(&path, input).is_ok() {
+        let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions { threads: 1, event_filter: None });
+        let mut want = Vec::new();
+        let mut scratch = String::new();
+        reader.read_paths_map(&[&path], &|unit: evtriage_core::Unit| unit, |unit: evtriage_core::Unit| {
+            for r in unit.records() {
+                evtriage_core::jsonl::write_line(r, true, &mut want, &mut scratch);
+            }
+        });
+        let mut got = Vec::new();
+        let format = evtriage_core::JsonLines { rendered: true, keep: None };
+        reader.read_paths_lines(&[&path], format, &|mut unit: evtriage_core::Unit| unit.take_lines(), |b| {
+            got.extend(b)
+        });
+        assert!(got == want, "lines differ from the records written one by one");
+    }
 });
