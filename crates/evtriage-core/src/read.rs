@@ -623,6 +623,16 @@ impl Reader {
                 }
                 continue;
             }
+            // Large XML exports and text traces: in pieces (see `sources::pieces`).
+            if crate::sources::pieces::piecewise(format)
+                && std::fs::metadata(path).is_ok_and(|m| m.len() > crate::sources::pieces::STREAM_ABOVE)
+            {
+                match std::fs::File::open(path) {
+                    Ok(f) => self.push_text(pipe, file, &name, f, format, &head),
+                    Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
+                }
+                continue;
+            }
             // Other formats: read the whole file on a worker, into a buffer.
             let inner = self.single_threaded();
             let path = path.clone();
@@ -643,6 +653,123 @@ impl Reader {
                         None => out,
                     }
                 }),
+            );
+        }
+    }
+
+    /// Queues the pieces of a large text input on the pipeline: the calling
+    /// thread reads the file in blocks and cuts them where a record starts;
+    /// each piece is decoded and parsed on a worker (see `sources::pieces`).
+    fn push_text<'s, T, M, D>(
+        &self,
+        pipe: &mut Pipeline<'_, 's, T, M, D>,
+        file: usize,
+        name: &Arc<str>,
+        mut data: std::fs::File,
+        format: Format,
+        head: &[u8],
+    ) where
+        T: Send + 's,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(T),
+    {
+        use crate::sources::pieces::{last_cut, line_breaks, Layout, PIECE};
+        use std::io::Read;
+        let layout = Layout::of(head);
+        let mut buf: Vec<u8> = Vec::new();
+        let mut want = PIECE;
+        let mut eof = false;
+        let mut read_error = None;
+        let mut consumed = 0u64;
+        let mut bom = layout.bom;
+        let mut first_line = 1u64;
+        let mut pieces = 0u64;
+        loop {
+            while buf.len() < want && !eof {
+                let old = buf.len();
+                buf.resize(want, 0);
+                let got = data.read(buf.get_mut(old..).unwrap_or_default());
+                match got {
+                    Ok(0) => {
+                        buf.truncate(old);
+                        eof = true;
+                    }
+                    Ok(n) => buf.truncate(old + n),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                    Err(e) => {
+                        buf.truncate(old);
+                        read_error = Some(e);
+                        eof = true;
+                    }
+                }
+            }
+            if bom > 0 {
+                let n = bom.min(buf.len());
+                buf.drain(..n);
+                consumed += n as u64;
+                bom = 0;
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout) };
+            let Some(cut) = cut else {
+                // One record larger than the piece so far: read more.
+                want = want.saturating_mul(2);
+                continue;
+            };
+            let rest = buf.split_off(cut);
+            let piece = std::mem::replace(&mut buf, rest);
+            let breaks = line_breaks(&piece, layout);
+            let ends_line = breaks > 0 && last_cut(&piece, Format::EtwText, layout) == Some(piece.len());
+            let last_line = first_line + breaks - u64::from(ends_line);
+            let whole = pieces == 0 && eof && buf.is_empty();
+            let lines = (first_line, last_line.max(first_line));
+            consumed += piece.len() as u64;
+            pieces += 1;
+            let (name, options, out_lines, unit) =
+                (name.clone(), self.options.clone(), self.lines.clone(), next_unit());
+            pipe.push(
+                file,
+                Box::new(move || {
+                    let mut collect = Collect::default();
+                    let mut summary = InputSummary::new(name.clone(), format);
+                    crate::sources::pieces::read_piece(
+                        &options,
+                        format,
+                        name,
+                        &piece,
+                        layout,
+                        lines,
+                        Some(unit),
+                        whole,
+                        &mut collect,
+                        &mut summary,
+                    );
+                    let out = Output {
+                        records: summary.records,
+                        skipped: summary.skipped,
+                        filtered: summary.filtered,
+                        ..Output::default()
+                    };
+                    let out = merge_collect(out, collect);
+                    match &out_lines {
+                        Some(format) => out.settle_lines(format),
+                        None => out,
+                    }
+                }),
+            );
+            first_line += breaks;
+            want = buf.len() + PIECE;
+        }
+        if let Some(e) = read_error {
+            pipe.push_ready(
+                file,
+                Output::one_skipped(Diagnostic::skipped(
+                    name.clone(),
+                    crate::model::Locator::Offset { offset: consumed },
+                    format!("reading stopped {consumed} bytes into the file: {e}"),
+                )),
             );
         }
     }

@@ -111,8 +111,19 @@ fn decode_impl(bytes: &[u8], partial: bool) -> Result<Decoded, TextError> {
     }
 }
 
+/// Decodes one piece of a large input whose encoding is known from its
+/// start (see `sources::pieces`): UTF-16 as such; anything else as UTF-8,
+/// or Windows-1252 when the piece is not valid UTF-8 (as [`decode`] decides
+/// for a whole input). `bytes` holds no byte-order mark.
+pub(crate) fn decode_piece(bytes: &[u8], encoding: Encoding) -> Result<Decoded, TextError> {
+    match encoding {
+        Encoding::Utf16Le | Encoding::Utf16Be => utf16(bytes, encoding, false, false),
+        Encoding::Utf8 | Encoding::Windows1252 => utf8(bytes, false, false),
+    }
+}
+
 /// Guesses BOM-less UTF-16 from where NUL bytes sit in the first [`SAMPLE`] bytes.
-fn sniff_utf16(bytes: &[u8]) -> Option<Encoding> {
+pub(crate) fn sniff_utf16(bytes: &[u8]) -> Option<Encoding> {
     let sample = bytes.get(..bytes.len().min(SAMPLE))?;
     let pairs = sample.len() / 2;
     if pairs < 2 {
@@ -269,7 +280,7 @@ fn windows_1252(b: u8) -> char {
 }
 
 /// The lines of `text` with their 1-based numbers, without line ends
-/// (`\r\n`, `\n`, or a lone `\r`).
+/// (`\r\n` or `\n`; a lone `\r` does not end a line).
 pub fn numbered_lines(text: &str) -> impl Iterator<Item = (u64, &str)> {
     text.split('\n').enumerate().map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
 }

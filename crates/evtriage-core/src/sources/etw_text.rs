@@ -232,8 +232,14 @@ mod tests {
             filtered: 0,
         };
         let options = ReadOptions::default();
-        let mut ctx =
-            Ctx { name: Arc::from("t"), options: &options, sink: &mut sink, summary: &mut summary, reviewer: None };
+        let mut ctx = Ctx {
+            name: Arc::from("t"),
+            options: &options,
+            sink: &mut sink,
+            summary: &mut summary,
+            reviewer: None,
+            unit: None,
+        };
         read(text, &mut ctx);
         drop(ctx);
         (sink.events().cloned().collect(), summary)

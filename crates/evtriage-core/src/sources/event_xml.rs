@@ -17,8 +17,19 @@ use crate::xml_event::XmlEvents;
 
 use super::Ctx;
 
+/// The note for an XML document that holds no `<Event>` element.
+pub(crate) const NO_EVENTS: &str = "XML document without any <Event> element";
+
 /// Reads every `<Event>` of `text`.
 pub fn read(text: &str, format: Format, ctx: &mut Ctx<'_>) {
+    if read_events(text, format, ctx) == 0 {
+        ctx.note(NO_EVENTS);
+    }
+}
+
+/// [`read`] without the note when there is no event; returns how many
+/// elements were found (read or skipped).
+pub(crate) fn read_events(text: &str, format: Format, ctx: &mut Ctx<'_>) -> u64 {
     let mut seen = 0u64;
     for item in XmlEvents::new(text, ctx.name.clone()) {
         seen += 1;
@@ -37,7 +48,5 @@ pub fn read(text: &str, format: Format, ctx: &mut Ctx<'_>) {
             Err(d) => ctx.diagnostic(d),
         }
     }
-    if seen == 0 {
-        ctx.note("XML document without any <Event> element");
-    }
+    seen
 }

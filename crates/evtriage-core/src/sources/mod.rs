@@ -17,6 +17,7 @@ use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Revie
 pub mod etw_text;
 pub mod event_xml;
 pub mod netstat;
+pub(crate) mod pieces;
 pub mod powershell;
 pub mod reg;
 pub mod tasklist;
@@ -37,6 +38,10 @@ pub struct Ctx<'a> {
     pub summary: &'a mut InputSummary,
     /// The filter's reviewer for this input (made on first use).
     pub reviewer: Option<Box<dyn Reviewer + 'a>>,
+    /// The input's (or, for a large input read in pieces, the piece's)
+    /// place in delivery order, when it has one (see
+    /// [`crate::EventFilter::reviewer_at`]).
+    pub unit: Option<u64>,
 }
 
 impl Ctx<'_> {
@@ -56,7 +61,7 @@ impl Ctx<'_> {
         let selection = self.options.select(&key);
         // Counted as read either way, as evtx and ETL inputs count them.
         self.summary.records += 1;
-        match keep_whole(self.options, None, selection, &mut self.reviewer, &event) {
+        match keep_whole(self.options, self.unit, selection, &mut self.reviewer, &event) {
             Verdict::Drop => self.summary.filtered += 1,
             Verdict::Repeat => {}
             _ => self.sink.record(Record::Event(Box::new(event))),
@@ -111,9 +116,13 @@ pub fn read_format(
             return;
         }
     };
-    let mut ctx = Ctx { name, options: reader.options(), sink, summary, reviewer: None };
+    let mut ctx = Ctx { name, options: reader.options(), sink, summary, reviewer: None, unit: None };
     if decoded.lossy {
-        ctx.note(format!("some bytes are not valid {}; they were replaced or read as Windows-1252", decoded.encoding));
+        ctx.note(if decoded.encoding == crate::text::Encoding::Windows1252 {
+            "not valid UTF-8; read as Windows-1252".to_string()
+        } else {
+            format!("some bytes are not valid {}; they were replaced", decoded.encoding)
+        });
     }
     let text = decoded.text.as_str();
     match format {

@@ -1,0 +1,250 @@
+//! Large text inputs read in pieces, so that memory does not grow with them.
+//!
+//! An XML export of a year of Security events (`wevtutil qe /f:xml`) or a
+//! long ETW text trace can be gigabytes. Read whole, it would be held three
+//! times over: its bytes, its decoded text and its records. Above
+//! [`STREAM_ABOVE`], the reader instead cuts the file into pieces of about
+//! [`PIECE`] bytes where a record starts — before an `<Event` start tag,
+//! after a line end — and each piece is decoded and parsed on its own, in
+//! parallel, like the chunks of an evtx log, and delivered in order. Cutting
+//! where the parser itself would start a new record changes nothing it
+//! reads: an `<Event>` element ends at the next `<Event` start tag at the
+//! latest (see [`crate::xml_event::XmlEvents`]), and an ETW text record is
+//! one line. Records and diagnostics carry the line numbers of the whole
+//! file.
+//!
+//! What is decided per piece instead of for the whole file: whether bytes
+//! that are not valid UTF-8 make the text Windows-1252, and whether it is
+//! text at all. A damaged stretch of a large file costs its piece (reported
+//! with its lines), not the file; the encoding's byte-order mark and UTF-16
+//! are still recognised from the file's start.
+
+use std::sync::Arc;
+
+use crate::diag::Diagnostic;
+use crate::format::Format;
+use crate::model::{Locator, Record};
+use crate::read::{InputSummary, ReadOptions, Sink};
+use crate::text::Encoding;
+
+use super::Ctx;
+
+/// Files of a piecewise format larger than this are read in pieces.
+pub(crate) const STREAM_ABOVE: u64 = 4 << 20;
+
+/// About how many bytes a piece holds (more when one record is larger).
+pub(crate) const PIECE: usize = 256 << 10;
+
+/// Whether inputs of `format` can be read in pieces.
+pub(crate) fn piecewise(format: Format) -> bool {
+    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText)
+}
+
+/// How a large text file is laid out: its encoding (from its byte-order mark
+/// or, without one, from where NUL bytes sit in its first bytes) and how
+/// many bytes the mark takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    /// UTF-16 (LE or BE), or 8-bit (UTF-8, else Windows-1252, per piece).
+    pub(crate) encoding: Encoding,
+    /// Length of the byte-order mark.
+    pub(crate) bom: usize,
+}
+
+impl Layout {
+    /// The layout of a file that starts with `head`.
+    pub(crate) fn of(head: &[u8]) -> Layout {
+        if head.starts_with(b"\xEF\xBB\xBF") {
+            return Layout { encoding: Encoding::Utf8, bom: 3 };
+        }
+        if head.starts_with(b"\xFF\xFE") {
+            return Layout { encoding: Encoding::Utf16Le, bom: 2 };
+        }
+        if head.starts_with(b"\xFE\xFF") {
+            return Layout { encoding: Encoding::Utf16Be, bom: 2 };
+        }
+        let encoding = crate::text::sniff_utf16(head).unwrap_or(Encoding::Utf8);
+        Layout { encoding, bom: 0 }
+    }
+
+    /// Bytes per code unit.
+    fn unit(self) -> usize {
+        match self.encoding {
+            Encoding::Utf16Le | Encoding::Utf16Be => 2,
+            _ => 1,
+        }
+    }
+
+    /// The code unit at byte `at` (which must be on a unit boundary).
+    fn at(self, bytes: &[u8], at: usize) -> Option<u16> {
+        match self.encoding {
+            Encoding::Utf16Le => Some(u16::from_le_bytes([*bytes.get(at)?, *bytes.get(at + 1)?])),
+            Encoding::Utf16Be => Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?])),
+            _ => bytes.get(at).map(|b| u16::from(*b)),
+        }
+    }
+
+    /// `text` (ASCII) in this layout's encoding.
+    fn encode(self, text: &str) -> Vec<u8> {
+        match self.encoding {
+            Encoding::Utf16Le => text.bytes().flat_map(|b| [b, 0]).collect(),
+            Encoding::Utf16Be => text.bytes().flat_map(|b| [0, b]).collect(),
+            _ => text.as_bytes().to_vec(),
+        }
+    }
+}
+
+/// Where the last piece of `bytes` may end: the start of the last record
+/// after byte 0 (`None` when there is none: the piece must grow).
+pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout) -> Option<usize> {
+    let unit = layout.unit();
+    match format {
+        Format::EtwText => {
+            // After the last line feed.
+            let lf = layout.encode("\n");
+            let mut end = bytes.len();
+            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
+                if i % unit == 0 {
+                    return Some(i + unit);
+                }
+                end = i + lf.len() - 1;
+            }
+            None
+        }
+        _ => {
+            // Before the last `<Event` start tag (the name followed by a blank, `>` or `/`).
+            let tag = layout.encode("<Event");
+            let mut end = bytes.len();
+            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &tag) {
+                let next = layout.at(bytes, i + tag.len());
+                let ends_name = matches!(next, Some(0x20 | 0x09 | 0x0d | 0x0a | 0x3e | 0x2f));
+                if i % unit == 0 && i > 0 && ends_name {
+                    return Some(i);
+                }
+                if i == 0 {
+                    return None;
+                }
+                end = i + tag.len() - 1;
+            }
+            None
+        }
+    }
+}
+
+/// How many lines `bytes` moves the line count on: its line feeds, as both
+/// parsers count lines ([`crate::xml_event::XmlEvents`] and
+/// [`crate::text::numbered_lines`]).
+pub(crate) fn line_breaks(bytes: &[u8], layout: Layout) -> u64 {
+    let lf = layout.encode("\n");
+    memchr::memmem::find_iter(bytes, &lf).filter(|i| i % layout.unit() == 0).count() as u64
+}
+
+/// Reads one piece of a large text input: `bytes` (no byte-order mark),
+/// whose first line is line `first_line` of the file, delivering its records
+/// and diagnostics with the file's line numbers. `unit` is its place in
+/// delivery order. `whole`: the piece is the whole file (no record start was
+/// found to cut at), so an XML piece without events is noted as such.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn read_piece(
+    options: &ReadOptions,
+    format: Format,
+    name: Arc<str>,
+    bytes: &[u8],
+    layout: Layout,
+    (first_line, last_line): (u64, u64),
+    unit: Option<u64>,
+    whole: bool,
+    sink: &mut crate::read::Collect,
+    summary: &mut InputSummary,
+) {
+    let lines =
+        if last_line > first_line { format!("lines {first_line}–{last_line}") } else { format!("line {first_line}") };
+    let decoded = match crate::text::decode_piece(bytes, layout.encoding) {
+        Ok(d) => d,
+        Err(e) => {
+            summary.skipped += 1;
+            sink.diagnostic(Diagnostic::skipped(
+                name,
+                Locator::Line { line: first_line },
+                format!("{lines} skipped: cannot read them as text: {e}"),
+            ));
+            return;
+        }
+    };
+    if decoded.lossy {
+        let what = if decoded.encoding == Encoding::Windows1252 {
+            format!("{lines} are not valid UTF-8; they were read as Windows-1252")
+        } else {
+            format!("some bytes of {lines} are not valid {}; they were replaced", decoded.encoding)
+        };
+        sink.diagnostic(Diagnostic::note(name.clone(), Locator::Line { line: first_line }, what));
+    }
+    let start = (sink.records.len(), sink.diagnostics.len());
+    {
+        let mut ctx = Ctx { name, options, sink: &mut *sink, summary, reviewer: None, unit };
+        match format {
+            Format::EtwText => super::etw_text::read(&decoded.text, &mut ctx),
+            _ => {
+                if super::event_xml::read_events(&decoded.text, format, &mut ctx) == 0 && whole {
+                    ctx.note(super::event_xml::NO_EVENTS);
+                }
+            }
+        }
+    }
+    // The parser counted lines from 1: move them to the file's.
+    let shift = first_line.saturating_sub(1);
+    let moved = |l: &mut Locator| {
+        if let Locator::Line { line } = l {
+            *line += shift;
+        }
+    };
+    for r in sink.records.iter_mut().skip(start.0) {
+        if let Record::Event(e) = r {
+            moved(&mut e.origin.locator);
+        }
+    }
+    for d in sink.diagnostics.iter_mut().skip(start.1) {
+        moved(&mut d.locator);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16le(s: &str) -> Vec<u8> {
+        s.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn cuts_fall_before_event_start_tags_and_after_line_feeds() {
+        let l8 = Layout { encoding: Encoding::Utf8, bom: 0 };
+        let xml = b"<Events><Event xmlns='x'><EventData/></Event>\n<Event>a</Event><Events2>";
+        assert_eq!(last_cut(xml, Format::EventXml, l8), Some(46));
+        // `<EventData`, `<Events` are not start tags of an event; one at 0 is no cut.
+        assert_eq!(last_cut(b"<Event><EventData><Events>", Format::EventXml, l8), None);
+        let l16 = Layout { encoding: Encoding::Utf16Le, bom: 0 };
+        let wide = utf16le("<Event>a</Event><Event>b</Event>");
+        assert_eq!(last_cut(&wide, Format::EventXml, l16), Some(32));
+        // A pattern at an odd offset is not text.
+        let mut odd = vec![b'x'];
+        odd.extend(utf16le("<Event>"));
+        odd.push(b'y');
+        assert_eq!(last_cut(&odd, Format::EventXml, l16), None);
+        assert_eq!(last_cut(b"a\nb\nc", Format::EtwText, l8), Some(4));
+        assert_eq!(last_cut(b"a\nb\n", Format::EtwText, l8), Some(4));
+        assert_eq!(last_cut(b"abc", Format::EtwText, l8), None);
+        assert_eq!(last_cut(&utf16le("a\nbc"), Format::EtwText, l16), Some(4));
+    }
+
+    #[test]
+    fn line_breaks_count_as_the_parsers_do() {
+        let l8 = Layout { encoding: Encoding::Utf8, bom: 0 };
+        // A lone carriage return does not end a line for either parser.
+        assert_eq!(line_breaks(b"a\r\nb\rc\n", l8), 2);
+        let l16 = Layout { encoding: Encoding::Utf16Le, bom: 0 };
+        assert_eq!(line_breaks(&utf16le("a\r\nb\rc\n"), l16), 2);
+        // `\u{a00}` holds the byte 0x0a at an odd offset: not a line feed.
+        assert_eq!(line_breaks(&utf16le("\u{a00}\n"), l16), 1);
+    }
+}

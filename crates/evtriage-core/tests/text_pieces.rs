@@ -1,0 +1,164 @@
+//! Large text inputs (XML exports, ETW text traces) are read in pieces cut
+//! where a record starts, so that memory does not grow with them. Reading a
+//! file in pieces must give exactly what reading it whole gives: the same
+//! records with the same line numbers, the same diagnostics and counts, in
+//! every encoding and line-end style the exports come in.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use evtriage_core::{Collect, InputSummary, Locator, ReadOptions, Reader};
+
+fn fixture(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(rel)
+}
+
+/// Bigger than the size above which inputs are read in pieces (4 MiB).
+const BIG: usize = 5 << 20;
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        let d = std::env::temp_dir().join(format!("evtriage-pieces-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        TempDir(d)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `<Event>` elements of the example export, as one string.
+fn events_xml() -> String {
+    let text = std::fs::read_to_string(fixture("evtx/example-dc-boot.xml")).unwrap();
+    let start = text.find("<Event ").unwrap();
+    let end = text.rfind("</Event>").unwrap() + "</Event>".len();
+    text[start..end].to_string()
+}
+
+fn repeat_to(unit: &str, head: &str, tail: &str) -> String {
+    let mut s = String::from(head);
+    while s.len() < BIG {
+        s.push_str(unit);
+    }
+    s.push_str(tail);
+    s
+}
+
+fn utf16le_bom(s: &str) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xFE];
+    b.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+    b
+}
+
+/// Read from the file (in pieces) against read from memory (whole).
+fn assert_pieces_equal_whole(path: &Path) -> Collect {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.len() > BIG - 1024);
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let mut whole = Collect::default();
+    let whole_summary =
+        Reader::new(ReadOptions { threads: 1, event_filter: None }).read_bytes(name, &bytes, &mut whole);
+    assert!(whole.records.len() > 1000, "{path:?}: {} records", whole.records.len());
+    for threads in [1, 2] {
+        let mut pieces = Collect::default();
+        let summaries: Vec<InputSummary> =
+            Reader::new(ReadOptions { threads, event_filter: None }).read_paths(&[path], &mut pieces);
+        assert_eq!(summaries, vec![whole_summary.clone()], "{path:?}, {threads} threads: summary");
+        assert_eq!(pieces.records.len(), whole.records.len(), "{path:?}, {threads} threads: records");
+        for (i, (p, w)) in pieces.records.iter().zip(&whole.records).enumerate() {
+            assert_eq!(p, w, "{path:?}, {threads} threads: record {i}");
+        }
+        assert_eq!(pieces.diagnostics, whole.diagnostics, "{path:?}, {threads} threads: diagnostics");
+    }
+    whole
+}
+
+#[test]
+fn xml_exports_in_pieces_read_as_whole() {
+    let dir = TempDir::new("xml");
+    let events = events_xml();
+    // Event Viewer: declaration, `<Events>` wrapper, one event per line.
+    let viewer = dir.0.join("viewer.xml");
+    std::fs::write(&viewer, repeat_to(&format!("{events}\n"), "<?xml version=\"1.0\"?>\n<Events>\n", "</Events>\n"))
+        .unwrap();
+    let read = assert_pieces_equal_whole(&viewer);
+    // Line numbers run on across pieces: the last event starts near the end.
+    let last = read.records.last().map(|r| r.origin().locator);
+    let lines = std::fs::read_to_string(&viewer).unwrap().lines().count() as u64;
+    assert!(matches!(last, Some(Locator::Line { line }) if line + 40 > lines), "{last:?} of {lines} lines");
+    // wevtutil: no wrapper, no line ends between events.
+    let wevtutil = dir.0.join("wevtutil.xml");
+    std::fs::write(&wevtutil, repeat_to(&events.replace('\n', ""), "", "")).unwrap();
+    assert_pieces_equal_whole(&wevtutil);
+    // PowerShell redirect: UTF-16LE with BOM, CRLF.
+    let wide = dir.0.join("wide.xml");
+    let text = repeat_to(&format!("{}\r\n", events.replace('\n', "\r\n")), "<Events>\r\n", "</Events>\r\n");
+    std::fs::write(&wide, utf16le_bom(&text)).unwrap();
+    assert_pieces_equal_whole(&wide);
+    // Damage in the middle: a truncated element and a run of control
+    // characters, each reported at its line, the rest read.
+    let damaged = dir.0.join("damaged.xml");
+    let mut text = repeat_to(&format!("{events}\n"), "<Events>\n", "");
+    text.push_str("<Event><System><Provider Name='cut'/>\n");
+    text.push_str(&"\u{1}\u{2} noise\n".repeat(50));
+    text.push_str(&repeat_to(&format!("{events}\n"), "", "</Events>\n"));
+    std::fs::write(&damaged, text).unwrap();
+    let read = assert_pieces_equal_whole(&damaged);
+    assert!(read.diagnostics.iter().any(|d| d.message.contains("truncated")));
+}
+
+#[test]
+fn etw_text_traces_in_pieces_read_as_whole() {
+    let dir = TempDir::new("etw");
+    let trace = std::fs::read_to_string(fixture("inputs/ldap_client_trace.txt")).unwrap();
+    let plain = dir.0.join("trace.txt");
+    std::fs::write(&plain, repeat_to(&trace, "", "")).unwrap();
+    assert_pieces_equal_whole(&plain);
+    // UTF-16LE, CRLF, lone CRs (not line ends), and lines that are not
+    // records (each reported with its line).
+    let wide = dir.0.join("trace16.txt");
+    let unit = format!("{}\rnot a record\r\n", trace.replace('\n', "\r\n"));
+    std::fs::write(&wide, utf16le_bom(&repeat_to(&unit, "", ""))).unwrap();
+    let read = assert_pieces_equal_whole(&wide);
+    assert!(read.diagnostics.len() > 100);
+}
+
+#[test]
+fn a_damaged_stretch_costs_its_piece_only() {
+    // Not valid UTF-8 in one place: read whole, the file would be taken as
+    // Windows-1252 throughout; in pieces only the damaged piece is, and the
+    // note names its lines.
+    let dir = TempDir::new("lossy");
+    let events = events_xml().replace("Intersite Messaging", "Intersite Messaging é");
+    let mut bytes = repeat_to(&format!("{events}\n"), "<Events>\n", "").into_bytes();
+    let middle = bytes.len() / 2;
+    let at = middle + bytes[middle..].iter().position(|b| *b == b'\n').unwrap() + 1;
+    bytes.splice(at..at, b"<!-- \xff\xfe -->\n".iter().copied());
+    bytes.extend_from_slice(b"</Events>\n");
+    let path = dir.0.join("lossy.xml");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut read = Collect::default();
+    Reader::new(ReadOptions { threads: 2, event_filter: None }).read_paths(&[&path], &mut read);
+    let notes: Vec<_> = read
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("are not valid UTF-8; they were read as Windows-1252"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{:?}", read.diagnostics);
+    let line_of_damage = bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+    match notes[0].locator {
+        Locator::Line { line } => assert!(line <= line_of_damage && line + 10_000 > line_of_damage, "{line}"),
+        other => panic!("{other:?}"),
+    }
+    // Every event but those of the damaged piece keeps its `é`.
+    let events: Vec<_> = read.events().collect();
+    let kept = events.iter().filter(|e| e.data.iter().any(|d| d.value.ends_with("Messaging é"))).count();
+    let with_data = events.iter().filter(|e| e.data.iter().any(|d| d.value.starts_with("Intersite Messaging"))).count();
+    assert!(kept + 200 > with_data && kept * 10 > with_data * 9, "{kept} of {with_data}");
+}
