@@ -196,12 +196,36 @@ pub(crate) fn filetime_to_utc(ft: u64) -> Option<DateTime<Utc>> {
 
 /// Writes a time the way evtx_dump does: `YYYY-MM-DDTHH:MM:SS.fffffffZ`.
 fn write_time(out: &mut String, t: Option<DateTime<Utc>>, ticks: u32) {
-    match t {
-        Some(t) => {
-            let _ = write!(out, "{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), ticks);
-        }
-        None => out.push_str("1601-01-01T00:00:00.0000000Z"),
+    use chrono::{Datelike, Timelike};
+    let Some(t) = t else {
+        out.push_str("1601-01-01T00:00:00.0000000Z");
+        return;
+    };
+    let year = t.year();
+    if !(0..=9999).contains(&year) || ticks >= 10_000_000 || t.nanosecond() >= 1_000_000_000 {
+        // Outside what the digits below write (chrono signs such years).
+        let _ = write!(out, "{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), ticks);
+        return;
     }
+    // Digits in place: the formatting machinery showed up in profiles.
+    let mut buf = *b"0000-00-00T00:00:00.0000000Z";
+    let mut put = |at: usize, width: usize, v: u32| {
+        let mut v = v;
+        for i in (at..at + width).rev() {
+            if let Some(slot) = buf.get_mut(i) {
+                *slot = b'0' + (v % 10) as u8;
+            }
+            v /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, t.month());
+    put(8, 2, t.day());
+    put(11, 2, t.hour());
+    put(14, 2, t.minute());
+    put(17, 2, t.second());
+    put(20, 7, ticks);
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
 }
 
 fn systime_to_utc(b: &[u8]) -> Option<(DateTime<Utc>, u32)> {
@@ -226,12 +250,16 @@ fn sid_to(b: &[u8], out: &mut String) -> usize {
         return b.len();
     };
     let authority = auth.iter().fold(0u64, |acc, x| (acc << 8) | u64::from(*x));
-    let _ = write!(out, "S-{rev}-{authority}");
+    out.push_str("S-");
+    push_u64(out, u64::from(rev));
+    out.push('-');
+    push_u64(out, authority);
     let mut used = 8;
     for i in 0..usize::from(count) {
         match b.get(8 + 4 * i..12 + 4 * i) {
             Some(s) => {
-                let _ = write!(out, "-{}", u32::from_le_bytes([s[0], s[1], s[2], s[3]]));
+                out.push('-');
+                push_u64(out, u64::from(u32::from_le_bytes([s[0], s[1], s[2], s[3]])));
                 used += 4;
             }
             None => break,
@@ -318,7 +346,7 @@ fn render_scalar(ty: u8, b: &[u8], out: &mut String) {
         T_BINARY => hex_upper(b, out),
         T_GUID => {
             if let Ok(raw) = <[u8; 16]>::try_from(b) {
-                let _ = write!(out, "{}", Guid(raw));
+                out.push_str(std::str::from_utf8(&Guid(raw).text_buf()).unwrap_or_default());
             }
         }
         T_SIZET | 0x14 | 0x15 => push_hex(out, le_u64(b)),
