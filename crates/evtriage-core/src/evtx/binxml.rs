@@ -759,11 +759,11 @@ pub(crate) struct Schema {
     sub_types: Vec<(u16, u8)>,
     /// `Provider/@Guid` when the definition writes it literally (parsed once).
     provider_guid: Option<Guid>,
-    /// The holes whose values a partial decode reads (see [`Decoded::content_key`]),
+    /// The holes whose values a partial decode reads (see [`Decoded::key`]),
     /// ascending, each with whether it may hold a nested fragment.
     key_holes: Vec<(u16, bool)>,
     /// The holes whose values decide a record's JSON line but for its
-    /// per-record parts (see [`Decoded::line_key`]), as `key_holes`.
+    /// per-record parts (see [`Decoded::key`]), as `key_holes`.
     line_holes: Vec<(u16, bool)>,
     /// This schema's number in the [`Shapes`] of the content cache it is
     /// used with ([`NO_SHAPE`] until asked for).
@@ -1368,8 +1368,17 @@ impl<'a> Vals<'_, 'a> {
     }
 }
 
+/// Which key [`Decoded::key`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    /// What a partial decode reads (the content cache of `analyze`).
+    Content,
+    /// What a JSON line holds but for its per-record parts (`dump`).
+    Line,
+}
+
 /// The fields of a record's JSON line that differ from record to record of
-/// one content (see [`Decoded::line_key`]).
+/// one content (see [`Decoded::key`]).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PerRecord {
     pub(crate) time: Option<DateTime<Utc>>,
@@ -1483,58 +1492,25 @@ impl<'a> Decoded<'a> {
         }
     }
 
-    /// Writes to `out` the record's *content key*: two records of one
-    /// [`ContentCache`] with equal keys decode (partially, see
-    /// [`Decoded::finish_partial`]) to equal events but for their time,
-    /// record id and origin. The key is the template's shape (numbered by
-    /// `shapes`) and the bytes of the values the partial decode reads; a
-    /// nested fragment stands in by its own template's shape and values.
-    /// Returns `false`, for a decode the slow way, when the record has no
-    /// such key: plain elements, or a nested fragment where its bytes (which
-    /// hold offsets into the chunk) rather than its content would be read.
-    pub(crate) fn content_key(
+    /// Writes to `out` the record's key of `kind`, and returns `false`, for
+    /// a decode the slow way, when the record has none: plain elements, or a
+    /// nested fragment where its bytes (which hold offsets into the chunk)
+    /// rather than its content would be read.
+    ///
+    /// - A [`KeyKind::Content`] key: two records of one [`ContentCache`]
+    ///   with equal keys decode (partially, see [`Decoded::finish_partial`])
+    ///   to equal events but for their time, record id and origin.
+    /// - A [`KeyKind::Line`] key: two records with equal keys have JSON
+    ///   lines ([`crate::jsonl::write_line`]) that are equal but for their
+    ///   per-record parts ([`Decoded::per_record`] and the origin).
+    ///
+    /// The key is the template's shape (numbered by `shapes`) and the bytes
+    /// of the values read (by the partial decode, or by the whole decode but
+    /// for the per-record fields); a nested fragment stands in by its own
+    /// template's shape and values.
+    pub(crate) fn key(
         &self,
-        data: &[u8],
-        cache: &mut SchemaCache,
-        shapes: &mut Shapes,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        self.key_of(&self.schema.key_holes, data, cache, shapes, out)
-    }
-
-    /// Writes to `out` the record's *line key*: two records with equal keys
-    /// have JSON lines ([`crate::jsonl::write_line`]) that are equal but for
-    /// their per-record parts ([`Decoded::per_record`] and the origin). As
-    /// [`Decoded::content_key`], over every value the whole decode reads but
-    /// those only the per-record fields read.
-    pub(crate) fn line_key(
-        &self,
-        data: &[u8],
-        cache: &mut SchemaCache,
-        shapes: &mut Shapes,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        self.key_of(&self.schema.line_holes, data, cache, shapes, out)
-    }
-
-    /// The time, record id, process id and thread id a whole decode gives
-    /// the record, with the record header's time and id where its values
-    /// do not say.
-    pub(crate) fn per_record(&self, time: Option<DateTime<Utc>>, record_id: u64) -> PerRecord {
-        let v = Vals(&self.values);
-        let t = |f: Sys| self.schema.sys_text(f);
-        PerRecord {
-            time: v.time(t(Sys::TimeCreated)).or(time),
-            record_id: v.num(t(Sys::RecordId)).unwrap_or(record_id),
-            process_id: v.num(t(Sys::ProcessId)).and_then(|n| u32::try_from(n).ok()),
-            thread_id: v.num(t(Sys::ThreadId)).and_then(|n| u32::try_from(n).ok()),
-        }
-    }
-
-    /// The key of `holes` (see [`Decoded::content_key`]).
-    fn key_of(
-        &self,
-        holes: &[(u16, bool)],
+        kind: KeyKind,
         data: &[u8],
         cache: &mut SchemaCache,
         shapes: &mut Shapes,
@@ -1545,6 +1521,10 @@ impl<'a> Decoded<'a> {
             return false;
         }
         let s = &self.schema;
+        let holes = match kind {
+            KeyKind::Content => &s.key_holes,
+            KeyKind::Line => &s.line_holes,
+        };
         out.extend_from_slice(&shapes.number(s).to_le_bytes());
         for &(i, fragment) in holes {
             match self.values.get(usize::from(i)) {
@@ -1560,6 +1540,28 @@ impl<'a> Decoded<'a> {
         true
     }
 
+    /// The time, record id, process id and thread id a whole decode gives
+    /// the record, with the record header's time and id where its values
+    /// do not say.
+    pub(crate) fn per_record(&self, time: Option<DateTime<Utc>>, record_id: u64) -> PerRecord {
+        let v = Vals(&self.values);
+        let t = |f: Sys| self.schema.sys_text(f);
+        let (process_id, thread_id) = self.execution();
+        PerRecord {
+            time: v.time(t(Sys::TimeCreated)).or(time),
+            record_id: v.num(t(Sys::RecordId)).unwrap_or(record_id),
+            process_id,
+            thread_id,
+        }
+    }
+
+    /// `Execution/@ProcessID` and `@ThreadID`.
+    fn execution(&self) -> (Option<u32>, Option<u32>) {
+        let v = Vals(&self.values);
+        let id = |f: Sys| v.num(self.schema.sys_text(f)).and_then(|n| u32::try_from(n).ok());
+        (id(Sys::ProcessId), id(Sys::ThreadId))
+    }
+
     /// The rest of [`Decoded::finish`] after [`Decoded::finish_partial`].
     pub(crate) fn finish_rest(&self, ev: &mut Event) {
         let v = Vals(&self.values);
@@ -1573,8 +1575,7 @@ impl<'a> Decoded<'a> {
         ev.keywords = v.num(t(Sys::Keywords));
         ev.activity_id = v.guid(t(Sys::ActivityId));
         ev.related_activity_id = v.guid(t(Sys::RelatedActivityId));
-        ev.process_id = v.num(t(Sys::ProcessId)).and_then(|n| u32::try_from(n).ok());
-        ev.thread_id = v.num(t(Sys::ThreadId)).and_then(|n| u32::try_from(n).ok());
+        (ev.process_id, ev.thread_id) = self.execution();
         ev.channel = v.opt_text(t(Sys::Channel));
         ev.user_sid = v.opt_text(t(Sys::UserSid));
         if let Some(m) = &s.message {
@@ -1594,7 +1595,7 @@ fn put_value(out: &mut Vec<u8>, ty: u8, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
-/// The content key of a nested fragment (see [`Decoded::content_key`]):
+/// The content key of a nested fragment (see [`Decoded::key`]):
 /// its template's shape, then its substitution count, descriptors and
 /// values as stored. `false` when it is not a template instance whose
 /// values are all plain (a fragment inside it would be read by its bytes).

@@ -11,7 +11,7 @@
 //! A [`ContentCache`] remembers partly decoded events by their *content
 //! key*: the shape of their template (numbered once per template, whatever
 //! chunk defined it) and the bytes of the values a partial decode reads
-//! (see `binxml::Decoded::content_key`). A record whose key is known is not
+//! (see `binxml::Decoded::key`). A record whose key is known is not
 //! decoded again: the remembered event gets the record's own time, record id
 //! and origin, and goes to the reviewer with its [`ContentId`]
 //! ([`crate::Reviewer::review_content`]), which lets the reviewer reuse its
@@ -63,7 +63,7 @@ pub(crate) struct Cached {
 pub(crate) struct ContentCache {
     /// Template shape numbers, part of every key.
     pub(crate) shapes: Shapes,
-    /// The current record's key (written by `content_key`).
+    /// The current record's key (written by `Decoded::key`).
     pub(crate) key: Vec<u8>,
     /// Compiled templates kept across chunks (they carry shape numbers).
     pub(crate) templates: Templates,

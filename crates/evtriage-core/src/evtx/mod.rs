@@ -48,6 +48,7 @@ use crate::read::{
 };
 
 pub(crate) use binxml::DecodeError;
+use binxml::KeyKind;
 pub(crate) use content::{ContentCache, ContentPool};
 
 /// The parser settings evtriage reads with: recover what can be recovered
@@ -359,7 +360,7 @@ fn decode_chunk_inner(
             if let Some(w) = &writer {
                 if selection == Selection::Deliver
                     && !strict
-                    && decoded.line_key(data, &mut cache, &mut contents.shapes, &mut contents.key)
+                    && decoded.key(KeyKind::Line, data, &mut cache, &mut contents.shapes, &mut contents.key)
                 {
                     if let Some(hit) = contents.lines.get(&contents.key) {
                         let rec = decoded.per_record(binxml::filetime_to_utc(raw.filetime), raw.id);
@@ -391,8 +392,9 @@ fn decode_chunk_inner(
             }
             let partial = selection == Selection::ReviewPartial;
             // A partial decode of content seen before is not done again (see `content`).
-            let keyed =
-                partial && !strict && decoded.content_key(data, &mut cache, &mut contents.shapes, &mut contents.key);
+            let keyed = partial
+                && !strict
+                && decoded.key(KeyKind::Content, data, &mut cache, &mut contents.shapes, &mut contents.key);
             if keyed {
                 if let Some(hit) = contents.hit() {
                     let ev = &mut *hit.event;
