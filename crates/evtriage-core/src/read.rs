@@ -300,6 +300,13 @@ pub struct LineFacts<'a> {
     pub channel: Option<&'a str>,
 }
 
+impl<'a> LineFacts<'a> {
+    /// The facts of `event`.
+    pub fn of(event: &'a crate::model::Event) -> Self {
+        LineFacts { time: event.time, level: event.level, channel: event.channel.as_deref() }
+    }
+}
+
 /// How to read.
 #[derive(Clone, Default)]
 pub struct ReadOptions {
@@ -673,7 +680,7 @@ impl Reader {
         M: Fn(Unit) -> T + Sync + ?Sized,
         D: FnMut(T),
     {
-        use crate::sources::pieces::{last_cut, line_breaks, Layout, PIECE};
+        use crate::sources::pieces::{ends_with_line_feed, last_cut, line_breaks, Layout, PIECE};
         use std::io::Read;
         let layout = Layout::of(head);
         let mut buf: Vec<u8> = Vec::new();
@@ -721,8 +728,7 @@ impl Reader {
             let rest = buf.split_off(cut);
             let piece = std::mem::replace(&mut buf, rest);
             let breaks = line_breaks(&piece, layout);
-            let ends_line = breaks > 0 && last_cut(&piece, Format::EtwText, layout) == Some(piece.len());
-            let last_line = first_line + breaks - u64::from(ends_line);
+            let last_line = first_line + breaks - u64::from(breaks > 0 && ends_with_line_feed(&piece, layout));
             let whole = pieces == 0 && eof && buf.is_empty();
             let lines = (first_line, last_line.max(first_line));
             consumed += piece.len() as u64;

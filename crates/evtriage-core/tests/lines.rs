@@ -37,7 +37,7 @@ fn by_records(paths: &[PathBuf], options: ReadOptions, keep: Option<&Keep>) -> R
         }
         for r in unit.records() {
             if let (Record::Event(e), Some(k)) = (r, keep) {
-                if !k(&LineFacts { time: e.time, level: e.level, channel: e.channel.as_deref() }) {
+                if !k(&LineFacts::of(e)) {
                     dropped += 1;
                     continue;
                 }

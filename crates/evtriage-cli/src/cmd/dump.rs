@@ -164,7 +164,7 @@ impl LateFilter {
     }
 
     fn wants(&self, e: &Event) -> bool {
-        self.wants_facts(&LineFacts { time: e.time, level: e.level, channel: e.channel.as_deref() })
+        self.wants_facts(&LineFacts::of(e))
     }
 
     fn wants_facts(&self, e: &LineFacts<'_>) -> bool {
@@ -191,7 +191,7 @@ impl LateFilter {
 /// How records are turned into output bytes (shared with the reader's workers).
 struct Fmt {
     format: OutputFormat,
-    late: LateFilter,
+    late: Arc<LateFilter>,
     /// Bytes to reserve per record of a unit: learned from the units already
     /// formatted (a System log's JSON lines average about 840 bytes, a
     /// Security log's 1 600), so that a unit's buffer rarely grows. Only a
@@ -462,7 +462,7 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let stdout = io::stdout();
     let fmt = Fmt {
         format: args.format,
-        late: LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until },
+        late: Arc::new(LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until }),
         per_record: AtomicUsize::new(BYTES_PER_RECORD),
     };
     // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
@@ -474,12 +474,7 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
     let summaries = if args.format == OutputFormat::Jsonl {
-        let late = Arc::new(LateFilter {
-            channel: fmt.late.channel.clone(),
-            level: fmt.late.level.clone(),
-            since: fmt.late.since,
-            until: fmt.late.until,
-        });
+        let late = fmt.late.clone();
         let keep: Option<KeepLine> =
             if late.is_empty() { None } else { Some(Arc::new(move |f: &LineFacts<'_>| late.wants_facts(f))) };
         let format = JsonLines { rendered: true, keep };

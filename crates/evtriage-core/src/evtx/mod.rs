@@ -136,8 +136,7 @@ impl Output {
                 }
                 Item::Record(r) => {
                     if let Record::Event(e) = &r {
-                        let facts = LineFacts { time: e.time, level: e.level, channel: e.channel.as_deref() };
-                        if !format.keeps(&facts) {
+                        if !format.keeps(&LineFacts::of(e)) {
                             self.filtered += 1;
                             continue;
                         }
@@ -356,38 +355,17 @@ fn decode_chunk_inner(
                 continue;
             }
             // A line of content seen before is written from the cache (see `content`).
-            let mut line_keyed = false;
-            if let Some(w) = &writer {
-                if selection == Selection::Deliver
-                    && !strict
-                    && decoded.key(KeyKind::Line, data, &mut cache, &mut contents.shapes, &mut contents.key)
-                {
-                    if let Some(hit) = contents.lines.get(&contents.key) {
-                        let rec = decoded.per_record(binxml::filetime_to_utc(raw.filetime), raw.id);
-                        let facts = LineFacts { time: rec.time, level: hit.level(), channel: hit.channel() };
-                        if w.format.keeps(&facts) {
-                            let start = out.lines.len();
-                            hit.write(
-                                &mut out.lines,
-                                |o| crate::jsonl::event_stamp(rec.time.as_ref(), Some(rec.record_id), o),
-                                |o| crate::jsonl::event_execution(rec.process_id, rec.thread_id, o),
-                                |o| {
-                                    o.extend_from_slice(&w.source);
-                                    crate::jsonl::event_locator(
-                                        &Locator::Evtx { chunk: number, record_id: rec.record_id },
-                                        o,
-                                    );
-                                },
-                            );
-                            slots.push(Some(Item::Line(start, out.lines.len())));
-                        } else {
-                            out.filtered += 1;
-                        }
-                        contents.lines.hits += 1;
-                        spare = decoded.recycle();
-                        continue;
-                    }
-                    line_keyed = true;
+            let line_keyed = writer.is_some()
+                && selection == Selection::Deliver
+                && !strict
+                && decoded.key(KeyKind::Line, data, &mut cache, &mut contents.shapes, &mut contents.key);
+            if let (true, Some(w)) = (line_keyed, &writer) {
+                if let Some(hit) = contents.lines.get(&contents.key) {
+                    let rec = decoded.per_record(binxml::filetime_to_utc(raw.filetime), raw.id);
+                    w.write_hit(&hit, &rec, number, &mut out, &mut slots);
+                    contents.lines.hits += 1;
+                    spare = decoded.recycle();
+                    continue;
                 }
             }
             let partial = selection == Selection::ReviewPartial;
@@ -538,6 +516,34 @@ struct LineWriter<'f> {
 }
 
 impl LineWriter<'_> {
+    /// Writes a record whose line is remembered (`hit`), with its own
+    /// per-record parts, when [`JsonLines::keep`] keeps it.
+    fn write_hit(
+        &self,
+        hit: &content::LineHit<'_>,
+        rec: &binxml::PerRecord,
+        chunk: u64,
+        out: &mut Output,
+        slots: &mut Vec<Option<Item>>,
+    ) {
+        let facts = LineFacts { time: rec.time, level: hit.level(), channel: hit.channel() };
+        if !self.format.keeps(&facts) {
+            out.filtered += 1;
+            return;
+        }
+        let start = out.lines.len();
+        hit.write(
+            &mut out.lines,
+            |o| crate::jsonl::event_stamp(rec.time.as_ref(), Some(rec.record_id), o),
+            |o| crate::jsonl::event_execution(rec.process_id, rec.thread_id, o),
+            |o| {
+                o.extend_from_slice(&self.source);
+                crate::jsonl::event_locator(&Locator::Evtx { chunk, record_id: rec.record_id }, o);
+            },
+        );
+        slots.push(Some(Item::Line(start, out.lines.len())));
+    }
+
     /// Writes `ev` as a line, when [`JsonLines::keep`] keeps it, and
     /// remembers the line under `key` when there is one.
     fn write(
@@ -548,8 +554,7 @@ impl LineWriter<'_> {
         out: &mut Output,
         slots: &mut Vec<Option<Item>>,
     ) {
-        let facts = LineFacts { time: ev.time, level: ev.level, channel: ev.channel.as_deref() };
-        if !self.format.keeps(&facts) {
+        if !self.format.keeps(&LineFacts::of(ev)) {
             out.filtered += 1;
             return;
         }

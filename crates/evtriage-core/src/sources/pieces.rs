@@ -139,6 +139,11 @@ pub(crate) fn line_breaks(bytes: &[u8], layout: Layout) -> u64 {
     memchr::memmem::find_iter(bytes, &lf).filter(|i| i % layout.unit() == 0).count() as u64
 }
 
+/// Whether `bytes` ends with a line feed.
+pub(crate) fn ends_with_line_feed(bytes: &[u8], layout: Layout) -> bool {
+    bytes.ends_with(&layout.encode("\n"))
+}
+
 /// Reads one piece of a large text input: `bytes` (no byte-order mark),
 /// whose first line is line `first_line` of the file, delivering its records
 /// and diagnostics with the file's line numbers. `unit` is its place in
@@ -246,5 +251,8 @@ mod tests {
         assert_eq!(line_breaks(&utf16le("a\r\nb\rc\n"), l16), 2);
         // `\u{a00}` holds the byte 0x0a at an odd offset: not a line feed.
         assert_eq!(line_breaks(&utf16le("\u{a00}\n"), l16), 1);
+        assert!(ends_with_line_feed(&utf16le("a\n"), l16));
+        assert!(!ends_with_line_feed(&utf16le("\u{a00}"), l16));
+        assert!(!ends_with_line_feed(b"a\n\r", l8));
     }
 }
