@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::rule::{Condition, Rule, RuleSet};
-use crate::spec::RuleSpec;
+use crate::spec::{RuleSpec, SourceSpec};
 
 /// Marker before the generated catalogue in `docs/rules.md`.
 pub const CATALOGUE_START: &str = "<!-- catalogue:start -->";
@@ -37,8 +37,10 @@ pub struct RuleEntry {
     pub corroborates: Vec<String>,
     /// Rules this one supersedes.
     pub supersedes: Vec<String>,
-    /// References.
-    pub references: Vec<String>,
+    /// The articles the rule rests on, with what it takes from each.
+    pub sources: Vec<SourceSpec>,
+    /// Whether every source is third-party (the rule is then capped at `likely`).
+    pub third_party_only: bool,
     /// `builtin:<file>` or the rule file path.
     pub origin: String,
 }
@@ -118,7 +120,7 @@ pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
                     }
                 }
             }
-            let max = r.corroborate.iter().filter_map(|c| c.confidence).fold(r.spec.confidence, |a, b| a.max(b));
+            let max = r.max_confidence();
             RuleEntry {
                 id: r.id().to_string(),
                 title: r.spec.title.clone(),
@@ -130,7 +132,8 @@ pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
                 requires: check_words(r, true),
                 corroborates: check_words(r, false),
                 supersedes: r.spec.supersedes.clone(),
-                references: r.spec.references.clone(),
+                sources: r.spec.sources.clone(),
+                third_party_only: crate::audit::third_party_only(&r.spec.sources),
                 origin: r.origin.to_string(),
             }
         })
@@ -181,6 +184,17 @@ pub fn markdown(set: &RuleSet) -> String {
             md_escape(&list(&e.corroborates)),
         ));
     }
+    out.push_str("\nSources (what each rule takes from each article, in our words):\n\n");
+    for e in entries(set) {
+        if e.sources.is_empty() {
+            out.push_str(&format!("- `{}`: no source given\n", e.id));
+            continue;
+        }
+        out.push_str(&format!("- `{}`:\n", e.id));
+        for s in &e.sources {
+            out.push_str(&format!("  - {}\n", source_line(s)));
+        }
+    }
     let superseding: Vec<_> = entries(set).into_iter().filter(|e| !e.supersedes.is_empty()).collect();
     if !superseding.is_empty() {
         out.push_str("\nSpecific rules that absorb generic ones over the same events:\n\n");
@@ -193,6 +207,24 @@ pub fn markdown(set: &RuleSet) -> String {
         }
     }
     out
+}
+
+/// One source in a line of Markdown: the title (linked when it has a url),
+/// its KB, who published it when not Microsoft, and what it says.
+pub fn source_line(s: &SourceSpec) -> String {
+    let title = match &s.url {
+        Some(u) => format!("[{}]({u})", md_escape(&s.title)),
+        None => md_escape(&s.title),
+    };
+    let mut line = title;
+    if let Some(kb) = s.kb.as_deref().and_then(crate::finding::normalize_kb) {
+        line.push_str(&format!(" ({kb})"));
+    }
+    if !s.is_microsoft() {
+        line.push_str(&format!(" — third-party: {}", md_escape(s.publisher.as_deref().unwrap_or_default())));
+    }
+    line.push_str(&format!(": {}", md_escape(s.says.trim())));
+    line
 }
 
 /// Replaces the catalogue block of a document (between the markers) with `catalogue`.

@@ -831,6 +831,14 @@ impl<'a> Context<'a> {
                 );
             }
         }
+        // A cause only third parties document is never more than likely, and says so.
+        if crate::audit::third_party_only(&rule.spec.sources) {
+            confidence = confidence.min(Confidence::Likely);
+            extra_cause.push(format!(
+                "This cause is documented by {}, not by Microsoft.",
+                crate::audit::publishers(&rule.spec.sources)
+            ));
+        }
         let mut cause = interpolate(&rule.spec.cause, &bindings);
         for c in extra_cause {
             cause.push(' ');
@@ -862,6 +870,7 @@ impl<'a> Context<'a> {
             boot,
             occurrences: 1,
             omitted: 0,
+            sources: rule.spec.sources.clone(),
         };
         finding.add_evidence(evidence);
         Some(finding)
@@ -1697,6 +1706,7 @@ mod tests {
             boot: None,
             occurrences: 1,
             omitted: 0,
+            sources: Vec::new(),
         };
         let generic = finding("generic", vec![ev(7, Role::Anchor)]);
         let specific = finding("specific", vec![ev(9, Role::Anchor), ev(7, Role::Corroboration)]);

@@ -53,8 +53,9 @@ pub enum Role {
     Context,
 }
 
-/// What a finding says about the machine: a fault to fix, or behaviour that
-/// looks like one in the logs but is by design.
+/// What a finding says about the machine: a security pattern to investigate,
+/// a fault to fix, or behaviour that looks like one in the logs but is by
+/// design. Reports show security findings first, then faults, then info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
@@ -65,6 +66,11 @@ pub enum Kind {
     /// stopping after boot on a workgroup machine). Reported apart so that
     /// nobody chases it, and not counted as a fault (exit status, summary).
     Info,
+    /// A pattern of an attack or of tampering (a remote-execution service
+    /// installed and started, as PsExec or Metasploit do): not a fault to
+    /// tune away, something to investigate. Counts as a fault for the exit
+    /// status.
+    Security,
 }
 
 impl Kind {
@@ -73,7 +79,22 @@ impl Kind {
         match self {
             Kind::Fault => "fault",
             Kind::Info => "info",
+            Kind::Security => "security",
         }
+    }
+
+    /// Report order: security (0), fault (1), info (2).
+    pub fn rank(self) -> u8 {
+        match self {
+            Kind::Security => 0,
+            Kind::Fault => 1,
+            Kind::Info => 2,
+        }
+    }
+
+    /// Whether findings of this kind count as faults (exit status 1, the summary's count).
+    pub fn is_problem(self) -> bool {
+        self != Kind::Info
     }
 }
 
@@ -173,6 +194,9 @@ pub struct Finding {
     /// [`MAX_ANCHORS`] occurrences are listed).
     #[serde(skip_serializing_if = "is_zero")]
     pub omitted: usize,
+    /// The articles the rule rests on (see [`crate::spec::SourceSpec`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<crate::spec::SourceSpec>,
 }
 
 /// At most this many anchors are listed as evidence of one finding.

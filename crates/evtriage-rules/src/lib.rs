@@ -13,6 +13,7 @@
 //! - [`services`]: service identity (key name ↔ display name) and default ports;
 //! - [`codes`]: error-code equality (`%%58` = `58` = `0x3A` = `ERROR_BAD_NET_RESP`);
 //! - [`report`]: the [`Report`] and its sinks ([`TextReport`], [`JsonReport`]);
+//! - [`audit`]: a rule's sources and remediation checked (KBs backed by a source, no harmful command);
 //! - [`catalog`]: the rule catalogue (`rules list`);
 //! - [`fixtures`]: running each rule's positive and negative fixtures (`rules test`).
 //!
@@ -79,6 +80,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod audit;
 pub mod catalog;
 pub mod codes;
 pub mod engine;

@@ -533,6 +533,12 @@ impl Rule {
         Ok(Rule { kb, anchor, require, corroborate, source_text: text.to_string(), origin, spec })
     }
 
+    /// The highest confidence a finding of the rule can reach (its base
+    /// confidence raised by its corroborations).
+    pub fn max_confidence(&self) -> Confidence {
+        self.corroborate.iter().filter_map(|c| c.confidence).fold(self.spec.confidence, |a, b| a.max(b))
+    }
+
     /// Every check of the rule, required first.
     pub(crate) fn checks(&self) -> impl Iterator<Item = &Check> {
         self.require.iter().chain(self.corroborate.iter())

@@ -48,8 +48,13 @@ pub struct RuleSpec {
     #[serde(default)]
     pub kb: Vec<String>,
     /// Other references (article titles, URLs) for the catalogue.
-    #[serde(default)]
+    /// Superseded by `sources`; kept so that older user rules still load.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub references: Vec<String>,
+    /// The articles the rule rests on, each with what the rule takes from it.
+    /// Every KB the rule cites (its own and its checks') must be one of them.
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
     /// The cause, in a sentence; may use `{placeholders}` (see `docs/rules.md`).
     pub cause: String,
     /// Concrete steps, in order; may use `{placeholders}`.
@@ -83,6 +88,35 @@ pub struct RuleSpec {
     /// at every start: one finding with every occurrence, not one per boot).
     #[serde(default)]
     pub merge: MergeScope,
+}
+
+/// One article a rule rests on: `{ title, kb }` or `{ title, url }` (or
+/// both), and, in our own words, what it says that the rule relies on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// The article's title as its publisher gives it.
+    pub title: String,
+    /// Its KB number (`KB4530043`; `Q296086` is accepted), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kb: Option<String>,
+    /// Where to read it (`https://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// One line, in our words, on what the source says that the rule relies on.
+    pub says: String,
+    /// Who published it, when not Microsoft (`"Practical365"`). A rule whose
+    /// every source is third-party is capped at `likely`, and its findings say
+    /// who documents the cause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<String>,
+}
+
+impl SourceSpec {
+    /// Whether Microsoft published it (no `publisher`, or `Microsoft`).
+    pub fn is_microsoft(&self) -> bool {
+        self.publisher.as_deref().is_none_or(|p| p.trim().eq_ignore_ascii_case("microsoft"))
+    }
 }
 
 /// How far findings of one rule about the same computer and service merge.

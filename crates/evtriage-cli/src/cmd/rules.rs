@@ -54,6 +54,30 @@ pub enum RulesCommand {
     },
 }
 
+/// Prints a rule's sources as comment lines above its file.
+fn print_sources(rule: &evtriage_rules::Rule) {
+    let sources = &rule.spec.sources;
+    if sources.is_empty() {
+        println!("# Sources: none given");
+        return;
+    }
+    println!("# Sources:");
+    for s in sources {
+        let mut head = format!("#   - {}", s.title);
+        if let Some(kb) = &s.kb {
+            head.push_str(&format!(" ({kb})"));
+        }
+        if !s.is_microsoft() {
+            head.push_str(&format!(" [third-party: {}]", s.publisher.as_deref().unwrap_or_default()));
+        }
+        println!("{head}");
+        if let Some(u) = &s.url {
+            println!("#     {u}");
+        }
+        println!("#     {}", s.says.trim());
+    }
+}
+
 /// Runs `rules`.
 pub fn run(args: RulesArgs) -> ExitCode {
     let set = match super::analyze::load_rules(&args.rules) {
@@ -76,6 +100,10 @@ pub fn run(args: RulesArgs) -> ExitCode {
         RulesCommand::Show { id } => match set.get(&id) {
             Some(rule) => {
                 println!("# {} ({})", rule.id(), rule.origin);
+                print_sources(rule);
+                for p in evtriage_rules::audit::problems(rule) {
+                    println!("# PROBLEM: {}", p.message);
+                }
                 print!("{}", rule.source_text);
                 if !rule.source_text.ends_with('\n') {
                     println!();
@@ -94,6 +122,13 @@ pub fn run(args: RulesArgs) -> ExitCode {
             }
             let results = fixtures::run(&set, &dir, rule.as_deref());
             let (mut pass, mut fail, mut skip) = (0, 0, 0);
+            // A rule's sources and remediation are part of what is tested.
+            for r in set.rules().iter().filter(|r| rule.as_deref().is_none_or(|id| id == r.id())) {
+                for p in evtriage_rules::audit::problems(r) {
+                    fail += 1;
+                    println!("FAIL {} sources: {}", r.id(), p.message);
+                }
+            }
             for r in &results {
                 let label = format!("{} {} {}", r.rule, r.kind, r.path.display());
                 match &r.outcome {
