@@ -89,10 +89,10 @@ fn main() -> ExitCode {
         Command::Timeline(args) => timeline::run(args, ui),
         Command::Completions { shell } => completions::completions(shell, Cli::command(), ui),
         Command::Man => completions::man(Cli::command(), ui),
-        Command::Dump(args) => cmd::dump::run(args),
+        Command::Dump(args) => cmd::dump::run(args, ui),
         Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
-        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format, ui),
     }
 }

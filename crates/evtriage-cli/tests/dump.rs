@@ -102,9 +102,9 @@ fn damaged_file_summary_and_usage_errors() {
 #[test]
 fn missing_path_is_one_sentence_with_the_path() {
     let out = dump(&["/nonexistent/evtriage-test.evtx"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2), "a missing path is an error, as for every command");
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("/nonexistent/evtriage-test.evtx: cannot open"), "{stderr}");
+    assert!(stderr.contains("cannot open /nonexistent/evtriage-test.evtx: no such file or folder"), "{stderr}");
     assert!(out.stdout.is_empty());
 }
 

@@ -49,6 +49,6 @@ fn inputs_table_names_format_and_skips() {
     let text = String::from_utf8_lossy(&out.stdout);
     let row = text.lines().find(|l| l.contains("tasklist_svc.txt")).expect("row");
     let cols: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(&cols[1..], ["tasklist", "8", "1", "0"]);
+    assert_eq!(&cols[1..], ["tasklist", "8", "1", "0", "0"], "format, records, skipped, filtered, stale");
     assert!(text.contains("skipped (line 13): no PID in the PID column"));
 }

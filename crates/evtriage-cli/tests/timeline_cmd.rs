@@ -259,7 +259,7 @@ fn analyze_writes_html_and_markdown_reports() {
     assert!(o.stdout.is_empty());
     let page = std::fs::read_to_string(&out).expect("report written");
     assert!(page.contains("<a href=\"https://support.microsoft.com/kb/4530043\">KB4530043</a>"));
-    assert!(page.contains("Around it: 8 events within ±5 min"));
+    assert!(page.contains("Around it: 10 events within ±5 min"), "{page}");
     assert!(!page.contains('\x1b'));
     let o = run(&["analyze", p(&xml), p(&trace), "--format", "markdown", "--context", "0"]);
     let md = stdout(&o);

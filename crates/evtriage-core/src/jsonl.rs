@@ -239,6 +239,9 @@ fn event_tail(e: &Event, out: &mut Vec<u8>) {
         out.extend_from_slice(br#","message":"#);
         write_str(m, out);
     }
+    if e.recovered {
+        out.extend_from_slice(br#","recovered":true"#);
+    }
     out.extend_from_slice(br#","origin":{"source":"#);
 }
 

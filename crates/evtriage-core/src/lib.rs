@@ -80,6 +80,7 @@
 //!     event_filter: Some(Arc::new(|k: &EventKey<'_>| {
 //!         k.provider == Some("Service Control Manager") && matches!(k.event_id, 7023 | 7024 | 7031 | 7034)
 //!     })),
+//!     ..ReadOptions::default()
 //! };
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
 //! let mut sink = Failures::default();
@@ -117,6 +118,6 @@ pub use model::{
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
 pub use read::{
-    Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, JsonLines, KeepLine, LineFacts, ReadOptions,
-    Reader, Reviewer, Selection, Sink, Unit, Verdict,
+    unread, Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, JsonLines, KeepLine, LineFacts,
+    ReadOptions, Reader, Reviewer, Selection, Sink, Unit, Unread, Verdict,
 };

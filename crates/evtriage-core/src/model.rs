@@ -334,8 +334,19 @@ pub struct Event {
     /// Extra facts of ETW trace records (processor, parsed LDAP client message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Box<TraceInfo>>,
+    /// A stale record: carved from an `.evtx` chunk's unused (slack) space or
+    /// from a damaged stretch, not one of the log's live records (as
+    /// `evtx_dump --recover-records` marks them). Readers deliver such
+    /// records only when [`crate::ReadOptions::recovered`] asks for them, and
+    /// rules never anchor on one. `"recovered": true` in JSON; absent when false.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub recovered: bool,
     /// Where the event came from.
     pub origin: Origin,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_event_data(s: &DataSection) -> bool {
@@ -382,6 +393,7 @@ impl Event {
             data: Vec::new(),
             binary: None,
             message: None,
+            recovered: false,
             trace: None,
             origin,
         }

@@ -41,7 +41,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Severity};
 use crate::evtx::{Item, Output};
 use crate::format::Format;
 use crate::model::{Guid, Record};
@@ -95,6 +95,76 @@ pub struct InputSummary {
     /// Events read but not delivered because the [`ReadOptions::event_filter`] did not want them.
     #[serde(default)]
     pub filtered: u64,
+    /// Stale records found in `.evtx` slack space (see [`ReadOptions::recovered`]):
+    /// counted, and delivered (marked) only when asked for.
+    #[serde(default)]
+    pub stale: u64,
+    /// For an archive: what was read from each member (`archive.zip!member`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<InputSummary>,
+}
+
+/// An input that gave nothing to work with, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unread {
+    /// The input (an archive member as `archive.zip!member`).
+    pub path: Arc<str>,
+    /// Why, in a sentence: not a format evtriage reads, damaged, empty, …
+    pub reason: String,
+}
+
+/// The inputs from which no record at all was read, with the reason: not a
+/// recognised format, unreadable, damaged beyond use, empty (or holding only
+/// stale records in slack space), and paths or archive members that could
+/// not be opened. Front ends list them before anything else, so that a run
+/// that read nothing never passes for a healthy one.
+pub fn unread(summaries: &[InputSummary], diagnostics: &[Diagnostic]) -> Vec<Unread> {
+    let mut out = Vec::new();
+    let mut known: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    fn walk<'a>(
+        s: &'a InputSummary,
+        diagnostics: &[Diagnostic],
+        out: &mut Vec<Unread>,
+        known: &mut std::collections::HashSet<&'a str>,
+    ) {
+        known.insert(&s.path);
+        for m in &s.members {
+            walk(m, diagnostics, out, known);
+        }
+        // An archive's members are listed one by one.
+        if s.records > 0 || !s.members.is_empty() {
+            return;
+        }
+        let about = |d: &&Diagnostic| *d.source == *s.path;
+        let first = |sev: Severity| diagnostics.iter().filter(about).find(|d| d.severity == sev);
+        let reason = if let Some(d) = first(Severity::Failed) {
+            d.message.clone()
+        } else if s.format == Format::Unknown {
+            first(Severity::Note)
+                .map(|d| d.message.trim_end_matches("; passed over").to_string())
+                .unwrap_or_else(|| "not a format evtriage reads".to_string())
+        } else if s.skipped > 0 {
+            let why = first(Severity::Skipped).map(|d| format!(": {}", d.message)).unwrap_or_default();
+            format!("damaged: nothing could be read ({} part(s) skipped){why}", s.skipped)
+        } else if s.stale > 0 {
+            format!("no live record: {} stale record(s) in slack space, not used (`--recovered` shows them)", s.stale)
+        } else {
+            "empty: it holds no record".to_string()
+        };
+        out.push(Unread { path: s.path.clone(), reason });
+    }
+    for s in summaries {
+        walk(s, diagnostics, &mut out, &mut known);
+    }
+    // Paths that could not be opened, members skipped before they were read.
+    for d in diagnostics {
+        let whole = matches!(d.locator, crate::model::Locator::File)
+            && matches!(d.severity, Severity::Failed | Severity::Skipped);
+        if whole && !known.contains(&*d.source) && !out.iter().any(|u| u.path == d.source) {
+            out.push(Unread { path: d.source.clone(), reason: d.message.clone() });
+        }
+    }
+    out
 }
 
 /// The cheap identity of an event, known before the rest of it is decoded.
@@ -133,7 +203,7 @@ pub struct EventKey<'a> {
 /// use evtriage_core::{EventFilter, EventKey, ReadOptions};
 ///
 /// let filter: Arc<dyn EventFilter> = Arc::new(|k: &EventKey<'_>| k.event_id == 7023);
-/// let options = ReadOptions { threads: 0, event_filter: Some(filter) };
+/// let options = ReadOptions { threads: 0, event_filter: Some(filter), ..Default::default() };
 /// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
 /// ```
 ///
@@ -315,12 +385,19 @@ pub struct ReadOptions {
     /// Which events are decoded and delivered (snapshots are always
     /// delivered); `None` delivers every event.
     pub event_filter: Option<Arc<dyn EventFilter>>,
+    /// Also deliver stale records carved from `.evtx` slack space (marked
+    /// [`crate::Event::recovered`]), as `evtx_dump --recover-records` does.
+    /// Off by default: they are older copies Windows released, possibly of
+    /// another log or computer, and are only counted
+    /// ([`InputSummary::stale`]).
+    pub recovered: bool,
 }
 
 impl std::fmt::Debug for ReadOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadOptions")
             .field("threads", &self.threads)
+            .field("recovered", &self.recovered)
             .field("event_filter", &self.event_filter.is_some())
             .finish()
     }
@@ -531,9 +608,17 @@ impl Reader {
     pub fn read_file(&self, path: &Path, sink: &mut dyn Sink) -> InputSummary {
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
         let files = [path.to_path_buf()];
-        self.read_files(&files, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink))
-            .pop()
-            .unwrap_or(InputSummary { path: name, format: Format::Unknown, records: 0, skipped: 0, filtered: 0 })
+        self.read_files(&files, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink)).pop().unwrap_or(
+            InputSummary {
+                path: name,
+                format: Format::Unknown,
+                records: 0,
+                skipped: 0,
+                filtered: 0,
+                stale: 0,
+                members: Vec::new(),
+            },
+        )
     }
 
     /// Reads `files` in the order given, in parallel (see [`ReadOptions::threads`]),
@@ -859,7 +944,15 @@ impl Reader {
     /// Reads an input already in memory; `name` is how records and diagnostics will name it.
     pub fn read_bytes(&self, name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink) -> InputSummary {
         let format = crate::format::detect(&bytes[..bytes.len().min(64 * 1024)]);
-        let mut summary = InputSummary { path: name.clone(), format, records: 0, skipped: 0, filtered: 0 };
+        let mut summary = InputSummary {
+            path: name.clone(),
+            format,
+            records: 0,
+            skipped: 0,
+            filtered: 0,
+            stale: 0,
+            members: Vec::new(),
+        };
         match format {
             Format::Evtx => {
                 if self.options.threads == 1 {
@@ -901,7 +994,7 @@ impl Reader {
 
 impl InputSummary {
     fn new(path: Arc<str>, format: Format) -> Self {
-        InputSummary { path, format, records: 0, skipped: 0, filtered: 0 }
+        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, members: Vec::new() }
     }
 }
 
@@ -1029,11 +1122,12 @@ struct Counts {
     records: u64,
     skipped: u64,
     filtered: u64,
+    stale: u64,
 }
 
 /// Splits a decoder's output into its counts and a [`Unit`].
 fn split(file: usize, out: Output) -> (Counts, Unit) {
-    let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered };
+    let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered, stale: out.stale };
     (counts, Unit { input: Some(file), items: out.items, lines: out.lines, line_count: out.line_count })
 }
 
@@ -1174,6 +1268,7 @@ where
             summary.records += counts.records;
             summary.skipped += counts.skipped;
             summary.filtered += counts.filtered;
+            summary.stale += counts.stale;
         }
         (self.deliver)(t);
     }

@@ -15,7 +15,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn reader(threads: usize) -> Reader {
-    Reader::new(ReadOptions { threads, event_filter: None })
+    Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() })
 }
 
 /// What `read_paths` delivers with one thread: the reference.

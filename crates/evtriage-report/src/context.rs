@@ -26,11 +26,14 @@ pub struct ContextOptions {
     pub minutes: u32,
     /// At most this many events per finding (those nearest the anchor).
     pub max_rows: usize,
+    /// Also show stale records carved from `.evtx` slack space (marked as
+    /// such; `analyze --recovered`). The findings never rest on them.
+    pub recovered: bool,
 }
 
 impl Default for ContextOptions {
     fn default() -> Self {
-        ContextOptions { minutes: 5, max_rows: 30 }
+        ContextOptions { minutes: 5, max_rows: 30, recovered: false }
     }
 }
 
@@ -53,6 +56,8 @@ pub struct ContextRow {
     pub locator: String,
     /// Whether this event is part of the finding's evidence.
     pub evidence: bool,
+    /// A stale record carved from slack space, not a live record of the log.
+    pub recovered: bool,
 }
 
 /// Messages in context rows are cut to this many characters (with `…`).
@@ -146,6 +151,7 @@ fn make_row(e: &Event, t: DateTime<Utc>) -> ContextRow {
         source: e.origin.source.to_string(),
         locator: e.origin.locator.to_string(),
         evidence: false,
+        recovered: e.recovered,
     }
 }
 
@@ -176,7 +182,8 @@ pub fn collect_context<P: AsRef<Path>>(report: &Report, paths: &[P], options: &C
         max_rows: options.max_rows,
         seq: 0,
     };
-    Reader::default().read_paths(paths, &mut sink);
+    let read = evtriage_core::ReadOptions { recovered: options.recovered, ..Default::default() };
+    Reader::new(read).read_paths(paths, &mut sink);
     for (i, mut w) in present.into_iter().zip(sink.windows) {
         w.trim(options.max_rows);
         w.rows.sort_by_key(|(seq, r)| (r.time, *seq));

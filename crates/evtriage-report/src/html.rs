@@ -6,11 +6,14 @@
 //! without script. Every string from the inputs (messages, paths, computer
 //! names) is escaped with [`crate::html_escape`]; the only markup is ours.
 //!
-//! Layout: a summary per computer, then each finding (KB links, cause, what
-//! to do, evidence, and the minutes around its anchor from [`crate::Context`]),
-//! then the inputs read and the diagnostics.
+//! Layout: the inputs that could not be read (first, when there are any), a
+//! summary table, then each finding (KB links, cause, what to do, the
+//! services of a generic finding, sources, evidence, and the minutes around
+//! its anchor from [`crate::Context`]), then the inputs read and the
+//! diagnostics. Findings come in report order (security, faults, by design;
+//! surest and earliest first, across computers), security ones in their own
+//! colour.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use evtriage_rules::{Confidence, Finding, Kind, Report, ReportSink, Role};
@@ -28,7 +31,8 @@ pub struct HtmlReport<'a> {
 
 const CSS: &str = r#"
 :root { --fg:#1d2330; --muted:#5c6577; --line:#d9dee7; --bg:#ffffff; --band:#f5f7fa;
-        --confirmed:#b3261e; --likely:#a15c00; --possible:#1f5f9e; --ev:#fff6d6; }
+        --confirmed:#b3261e; --likely:#a15c00; --possible:#1f5f9e; --ev:#fff6d6; --security:#6a1b9a;
+        --warn-bg:#fff4e5; --warn-line:#e0a030; }
 * { box-sizing: border-box; }
 body { margin: 0; background: var(--bg); color: var(--fg);
        font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
@@ -51,6 +55,12 @@ td.loc { color: var(--muted); white-space: nowrap; }
 .badge.confirmed { background: var(--confirmed); } .badge.likely { background: var(--likely); }
 .badge.possible { background: var(--possible); }
 .badge.info { background: var(--muted); }
+.badge.security { background: var(--security); }
+.badge.stale { background: #8a8f98; font-size: 10.5px; }
+.finding.security { border-left-color: var(--security); }
+.unread { background: var(--warn-bg); border: 1px solid var(--warn-line); border-radius: 6px; padding: 10px 16px; margin: 10px 0 18px; }
+.unread h2 { border: 0; margin: 0 0 6px; font-size: 17px; }
+.items li { margin: 2px 0; } .sources li { margin: 2px 0; }
 .finding { border: 1px solid var(--line); border-left: 6px solid var(--possible); border-radius: 6px;
            padding: 14px 18px; margin: 14px 0 18px; }
 .finding.confirmed { border-left-color: var(--confirmed); } .finding.likely { border-left-color: var(--likely); }
@@ -74,12 +84,13 @@ fn confidence_class(c: Confidence) -> &'static str {
     c.name()
 }
 
-/// The badge class and text of a finding: its confidence, or "not a fault"
-/// for documented by-design behaviour ([`Kind::Info`]).
-fn badge(f: &Finding) -> (&'static str, &'static str) {
+/// The badge class and text of a finding: its confidence, "not a fault" for
+/// documented by-design behaviour ([`Kind::Info`]), or "security · <confidence>".
+fn badge(f: &Finding) -> (&'static str, String) {
     match f.kind {
-        Kind::Info => ("info", "not a fault"),
-        _ => (confidence_class(f.confidence), confidence_class(f.confidence)),
+        Kind::Info => ("info", "not a fault".to_string()),
+        Kind::Security => ("security", format!("security · {}", f.confidence.name())),
+        Kind::Fault => (confidence_class(f.confidence), confidence_class(f.confidence).to_string()),
     }
 }
 
@@ -110,16 +121,14 @@ impl ReportSink for HtmlReport<'_> {
         writeln!(out, "<meta name=\"generator\" content=\"evtriage {}\">", env!("CARGO_PKG_VERSION"))?;
         writeln!(out, "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>", esc(title))?;
         writeln!(out, "<h1>{}</h1>", esc(title))?;
-        let computers: BTreeMap<&str, Vec<(usize, &Finding)>> =
-            report.findings.iter().enumerate().fold(BTreeMap::new(), |mut m, (i, f)| {
-                m.entry(f.computer.as_str()).or_default().push((i, f));
-                m
-            });
+        let computers = report.problem_computers();
+        let security = report.findings.iter().filter(|f| f.kind == Kind::Security).count();
         writeln!(
             out,
-            "<p class=\"lead\">{} finding{} on {} computer{}{} · {} input{}, {} records read, {} diagnostic{}</p>",
+            "<p class=\"lead\">{} finding{}{} on {} computer{}{} · {} input{}, {} records read, {} diagnostic{}</p>",
             report.faults(),
             plural(report.faults()),
+            if security > 0 { format!(" ({security} security)") } else { String::new() },
             computers.len(),
             plural(computers.len()),
             match report.findings.len() - report.faults() {
@@ -133,55 +142,76 @@ impl ReportSink for HtmlReport<'_> {
             plural(report.diagnostics.len()),
         )?;
 
-        // Summary per computer.
+        // What could not be read comes before anything else.
+        if !report.unread.is_empty() {
+            let head = if records == 0 {
+                "Nothing could be read: no finding can be trusted to mean “healthy”".to_string()
+            } else {
+                format!(
+                    "{} input{} could not be read; nothing below rests on {}",
+                    report.unread.len(),
+                    plural(report.unread.len()),
+                    if report.unread.len() == 1 { "it" } else { "them" }
+                )
+            };
+            writeln!(out, "<section class=\"unread\" id=\"unread\">\n<h2>{}</h2>\n<ul>", esc(&head))?;
+            for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
+                writeln!(out, "<li><span class=\"mono\">{}</span>: {}</li>", esc(&u.path), esc(&u.reason))?;
+            }
+            if report.unread.len() > evtriage_rules::report::MAX_UNREAD_LISTED {
+                writeln!(
+                    out,
+                    "<li>… and {} more (see Inputs and Diagnostics below)</li>",
+                    report.unread.len() - evtriage_rules::report::MAX_UNREAD_LISTED
+                )?;
+            }
+            writeln!(out, "</ul>\n</section>")?;
+        }
+
+        // Summary, in report order: security, faults, by design; surest and earliest first.
         writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
         if report.findings.is_empty() {
             writeln!(out, "<p class=\"empty\">No known problem matched the inputs. The inputs read and anything that could not be read are listed below.</p>")?;
         } else {
-            writeln!(out, "<table class=\"summary\">\n<thead><tr><th>Computer</th><th>Confidence</th><th>KB</th><th>Finding</th><th>First seen (UTC)</th><th class=\"num\">Times</th></tr></thead>\n<tbody>")?;
-            for (computer, list) in &computers {
-                for (n, (i, f)) in list.iter().enumerate() {
-                    let first = f.first_time().map(|t| show_time(&t)).unwrap_or_else(|| "—".into());
-                    let cell = if n == 0 {
-                        format!("<td rowspan=\"{}\"><strong>{}</strong></td>", list.len(), esc(computer))
-                    } else {
-                        String::new()
-                    };
-                    writeln!(
-                        out,
-                        "<tr>{cell}<td><span class=\"badge {c}\">{label}</span></td><td class=\"kb\">{}</td><td><a href=\"#finding-{}\">{}</a></td><td class=\"time\">{first}</td><td class=\"num\">{}</td></tr>",
-                        kb_links(&f.kb),
-                        i + 1,
-                        esc(&f.title),
-                        f.occurrences,
-                        c = badge(f).0,
-                        label = badge(f).1,
-                    )?;
-                }
+            writeln!(out, "<table class=\"summary\">\n<thead><tr><th>Finding</th><th>Computer</th><th>KB</th><th>Title</th><th>First seen (UTC)</th><th class=\"num\">Times</th></tr></thead>\n<tbody>")?;
+            for (i, f) in report.findings.iter().enumerate() {
+                let first = f.first_time().map(|t| show_time(&t)).unwrap_or_else(|| "—".into());
+                let (c, label) = badge(f);
+                writeln!(
+                    out,
+                    "<tr><td><span class=\"badge {c}\">{}</span></td><td><strong>{}</strong></td><td class=\"kb\">{}</td><td><a href=\"#finding-{}\">{}</a></td><td class=\"time\">{first}</td><td class=\"num\">{}</td></tr>",
+                    esc(&label),
+                    esc(&f.computer),
+                    kb_links(&f.kb),
+                    i + 1,
+                    esc(&f.title),
+                    f.occurrences,
+                )?;
             }
             writeln!(out, "</tbody>\n</table>")?;
         }
 
-        // Findings.
-        for (computer, list) in &computers {
-            writeln!(out, "<h2>{}</h2>", esc(computer))?;
-            for (i, f) in list {
-                self.finding(out, *i, f)?;
-            }
+        // Findings, in the same order.
+        if !report.findings.is_empty() {
+            writeln!(out, "<h2 id=\"findings\">Findings</h2>")?;
+        }
+        for (i, f) in report.findings.iter().enumerate() {
+            self.finding(out, i, f)?;
         }
 
         // Inputs and diagnostics.
         writeln!(out, "<h2 id=\"inputs\">Inputs</h2>")?;
-        writeln!(out, "<table>\n<thead><tr><th>File</th><th>Format</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Not decoded (no rule uses them)</th></tr></thead>\n<tbody>")?;
+        writeln!(out, "<table>\n<thead><tr><th>File</th><th>Format</th><th class=\"num\">Records</th><th class=\"num\">Skipped</th><th class=\"num\">Not decoded (no rule uses them)</th><th class=\"num\">Stale (slack, not used)</th></tr></thead>\n<tbody>")?;
         for i in &report.inputs {
             writeln!(
                 out,
-                "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 esc(&i.path),
                 esc(&i.format),
                 i.records,
                 i.skipped,
-                i.filtered
+                i.filtered,
+                i.stale
             )?;
         }
         writeln!(out, "</tbody>\n</table>")?;
@@ -216,11 +246,15 @@ impl HtmlReport<'_> {
     fn finding(&self, out: &mut dyn Write, index: usize, f: &Finding) -> io::Result<()> {
         let (c, label) = badge(f);
         writeln!(out, "<section class=\"finding {c}\" id=\"finding-{}\">", index + 1)?;
-        writeln!(out, "<h3><span class=\"badge {c}\">{label}</span> {}</h3>", esc(&f.title))?;
+        writeln!(out, "<h3><span class=\"badge {c}\">{}</span> {}</h3>", esc(&label), esc(&f.title))?;
         if f.kind == Kind::Info {
             writeln!(out, "<p class=\"muted\">Documented, by-design behaviour that looks like a fault in the logs: nothing to fix.</p>")?;
         }
+        if f.kind == Kind::Security {
+            writeln!(out, "<p class=\"muted\">A pattern of an attack or of tampering: something to investigate, not a setting to tune.</p>")?;
+        }
         writeln!(out, "<dl class=\"facts\">")?;
+        writeln!(out, "<dt>Computer</dt><dd><strong>{}</strong></dd>", esc(&f.computer))?;
         if !f.kb.is_empty() {
             writeln!(out, "<dt>KB</dt><dd class=\"kb\">{}</dd>", kb_links(&f.kb))?;
         }
@@ -237,13 +271,52 @@ impl HtmlReport<'_> {
             format!("{} time{}", f.occurrences, plural(f.occurrences))
         };
         writeln!(out, "<dt>Seen</dt><dd>{seen}</dd>\n</dl>")?;
-        writeln!(out, "<div class=\"label\">Cause</div>\n<p>{}</p>", code_spans(&esc(&f.cause)))?;
+        let cause_label = if f.kind == Kind::Info { "Why" } else { "Cause" };
+        writeln!(out, "<div class=\"label\">{cause_label}</div>\n<p>{}</p>", code_spans(&esc(&f.cause)))?;
+        if !f.items.is_empty() {
+            writeln!(out, "<div class=\"label\">Services ({})</div>\n<ul class=\"items\">", f.items.len())?;
+            for it in &f.items {
+                let when = match (it.first, it.last) {
+                    (Some(a), Some(b)) if a != b => format!(", {} to {}", show_time(&a), show_time(&b)),
+                    (Some(a), _) => format!(", {}", show_time(&a)),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "<li><strong>{}</strong>: {} <span class=\"muted\">({}×{when})</span></li>",
+                    esc(&it.service_label()),
+                    esc(&it.detail),
+                    it.count
+                )?;
+            }
+            writeln!(out, "</ul>")?;
+        }
         if !f.remediation.is_empty() {
             writeln!(out, "<div class=\"label\">What to do</div>\n<ol class=\"steps\">")?;
             for step in &f.remediation {
                 writeln!(out, "<li>{}</li>", code_spans(&esc(step)))?;
             }
             writeln!(out, "</ol>")?;
+        }
+        if !f.sources.is_empty() {
+            writeln!(out, "<div class=\"label\">Sources</div>\n<ul class=\"sources\">")?;
+            for src in &f.sources {
+                let title = match &src.url {
+                    Some(u) => format!("<a href=\"{}\">{}</a>", esc(u), esc(&src.title)),
+                    None => esc(&src.title),
+                };
+                let kb = src.kb.as_deref().map(|k| format!(" ({})", esc(k))).unwrap_or_default();
+                let who = if src.is_microsoft() {
+                    String::new()
+                } else {
+                    format!(
+                        " <span class=\"muted\">— third-party: {}</span>",
+                        esc(src.publisher.as_deref().unwrap_or_default())
+                    )
+                };
+                writeln!(out, "<li>{title}{kb}{who}: {}</li>", esc(src.says.trim()))?;
+            }
+            writeln!(out, "</ul>")?;
         }
         writeln!(out, "<div class=\"label\">Evidence</div>")?;
         writeln!(out, "<table class=\"evidence\">\n<thead><tr><th>Role</th><th>Time (UTC)</th><th>What</th><th>Where</th></tr></thead>\n<tbody>")?;
@@ -276,7 +349,7 @@ impl HtmlReport<'_> {
                     let level = level_name(r.level);
                     writeln!(
                         out,
-                        "<tr{}><td class=\"time\">{}</td><td class=\"lvl-{}\">{level}</td><td class=\"num\">{}</td><td>{}</td><td title=\"{} · {}\">{}</td></tr>",
+                        "<tr{}><td class=\"time\">{}</td><td class=\"lvl-{}\">{level}</td><td class=\"num\">{}</td><td>{}</td><td title=\"{} · {}\">{}{}</td></tr>",
                         if r.evidence { " class=\"ev\"" } else { "" },
                         show_time(&r.time),
                         level.to_ascii_lowercase(),
@@ -284,6 +357,11 @@ impl HtmlReport<'_> {
                         esc(&r.provider),
                         esc(&r.source),
                         esc(&r.locator),
+                        if r.recovered {
+                            "<span class=\"badge stale\" title=\"a stale record carved from the log's unused space, not one of its live records\">recovered</span> "
+                        } else {
+                            ""
+                        },
                         esc(&r.message),
                     )?;
                 }

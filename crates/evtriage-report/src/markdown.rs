@@ -5,7 +5,6 @@
 //! message holding `|`, `*` or `<tag>` cannot break a table or inject markup
 //! into the ticket system.
 
-use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use evtriage_rules::{Finding, Kind, Report, ReportSink, Role};
@@ -32,16 +31,14 @@ fn kb_links(kb: &[String]) -> String {
 impl ReportSink for MarkdownReport<'_> {
     fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
-        let computers: BTreeMap<&str, Vec<(usize, &Finding)>> =
-            report.findings.iter().enumerate().fold(BTreeMap::new(), |mut m, (i, f)| {
-                m.entry(f.computer.as_str()).or_default().push((i, f));
-                m
-            });
+        let computers = report.problem_computers();
+        let security = report.findings.iter().filter(|f| f.kind == Kind::Security).count();
         writeln!(out, "# evtriage report\n")?;
         writeln!(
             out,
-            "{} finding(s) on {} computer(s){} · {} input(s), {} records read, {} diagnostic(s). Times are UTC.\n",
+            "{} finding(s){} on {} computer(s){} · {} input(s), {} records read, {} diagnostic(s). Times are UTC.\n",
             report.faults(),
+            if security > 0 { format!(" ({security} security)") } else { String::new() },
             computers.len(),
             match report.findings.len() - report.faults() {
                 0 => String::new(),
@@ -51,37 +48,48 @@ impl ReportSink for MarkdownReport<'_> {
             records,
             report.diagnostics.len()
         )?;
-        if report.findings.is_empty() {
-            writeln!(out, "No known problem matched the inputs.\n")?;
-        } else {
-            writeln!(out, "| Computer | Confidence | KB | Finding | First seen |")?;
-            writeln!(out, "|---|---|---|---|---|")?;
-            for (computer, list) in &computers {
-                for (_, f) in list {
-                    let first = f.first_time().map(|t| show_time(&t)).unwrap_or_else(|| "—".into());
-                    writeln!(
-                        out,
-                        "| {} | **{}** | {} | {} | {first} |",
-                        md(computer),
-                        label(f),
-                        kb_links(&f.kb),
-                        md(&f.title)
-                    )?;
-                }
+        if !report.unread.is_empty() {
+            let head = if records == 0 {
+                "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
+            } else {
+                format!("{} input(s) could not be read; nothing below rests on them:", report.unread.len())
+            };
+            writeln!(out, "> **{}**\n>", md(&head))?;
+            for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
+                writeln!(out, "> - `{}`: {}", code(&u.path), md(&u.reason))?;
+            }
+            if report.unread.len() > evtriage_rules::report::MAX_UNREAD_LISTED {
+                writeln!(out, "> - … and {} more", report.unread.len() - evtriage_rules::report::MAX_UNREAD_LISTED)?;
             }
             writeln!(out)?;
         }
-        for (computer, list) in &computers {
-            writeln!(out, "## {}\n", md(computer))?;
-            for (i, f) in list {
-                self.finding(out, *i, f)?;
+        if report.findings.is_empty() {
+            writeln!(out, "No known problem matched the inputs.\n")?;
+        } else {
+            writeln!(out, "| Finding | Computer | KB | Title | First seen |")?;
+            writeln!(out, "|---|---|---|---|---|")?;
+            for f in &report.findings {
+                let first = f.first_time().map(|t| show_time(&t)).unwrap_or_else(|| "—".into());
+                writeln!(
+                    out,
+                    "| **{}** | {} | {} | {} | {first} |",
+                    label(f),
+                    md(&f.computer),
+                    kb_links(&f.kb),
+                    md(&f.title)
+                )?;
             }
+            writeln!(out)?;
+            writeln!(out, "## Findings\n")?;
+        }
+        for (i, f) in report.findings.iter().enumerate() {
+            self.finding(out, i, f)?;
         }
         writeln!(out, "## Inputs\n")?;
-        writeln!(out, "| File | Format | Records | Skipped |")?;
-        writeln!(out, "|---|---|---:|---:|")?;
+        writeln!(out, "| File | Format | Records | Skipped | Stale (slack, not used) |")?;
+        writeln!(out, "|---|---|---:|---:|---:|")?;
         for i in &report.inputs {
-            writeln!(out, "| `{}` | {} | {} | {} |", code(&i.path), md(&i.format), i.records, i.skipped)?;
+            writeln!(out, "| `{}` | {} | {} | {} | {} |", code(&i.path), md(&i.format), i.records, i.skipped, i.stale)?;
         }
         if !report.diagnostics.is_empty() {
             writeln!(out, "\n## Diagnostics\n")?;
@@ -116,11 +124,13 @@ fn code(text: &str) -> String {
         .collect()
 }
 
-/// A finding's label: its confidence, or NOT A FAULT for by-design behaviour ([`Kind::Info`]).
+/// A finding's label: its confidence, NOT A FAULT for by-design behaviour
+/// ([`Kind::Info`]), or SECURITY, <confidence>.
 fn label(f: &Finding) -> String {
     match f.kind {
         Kind::Info => "NOT A FAULT".to_string(),
-        _ => f.confidence.name().to_uppercase(),
+        Kind::Security => format!("SECURITY, {}", f.confidence.name().to_uppercase()),
+        Kind::Fault => f.confidence.name().to_uppercase(),
     }
 }
 
@@ -134,16 +144,48 @@ impl MarkdownReport<'_> {
         if !f.kb.is_empty() {
             writeln!(out, "- **KB:** {}", kb_links(&f.kb))?;
         }
+        if f.kind == Kind::Security {
+            writeln!(
+                out,
+                "A pattern of an attack or of tampering: something to investigate, not a setting to tune.\n"
+            )?;
+        }
+        writeln!(out, "- **Computer:** {}", md(&f.computer))?;
         writeln!(out, "- **Rule:** `{}`", code(&f.rule))?;
         if let Some(s) = &f.service {
             writeln!(out, "- **Service:** `{}`", code(s))?;
         }
         writeln!(out, "- **Seen:** {} time(s)\n", f.occurrences)?;
-        writeln!(out, "**Cause.** {}\n", md(&f.cause))?;
+        let cause_label = if f.kind == Kind::Info { "Why" } else { "Cause" };
+        writeln!(out, "**{cause_label}.** {}\n", md(&f.cause))?;
+        if !f.items.is_empty() {
+            writeln!(out, "**Services ({})**\n", f.items.len())?;
+            for it in &f.items {
+                writeln!(out, "- **{}**: {} ({}×)", md(&it.service_label()), md(&it.detail), it.count)?;
+            }
+            writeln!(out)?;
+        }
         if !f.remediation.is_empty() {
             writeln!(out, "**What to do**\n")?;
             for (n, step) in f.remediation.iter().enumerate() {
                 writeln!(out, "{}. {}", n + 1, md(step))?;
+            }
+            writeln!(out)?;
+        }
+        if !f.sources.is_empty() {
+            writeln!(out, "**Sources**\n")?;
+            for src in &f.sources {
+                let title = match &src.url {
+                    Some(u) => format!("[{}]({})", md(&src.title), u.replace(')', "%29").replace(' ', "%20")),
+                    None => md(&src.title),
+                };
+                let kb = src.kb.as_deref().map(|k| format!(" ({})", md(k))).unwrap_or_default();
+                let who = if src.is_microsoft() {
+                    String::new()
+                } else {
+                    format!(" — third-party: {}", md(src.publisher.as_deref().unwrap_or_default()))
+                };
+                writeln!(out, "- {title}{kb}{who}: {}", md(src.says.trim()))?;
             }
             writeln!(out)?;
         }
@@ -178,11 +220,12 @@ impl MarkdownReport<'_> {
                     let mark = if r.evidence { "**" } else { "" };
                     writeln!(
                         out,
-                        "| {mark}{}{mark} | {} | {} | {} | {} |",
+                        "| {mark}{}{mark} | {} | {} | {} | {}{} |",
                         show_time(&r.time),
                         level_name(r.level),
                         r.event_id,
                         md(&r.provider),
+                        if r.recovered { "*(recovered, stale)* " } else { "" },
                         md(&r.message)
                     )?;
                 }

@@ -127,7 +127,7 @@ pub fn dangerous(step: &str) -> Option<&'static str> {
     let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == '`').filter(|w| !w.is_empty()).collect();
     // icacls … /T applies the grant to every file below the folder: on a key
     // folder (C:\ProgramData\ssh) it gives read access to private keys.
-    if words.contains(&"icacls") && words.iter().any(|w| *w == "/t") {
+    if words.contains(&"icacls") && words.contains(&"/t") {
         return Some(
             "`icacls … /T` applies the change to every file below the folder (on a key folder such as \
              C:\\ProgramData\\ssh it grants read access to the private keys); set the folder only",
@@ -156,6 +156,41 @@ pub fn dangerous(step: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_builtin_rule_is_sourced_and_safe_to_paste() {
+        let set = crate::RuleSet::builtin().unwrap_or_else(|e| panic!("{e}"));
+        let all: Vec<Problem> = set.rules().iter().flat_map(|r| problems(r)).collect();
+        assert!(all.is_empty(), "{}", all.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"));
+        for r in set.rules() {
+            // Findings of a rule resting on third-party sources only are capped at likely.
+            if third_party_only(&r.spec.sources) {
+                assert!(r.max_confidence() <= Confidence::Likely, "{}", r.id());
+            }
+        }
+    }
+
+    #[test]
+    fn problems_are_named() {
+        let text = |extra: &str| {
+            format!(
+                "id = \"x\"\ntitle = \"t\"\ncause = \"c\"\nkb = [\"KB1\"]\nconfidence = \"confirmed\"\n{extra}\n[anchor]\nprovider = \"P\"\n"
+            )
+        };
+        let rule = |extra: &str| crate::Rule::parse(&text(extra), crate::RuleOrigin::File("x.toml".into()));
+        let Ok(r) = rule("") else { panic!("parses") };
+        let msgs: Vec<String> = problems(&r).into_iter().map(|p| p.message).collect();
+        assert!(msgs.iter().any(|m| m.contains("names no `sources`")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("cites KB1, which none of its sources is")), "{msgs:?}");
+        let third =
+            "[[sources]]\ntitle = \"A blog\"\nurl = \"https://blog.example\"\npublisher = \"Someone\"\nsays = \"s\"\n";
+        let Ok(r) = rule(third) else { panic!("parses") };
+        let msgs: Vec<String> = problems(&r).into_iter().map(|p| p.message).collect();
+        assert!(msgs.iter().any(|m| m.contains("third-party sources only (Someone)")), "{msgs:?}");
+        let ok = "[[sources]]\ntitle = \"The KB\"\nkb = \"Q1\"\nsays = \"s\"\n";
+        let Ok(r) = rule(ok) else { panic!("parses") };
+        assert!(problems(&r).is_empty(), "{:?}", problems(&r));
+    }
 
     #[test]
     fn harmful_commands_are_named() {

@@ -23,7 +23,7 @@ pub struct RuleEntry {
     pub title: String,
     /// KB articles (`KB<number>`), including those corroborations add.
     pub kb: Vec<String>,
-    /// `fault`, or `info` for by-design behaviour shown for information.
+    /// `fault`, `info` (by-design behaviour shown for information) or `security`.
     pub kind: String,
     /// Base confidence.
     pub confidence: String,
@@ -37,6 +37,8 @@ pub struct RuleEntry {
     pub corroborates: Vec<String>,
     /// Rules this one supersedes.
     pub supersedes: Vec<String>,
+    /// Whether it is a generic rule (one finding per computer listing services).
+    pub generic: bool,
     /// The articles the rule rests on, with what it takes from each.
     pub sources: Vec<SourceSpec>,
     /// Whether every source is third-party (the rule is then capped at `likely`).
@@ -132,6 +134,7 @@ pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
                 requires: check_words(r, true),
                 corroborates: check_words(r, false),
                 supersedes: r.spec.supersedes.clone(),
+                generic: r.spec.generic,
                 sources: r.spec.sources.clone(),
                 third_party_only: crate::audit::third_party_only(&r.spec.sources),
                 origin: r.origin.to_string(),
@@ -171,7 +174,12 @@ pub fn markdown(set: &RuleSet) -> String {
         } else {
             format!("{} → {}", e.confidence, e.max_confidence)
         };
-        let conf = if e.kind == "fault" { conf } else { format!("{conf} ({}: not a fault)", e.kind) };
+        let conf = match e.kind.as_str() {
+            "info" => format!("{conf} (info: not a fault)"),
+            "security" => format!("{conf} (security)"),
+            _ => conf,
+        };
+        let conf = if e.generic { format!("{conf} (generic: one finding per computer)") } else { conf };
         let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("; ") };
         out.push_str(&format!(
             "| `{}`<br>{} | {} | {} | {} | {} | {} |\n",

@@ -46,6 +46,9 @@ const BOOT_CLUSTER: i64 = 300;
 const BOOT_SLACK_MS: i64 = 2000;
 /// A 7001 further along a dependency chain lies this close to the anchor (minutes).
 const CHAIN_WINDOW_MIN: i64 = 30;
+/// Without boot markers, a snapshot speaks for failures within this many
+/// hours of the last event of the computer (see `Context::near_capture`).
+const SNAPSHOT_WINDOW_H: i64 = 24;
 /// Computer name used when the evidence names none.
 pub const UNKNOWN_COMPUTER: &str = "(unknown)";
 
@@ -85,6 +88,12 @@ pub struct Engine {
     has_command_rules: bool,
     diagnostics: Vec<Diagnostic>,
     seen: usize,
+    /// Stale (recovered) records given and set aside.
+    stale: usize,
+    /// Per computer (lowercase; "" = no name), the latest time of an event
+    /// given: without boot markers, how near the end of the logs (and so a
+    /// capture taken with them) an anchor is.
+    latest: HashMap<String, DateTime<Utc>>,
 }
 
 /// What an [`Engine`] holds for rule evaluation, from [`Engine::retained`]:
@@ -253,6 +262,8 @@ impl Engine {
             has_command_rules,
             diagnostics: Vec::new(),
             seen: 0,
+            stale: 0,
+            latest: HashMap::new(),
         }
     }
 
@@ -287,6 +298,15 @@ impl Engine {
         }
         if is_scm(&e) {
             self.learned.learn_from_event(&e);
+        }
+        if let Some(t) = e.time {
+            let k = computer_key(e.computer.as_deref());
+            match self.latest.get_mut(&k) {
+                Some(l) => *l = (*l).max(t),
+                None => {
+                    self.latest.insert(k, t);
+                }
+            }
         }
         let boot = is_boot_marker(&e);
         let wanted = boot || self.index.matches_event(&e);
@@ -425,6 +445,9 @@ impl Sink for Engine {
     fn record(&mut self, record: Record) {
         self.seen += 1;
         match record {
+            // A stale record carved from slack space (possibly of another log
+            // or computer, months older) never anchors or corroborates a finding.
+            Record::Event(e) if e.recovered => self.stale += 1,
             Record::Event(e) => self.ingest_event(*e),
             Record::Socket(s) => self.sockets.push(s),
             Record::Process(p) => {
@@ -548,11 +571,14 @@ struct Held {
     bindings: Vec<(String, String)>,
     /// The most a finding resting on this check may claim.
     cap: Option<Confidence>,
+    /// A sentence the engine adds to the cause when the check holds (why a
+    /// snapshot may speak for the anchor's moment).
+    note: Option<String>,
 }
 
 impl Held {
     fn new(evidence: Vec<Evidence>, bindings: Vec<(String, String)>) -> Self {
-        Held { evidence, bindings, cap: None }
+        Held { evidence, bindings, cap: None, note: None }
     }
 }
 
@@ -676,6 +702,11 @@ impl<'a> Context<'a> {
             return Some(resolve(self.table, &self.engine.learned, name, None));
         }
         let scm = is_scm(e);
+        // Only Service Control Manager events name a service by default; any
+        // other event is about a service only when the rule says where.
+        if !scm && pred.is_none_or(|p| p.field.is_none()) {
+            return None;
+        }
         let field = pred
             .and_then(|p| p.field.clone())
             .unwrap_or_else(|| if scm { default_service_field(e.event_id) } else { "param1" }.to_string());
@@ -736,6 +767,9 @@ impl<'a> Context<'a> {
     fn service_holds_alone(&self, pred: &ServicePred, service: Option<&ServiceRef>) -> bool {
         let Some(s) = service else { return false };
         if !pred.is.is_empty() && !pred.is.iter().any(|n| s.is(n, self.table)) {
+            return false;
+        }
+        if pred.generated && !crate::rule::generated_name(&s.key, s.display.as_deref()) {
             return false;
         }
         !(pred.has_ports && self.table.get(&s.key).is_none_or(|i| i.ports.is_empty()))
@@ -803,6 +837,7 @@ impl<'a> Context<'a> {
             let mut local = bindings.clone();
             local.extend(held.bindings.iter().cloned());
             extra_cause.extend(check.cause.as_deref().map(|c| interpolate(c, &local)));
+            extra_cause.extend(held.note.iter().filter(|n| !n.is_empty()).cloned());
             extra_steps.extend(check.remediation.iter().map(|s| interpolate(s, &local)));
             kb.extend(check.kb.iter().cloned());
         };
@@ -871,7 +906,31 @@ impl<'a> Context<'a> {
             occurrences: 1,
             omitted: 0,
             sources: rule.spec.sources.clone(),
+            generic: rule.spec.generic,
+            items: Vec::new(),
         };
+        if rule.spec.generic {
+            let detail = match (anchor, &rule.spec.detail) {
+                (Anchor::Event { event, .. }, Some(spec)) => {
+                    let text = spec.for_id(event.event_id).map(|d| interpolate(d, &bindings));
+                    // Placeholders the event cannot fill: its own message says it better.
+                    match text {
+                        Some(t) if !t.contains('{') => t,
+                        _ => evtriage_core::message::render(event),
+                    }
+                }
+                (Anchor::Event { event, .. }, None) => evtriage_core::message::render(event),
+                (Anchor::Command { .. }, _) => String::new(),
+            };
+            finding.items.push(crate::finding::FindingItem {
+                service: anchor.service().map(|s| s.key.clone()),
+                display: anchor.service().and_then(|s| s.display.clone()),
+                detail: one_line(&detail),
+                count: 1,
+                first: anchor.time(),
+                last: anchor.time(),
+            });
+        }
         finding.add_evidence(evidence);
         Some(finding)
     }
@@ -936,6 +995,7 @@ impl<'a> Context<'a> {
     /// at least `min_ports`. Sockets without an owner (PID 0, `TIME_WAIT`) count
     /// towards the total only.
     fn check_port_hog(&self, min_ports: usize, anchor: &Anchor<'_>) -> Option<Held> {
+        let when = self.near_capture(anchor)?;
         let mut per_pid: BTreeMap<u32, (usize, Option<&SocketEntry>)> = BTreeMap::new();
         let mut total = 0usize;
         for s in &self.engine.sockets {
@@ -1003,6 +1063,10 @@ impl<'a> Context<'a> {
                 ("port_share".into(), share.to_string()),
             ],
         ))
+        .map(|mut h| {
+            h.note = Some(when);
+            h
+        })
     }
 
     fn check_record(&self, m: &Matcher, anchor: &Anchor<'_>) -> Option<Held> {
@@ -1198,7 +1262,49 @@ impl<'a> Context<'a> {
         candidates
     }
 
+    /// Whether a socket or process snapshot (which carries no time) can speak
+    /// for the moment of the anchor: the anchor lies in the last boot session
+    /// the logs show for its computer (PIDs and the sockets they hold belong
+    /// to one session; a capture is taken after the logs' last events), or,
+    /// with no boot marker, within [`SNAPSHOT_WINDOW_H`] hours of the last
+    /// event of that computer. Returns the sentence that says so, or `None`
+    /// when the snapshot is about a later session than the anchor.
+    fn near_capture(&self, anchor: &Anchor<'_>) -> Option<String> {
+        let Some(t) = anchor.time() else { return Some(String::new()) };
+        let computer = anchor.computer();
+        let key = computer_key(computer);
+        let boots = self.boots.get(&key).or_else(|| match (key.is_empty(), self.boots.len()) {
+            (true, 1) => self.boots.values().next(),
+            (false, 1) => self.boots.get(""),
+            _ => None,
+        });
+        if let Some((last, _)) = boots.and_then(|b| b.last()) {
+            return (t + Duration::milliseconds(BOOT_SLACK_MS) >= *last).then(|| {
+                format!(
+                    "The failure lies in the last boot session the logs show (started {}), the one a capture taken \
+                     with the logs describes.",
+                    last.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                )
+            });
+        }
+        let latest = self.engine.latest.get(&key).or_else(|| match self.engine.latest.len() {
+            1 => self.engine.latest.values().next(),
+            _ => None,
+        });
+        match latest {
+            Some(l) if *l - t > Duration::hours(SNAPSHOT_WINDOW_H) => None,
+            Some(l) => Some(format!(
+                "The logs show no boot; the failure lies within {SNAPSHOT_WINDOW_H} hours of their last event ({}), \
+                 as near the capture as can be told.",
+                l.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )),
+            None => Some(String::new()),
+        }
+    }
+
     fn check_port(&self, explicit: &[(Protocol, u16)], images: &[String], anchor: &Anchor<'_>) -> Option<Held> {
+        // A capture days after the failure, in another boot session, says nothing about it.
+        let when = self.near_capture(anchor)?;
         let service = anchor.service();
         let ports: Vec<(Protocol, u16, String)> = if explicit.is_empty() {
             let info = service.and_then(|s| self.table.get(&s.key))?;
@@ -1273,6 +1379,7 @@ impl<'a> Context<'a> {
                 bindings.push(("port_use".to_string(), app.clone()));
             }
             let mut held = Held::new(evidence, bindings);
+            held.note = Some(when.clone());
             if uncertain {
                 held.cap = Some(Confidence::Likely);
             }
@@ -1588,8 +1695,11 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         if touched {
             f.evidence.sort_by(evidence_order);
         }
-        f.limit_anchors();
         list.push(f);
+    }
+    let mut list = merge_generic(list);
+    for f in &mut list {
+        f.limit_anchors();
     }
     list.sort_by(|a, b| {
         a.computer
@@ -1628,6 +1738,10 @@ fn field_bindings(e: &Event) -> Vec<(String, String)> {
                 Some(sym) => format!("{code} ({sym})"),
                 None => code.to_string(),
             };
+            // `{<name>_text}`: the error with its message, `1058 (ERROR_SERVICE_DISABLED): The service cannot …`.
+            if let Some(text) = evtriage_core::codes::insertion_message(code) {
+                out.push((format!("{name}_text"), format!("{label}: {}", text.trim())));
+            }
             out.push((format!("{name}_error"), label));
         }
         out.push((name, value));
@@ -1661,7 +1775,64 @@ fn merge_into(base: &mut Finding, other: Finding) -> Vec<Evidence> {
             base.kb.push(k);
         }
     }
+    crate::finding::merge_items(&mut base.items, &other.items);
     other.evidence
+}
+
+/// A detail on one line, at most 160 characters.
+fn one_line(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 160 {
+        let mut cut: String = line.chars().take(159).collect();
+        cut.push('…');
+        cut
+    } else {
+        line
+    }
+}
+
+/// Generic findings (see [`crate::spec::RuleSpec::generic`]) of one rule and
+/// computer become one, across services and boot sessions: its items list
+/// each service with what happened and how often. Done after supersession,
+/// so that a specific rule has taken the occurrences it explains.
+fn merge_generic(list: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::with_capacity(list.len());
+    let mut groups: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut pending: Vec<Vec<Evidence>> = Vec::new();
+    for f in list {
+        if !f.generic {
+            out.push(f);
+            pending.push(Vec::new());
+            continue;
+        }
+        let key = (f.rule.clone(), f.computer.to_lowercase());
+        match groups.get(&key).and_then(|&i| out.get_mut(i).map(|g| (i, g))) {
+            Some((i, g)) => {
+                if g.service.as_deref().map(str::to_lowercase) != f.service.as_deref().map(str::to_lowercase) {
+                    g.service = None;
+                }
+                if g.boot != f.boot {
+                    g.boot = None;
+                }
+                g.omitted += f.omitted;
+                let ev = merge_into(g, f);
+                if let Some(p) = pending.get_mut(i) {
+                    p.extend(ev);
+                }
+            }
+            None => {
+                groups.insert(key, out.len());
+                out.push(f);
+                pending.push(Vec::new());
+            }
+        }
+    }
+    for (f, p) in out.iter_mut().zip(pending) {
+        if !p.is_empty() {
+            f.add_evidence(p);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1707,6 +1878,8 @@ mod tests {
             occurrences: 1,
             omitted: 0,
             sources: Vec::new(),
+            generic: false,
+            items: Vec::new(),
         };
         let generic = finding("generic", vec![ev(7, Role::Anchor)]);
         let specific = finding("specific", vec![ev(9, Role::Anchor), ev(7, Role::Corroboration)]);

@@ -410,6 +410,11 @@ impl RuleReviewer<'_> {
     }
 
     fn judge(&mut self, e: &Event, partial: bool, content: Option<ContentId>) -> Verdict {
+        // Stale records carved from slack are never used by the rules (the
+        // engine drops them), so they must not claim what a live record tells.
+        if e.recovered {
+            return Verdict::Drop;
+        }
         if self.tools.is_none() {
             return Verdict::Complete;
         }

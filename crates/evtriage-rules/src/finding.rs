@@ -197,6 +197,79 @@ pub struct Finding {
     /// The articles the rule rests on (see [`crate::spec::SourceSpec`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<crate::spec::SourceSpec>,
+    /// A generic finding (no specific known cause matched): one per computer,
+    /// listing the services in `items`, ranked below every specific finding.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generic: bool,
+    /// (Generic findings) each service with what happened to it and how often.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<FindingItem>,
+}
+
+/// One line of a generic finding: a service, what happened, how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingItem {
+    /// The service (key name), when the occurrence names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Its display name, when known and different from the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// What happened (the error, in words).
+    pub detail: String,
+    /// How many times.
+    pub count: usize,
+    /// When it happened first and last (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first: Option<DateTime<Utc>>,
+    /// The last time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<DateTime<Utc>>,
+}
+
+impl FindingItem {
+    /// Adds `other`'s occurrences to this one (same service and detail).
+    pub fn absorb(&mut self, other: &FindingItem) {
+        self.count += other.count;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if self.display.is_none() {
+            self.display = other.display.clone();
+        }
+    }
+
+    /// The service as shown: `Display name (key)`, or whichever is known.
+    pub fn service_label(&self) -> String {
+        match (&self.service, &self.display) {
+            (Some(k), Some(d)) if !d.eq_ignore_ascii_case(k) => format!("{d} ({k})"),
+            (Some(k), _) => k.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => "(no service named)".to_string(),
+        }
+    }
+}
+
+/// Adds `more` items to `items`, merging those of the same service and detail.
+pub fn merge_items(items: &mut Vec<FindingItem>, more: &[FindingItem]) {
+    for m in more {
+        let same = |i: &&mut FindingItem| {
+            i.detail == m.detail
+                && i.service.as_deref().map(str::to_lowercase) == m.service.as_deref().map(str::to_lowercase)
+        };
+        match items.iter_mut().find(same) {
+            Some(i) => i.absorb(m),
+            None => items.push(m.clone()),
+        }
+    }
+    items.sort_by(|a, b| {
+        b.count.cmp(&a.count).then_with(|| a.first.cmp(&b.first)).then_with(|| a.service.cmp(&b.service))
+    });
 }
 
 /// At most this many anchors are listed as evidence of one finding.

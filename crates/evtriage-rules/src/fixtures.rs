@@ -49,9 +49,15 @@ pub struct Expect {
     /// Exactly this many occurrences (merged anchors).
     #[serde(default)]
     pub occurrences: Option<usize>,
-    /// The kind of finding (`fault` or `info`); default: not checked.
+    /// The kind of finding (`fault`, `info` or `security`); default: not checked.
     #[serde(default)]
     pub kind: Option<Kind>,
+    /// (Generic findings) text some item (`service: detail (N×)`) must contain.
+    #[serde(default)]
+    pub items_contain: Vec<String>,
+    /// (Generic findings) exactly this many items (services and details).
+    #[serde(default)]
+    pub items: Option<usize>,
 }
 
 /// The outcome of one case.
@@ -111,7 +117,8 @@ fn case_inputs(case: &Path) -> Vec<PathBuf> {
 /// Analyses one set of inputs with `rules` (events filtered as in `analyze`).
 pub fn analyze_files(rules: &RuleSet, files: &[PathBuf]) -> Report {
     let mut engine = Engine::new(rules.clone());
-    let reader = Reader::new(ReadOptions { threads: 1, event_filter: Some(engine.event_filter()) });
+    let reader =
+        Reader::new(ReadOptions { threads: 1, event_filter: Some(engine.event_filter()), ..Default::default() });
     let inputs = reader.read_paths(files, &mut engine);
     let analysis = engine.finish();
     Report::new(&inputs, analysis.findings, &analysis.diagnostics)
@@ -265,6 +272,18 @@ fn check_positive(case: &Path, mine: &[&Finding]) -> Outcome {
     if let Some(k) = expect.kind {
         if f.kind != k {
             return Outcome::Fail(format!("kind {} (expected {})", f.kind.name(), k.name()));
+        }
+    }
+    let items: Vec<String> =
+        f.items.iter().map(|i| format!("{}: {} ({}×)", i.service_label(), i.detail, i.count)).collect();
+    if let Some(n) = expect.items {
+        if items.len() != n {
+            return Outcome::Fail(format!("{} items (expected {n}): {items:?}", items.len()));
+        }
+    }
+    for c in &expect.items_contain {
+        if !items.iter().any(|i| i.contains(c.as_str())) {
+            return Outcome::Fail(format!("no item contains `{c}`: {items:?}"));
         }
     }
     Outcome::Pass

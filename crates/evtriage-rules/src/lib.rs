@@ -94,7 +94,7 @@ pub mod spec;
 mod store;
 
 pub use engine::{Analysis, Engine};
-pub use finding::{Confidence, Evidence, Finding, Kind, Role};
+pub use finding::{Confidence, Evidence, Finding, FindingItem, Kind, Role};
 pub use report::{JsonReport, Report, ReportSink, TextReport};
 pub use rule::{Rule, RuleError, RuleOrigin, RuleSet};
 
@@ -106,7 +106,8 @@ pub const REPORT_VERSION: u32 = 1;
 /// diagnostic in the report.
 pub fn analyze<P: AsRef<std::path::Path>>(rules: &RuleSet, paths: &[P]) -> Report {
     let mut engine = Engine::new(rules.clone());
-    let options = evtriage_core::ReadOptions { threads: 0, event_filter: Some(engine.event_filter()) };
+    let options =
+        evtriage_core::ReadOptions { threads: 0, event_filter: Some(engine.event_filter()), ..Default::default() };
     let reader = evtriage_core::Reader::new(options);
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();

@@ -44,6 +44,13 @@ pub struct InputEntry {
     pub skipped: u64,
     /// Events read but not decoded because no rule uses them.
     pub filtered: u64,
+    /// Stale records found in `.evtx` slack space, never used by the rules.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub stale: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl From<&InputSummary> for InputEntry {
@@ -54,6 +61,7 @@ impl From<&InputSummary> for InputEntry {
             records: s.records,
             skipped: s.skipped,
             filtered: s.filtered,
+            stale: s.stale,
         }
     }
 }
@@ -98,24 +106,71 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// What could not be read.
     pub diagnostics: Vec<DiagnosticEntry>,
+    /// The inputs from which no record at all was read, with the reason
+    /// (not a format evtriage reads, unreadable, damaged, empty): every
+    /// report shows them before the findings.
+    pub unread: Vec<UnreadEntry>,
+}
+
+/// An input from which nothing was read, as the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadEntry {
+    /// The input (`archive.zip!member` for an archive member).
+    pub path: String,
+    /// Why nothing was read from it.
+    pub reason: String,
 }
 
 impl Report {
     /// A report from reader summaries, findings and diagnostics.
-    pub fn new(inputs: &[InputSummary], findings: Vec<Finding>, diagnostics: &[Diagnostic]) -> Self {
+    ///
+    /// Findings are put in report order (see [`report_order`]).
+    pub fn new(inputs: &[InputSummary], mut findings: Vec<Finding>, diagnostics: &[Diagnostic]) -> Self {
+        findings.sort_by(report_order);
         Report {
             version: crate::REPORT_VERSION,
             inputs: inputs.iter().map(InputEntry::from).collect(),
             findings,
             diagnostics: diagnostics.iter().map(DiagnosticEntry::from).collect(),
+            unread: evtriage_core::unread(inputs, diagnostics)
+                .into_iter()
+                .map(|u| UnreadEntry { path: u.path.to_string(), reason: u.reason })
+                .collect(),
         }
     }
 }
 
+/// The order every report lists findings in, across computers: security
+/// findings first, then faults, then by-design (info) ones; within a kind,
+/// specific findings before generic ones, then the surest first, then the
+/// earliest; ties by computer and rule.
+pub fn report_order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+    a.kind
+        .rank()
+        .cmp(&b.kind.rank())
+        .then_with(|| a.generic.cmp(&b.generic))
+        .then_with(|| b.confidence.cmp(&a.confidence))
+        .then_with(|| match (a.first_time(), b.first_time()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        })
+        .then_with(|| a.computer.cmp(&b.computer))
+        .then_with(|| a.rule.cmp(&b.rule))
+        .then_with(|| a.service.cmp(&b.service))
+}
+
 impl Report {
-    /// How many findings are faults (not [`Kind::Info`]).
+    /// How many findings are problems: faults and security findings (not
+    /// [`Kind::Info`]). `evtriage analyze` exits 1 when there are any.
     pub fn faults(&self) -> usize {
-        self.findings.iter().filter(|f| f.kind == Kind::Fault).count()
+        self.findings.iter().filter(|f| f.kind.is_problem()).count()
+    }
+
+    /// The computers that problem findings are about (faults and security).
+    pub fn problem_computers(&self) -> std::collections::BTreeSet<&str> {
+        self.findings.iter().filter(|f| f.kind.is_problem()).map(|f| f.computer.as_str()).collect()
     }
 }
 
@@ -167,24 +222,63 @@ impl Paint {
             Confidence::Possible => self.wrap("1;36", &label),
         }
     }
+    /// The label a finding starts with: `[SECURITY, LIKELY]` (magenta),
+    /// `[CONFIRMED]`…, or `[INFO]`; then the computer.
+    fn label(&self, f: &Finding) -> String {
+        let label = match f.kind {
+            Kind::Security => self.wrap("1;35", &format!("[SECURITY, {}]", f.confidence.name().to_uppercase())),
+            Kind::Fault => self.confidence(f.confidence),
+            Kind::Info => self.dim("[INFO]"),
+        };
+        format!("{label} {}", self.bold(&f.computer))
+    }
 }
 
 impl ReportSink for TextReport {
     fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let p = Paint(self.color);
+        // What could not be read comes first: a report is never silently healthy.
+        if !report.unread.is_empty() {
+            let records: u64 = report.inputs.iter().map(|i| i.records).sum();
+            let head = if records == 0 {
+                "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
+            } else {
+                format!(
+                    "{} input{} could not be read; nothing below rests on {}:",
+                    report.unread.len(),
+                    plural(report.unread.len()),
+                    if report.unread.len() == 1 { "it" } else { "them" }
+                )
+            };
+            writeln!(out, "{}", p.wrap("1;33", &head))?;
+            for u in report.unread.iter().take(MAX_UNREAD_LISTED) {
+                writeln!(out, "  {}: {}", u.path, u.reason)?;
+            }
+            if report.unread.len() > MAX_UNREAD_LISTED {
+                writeln!(
+                    out,
+                    "  … and {} more (`evtriage inputs` lists them all)",
+                    report.unread.len() - MAX_UNREAD_LISTED
+                )?;
+            }
+            writeln!(out)?;
+        }
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
-        let faults: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Fault).collect();
-        let infos: Vec<&Finding> = report.findings.iter().filter(|f| f.kind != Kind::Fault).collect();
-        let computers: std::collections::BTreeSet<&str> = faults.iter().map(|f| f.computer.as_str()).collect();
+        let problems: Vec<&Finding> = report.findings.iter().filter(|f| f.kind.is_problem()).collect();
+        let security = problems.iter().filter(|f| f.kind == Kind::Security).count();
+        let infos: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Info).collect();
+        let computers = report.problem_computers();
+        let security_note = if security == 0 { String::new() } else { format!(" ({security} security)") };
         let info_note =
             if infos.is_empty() { String::new() } else { format!(", {} not a fault (by design)", infos.len()) };
         writeln!(
             out,
             "{}",
             p.bold(&format!(
-                "evtriage: {} finding{} on {} computer{}{} ({} input{}, {} records, {} diagnostic{})",
-                faults.len(),
-                plural(faults.len()),
+                "evtriage: {} finding{}{} on {} computer{}{} ({} input{}, {} records, {} diagnostic{})",
+                problems.len(),
+                plural(problems.len()),
+                security_note,
                 computers.len(),
                 plural(computers.len()),
                 info_note,
@@ -195,21 +289,15 @@ impl ReportSink for TextReport {
                 plural(report.diagnostics.len()),
             ))
         )?;
-        let mut current: Option<&str> = None;
-        for f in &faults {
-            if current != Some(f.computer.as_str()) {
-                current = Some(f.computer.as_str());
-                writeln!(out)?;
-                writeln!(out, "{}", p.bold(&format!("== {} ==", f.computer)))?;
-            }
-            write_finding(&p, f, &p.confidence(f.confidence), out)?;
+        // In report order (security, faults, info; surest and earliest first), across computers.
+        for f in &problems {
+            write_finding(&p, f, &p.label(f), out)?;
         }
         if !infos.is_empty() {
             writeln!(out)?;
             writeln!(out, "{}", p.bold("== Not a fault (by design) =="))?;
             for f in &infos {
-                let label = p.dim(&format!("[INFO] {}", f.computer));
-                write_finding(&p, f, &label, out)?;
+                write_finding(&p, f, &p.label(f), out)?;
             }
         }
         let notable: Vec<&_> = report.diagnostics.iter().filter(|d| d.severity != "note").collect();
@@ -224,10 +312,13 @@ impl ReportSink for TextReport {
     }
 }
 
+/// At most this many unread inputs are listed at the top of a report.
+pub const MAX_UNREAD_LISTED: usize = 20;
+
 fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     let kb = if f.kb.is_empty() { String::new() } else { format!("{} ", f.kb.join(", ")) };
-    writeln!(out, "{} {}{}", label, p.bold(&kb), p.bold(&f.title))?;
+    writeln!(out, "{label}: {}{}", p.bold(&kb), p.bold(&f.title))?;
     writeln!(out, "  {}", p.dim(&format!("rule {}", f.rule)))?;
     let cause_label = if f.kind == Kind::Info { "Why" } else { "Cause" };
     writeln!(out, "  {cause_label}: {}", f.cause)?;
@@ -236,6 +327,35 @@ fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io
         writeln!(out, "  {steps}:")?;
         for (i, step) in f.remediation.iter().enumerate() {
             writeln!(out, "    {}. {}", i + 1, step)?;
+        }
+    }
+    if !f.items.is_empty() {
+        writeln!(out, "  Services ({}):", f.items.len())?;
+        for i in &f.items {
+            let when = match (i.first, i.last) {
+                (Some(a), Some(b)) if a != b => format!(
+                    ", {} to {}",
+                    a.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    b.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+                (Some(a), _) => format!(", {}", a.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                _ => String::new(),
+            };
+            writeln!(out, "    - {}: {} ({}×{when})", i.service_label(), i.detail, i.count)?;
+        }
+    }
+    if !f.sources.is_empty() {
+        writeln!(out, "  Sources:")?;
+        for s in &f.sources {
+            let kb =
+                s.kb.as_deref().and_then(crate::finding::normalize_kb).map(|k| format!(" ({k})")).unwrap_or_default();
+            let who = if s.is_microsoft() {
+                String::new()
+            } else {
+                format!(" [third-party: {}]", s.publisher.as_deref().unwrap_or_default())
+            };
+            let url = s.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
+            writeln!(out, "    - {}{kb}{who}{url}", s.title)?;
         }
     }
     if f.occurrences > 1 {

@@ -72,6 +72,19 @@ pub struct RuleSpec {
     /// hits many services at once (a burst of installed commands).
     #[serde(default)]
     pub merge_services: bool,
+    /// A generic rule (a service failed or crashed, no known cause matched):
+    /// its findings merge per computer, across services and boot sessions,
+    /// into one finding that lists each service with its `detail` and count,
+    /// and reports rank it below every specific finding. Specific rules still
+    /// absorb its occurrences they explain first.
+    #[serde(default)]
+    pub generic: bool,
+    /// (Generic rules) what one occurrence says, for the list of services:
+    /// one text, or one per event id (`{ "7000" = "did not start: {param2_text}" }`);
+    /// interpolated like `cause` (an occurrence whose placeholders cannot all be
+    /// filled shows its rendered message instead).
+    #[serde(default)]
+    pub detail: Option<DetailSpec>,
     /// Rules this one explains more specifically: their findings over the same anchor events are folded into this one's.
     #[serde(default)]
     pub supersedes: Vec<String>,
@@ -116,6 +129,26 @@ impl SourceSpec {
     /// Whether Microsoft published it (no `publisher`, or `Microsoft`).
     pub fn is_microsoft(&self) -> bool {
         self.publisher.as_deref().is_none_or(|p| p.trim().eq_ignore_ascii_case("microsoft"))
+    }
+}
+
+/// What one occurrence of a generic rule says: one text, or one per event id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DetailSpec {
+    /// The same text for every event id.
+    Text(String),
+    /// A text per event id (keys are event ids written as strings).
+    ById(std::collections::BTreeMap<String, String>),
+}
+
+impl DetailSpec {
+    /// The text for an event id, if any.
+    pub fn for_id(&self, event_id: u32) -> Option<&str> {
+        match self {
+            DetailSpec::Text(t) => Some(t),
+            DetailSpec::ById(m) => m.get(&event_id.to_string()).map(String::as_str),
+        }
     }
 }
 
@@ -201,6 +234,11 @@ pub struct ServiceSpec {
     /// so that findings name it and merge per service.
     #[serde(default)]
     pub name: Option<String>,
+    /// Only services whose names look machine-generated (see
+    /// [`crate::rule::generated_name`]): the temporary services of
+    /// remote-execution tools.
+    #[serde(default)]
+    pub generated: bool,
     /// (Anchor only) follow Service Control Manager 7001 dependency failures
     /// from the named service to the root of the chain: the finding is about
     /// the service whose own failure made the others fail, so that every
@@ -214,6 +252,8 @@ pub struct ServiceSpec {
 #[serde(deny_unknown_fields)]
 pub struct FieldSpec {
     /// Field name: `param1`, a data name, `%2`, or for command blocks a property name (`text` = all of them).
+    /// Empty only for an `any` group.
+    #[serde(default)]
     pub field: String,
     /// Equal, ignoring ASCII case and surrounding blanks.
     #[serde(default)]
@@ -231,6 +271,14 @@ pub struct FieldSpec {
     /// and leading `\\`): a DC's NETLOGON event naming the DC itself.
     #[serde(default)]
     pub is_computer: bool,
+    /// The value looks machine-generated (see [`crate::rule::looks_random`]):
+    /// the random service names remote-execution tools use.
+    #[serde(default)]
+    pub looks_random: bool,
+    /// A group: holds when any of these predicates holds (each with its own
+    /// `field`); `not` and `event_id` apply to the group.
+    #[serde(default)]
+    pub any: Option<Vec<FieldSpec>>,
     /// Inverts the predicate (a missing field then matches).
     #[serde(default)]
     pub not: bool,

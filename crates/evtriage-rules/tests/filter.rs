@@ -26,7 +26,7 @@ fn run(paths: &[PathBuf], with: With, threads: usize) -> (Vec<Finding>, u64, u64
         With::RuleSet => Some(rules.event_filter()),
         With::Engine => Some(engine.event_filter()),
     };
-    let reader = Reader::new(ReadOptions { threads, event_filter });
+    let reader = Reader::new(ReadOptions { threads, event_filter, ..Default::default() });
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();
     let read = inputs.iter().map(|i| i.records).sum();

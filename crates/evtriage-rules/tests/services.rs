@@ -94,11 +94,17 @@ fn installed_commands_merge_per_boot_whatever_the_service() {
         records.push(scm(7000, at(t + 1), &[&name, "%%1053"], Some(&name), 12 + i * 3));
     }
     let a = run(records);
-    let f = only(&a, "service-not-a-service-program");
-    assert_eq!(f.occurrences, 10);
+    // Commands installed as services: remote execution, a security finding,
+    // one per boot session whatever the service, never a timeout to tune.
+    let f = only(&a, "remote-execution-service");
+    assert_eq!(f.kind, Kind::Security);
+    assert_eq!(f.occurrences, 5, "one per service installed");
     assert_eq!(f.service, None, "several services: none named");
-    assert_eq!(f.confidence, Confidence::Likely);
-    assert!(of(&a, "kb922918-start-timeout").is_empty() && of(&a, GENERIC).is_empty(), "{:#?}", a.findings);
+    assert_eq!(f.confidence, Confidence::Confirmed, "each failed at once");
+    assert!(!f.remediation.iter().any(|s| s.contains("ServicesPipeTimeout")), "{:?}", f.remediation);
+    for other in ["kb922918-start-timeout", "service-not-a-service-program", GENERIC] {
+        assert!(of(&a, other).is_empty(), "{other}: {:#?}", a.findings);
+    }
 }
 
 #[test]
@@ -119,7 +125,7 @@ fn w32time_stop_after_boot_is_info_only_on_a_workgroup_name() {
 }
 
 #[test]
-fn crash_text_says_how_many_times_and_what_action() {
+fn crash_items_say_what_action_and_how_often() {
     let a = run(vec![
         boot(at(0), 1),
         scm(7031, at(3600), &["Contoso Bridge", "3", "120000", "1", "Restart the service"], Some("CtsBridge"), 2),
@@ -128,8 +134,11 @@ fn crash_text_says_how_many_times_and_what_action() {
     let f = only(&a, "service-crash-recovery");
     assert_eq!(f.service.as_deref(), Some("CtsBridge"), "the key from Binary");
     assert_eq!(f.occurrences, 2);
-    assert!(f.cause.contains("counted 3 such termination(s)"), "{}", f.cause);
-    assert!(f.cause.contains("\"Restart the service\" after 120000 ms"), "{}", f.cause);
+    assert!(f.generic);
+    assert_eq!(f.items.len(), 1, "{:?}", f.items);
+    assert_eq!(f.items[0].service.as_deref(), Some("CtsBridge"));
+    assert_eq!(f.items[0].detail, "terminated unexpectedly; recovery action: Restart the service");
+    assert_eq!((f.items[0].count, f.items[0].first, f.items[0].last), (2, Some(at(3600)), Some(at(7200))));
 }
 
 #[test]

@@ -31,7 +31,8 @@ Examples:
   evtriage analyze logs/ --format json | jq '.findings[].kb'
   evtriage analyze logs/ --rules my-rules/                # add your own rules (docs/rules.md)
 
-Exit status: 0 no finding, 1 findings, 2 error.")]
+Exit status: 0 read, no fault; 1 faults or security findings; 2 error (a missing path,
+rules that do not load, no record at all readable, output not writable).")]
 pub struct AnalyzeArgs {
     /// Files, folders or zip archives to read (evtx, XML exports, ETW text, netstat, .reg, ...).
     #[arg(required = true)]
@@ -51,12 +52,20 @@ pub struct AnalyzeArgs {
     /// Worker threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// HTML and Markdown: also show stale records carved from .evtx slack
+    /// space in the minutes around each finding, marked. Findings never rest
+    /// on them.
+    #[arg(long)]
+    pub recovered: bool,
 }
 
 /// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
 /// findings do not count), 1 faults found, 2 error.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
 pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
+    if !ui.check_paths(&args.paths) {
+        return ExitCode::from(2);
+    }
     let rules = match load_rules(&args.rules) {
         Ok(r) => r,
         Err(e) => {
@@ -67,20 +76,13 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
     let report = {
         let mut engine = Engine::new(rules.clone());
-        let options = ReadOptions { threads: args.threads, event_filter: Some(engine.event_filter()) };
+        let options =
+            ReadOptions { threads: args.threads, event_filter: Some(engine.event_filter()), ..Default::default() };
         let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
         let analysis = engine.finish();
         Report::new(&inputs, analysis.findings, &analysis.diagnostics)
     };
-    if report.inputs.is_empty() {
-        for d in &report.diagnostics {
-            eprintln!("evtriage: {}: {}", d.source, d.message);
-        }
-        ui.error(
-            "nothing could be read from the given paths; check them, or give the folder or zip that holds the logs.",
-        );
-        return ExitCode::from(2);
-    }
+    warn_rule_problems(&rules, &ui);
     let color = args.output.is_none() && ui.color;
     let mut buf: Vec<u8> = Vec::new();
     let written = match args.format {
@@ -95,7 +97,11 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
         }),
         Format::Html | Format::Markdown => {
             // A second read of the inputs, bounded per finding (see evtriage_report::context).
-            let options = evtriage_report::ContextOptions { minutes: args.context, ..Default::default() };
+            let options = evtriage_report::ContextOptions {
+                minutes: args.context,
+                recovered: args.recovered,
+                ..Default::default()
+            };
             let context = evtriage_report::collect_context(&report, &args.paths, &options);
             if args.format == Format::Html {
                 evtriage_report::HtmlReport { context: Some(&context), title: None }.write_report(&report, &mut buf)
@@ -124,10 +130,30 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    // Nothing read at all is an error, whatever the report says.
+    if report.inputs.iter().all(|i| i.records == 0) {
+        let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
+        let hint = match stale {
+            0 => String::new(),
+            n => format!(" (only {n} stale record(s) in slack space, which findings never rest on)"),
+        };
+        ui.error(&format!("no record could be read from the given paths{hint}; the report lists why for each input."));
+        return ExitCode::from(2);
+    }
     if report.faults() == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Warns on stderr about the user's rules whose sources or remediation have
+/// problems (see `evtriage_rules::audit`); the built-in rules have none.
+fn warn_rule_problems(rules: &RuleSet, ui: &super::ui::Ui) {
+    for r in rules.rules().iter().filter(|r| !matches!(r.origin, evtriage_rules::RuleOrigin::Builtin(_))) {
+        for p in evtriage_rules::audit::problems(r) {
+            ui.note(&format!("{} ({}): {}", p, r.origin, "its findings may not be trustworthy"));
+        }
     }
 }
 

@@ -65,6 +65,11 @@ pub struct DumpArgs {
     /// Worker threads (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Also print stale records carved from .evtx slack space, marked
+    /// (`"recovered": true` in JSON, a column in table and CSV). By default
+    /// only the logs' live records are printed and the stale ones are counted.
+    #[arg(long)]
+    pub recovered: bool,
 }
 
 /// A set of event ids, as ranges.
@@ -191,6 +196,8 @@ impl LateFilter {
 /// How records are turned into output bytes (shared with the reader's workers).
 struct Fmt {
     format: OutputFormat,
+    /// `--recovered`: table and CSV get a column marking stale records.
+    recovered: bool,
     late: Arc<LateFilter>,
     /// Bytes to reserve per record of a unit: learned from the units already
     /// formatted (a System log's JSON lines average about 840 bytes, a
@@ -258,13 +265,19 @@ impl Fmt {
             // these itself for `read_paths_lines`; this is the same function).
             OutputFormat::Jsonl => evtriage_core::jsonl::write_line(r, true, buf, message),
             OutputFormat::Csv => {
-                let fields = csv_fields(r);
+                let mut fields = csv_fields(r);
+                if self.recovered {
+                    fields.push(is_recovered(r).to_string());
+                }
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
                 // Input text must not reach a terminal as escape sequences.
                 buf.extend_from_slice(evtriage_core::util::terminal_safe(&line.join(","), false).as_bytes());
                 buf.push(b'\n');
             }
             OutputFormat::Table => {
+                if self.recovered {
+                    buf.extend_from_slice(if is_recovered(r) { b"STALE  " } else { b"       " });
+                }
                 buf.extend_from_slice(evtriage_core::util::terminal_safe(&table_line(r), false).as_bytes());
                 buf.push(b'\n');
             }
@@ -309,6 +322,11 @@ impl<W: Write> Printer<W> {
 }
 
 const CSV_HEADER: &str = "time,level,provider,event_id,record_id,channel,computer,data,message,source,locator\n";
+
+/// Whether `r` is a stale record carved from slack space.
+fn is_recovered(r: &Record) -> bool {
+    matches!(r, Record::Event(e) if e.recovered)
+}
 
 fn csv_quote(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -437,9 +455,13 @@ fn table_line(r: &Record) -> String {
     }
 }
 
-/// Runs `dump`.
-pub fn run(args: DumpArgs) -> ExitCode {
-    let mut options = ReadOptions { threads: args.threads, event_filter: None };
+/// Runs `dump`. Exit status: 0 when records were read, 2 on error (a
+/// missing path, or no record at all could be read from the given paths).
+pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
+    if !ui.check_paths(&args.paths) {
+        return ExitCode::from(2);
+    }
+    let mut options = ReadOptions { threads: args.threads, event_filter: None, recovered: args.recovered };
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();
         let provider = args.provider.as_ref().map(|p| p.to_lowercase());
@@ -462,6 +484,7 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let stdout = io::stdout();
     let fmt = Fmt {
         format: args.format,
+        recovered: args.recovered,
         late: Arc::new(LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until }),
         per_record: AtomicUsize::new(BYTES_PER_RECORD),
     };
@@ -469,7 +492,10 @@ pub fn run(args: DumpArgs) -> ExitCode {
     // written through as they are; the buffer only gathers small ones.
     let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
     if args.format == OutputFormat::Csv {
-        printer.write_bytes(CSV_HEADER.as_bytes());
+        match args.recovered {
+            true => printer.write_bytes(format!("{},recovered\n", CSV_HEADER.trim_end()).as_bytes()),
+            false => printer.write_bytes(CSV_HEADER.as_bytes()),
+        }
     }
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
@@ -489,10 +515,17 @@ pub fn run(args: DumpArgs) -> ExitCode {
     let read: u64 = summaries.iter().map(|s| s.records).sum();
     let skipped: u64 = summaries.iter().map(|s| s.skipped).sum();
     let filtered: u64 = summaries.iter().map(|s| s.filtered).sum::<u64>() + printer.late_filtered;
+    let stale: u64 = summaries.iter().map(|s| s.stale).sum();
+    let stale_note = match (stale, args.recovered) {
+        (0, _) => String::new(),
+        (n, false) => format!(", {n} stale record(s) in slack space not used (--recovered prints them)"),
+        (n, true) => format!(", {n} of them stale (from slack space, marked recovered)"),
+    };
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,
-        "evtriage: {files} file(s), {read} record(s) read, {} printed, {filtered} filtered out, {skipped} skipped",
+        "evtriage: {files} file(s), {read} record(s) read{stale_note}, {} printed, {filtered} filtered out, {skipped} \
+         skipped",
         printer.printed
     );
     // Sources and messages carry input text (file and member names): no terminal escapes.
@@ -501,15 +534,11 @@ pub fn run(args: DumpArgs) -> ExitCode {
     for d in &printer.diagnostics {
         groups.entry((d.source.to_string(), d.severity)).or_default().push(d);
     }
-    let mut failed_inputs = 0;
     for ((source, severity), list) in &groups {
         let what = match severity {
             Severity::Note => "note",
             Severity::Skipped => "skipped",
-            Severity::Failed => {
-                failed_inputs += 1;
-                "error"
-            }
+            Severity::Failed => "error",
         };
         if list.len() == 1 {
             let _ = writeln!(err, "evtriage: {what}: {}", safe(&list[0].to_string()));
@@ -524,8 +553,7 @@ pub fn run(args: DumpArgs) -> ExitCode {
             let _ = writeln!(err, "  … and {} more", list.len() - 5);
         }
     }
-    if files == 0 || (failed_inputs > 0 && read == 0) {
-        return ExitCode::from(1);
-    }
-    ExitCode::SUCCESS
+    drop(err);
+    let unread = evtriage_core::unread(&summaries, &printer.diagnostics);
+    ui.nothing_read(&summaries, &unread).unwrap_or(ExitCode::SUCCESS)
 }

@@ -46,6 +46,8 @@ struct Report<'a> {
     files: Vec<FileReport<'a>>,
     /// Diagnostics not tied to a file read (paths that could not be opened).
     other: Vec<&'a Diagnostic>,
+    /// The inputs from which no record was read, with the reason.
+    unread: &'a [evtriage_core::Unread],
 }
 
 /// Whether `d` is about the input `path` (or a member of it, `path!member`).
@@ -54,8 +56,12 @@ fn belongs(d: &Diagnostic, path: &str) -> bool {
     s == path || s.strip_prefix(path).is_some_and(|rest| rest.starts_with('!'))
 }
 
-/// Runs `evtriage inputs`.
-pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
+/// Runs `evtriage inputs`. Exit status: 0 when records were read, 2 on
+/// error (a missing path, or no record at all could be read).
+pub fn run(paths: &[PathBuf], format: InputsFormat, ui: super::ui::Ui) -> ExitCode {
+    if !ui.check_paths(paths) {
+        return ExitCode::from(2);
+    }
     let reader = Reader::default();
     let mut sink = CountSink::default();
     let summaries = reader.read_paths(paths, &mut sink);
@@ -79,7 +85,8 @@ pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
         })
         .collect();
     let other: Vec<&Diagnostic> = sink.diagnostics.iter().zip(&used).filter(|(_, u)| !**u).map(|(d, _)| d).collect();
-    let report = Report { files, other };
+    let unread = evtriage_core::unread(&summaries, &sink.diagnostics);
+    let report = Report { files, other, unread: &unread };
     let mut out = std::io::stdout().lock();
     let written = match format {
         InputsFormat::Json => match serde_json::to_string_pretty(&report) {
@@ -92,6 +99,10 @@ pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
         InputsFormat::Table => print_table(&mut out, &report),
     };
     match written.and_then(|()| out.flush()) {
+        Ok(()) if summaries.iter().all(|s| s.records == 0) => {
+            ui.error("no record could be read from the given paths; the list above says why for each input.");
+            ExitCode::from(2)
+        }
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`| head`): not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -104,20 +115,33 @@ pub fn run(paths: &[PathBuf], format: InputsFormat) -> ExitCode {
 
 fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {
     let width = report.files.iter().map(|f| f.summary.path.chars().count()).max().unwrap_or(4).clamp(4, 80);
-    writeln!(out, "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}", "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED")?;
+    writeln!(
+        out,
+        "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}  {:>8}",
+        "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED", "STALE"
+    )?;
     // Paths, member names and messages come from the inputs: printed through terminal_safe.
     let safe = |t: &str| evtriage_core::util::terminal_safe(t, false).into_owned();
     for f in &report.files {
         let s = f.summary;
         writeln!(
             out,
-            "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}",
+            "{:<width$}  {:<15}  {:>8}  {:>8}  {:>8}  {:>8}",
             safe(&s.path),
             s.format.name(),
             s.records,
             s.skipped,
-            s.filtered
+            s.filtered,
+            s.stale
         )?;
+        if s.stale > 0 {
+            writeln!(
+                out,
+                "    note: {} stale record(s) in slack space, not used (dump, timeline and analyze show them with \
+                 --recovered, marked)",
+                s.stale
+            )?;
+        }
         for d in &f.diagnostics {
             let sev = match d.severity {
                 evtriage_core::Severity::Note => "note",
@@ -132,6 +156,12 @@ fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()>
     }
     for d in &report.other {
         writeln!(out, "{}", safe(&d.to_string()))?;
+    }
+    if !report.unread.is_empty() {
+        writeln!(out, "Not read ({}):", report.unread.len())?;
+        for u in report.unread {
+            writeln!(out, "  {}: {}", safe(&u.path), safe(&u.reason))?;
+        }
     }
     let total: u64 = report.files.iter().map(|f| f.summary.records).sum();
     let skipped: u64 = report.files.iter().map(|f| f.summary.skipped).sum();

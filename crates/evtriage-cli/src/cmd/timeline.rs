@@ -101,6 +101,10 @@ pub struct TimelineArgs {
     /// Output shape.
     #[arg(long, value_enum, default_value = "table")]
     pub format: TimelineFormat,
+    /// Also show stale records carved from .evtx slack space, marked `recovered`
+    /// (by default only the logs' live records are shown; `inputs` counts the stale ones).
+    #[arg(long)]
+    pub recovered: bool,
 }
 
 /// The display zone (`--tz`).
@@ -298,6 +302,8 @@ pub struct Row {
     pub source: Arc<str>,
     /// Place in the input.
     pub locator: Locator,
+    /// A stale record carved from slack space (`--recovered`).
+    pub recovered: bool,
 }
 
 /// The reading sink: filters and turns events into rows.
@@ -337,7 +343,8 @@ impl TimelineSink {
         if !self.filter.computer_ok(e.computer.as_deref()) {
             return;
         }
-        let boot = is_boot_marker(e.provider.name.as_deref(), e.event_id);
+        // A stale record's boot marker is no boot of this log.
+        let boot = !e.recovered && is_boot_marker(e.provider.name.as_deref(), e.event_id);
         let in_range = self.filter.time_ok(&time);
         if !in_range && !boot {
             return;
@@ -365,6 +372,7 @@ impl TimelineSink {
             message,
             source: e.origin.source.clone(),
             locator: e.origin.locator,
+            recovered: e.recovered,
         });
     }
 }
@@ -431,9 +439,14 @@ pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
     if !ui.check_paths(&args.paths) {
         return ExitCode::from(2);
     }
-    let reader = Reader::new(ReadOptions { threads: 0, event_filter: Some(key_filter(&filter)) });
+    let reader =
+        Reader::new(ReadOptions { threads: 0, event_filter: Some(key_filter(&filter)), recovered: args.recovered });
     let mut sink = TimelineSink::new(filter);
-    ui.read_paths(&reader, &args.paths, &mut sink);
+    let summaries = ui.read_paths(&reader, &args.paths, &mut sink);
+    let unread = evtriage_core::unread(&summaries, &sink.diagnostics);
+    if let Some(code) = ui.nothing_read(&summaries, &unread) {
+        return code;
+    }
     // Stable: equal times keep delivery order (inputs, then records).
     sink.rows.sort_by_key(|r| r.time);
 
@@ -443,7 +456,7 @@ pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
         TimelineFormat::Table => write_table(&mut out, &sink.rows, zone, &ui),
         TimelineFormat::Jsonl => write_jsonl(&mut out, &sink.rows, zone, false),
         TimelineFormat::Timesketch => write_jsonl(&mut out, &sink.rows, Zone::Utc, true),
-        TimelineFormat::Csv => write_csv(&mut out, &sink.rows, zone),
+        TimelineFormat::Csv => write_csv(&mut out, &sink.rows, zone, args.recovered),
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) => {}
@@ -526,8 +539,22 @@ fn write_table(out: &mut impl Write, rows: &[Row], zone: Zone, ui: &Ui) -> std::
     let pw = shown().map(|r| r.provider.chars().count()).max().unwrap_or(8).clamp(8, 40);
     let cw = shown().map(|r| r.computer.as_deref().map_or(1, |c| c.chars().count())).max().unwrap_or(8).clamp(8, 32);
     let tw = rows.first().map_or(23, |r| zone.table_time(&r.time).chars().count());
-    let header =
-        format!("{:<tw$}  {:<5}  {:>5}  {:<pw$}  {:<cw$}  MESSAGE", "TIME", "LEVEL", "ID", "PROVIDER", "COMPUTER");
+    // With stale records, a column says which rows are (`STALE`).
+    let stale_col = rows.iter().any(|r| r.recovered);
+    let mark = |r: &Row| match (stale_col, r.recovered) {
+        (false, _) => "",
+        (true, true) => "STALE  ",
+        (true, false) => "       ",
+    };
+    let header = format!(
+        "{}{:<tw$}  {:<5}  {:>5}  {:<pw$}  {:<cw$}  MESSAGE",
+        if stale_col { "SLACK  " } else { "" },
+        "TIME",
+        "LEVEL",
+        "ID",
+        "PROVIDER",
+        "COMPUTER"
+    );
     writeln!(out, "{}", ui.paint("1", &header))?;
     for (r, starts) in rows.iter().zip(boot_starts(rows)) {
         if starts && r.in_range {
@@ -546,7 +573,8 @@ fn write_table(out: &mut impl Write, rows: &[Row], zone: Zone, ui: &Ui) -> std::
         };
         writeln!(
             out,
-            "{}  {level}  {:>5}  {:<pw$}  {:<cw$}  {}",
+            "{}{}  {level}  {:>5}  {:<pw$}  {:<cw$}  {}",
+            mark(r),
             zone.table_time(&r.time),
             r.event_id,
             r.provider,
@@ -575,6 +603,8 @@ struct JsonRow<'a> {
     boot_session: u32,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     boot: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    recovered: bool,
 }
 
 #[derive(Serialize)]
@@ -594,6 +624,8 @@ struct SketchRow<'a> {
     source_file: &'a str,
     locator: String,
     boot_session: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    recovered: bool,
 }
 
 fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> std::io::Result<()> {
@@ -620,6 +652,7 @@ fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> 
                 source_file: &r.source,
                 locator: r.locator.to_string(),
                 boot_session: session,
+                recovered: r.recovered,
             })
         } else {
             serde_json::to_string(&JsonRow {
@@ -634,6 +667,7 @@ fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> 
                 locator: r.locator,
                 boot_session: session,
                 boot: r.boot,
+                recovered: r.recovered,
             })
         };
         match line {
@@ -653,8 +687,10 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-fn write_csv(out: &mut impl Write, rows: &[Row], zone: Zone) -> std::io::Result<()> {
-    writeln!(out, "time,level,event_id,provider,computer,channel,message,source,locator,boot_session")?;
+fn write_csv(out: &mut impl Write, rows: &[Row], zone: Zone, recovered: bool) -> std::io::Result<()> {
+    // With `--recovered`, a last column says which rows are stale.
+    let extra = if recovered { ",recovered" } else { "" };
+    writeln!(out, "time,level,event_id,provider,computer,channel,message,source,locator,boot_session{extra}")?;
     let mut session = 0u32;
     for (r, starts) in rows.iter().zip(boot_starts(rows)) {
         session += u32::from(starts);
@@ -673,7 +709,10 @@ fn write_csv(out: &mut impl Write, rows: &[Row], zone: Zone) -> std::io::Result<
             r.locator.to_string(),
             session.to_string(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let mut line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        if recovered {
+            line.push(r.recovered.to_string());
+        }
         writeln!(out, "{}", line.join(","))?;
     }
     Ok(())
@@ -755,6 +794,7 @@ mod tests {
             message: "".into(),
             source: Arc::from("x"),
             locator: Locator::File,
+            recovered: false,
         }
     }
 

@@ -14,7 +14,14 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink};
+use std::process::ExitCode;
+
+use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink, Unread};
+
+/// Input text (paths, member names, reasons) made safe for a terminal.
+pub fn safe(text: &str) -> String {
+    evtriage_core::util::terminal_safe(text, false).into_owned()
+}
 
 /// When to colour output (`--color`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -66,6 +73,43 @@ impl Ui {
         if !self.quiet {
             eprintln!("evtriage: {} {sentence}", paint(self.color_err, "1;36", "note:"));
         }
+    }
+
+    /// Lists on stderr the inputs that gave no record at all, with the reason
+    /// (at most 20; then how many more). Not silenced by `-q`: an input that
+    /// was not read is a result, not a note.
+    pub fn report_unread(&self, unread: &[Unread]) {
+        if unread.is_empty() {
+            return;
+        }
+        let label = paint(self.color_err, "1;33", "not read:");
+        for u in unread.iter().take(20) {
+            eprintln!("evtriage: {label} {}: {}", safe(&u.path), safe(&u.reason));
+        }
+        if unread.len() > 20 {
+            eprintln!("evtriage: … and {} more input(s) not read; `evtriage inputs` lists them all", unread.len() - 20);
+        }
+    }
+
+    /// When no record at all was read from the given paths: lists why, says
+    /// so in one error sentence, and gives exit status 2. `None` when
+    /// something was read.
+    pub fn nothing_read(&self, summaries: &[InputSummary], unread: &[Unread]) -> Option<ExitCode> {
+        if summaries.iter().any(|s| s.records > 0) {
+            return None;
+        }
+        self.report_unread(unread);
+        let stale: u64 = summaries.iter().map(|s| s.stale).sum();
+        let hint = if stale > 0 {
+            format!(" ({stale} stale record(s) were found in slack space; `--recovered` shows them)")
+        } else {
+            String::new()
+        };
+        self.error(&format!(
+            "no record could be read from the given paths{hint}; check them, or give the folder or zip that holds \
+             the logs."
+        ));
+        Some(ExitCode::from(2))
     }
 
     /// Checks that every path exists, printing one error sentence per missing

@@ -1128,6 +1128,31 @@ fn parse_stream_into<'a>(
     Ok(Content::Instance { def_offset, values })
 }
 
+/// Whether the record whose BinXML starts at `pos` is a template instance
+/// that names a template other than the definition stored where it points.
+///
+/// An instance carries the template's id (the first four bytes of the
+/// definition's GUID, in every live record of the corpus) beside the
+/// definition's offset. A stale record in slack space may point at an offset
+/// that a later definition has since taken: decoding it would give another
+/// event's provider and fields.
+pub(crate) fn names_other_template(data: &[u8], pos: usize) -> bool {
+    let mut at = pos;
+    while data.get(at) == Some(&0x0f) {
+        at += 4;
+    }
+    if data.get(at) != Some(&0x0c) {
+        return false;
+    }
+    let u32_at = |i: usize| data.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let (Some(id), Some(def)) = (u32_at(at + 2), u32_at(at + 6)) else { return true };
+    // The definition: next-definition offset (4 bytes), then its GUID.
+    match u32_at(def as usize + 4) {
+        Some(stored) => stored != id,
+        None => true,
+    }
+}
+
 /// Whether a substitution of type `ty` may be `size` bytes long. Unknown
 /// types are always refused; `strict` (records carved from slack space, where
 /// garbage is likely) also requires fixed-size types to have their size.

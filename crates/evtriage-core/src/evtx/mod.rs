@@ -81,6 +81,8 @@ pub(crate) struct Output {
     pub(crate) skipped: u64,
     /// Events read but rejected by the event filter (or by [`JsonLines::keep`]).
     pub(crate) filtered: u64,
+    /// Stale records found in slack space and not delivered (see [`ReadOptions::recovered`]).
+    pub(crate) stale: u64,
     /// The records as JSON lines, when read for [`crate::Reader::read_paths_lines`].
     pub(crate) lines: Vec<u8>,
     /// How many lines `lines` holds.
@@ -105,6 +107,7 @@ impl Output {
         summary.records += self.records;
         summary.skipped += self.skipped;
         summary.filtered += self.filtered;
+        summary.stale += self.stale;
         for item in self.items {
             match item {
                 Item::Record(r) => sink.record(r),
@@ -273,6 +276,8 @@ fn decode_chunk_inner(
     // Live records our decoder could not map, to retry through the crate's XML.
     let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
     let mut recovered = 0u64;
+    // Stale records rejected because their template was overwritten: how many, and the first one's offset.
+    let mut rejected: Option<(u64, usize)> = None;
     let steps = records::walk(&chunk.data, &chunk.header, true, present);
     let step_count = steps.len().max(1);
     // Records carved from slack space are kept only when the `evtx` crate
@@ -324,6 +329,12 @@ fn decode_chunk_inner(
             if raw.recovered && accepted.as_ref().is_some_and(|a| !a.contains(&(raw.binxml_start as u64))) {
                 continue;
             }
+            // A stale record whose template definition has since been
+            // overwritten would decode with another event's template.
+            if raw.recovered && binxml::names_other_template(data, raw.binxml_start) {
+                rejected.get_or_insert((0, raw.offset)).0 += 1;
+                continue;
+            }
             // Without the crate's verdict, carved records get our strict checks.
             let strict = raw.recovered && accepted.is_none();
             let decoded = match binxml::decode_record(
@@ -343,9 +354,21 @@ fn decode_chunk_inner(
                     continue;
                 }
             };
+            if raw.recovered && !options.recovered {
+                // Counted, not delivered: only if it decodes whole, as it would be delivered.
+                let head = decoded.head();
+                let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
+                let mut ev = Event::new(head.provider.map(Cow::into_owned), head.event_id, origin);
+                if decoded.finish(data, &mut cache, &mut ev).is_ok() {
+                    out.stale += 1;
+                }
+                spare = decoded.recycle();
+                continue;
+            }
             let head = decoded.head();
             out.records += 1;
             recovered += u64::from(raw.recovered);
+            out.stale += u64::from(raw.recovered);
             let key =
                 EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
             let selection = options.select(&key);
@@ -357,7 +380,7 @@ fn decode_chunk_inner(
             // A line of content seen before is written from the cache (see `content`).
             let line_keyed = writer.is_some()
                 && selection == Selection::Deliver
-                && !strict
+                && !raw.recovered
                 && decoded.key(KeyKind::Line, data, &mut cache, &mut contents.shapes, &mut contents.key);
             if let (true, Some(w)) = (line_keyed, &writer) {
                 if let Some(hit) = contents.lines.get(&contents.key) {
@@ -371,7 +394,7 @@ fn decode_chunk_inner(
             let partial = selection == Selection::ReviewPartial;
             // A partial decode of content seen before is not done again (see `content`).
             let keyed = partial
-                && !strict
+                && !raw.recovered
                 && decoded.key(KeyKind::Content, data, &mut cache, &mut contents.shapes, &mut contents.key);
             if keyed {
                 if let Some(hit) = contents.hit() {
@@ -416,6 +439,7 @@ fn decode_chunk_inner(
             ev.provider.guid = head.guid;
             ev.record_id = Some(raw.id);
             ev.time = binxml::filetime_to_utc(raw.filetime);
+            ev.recovered = raw.recovered;
             let done = if partial {
                 decoded.finish_partial(data, &mut cache, &mut ev)
             } else {
@@ -423,6 +447,8 @@ fn decode_chunk_inner(
             };
             if let Err(e) = done {
                 out.records -= 1;
+                out.stale -= u64::from(raw.recovered);
+                recovered -= u64::from(raw.recovered);
                 if !raw.recovered {
                     retry.push((slots.len(), raw, e));
                     slots.push(None);
@@ -490,8 +516,19 @@ fn decode_chunk_inner(
             name.clone(),
             Locator::EvtxOffset { chunk: number, offset: 0 },
             format!(
-                "{recovered} stale record(s) recovered from the chunk's unused space \
-                 (older copies Windows had released; evtx_dump shows them with --recover-records)"
+                "{recovered} stale record(s) recovered from the chunk's unused space, marked recovered \
+                 (older copies Windows had released, possibly of another log; evtx_dump shows them with \
+                 --recover-records)"
+            ),
+        ))));
+    }
+    if let (Some((n, offset)), true) = (rejected, options.recovered) {
+        slots.push(Some(Item::Diagnostic(Diagnostic::note(
+            name.clone(),
+            Locator::EvtxOffset { chunk: number, offset: offset as u64 },
+            format!(
+                "{n} stale record(s) in the chunk's unused space rejected: the template each names is not the \
+                 one now stored where it points (overwritten since), so it would decode as another event"
             ),
         ))));
     }

@@ -230,6 +230,8 @@ mod tests {
             records: 0,
             skipped: 0,
             filtered: 0,
+            stale: 0,
+            members: Vec::new(),
         };
         let options = ReadOptions::default();
         let mut ctx = Ctx {

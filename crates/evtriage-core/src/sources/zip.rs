@@ -166,6 +166,8 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
         summary.records += member.records;
         summary.skipped += member.skipped;
         summary.filtered += member.filtered;
+        summary.stale += member.stale;
+        summary.members.push(member);
     }
 }
 
