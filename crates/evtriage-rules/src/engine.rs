@@ -1558,7 +1558,16 @@ pub(crate) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
 }
 
 /// Rule, computer, service (both lowercase) and boot session start.
-type MergeKey = (String, String, String, Option<DateTime<Utc>>);
+type MergeKey = (String, String, String, Option<DateTime<Utc>>, u32);
+
+/// Without any boot marker for a computer, findings of one rule and service
+/// merge while their anchors follow each other within this many hours; a
+/// longer quiet gap starts another finding (two incidents days apart in
+/// logs that show no boot are not one).
+const UNBOOTED_GAP_H: i64 = 12;
+
+/// A merge group without a boot session: its current number and last anchor time.
+type Unbooted = (u32, Option<DateTime<Utc>>);
 
 /// Merges findings of one rule about the same computer, service and boot
 /// session; folds superseded rules' findings into the superseding ones; sorts.
@@ -1566,6 +1575,7 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     // 1. Same rule, computer, service, boot session.
     // Each group's evidence is added once at the end (see `merge_into`).
     let mut groups: BTreeMap<MergeKey, (Finding, Vec<Evidence>)> = BTreeMap::new();
+    let mut unbooted: HashMap<(String, String, String), Unbooted> = HashMap::new();
     // Earliest anchor first, so that a merged finding speaks of its first occurrence whatever the input order.
     let mut findings = findings;
     findings.sort_by(|a, b| {
@@ -1581,7 +1591,25 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         let any_service = spec.is_some_and(|r| r.merge_services);
         let boot = if per_computer { None } else { f.boot };
         let service = if any_service { String::new() } else { f.service.as_deref().unwrap_or("").to_lowercase() };
-        let key = (f.rule.clone(), f.computer.to_lowercase(), service, boot);
+        let base = (f.rule.clone(), f.computer.to_lowercase(), service);
+        let anchors = || f.evidence.iter().filter(|e| e.role == Role::Anchor).filter_map(|e| e.time);
+        let gen = if per_computer || boot.is_some() {
+            0
+        } else {
+            let (first, last) = (anchors().min(), anchors().max());
+            let slot = unbooted.entry(base.clone()).or_insert((0, None));
+            if let (Some(prev), Some(first)) = (slot.1, first) {
+                if first - prev > Duration::hours(UNBOOTED_GAP_H) {
+                    slot.0 += 1;
+                }
+            }
+            slot.1 = match (slot.1, last) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            slot.0
+        };
+        let key = (base.0, base.1, base.2, boot, gen);
         match groups.get_mut(&key) {
             Some((existing, pending)) => {
                 // A finding over several services is about none of them in particular.

@@ -368,3 +368,23 @@ fn generic_findings_list_each_service_once_per_computer() {
     let first_generic = report.findings.iter().position(|f| f.generic).unwrap_or(usize::MAX);
     assert!(report.findings.iter().skip(first_generic).all(|f| f.generic || f.kind != Kind::Fault));
 }
+
+#[test]
+fn two_incidents_on_one_computer_days_apart_stay_two_findings() {
+    // Both lab logs are FS03.offsec.lan's, nine days apart, without a boot
+    // marker: the meterpreter timeouts must not be folded into the Tchopper
+    // finding (some Tchopper names also look generated).
+    let (Some(a), Some(b)) = (
+        evtriage_testutil::corpus("evtx/mdecrevoisier_ID7000-7009-7045_Tchopper_System.evtx"),
+        evtriage_testutil::corpus("evtx/mdecrevoisier_ID7009_meterpreter_System.evtx"),
+    ) else {
+        return;
+    };
+    let report = analyze(&common::builtin(), &[&a, &b]);
+    let rules: Vec<(&str, usize)> = report.findings.iter().map(|f| (f.rule.as_str(), f.occurrences)).collect();
+    assert_eq!(rules, [("remote-execution-service", 244), ("remote-execution-random-name", 3)]);
+    for f in &report.findings {
+        let files: std::collections::BTreeSet<&str> = f.evidence.iter().map(|e| e.source.as_str()).collect();
+        assert_eq!(files.len(), 1, "{}: evidence from {files:?}", f.rule);
+    }
+}

@@ -188,3 +188,22 @@ service = { root = true }
     }
     assert_eq!(set.len(), 1);
 }
+
+#[test]
+fn without_boot_markers_failures_days_apart_are_separate_findings() {
+    // No boot marker: findings of one service merge while their anchors
+    // follow each other within hours; a gap of days starts another finding.
+    let a = run(vec![
+        scm(7000, at(0), &["Contoso Bridge", "%%1053"], Some("CtsBridge"), 1),
+        scm(7000, at(3600), &["Contoso Bridge", "%%1053"], Some("CtsBridge"), 2),
+        scm(7000, at(86_400 * 3), &["Contoso Bridge", "%%1053"], Some("CtsBridge"), 3),
+        scm(7023, at(10), &["Contoso Sync", "%%1067"], Some("CtsSync"), 4),
+        scm(7023, at(86_400 * 3), &["Contoso Sync", "%%1067"], Some("CtsSync"), 5),
+    ]);
+    let fs = of(&a, "kb922918-start-timeout");
+    let occurrences: Vec<usize> = fs.iter().map(|f| f.occurrences).collect();
+    assert_eq!(occurrences, [2, 1], "{:#?}", a.findings);
+    // The generic finding still comes once per computer.
+    let g = only(&a, GENERIC);
+    assert_eq!((g.occurrences, g.items.len(), g.items[0].count), (2, 1, 2));
+}
