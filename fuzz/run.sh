@@ -45,7 +45,7 @@ seed powershell "$FIX"/inputs/test_outlookwebservices.txt "$FIX"/inputs/tasklist
 seed text_decode "${TEXT[@]}"
 seed ldap_message "$FIX"/inputs/ldap_client_trace.txt
 seed rule_parse ../crates/evtriage-rules/rules/*.toml
-seed evtx "$FIX"/evtx/*.evtx $(c "evtx/*Zerologon*.evtx")
+seed evtx "$FIX"/evtx/*.evtx $(c "evtx/*Zerologon*.evtx") $(c "evtx/*ForwardedEvents_empty.evtx") $(c "evtx-more/*ID4741*.evtx")
 seed etl $(c 'etl/*.etl')
 seed read_bytes "${TEXT[@]}" "$FIX"/evtx/example-dc-boot.evtx "$FIX"/evtx/truncated.evtx $(c 'etl/lxcore_kernel.etl') $(c 'netstat/*')
 # Zips built from the fixtures (stored and deflated, one nested).
