@@ -94,6 +94,11 @@ pub struct Engine {
     /// given: without boot markers, how near the end of the logs (and so a
     /// capture taken with them) an anchor is.
     latest: HashMap<String, DateTime<Utc>>,
+    /// The computer name of the last event seen for `latest`, its key, and
+    /// the latest time seen for it since it came (not yet in `latest`).
+    latest_name: String,
+    latest_key: String,
+    latest_time: Option<DateTime<Utc>>,
 }
 
 /// What an [`Engine`] holds for rule evaluation, from [`Engine::retained`]:
@@ -264,6 +269,9 @@ impl Engine {
             seen: 0,
             stale: 0,
             latest: HashMap::new(),
+            latest_name: String::new(),
+            latest_key: String::new(),
+            latest_time: None,
         }
     }
 
@@ -288,6 +296,14 @@ impl Engine {
         std::sync::Arc::new(crate::filter::RuleFilter::with_claims(MatcherIndex::new(self.rules.rules())))
     }
 
+    /// Files the latest time of the current computer into `latest`.
+    fn file_latest(&mut self) {
+        if let Some(t) = self.latest_time.take() {
+            let slot = self.latest.entry(self.latest_key.clone()).or_insert(t);
+            *slot = (*slot).max(t);
+        }
+    }
+
     fn ingest_event(&mut self, e: Event) {
         if let Some(c) = e.computer.as_deref().filter(|c| !c.trim().is_empty() && *c != self.last_computer) {
             self.last_computer.clear();
@@ -300,13 +316,16 @@ impl Engine {
             self.learned.learn_from_event(&e);
         }
         if let Some(t) = e.time {
-            let k = computer_key(e.computer.as_deref());
-            match self.latest.get_mut(&k) {
-                Some(l) => *l = (*l).max(t),
-                None => {
-                    self.latest.insert(k, t);
-                }
+            // A log names one computer again and again: its latest time is
+            // kept aside and filed under its key when another computer comes.
+            let name = e.computer.as_deref().unwrap_or("");
+            if name != self.latest_name {
+                self.file_latest();
+                self.latest_name.clear();
+                self.latest_name.push_str(name);
+                self.latest_key = computer_key(e.computer.as_deref());
             }
+            self.latest_time = Some(self.latest_time.map_or(t, |l| l.max(t)));
         }
         let boot = is_boot_marker(&e);
         let wanted = boot || self.index.matches_event(&e);
@@ -336,7 +355,8 @@ impl Engine {
     }
 
     /// Evaluates the rules over what was read and returns the findings.
-    pub fn finish(self) -> Analysis {
+    pub fn finish(mut self) -> Analysis {
+        self.file_latest();
         let kept =
             self.kept.len() + self.sockets.len() + self.processes.len() + self.registry.len() + self.commands.len();
         let ctx = Context::new(&self);

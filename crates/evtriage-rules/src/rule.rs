@@ -361,8 +361,21 @@ impl ServicePred {
         if self.root || self.name.is_some() || (self.is.is_empty() && !self.has_ports) {
             return true;
         }
-        if e.event_id == 7040 || !is_scm(e) {
+        if !is_scm(e) {
             return true;
+        }
+        if e.event_id == 7040 {
+            // 7040 shows the display name (param1) and the key (param4).
+            if self.is.is_empty() || self.field.is_some() {
+                return true;
+            }
+            let accept = self.accept();
+            let held = |f: &str| {
+                e.field(f)
+                    .map(|v| fold(v.trim()))
+                    .is_some_and(|v| accept.names.contains(&v) || accept.keys.contains(&v))
+            };
+            return held("param4") || held("param1") || e.field("param4").is_none();
         }
         let usual = default_service_field(e.event_id);
         if self.field.as_deref().is_some_and(|f| !f.eq_ignore_ascii_case(usual)) {
