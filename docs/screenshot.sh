@@ -11,13 +11,17 @@ cd "$(dirname "$0")/.."
 cargo build -q -p evtriage-cli
 bin=target/debug/evtriage
 out=target/report.html
-# Two computers: a KB4530043 case (with its LDAP client trace) and a port conflict.
+# Three computers: remote execution through temporary services (security), a
+# KB4530043 case (with its LDAP client trace) and a port conflict, plus an
+# input that is not a log (listed first, as not read).
 "$bin" -q analyze --format html -o "$out" \
+  fixtures/rules/remote-execution-service/positive/two-shell-services-merge/System.xml \
   fixtures/rules/kb4530043-ismserv-boot/positive/ldap-trace-confirmed/System.xml \
   fixtures/rules/kb4530043-ismserv-boot/positive/ldap-trace-confirmed/boot-ldap.txt \
-  fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/System.xml \
-  fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/netstat-ano.txt \
-  fixtures/rules/port-conflict-dns-socket-pool/positive/nps-udp-1812/tasklist-svc.txt \
+  fixtures/rules/port-conflict-dns-socket-pool/positive/dhcp-madcap-2535/System.xml \
+  fixtures/rules/port-conflict-dns-socket-pool/positive/dhcp-madcap-2535/netstat-ano.txt \
+  fixtures/rules/port-conflict-dns-socket-pool/positive/dhcp-madcap-2535/tasklist-svc.txt \
+  fixtures/rules/README.md \
   || [ $? -eq 1 ]   # exit 1 means "findings", which is what we want here
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
