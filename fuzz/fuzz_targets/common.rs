@@ -12,15 +12,7 @@ pub fn read_as(format: Format, data: &[u8]) {
     let reader = Reader::default();
     let mut sink = Collect::default();
     let name: Arc<str> = Arc::from("fuzz");
-    let mut summary = InputSummary {
-        path: name.clone(),
-        format,
-        records: 0,
-        skipped: 0,
-        filtered: 0,
-        stale: 0,
-        members: Vec::new(),
-    };
+    let mut summary = InputSummary::new(name.clone(), format);
     evtriage_core::sources::read_format(&reader, format, name, data, &mut sink, &mut summary);
     assert_eq!(summary.records, sink.records.len() as u64, "summary counts every delivered record");
     for r in &sink.records {

@@ -300,20 +300,16 @@ fn write(path: &Path, text: &str) {
     }
 }
 
-#[test]
-fn user_rules_are_added_tested_and_validated() {
-    let dir = scratch("user-rules");
-    let rules = dir.join("rules");
-    let fixtures = dir.join("fixtures");
-    let _ = std::fs::create_dir_all(&rules);
-    write(
-        &rules.join("spooler.toml"),
+/// A user rule for Print Spooler crashes, sourced by "Q123456", citing `kb`
+/// (a TOML array) and recommending `remediation`.
+fn spooler_rule(kb: &str, remediation: &str) -> String {
+    format!(
         r#"id = "site-spooler-crash"
 title = "Print Spooler crashes"
-kb = ["Q123456"]
+kb = {kb}
 confidence = "possible"
-cause = "The {service} service crashed."
-remediation = ["Update the printer drivers."]
+cause = "The {{service}} service crashed."
+remediation = ["{remediation}"]
 
 [[sources]]
 title = "Print Spooler crashes with our drivers"
@@ -323,9 +319,18 @@ says = "Our printer drivers crash the Print Spooler until updated."
 [anchor]
 provider = "Service Control Manager"
 event_id = 7031
-service = { is = ["Spooler"] }
-"#,
-    );
+service = {{ is = ["Spooler"] }}
+"#
+    )
+}
+
+#[test]
+fn user_rules_are_added_tested_and_validated() {
+    let dir = scratch("user-rules");
+    let rules = dir.join("rules");
+    let fixtures = dir.join("fixtures");
+    let _ = std::fs::create_dir_all(&rules);
+    write(&rules.join("spooler.toml"), &spooler_rule(r#"["Q123456"]"#, "Update the printer drivers."));
     let run = evtriage(&["rules", "list", "--rules", &rules.to_string_lossy()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.lines().any(|l| l.starts_with("site-spooler-crash") && l.contains("KB123456")));
@@ -347,23 +352,10 @@ service = { is = ["Spooler"] }
     // command, fails its test, whatever its fixtures say.
     write(
         &rules.join("spooler.toml"),
-        r#"id = "site-spooler-crash"
-title = "Print Spooler crashes"
-kb = ["Q123456", "KB999999"]
-confidence = "possible"
-cause = "The {service} service crashed."
-remediation = ["Make it start after the Server service: `sc config Spooler depend= LanmanServer`."]
-
-[[sources]]
-title = "Print Spooler crashes with our drivers"
-kb = "Q123456"
-says = "Our printer drivers crash the Print Spooler until updated."
-
-[anchor]
-provider = "Service Control Manager"
-event_id = 7031
-service = { is = ["Spooler"] }
-"#,
+        &spooler_rule(
+            r#"["Q123456", "KB999999"]"#,
+            "Make it start after the Server service: `sc config Spooler depend= LanmanServer`.",
+        ),
     );
     let run =
         evtriage(&["rules", "test", "--rules", &rules.to_string_lossy(), "--fixtures", &fixtures.to_string_lossy()]);

@@ -104,6 +104,13 @@ pub struct InputSummary {
     pub members: Vec<InputSummary>,
 }
 
+impl InputSummary {
+    /// The summary of an input not read yet: every count zero.
+    pub fn new(path: Arc<str>, format: Format) -> Self {
+        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, members: Vec::new() }
+    }
+}
+
 /// An input that gave nothing to work with, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unread {
@@ -608,17 +615,9 @@ impl Reader {
     pub fn read_file(&self, path: &Path, sink: &mut dyn Sink) -> InputSummary {
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
         let files = [path.to_path_buf()];
-        self.read_files(&files, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink)).pop().unwrap_or(
-            InputSummary {
-                path: name,
-                format: Format::Unknown,
-                records: 0,
-                skipped: 0,
-                filtered: 0,
-                stale: 0,
-                members: Vec::new(),
-            },
-        )
+        self.read_files(&files, &|unit: Unit| unit, |unit: Unit| unit.deliver(&mut *sink))
+            .pop()
+            .unwrap_or_else(|| InputSummary::new(name, Format::Unknown))
     }
 
     /// Reads `files` in the order given, in parallel (see [`ReadOptions::threads`]),
@@ -944,15 +943,7 @@ impl Reader {
     /// Reads an input already in memory; `name` is how records and diagnostics will name it.
     pub fn read_bytes(&self, name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink) -> InputSummary {
         let format = crate::format::detect(&bytes[..bytes.len().min(64 * 1024)]);
-        let mut summary = InputSummary {
-            path: name.clone(),
-            format,
-            records: 0,
-            skipped: 0,
-            filtered: 0,
-            stale: 0,
-            members: Vec::new(),
-        };
+        let mut summary = InputSummary::new(name.clone(), format);
         match format {
             Format::Evtx => {
                 if self.options.threads == 1 {
@@ -989,12 +980,6 @@ impl Reader {
             }
         }
         summary
-    }
-}
-
-impl InputSummary {
-    fn new(path: Arc<str>, format: Format) -> Self {
-        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, members: Vec::new() }
     }
 }
 

@@ -143,17 +143,7 @@ impl ReportSink for HtmlReport<'_> {
         )?;
 
         // What could not be read comes before anything else.
-        if !report.unread.is_empty() {
-            let head = if records == 0 {
-                "Nothing could be read: no finding can be trusted to mean “healthy”".to_string()
-            } else {
-                format!(
-                    "{} input{} could not be read; nothing below rests on {}",
-                    report.unread.len(),
-                    plural(report.unread.len()),
-                    if report.unread.len() == 1 { "it" } else { "them" }
-                )
-            };
+        if let Some(head) = report.unread_heading() {
             writeln!(out, "<section class=\"unread\" id=\"unread\">\n<h2>{}</h2>\n<ul>", esc(&head))?;
             for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
                 writeln!(out, "<li><span class=\"mono\">{}</span>: {}</li>", esc(&u.path), esc(&u.reason))?;

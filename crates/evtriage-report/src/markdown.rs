@@ -48,12 +48,7 @@ impl ReportSink for MarkdownReport<'_> {
             records,
             report.diagnostics.len()
         )?;
-        if !report.unread.is_empty() {
-            let head = if records == 0 {
-                "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
-            } else {
-                format!("{} input(s) could not be read; nothing below rests on them:", report.unread.len())
-            };
+        if let Some(head) = report.unread_heading() {
             writeln!(out, "> **{}**\n>", md(&head))?;
             for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
                 writeln!(out, "> - `{}`: {}", code(&u.path), md(&u.reason))?;

@@ -168,6 +168,26 @@ impl Report {
         self.findings.iter().filter(|f| f.kind.is_problem()).count()
     }
 
+    /// The sentence that heads the list of unread inputs, when there are
+    /// any: "nothing could be read" when no record at all was, else how many
+    /// inputs could not be (every report format shows it first).
+    pub fn unread_heading(&self) -> Option<String> {
+        if self.unread.is_empty() {
+            return None;
+        }
+        let records: u64 = self.inputs.iter().map(|i| i.records).sum();
+        Some(if records == 0 {
+            "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
+        } else {
+            let n = self.unread.len();
+            format!(
+                "{n} input{} could not be read; nothing below rests on {}:",
+                plural(n),
+                if n == 1 { "it" } else { "them" }
+            )
+        })
+    }
+
     /// The computers that problem findings are about (faults and security).
     pub fn problem_computers(&self) -> std::collections::BTreeSet<&str> {
         self.findings.iter().filter(|f| f.kind.is_problem()).map(|f| f.computer.as_str()).collect()
@@ -238,18 +258,7 @@ impl ReportSink for TextReport {
     fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let p = Paint(self.color);
         // What could not be read comes first: a report is never silently healthy.
-        if !report.unread.is_empty() {
-            let records: u64 = report.inputs.iter().map(|i| i.records).sum();
-            let head = if records == 0 {
-                "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
-            } else {
-                format!(
-                    "{} input{} could not be read; nothing below rests on {}:",
-                    report.unread.len(),
-                    plural(report.unread.len()),
-                    if report.unread.len() == 1 { "it" } else { "them" }
-                )
-            };
+        if let Some(head) = report.unread_heading() {
             writeln!(out, "{}", p.wrap("1;33", &head))?;
             for u in report.unread.iter().take(MAX_UNREAD_LISTED) {
                 writeln!(out, "  {}: {}", u.path, u.reason)?;

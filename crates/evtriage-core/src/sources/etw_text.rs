@@ -224,15 +224,7 @@ mod tests {
 
     fn events(text: &str) -> (Vec<Event>, InputSummary) {
         let mut sink = Collect::default();
-        let mut summary = InputSummary {
-            path: Arc::from("t"),
-            format: crate::format::Format::EtwText,
-            records: 0,
-            skipped: 0,
-            filtered: 0,
-            stale: 0,
-            members: Vec::new(),
-        };
+        let mut summary = InputSummary::new(Arc::from("t"), crate::format::Format::EtwText);
         let options = ReadOptions::default();
         let mut ctx = Ctx {
             name: Arc::from("t"),
