@@ -275,7 +275,6 @@ fn decode_chunk_inner(
     let mut slots: Vec<Option<Item>> = Vec::new();
     // Live records our decoder could not map, to retry through the crate's XML.
     let mut retry: Vec<(usize, records::RawRecord, DecodeError)> = Vec::new();
-    let mut recovered = 0u64;
     // Stale records rejected because their template was overwritten: how many, and the first one's offset.
     let mut rejected: Option<(u64, usize)> = None;
     let steps = records::walk(&chunk.data, &chunk.header, true, present);
@@ -367,7 +366,6 @@ fn decode_chunk_inner(
             }
             let head = decoded.head();
             out.records += 1;
-            recovered += u64::from(raw.recovered);
             out.stale += u64::from(raw.recovered);
             let key =
                 EventKey { provider: head.provider.as_deref(), guid: head.guid.as_ref(), event_id: head.event_id };
@@ -448,7 +446,6 @@ fn decode_chunk_inner(
             if let Err(e) = done {
                 out.records -= 1;
                 out.stale -= u64::from(raw.recovered);
-                recovered -= u64::from(raw.recovered);
                 if !raw.recovered {
                     retry.push((slots.len(), raw, e));
                     slots.push(None);
@@ -511,7 +508,9 @@ fn decode_chunk_inner(
     if !retry.is_empty() {
         retry_through_xml(name, &mut chunk, number, retry, (options, unit), &mut slots, &mut out);
     }
-    if recovered > 0 {
+    // Here every stale record counted was delivered (the others `continue`d above).
+    if options.recovered && out.stale > 0 {
+        let recovered = out.stale;
         slots.push(Some(Item::Diagnostic(Diagnostic::note(
             name.clone(),
             Locator::EvtxOffset { chunk: number, offset: 0 },
