@@ -1593,8 +1593,6 @@ type Unbooted = (u32, Option<DateTime<Utc>>);
 /// session; folds superseded rules' findings into the superseding ones; sorts.
 fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
     // 1. Same rule, computer, service, boot session.
-    // Each group's evidence is added once at the end (see `merge_into`).
-    let mut groups: BTreeMap<MergeKey, (Finding, Vec<Evidence>)> = BTreeMap::new();
     let mut unbooted: HashMap<(String, String, String), Unbooted> = HashMap::new();
     // Earliest anchor first, so that a merged finding speaks of its first occurrence whatever the input order.
     let mut findings = findings;
@@ -1605,7 +1603,7 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             _ => std::cmp::Ordering::Equal,
         }
     });
-    for f in findings {
+    let list = merge_groups(findings, |f| {
         let spec = rules.get(&f.rule).map(|r| &r.spec);
         let per_computer = spec.is_some_and(|r| r.merge == MergeScope::Computer);
         let any_service = spec.is_some_and(|r| r.merge_services);
@@ -1629,31 +1627,9 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
             };
             slot.0
         };
-        let key = (base.0, base.1, base.2, boot, gen);
-        match groups.get_mut(&key) {
-            Some((existing, pending)) => {
-                // A finding over several services is about none of them in particular.
-                let same =
-                    existing.service.as_deref().map(str::to_lowercase) == f.service.as_deref().map(str::to_lowercase);
-                if !same {
-                    existing.service = None;
-                }
-                pending.extend(merge_into(existing, f));
-            }
-            None => {
-                groups.insert(key, (f, Vec::new()));
-            }
-        }
-    }
-    let list: Vec<Finding> = groups
-        .into_values()
-        .map(|(mut f, pending)| {
-            if !pending.is_empty() {
-                f.add_evidence(pending);
-            }
-            f
-        })
-        .collect();
+        let key: MergeKey = (base.0, base.1, base.2, boot, gen);
+        Some(key)
+    });
     // 2. Supersession, until nothing changes (chains are followed). Rules are
     // numbered once, so that the pairs a rule cannot supersede cost an
     // integer comparison, not a string one (the scan restarts after each fold).
@@ -1745,7 +1721,11 @@ fn consolidate(findings: Vec<Finding>, rules: &RuleSet) -> Vec<Finding> {
         }
         list.push(f);
     }
-    let mut list = merge_generic(list);
+    // 3. Generic findings (see [`crate::spec::RuleSpec::generic`]) of one rule
+    // and computer become one, across services and boot sessions, its items
+    // listing each service; after supersession, so that a specific rule has
+    // taken the occurrences it explains.
+    let mut list = merge_groups(list, |f| f.generic.then(|| (f.rule.clone(), f.computer.to_lowercase())));
     for f in &mut list {
         f.limit_anchors();
     }
@@ -1839,48 +1819,39 @@ fn one_line(text: &str) -> String {
     }
 }
 
-/// Generic findings (see [`crate::spec::RuleSpec::generic`]) of one rule and
-/// computer become one, across services and boot sessions: its items list
-/// each service with what happened and how often. Done after supersession,
-/// so that a specific rule has taken the occurrences it explains.
-fn merge_generic(list: Vec<Finding>) -> Vec<Finding> {
-    let mut out: Vec<Finding> = Vec::with_capacity(list.len());
-    let mut groups: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut pending: Vec<Vec<Evidence>> = Vec::new();
+/// Merges the findings `key` puts in one group (those it gives `None` stay
+/// alone), in the order of each group's first finding. A finding merged over
+/// several services or boot sessions names none of them. Each group's
+/// evidence is added once at the end (see `merge_into`).
+fn merge_groups<K: Ord>(list: Vec<Finding>, mut key: impl FnMut(&Finding) -> Option<K>) -> Vec<Finding> {
+    let mut out: Vec<(Finding, Vec<Evidence>)> = Vec::with_capacity(list.len());
+    let mut groups: BTreeMap<K, usize> = BTreeMap::new();
     for f in list {
-        if !f.generic {
-            out.push(f);
-            pending.push(Vec::new());
+        let Some(k) = key(&f) else {
+            out.push((f, Vec::new()));
             continue;
-        }
-        let key = (f.rule.clone(), f.computer.to_lowercase());
-        match groups.get(&key).and_then(|&i| out.get_mut(i).map(|g| (i, g))) {
-            Some((i, g)) => {
-                if g.service.as_deref().map(str::to_lowercase) != f.service.as_deref().map(str::to_lowercase) {
-                    g.service = None;
-                }
-                if g.boot != f.boot {
-                    g.boot = None;
-                }
-                g.omitted += f.omitted;
-                let ev = merge_into(g, f);
-                if let Some(p) = pending.get_mut(i) {
-                    p.extend(ev);
-                }
+        };
+        if let Some((g, pending)) = groups.get(&k).and_then(|&i| out.get_mut(i)) {
+            if g.service.as_deref().map(str::to_lowercase) != f.service.as_deref().map(str::to_lowercase) {
+                g.service = None;
             }
-            None => {
-                groups.insert(key, out.len());
-                out.push(f);
-                pending.push(Vec::new());
+            if g.boot != f.boot {
+                g.boot = None;
             }
+            pending.extend(merge_into(g, f));
+        } else {
+            groups.insert(k, out.len());
+            out.push((f, Vec::new()));
         }
     }
-    for (f, p) in out.iter_mut().zip(pending) {
-        if !p.is_empty() {
-            f.add_evidence(p);
-        }
-    }
-    out
+    out.into_iter()
+        .map(|(mut f, pending)| {
+            if !pending.is_empty() {
+                f.add_evidence(pending);
+            }
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]
