@@ -32,12 +32,37 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_line_collapses_and_cuts() {
+        assert_eq!(one_line("a\r\n  b\tc ", 10), "a b c");
+        assert_eq!(one_line("abcdef ghij", 6), "abcde…");
+        assert_eq!(one_line("abcdef", 6), "abcdef");
+    }
+
+    #[test]
     fn hex_round_trip() {
         assert_eq!(to_hex(&[0x5e, 0, 0, 0xc0]), "5E0000C0");
         assert_eq!(from_hex("5e0000C0"), Some(vec![0x5e, 0, 0, 0xc0]));
         assert_eq!(from_hex("5e0"), None);
         assert_eq!(from_hex("zz"), None);
     }
+}
+
+/// `text` on one line (whitespace runs, newlines included, collapsed to one
+/// space), at most `max` characters: a longer one is cut and ends in `…`.
+pub fn one_line(text: &str, max: usize) -> String {
+    let mut s = String::with_capacity(text.len().min(max + 4));
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(word);
+        if s.chars().count() > max {
+            let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+            cut.push('…');
+            return cut;
+        }
+    }
+    s
 }
 
 /// `text` made safe to print on a terminal.

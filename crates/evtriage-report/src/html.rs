@@ -122,7 +122,7 @@ impl ReportSink for HtmlReport<'_> {
         writeln!(out, "<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>", esc(title))?;
         writeln!(out, "<h1>{}</h1>", esc(title))?;
         let computers = report.problem_computers();
-        let security = report.findings.iter().filter(|f| f.kind == Kind::Security).count();
+        let security = report.security();
         writeln!(
             out,
             "<p class=\"lead\">{} finding{}{} on {} computer{}{} · {} input{}, {} records read, {} diagnostic{}</p>",
@@ -237,11 +237,8 @@ impl HtmlReport<'_> {
         let (c, label) = badge(f);
         writeln!(out, "<section class=\"finding {c}\" id=\"finding-{}\">", index + 1)?;
         writeln!(out, "<h3><span class=\"badge {c}\">{}</span> {}</h3>", esc(&label), esc(&f.title))?;
-        if f.kind == Kind::Info {
-            writeln!(out, "<p class=\"muted\">Documented, by-design behaviour that looks like a fault in the logs: nothing to fix.</p>")?;
-        }
-        if f.kind == Kind::Security {
-            writeln!(out, "<p class=\"muted\">A pattern of an attack or of tampering: something to investigate, not a setting to tune.</p>")?;
+        if let Some(gloss) = f.kind.gloss() {
+            writeln!(out, "<p class=\"muted\">{}</p>", esc(gloss))?;
         }
         writeln!(out, "<dl class=\"facts\">")?;
         writeln!(out, "<dt>Computer</dt><dd><strong>{}</strong></dd>", esc(&f.computer))?;
@@ -295,15 +292,11 @@ impl HtmlReport<'_> {
                     Some(u) => format!("<a href=\"{}\">{}</a>", esc(u), esc(&src.title)),
                     None => esc(&src.title),
                 };
-                let kb = src.kb.as_deref().map(|k| format!(" ({})", esc(k))).unwrap_or_default();
-                let who = if src.is_microsoft() {
-                    String::new()
-                } else {
-                    format!(
-                        " <span class=\"muted\">— third-party: {}</span>",
-                        esc(src.publisher.as_deref().unwrap_or_default())
-                    )
-                };
+                let kb = src.kb_id().map(|k| format!(" ({})", esc(&k))).unwrap_or_default();
+                let who = src
+                    .third_party()
+                    .map(|p| format!(" <span class=\"muted\">— third-party: {}</span>", esc(p)))
+                    .unwrap_or_default();
                 writeln!(out, "<li>{title}{kb}{who}: {}</li>", esc(src.says.trim()))?;
             }
             writeln!(out, "</ul>")?;

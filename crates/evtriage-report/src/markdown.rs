@@ -32,7 +32,7 @@ impl ReportSink for MarkdownReport<'_> {
     fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
         let computers = report.problem_computers();
-        let security = report.findings.iter().filter(|f| f.kind == Kind::Security).count();
+        let security = report.security();
         writeln!(out, "# evtriage report\n")?;
         writeln!(
             out,
@@ -133,17 +133,11 @@ impl MarkdownReport<'_> {
     fn finding(&self, out: &mut dyn Write, index: usize, f: &Finding) -> io::Result<()> {
         let kb = if f.kb.is_empty() { String::new() } else { format!("{}: ", f.kb.join(", ")) };
         writeln!(out, "### [{}] {}{}\n", label(f), md(&kb), md(&f.title))?;
-        if f.kind == Kind::Info {
-            writeln!(out, "Documented, by-design behaviour that looks like a fault in the logs: nothing to fix.\n")?;
+        if let Some(gloss) = f.kind.gloss() {
+            writeln!(out, "{gloss}\n")?;
         }
         if !f.kb.is_empty() {
             writeln!(out, "- **KB:** {}", kb_links(&f.kb))?;
-        }
-        if f.kind == Kind::Security {
-            writeln!(
-                out,
-                "A pattern of an attack or of tampering: something to investigate, not a setting to tune.\n"
-            )?;
         }
         writeln!(out, "- **Computer:** {}", md(&f.computer))?;
         writeln!(out, "- **Rule:** `{}`", code(&f.rule))?;
@@ -174,12 +168,8 @@ impl MarkdownReport<'_> {
                     Some(u) => format!("[{}]({})", md(&src.title), u.replace(')', "%29").replace(' ', "%20")),
                     None => md(&src.title),
                 };
-                let kb = src.kb.as_deref().map(|k| format!(" ({})", md(k))).unwrap_or_default();
-                let who = if src.is_microsoft() {
-                    String::new()
-                } else {
-                    format!(" — third-party: {}", md(src.publisher.as_deref().unwrap_or_default()))
-                };
+                let kb = src.kb_id().map(|k| format!(" ({})", md(&k))).unwrap_or_default();
+                let who = src.third_party().map(|p| format!(" — third-party: {}", md(p))).unwrap_or_default();
                 writeln!(out, "- {title}{kb}{who}: {}", md(src.says.trim()))?;
             }
             writeln!(out)?;

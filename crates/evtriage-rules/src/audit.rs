@@ -36,7 +36,7 @@ pub fn third_party_only(sources: &[SourceSpec]) -> bool {
 pub fn publishers(sources: &[SourceSpec]) -> String {
     let mut names: Vec<&str> = Vec::new();
     for s in sources {
-        if let Some(p) = s.publisher.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        if let Some(p) = s.third_party().filter(|p| !p.is_empty()) {
             if !names.contains(&p) {
                 names.push(p);
             }
@@ -47,7 +47,7 @@ pub fn publishers(sources: &[SourceSpec]) -> String {
 
 /// The KB numbers of a rule's sources, normalised (`KB296086`).
 fn source_kbs(sources: &[SourceSpec]) -> Vec<String> {
-    sources.iter().filter_map(|s| s.kb.as_deref().and_then(normalize_kb)).collect()
+    sources.iter().filter_map(SourceSpec::kb_id).collect()
 }
 
 /// Everything wrong with a rule's sources and remediation (empty when none).
@@ -104,19 +104,10 @@ pub fn problems(rule: &Rule) -> Vec<Problem> {
     let steps = rule.spec.remediation.iter().chain(rule.checks().flat_map(|c| c.remediation.iter()));
     for step in steps {
         if let Some(why) = dangerous(step) {
-            say(format!("remediation step `{}`: {why}", one_line(step)));
+            say(format!("remediation step `{}`: {why}", evtriage_core::util::one_line(step, 100)));
         }
     }
     out
-}
-
-fn one_line(s: &str) -> String {
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 100 {
-        format!("{}…", s.chars().take(100).collect::<String>())
-    } else {
-        s
-    }
 }
 
 /// Why a remediation step is harmful as written, if it is: commands that the

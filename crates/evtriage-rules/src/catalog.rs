@@ -225,11 +225,11 @@ pub fn source_line(s: &SourceSpec) -> String {
         None => md_escape(&s.title),
     };
     let mut line = title;
-    if let Some(kb) = s.kb.as_deref().and_then(crate::finding::normalize_kb) {
+    if let Some(kb) = s.kb_id() {
         line.push_str(&format!(" ({kb})"));
     }
-    if !s.is_microsoft() {
-        line.push_str(&format!(" — third-party: {}", md_escape(s.publisher.as_deref().unwrap_or_default())));
+    if let Some(who) = s.third_party() {
+        line.push_str(&format!(" — third-party: {}", md_escape(who)));
     }
     line.push_str(&format!(": {}", md_escape(s.says.trim())));
     line

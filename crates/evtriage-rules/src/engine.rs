@@ -94,10 +94,9 @@ pub struct Engine {
     /// given: without boot markers, how near the end of the logs (and so a
     /// capture taken with them) an anchor is.
     latest: HashMap<String, DateTime<Utc>>,
-    /// The computer name of the last event seen for `latest`, its key, and
-    /// the latest time seen for it since it came (not yet in `latest`).
+    /// The computer name of the last event seen for `latest`, and the latest
+    /// time seen for it since it came (not yet in `latest`).
     latest_name: String,
-    latest_key: String,
     latest_time: Option<DateTime<Utc>>,
 }
 
@@ -270,7 +269,6 @@ impl Engine {
             stale: 0,
             latest: HashMap::new(),
             latest_name: String::new(),
-            latest_key: String::new(),
             latest_time: None,
         }
     }
@@ -299,7 +297,7 @@ impl Engine {
     /// Files the latest time of the current computer into `latest`.
     fn file_latest(&mut self) {
         if let Some(t) = self.latest_time.take() {
-            let slot = self.latest.entry(self.latest_key.clone()).or_insert(t);
+            let slot = self.latest.entry(computer_key(Some(&self.latest_name))).or_insert(t);
             *slot = (*slot).max(t);
         }
     }
@@ -323,7 +321,6 @@ impl Engine {
                 self.file_latest();
                 self.latest_name.clear();
                 self.latest_name.push_str(name);
-                self.latest_key = computer_key(e.computer.as_deref());
             }
             self.latest_time = Some(self.latest_time.map_or(t, |l| l.max(t)));
         }
@@ -945,7 +942,7 @@ impl<'a> Context<'a> {
             finding.items.push(crate::finding::FindingItem {
                 service: anchor.service().map(|s| s.key.clone()),
                 display: anchor.service().and_then(|s| s.display.clone()),
-                detail: one_line(&detail),
+                detail: evtriage_core::util::one_line(&detail, 160),
                 count: 1,
                 first: anchor.time(),
                 last: anchor.time(),
@@ -1805,18 +1802,6 @@ fn merge_into(base: &mut Finding, other: Finding) -> Vec<Evidence> {
     }
     crate::finding::merge_items(&mut base.items, &other.items);
     other.evidence
-}
-
-/// A detail on one line, at most 160 characters.
-fn one_line(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 160 {
-        let mut cut: String = line.chars().take(159).collect();
-        cut.push('…');
-        cut
-    } else {
-        line
-    }
 }
 
 /// Merges the findings `key` puts in one group (those it gives `None` stay

@@ -96,6 +96,18 @@ impl Kind {
     pub fn is_problem(self) -> bool {
         self != Kind::Info
     }
+
+    /// What the kind means for the reader, in a sentence reports show under
+    /// the title (none for a fault).
+    pub fn gloss(self) -> Option<&'static str> {
+        match self {
+            Kind::Fault => None,
+            Kind::Info => Some("Documented, by-design behaviour that looks like a fault in the logs: nothing to fix."),
+            Kind::Security => {
+                Some("A pattern of an attack or of tampering: something to investigate, not a setting to tune.")
+            }
+        }
+    }
 }
 
 /// One piece of evidence: where it is, when it happened, what it says.

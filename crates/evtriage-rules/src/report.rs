@@ -168,6 +168,11 @@ impl Report {
         self.findings.iter().filter(|f| f.kind.is_problem()).count()
     }
 
+    /// How many findings are security findings.
+    pub fn security(&self) -> usize {
+        self.findings.iter().filter(|f| f.kind == Kind::Security).count()
+    }
+
     /// The sentence that heads the list of unread inputs, when there are
     /// any: "nothing could be read" when no record at all was, else how many
     /// inputs could not be (every report format shows it first).
@@ -274,7 +279,7 @@ impl ReportSink for TextReport {
         }
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
         let problems: Vec<&Finding> = report.findings.iter().filter(|f| f.kind.is_problem()).collect();
-        let security = problems.iter().filter(|f| f.kind == Kind::Security).count();
+        let security = report.security();
         let infos: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Info).collect();
         let computers = report.problem_computers();
         let security_note = if security == 0 { String::new() } else { format!(" ({security} security)") };
@@ -356,13 +361,8 @@ fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io
     if !f.sources.is_empty() {
         writeln!(out, "  Sources:")?;
         for s in &f.sources {
-            let kb =
-                s.kb.as_deref().and_then(crate::finding::normalize_kb).map(|k| format!(" ({k})")).unwrap_or_default();
-            let who = if s.is_microsoft() {
-                String::new()
-            } else {
-                format!(" [third-party: {}]", s.publisher.as_deref().unwrap_or_default())
-            };
+            let kb = s.kb_id().map(|k| format!(" ({k})")).unwrap_or_default();
+            let who = s.third_party().map(|p| format!(" [third-party: {p}]")).unwrap_or_default();
             let url = s.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
             writeln!(out, "    - {}{kb}{who}{url}", s.title)?;
         }

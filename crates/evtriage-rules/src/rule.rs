@@ -723,16 +723,13 @@ fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
 }
 
 fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
+    let given =
+        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some(), f.is_computer, f.looks_random]
+            .iter()
+            .filter(|b| **b)
+            .count();
     if let Some(list) = &f.any {
-        let tests = [
-            f.equals.is_some(),
-            f.one_of.is_some(),
-            f.regex.is_some(),
-            f.code.is_some(),
-            f.is_computer,
-            f.looks_random,
-        ];
-        let alone = f.field.is_empty() && !tests.contains(&true);
+        let alone = f.field.is_empty() && given == 0;
         if !alone || list.is_empty() {
             return Err(
                 "`any = [...]` takes a non-empty list of predicates and nothing else but `not` and `event_id`".into()
@@ -749,11 +746,6 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
     if f.field.is_empty() {
         return Err("a field predicate needs `field` (or `any = [...]`)".into());
     }
-    let given =
-        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some(), f.is_computer, f.looks_random]
-            .iter()
-            .filter(|b| **b)
-            .count();
     if given != 1 {
         return Err(format!(
             "field `{}`: give exactly one of equals, one_of, regex, code, is_computer, looks_random",

@@ -130,6 +130,16 @@ impl SourceSpec {
     pub fn is_microsoft(&self) -> bool {
         self.publisher.as_deref().is_none_or(|p| p.trim().eq_ignore_ascii_case("microsoft"))
     }
+
+    /// Who published it, when not Microsoft.
+    pub fn third_party(&self) -> Option<&str> {
+        self.publisher.as_deref().map(str::trim).filter(|_| !self.is_microsoft())
+    }
+
+    /// Its KB id, normalised (`Q296086` → `KB296086`), when it has one.
+    pub fn kb_id(&self) -> Option<String> {
+        self.kb.as_deref().and_then(crate::finding::normalize_kb)
+    }
 }
 
 /// What one occurrence of a generic rule says: one text, or one per event id.

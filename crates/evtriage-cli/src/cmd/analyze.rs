@@ -133,12 +133,7 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
     // Nothing read at all is an error, whatever the report says.
     if report.inputs.iter().all(|i| i.records == 0) {
         let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
-        let hint = match stale {
-            0 => String::new(),
-            n => format!(" (only {n} stale record(s) in slack space, which findings never rest on)"),
-        };
-        ui.error(&format!("no record could be read from the given paths{hint}; the report lists why for each input."));
-        return ExitCode::from(2);
+        return ui.no_record(stale, "the report lists why for each input.");
     }
     if report.faults() == 0 {
         ExitCode::SUCCESS

@@ -369,23 +369,6 @@ fn data_summary(e: &Event, max: usize) -> String {
     s
 }
 
-/// `text` on one line (whitespace runs collapsed), at most `max` characters.
-fn one_line(text: &str, max: usize) -> String {
-    let mut s = String::with_capacity(text.len().min(max + 4));
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(word);
-        if s.chars().count() > max {
-            let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-            cut.push('…');
-            return cut;
-        }
-    }
-    s
-}
-
 fn csv_fields(r: &Record) -> Vec<String> {
     let origin = r.origin();
     match r {
@@ -431,7 +414,7 @@ fn table_line(r: &Record) -> String {
                 e.provider_label(),
                 e.event_id,
                 e.computer.as_deref().unwrap_or("-"),
-                one_line(&evtriage_core::message::render(e), 200)
+                evtriage_core::util::one_line(&evtriage_core::message::render(e), 200)
             )
         }
         Record::Socket(s) => format!(
@@ -492,10 +475,8 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
     // written through as they are; the buffer only gathers small ones.
     let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
     if args.format == OutputFormat::Csv {
-        match args.recovered {
-            true => printer.write_bytes(format!("{},recovered\n", CSV_HEADER.trim_end()).as_bytes()),
-            false => printer.write_bytes(CSV_HEADER.as_bytes()),
-        }
+        let extra = if args.recovered { ",recovered" } else { "" };
+        printer.write_bytes(format!("{}{extra}\n", CSV_HEADER.trim_end()).as_bytes());
     }
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
@@ -529,7 +510,7 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         printer.printed
     );
     // Sources and messages carry input text (file and member names): no terminal escapes.
-    let safe = |t: &str| evtriage_core::util::terminal_safe(t, false).into_owned();
+    use super::ui::safe;
     let mut groups: BTreeMap<(String, Severity), Vec<&Diagnostic>> = BTreeMap::new();
     for d in &printer.diagnostics {
         groups.entry((d.source.to_string(), d.severity)).or_default().push(d);

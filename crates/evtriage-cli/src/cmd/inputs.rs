@@ -93,22 +93,22 @@ pub fn run(paths: &[PathBuf], format: InputsFormat, ui: super::ui::Ui) -> ExitCo
             Ok(s) => writeln!(out, "{s}"),
             Err(e) => {
                 eprintln!("evtriage: cannot write the report as JSON: {e}");
-                return ExitCode::FAILURE;
+                return ExitCode::from(2);
             }
         },
         InputsFormat::Table => print_table(&mut out, &report),
     };
     match written.and_then(|()| out.flush()) {
         Ok(()) if summaries.iter().all(|s| s.records == 0) => {
-            ui.error("no record could be read from the given paths; the list above says why for each input.");
-            ExitCode::from(2)
+            let stale: u64 = summaries.iter().map(|s| s.stale).sum();
+            ui.no_record(stale, "the list above says why for each input.")
         }
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`| head`): not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("evtriage: cannot write the report: {e}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }
@@ -121,7 +121,7 @@ fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()>
         "FILE", "FORMAT", "RECORDS", "SKIPPED", "FILTERED", "STALE"
     )?;
     // Paths, member names and messages come from the inputs: printed through terminal_safe.
-    let safe = |t: &str| evtriage_core::util::terminal_safe(t, false).into_owned();
+    use super::ui::safe;
     for f in &report.files {
         let s = f.summary;
         writeln!(

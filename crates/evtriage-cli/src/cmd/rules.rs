@@ -64,11 +64,11 @@ fn print_sources(rule: &evtriage_rules::Rule) {
     println!("# Sources:");
     for s in sources {
         let mut head = format!("#   - {}", s.title);
-        if let Some(kb) = &s.kb {
+        if let Some(kb) = s.kb_id() {
             head.push_str(&format!(" ({kb})"));
         }
-        if !s.is_microsoft() {
-            head.push_str(&format!(" [third-party: {}]", s.publisher.as_deref().unwrap_or_default()));
+        if let Some(who) = s.third_party() {
+            head.push_str(&format!(" [third-party: {who}]"));
         }
         println!("{head}");
         if let Some(u) = &s.url {

@@ -463,7 +463,7 @@ pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
         Err(e) => {
             ui.error(&format!("cannot write the timeline: {e}; check that the output is writable."));
-            return ExitCode::FAILURE;
+            return ExitCode::from(2);
         }
     }
     report_leftovers(&sink, &ui);
@@ -548,7 +548,7 @@ fn write_table(out: &mut impl Write, rows: &[Row], zone: Zone, ui: &Ui) -> std::
     };
     let header = format!(
         "{}{:<tw$}  {:<5}  {:>5}  {:<pw$}  {:<cw$}  MESSAGE",
-        if stale_col { "SLACK  " } else { "" },
+        if stale_col { "STALE  " } else { "" },
         "TIME",
         "LEVEL",
         "ID",

@@ -100,16 +100,19 @@ impl Ui {
         }
         self.report_unread(unread);
         let stale: u64 = summaries.iter().map(|s| s.stale).sum();
-        let hint = if stale > 0 {
-            format!(" ({stale} stale record(s) were found in slack space; `--recovered` shows them)")
-        } else {
-            String::new()
+        Some(self.no_record(stale, "check them, or give the folder or zip that holds the logs."))
+    }
+
+    /// The error of a run that read no record at all from its paths (exit
+    /// status 2), whatever else it wrote: `stale` stale records were found
+    /// in slack space; `then` says where to look next.
+    pub fn no_record(&self, stale: u64, then: &str) -> ExitCode {
+        let hint = match stale {
+            0 => String::new(),
+            n => format!(" (only {n} stale record(s) in slack space, which are not used by default)"),
         };
-        self.error(&format!(
-            "no record could be read from the given paths{hint}; check them, or give the folder or zip that holds \
-             the logs."
-        ));
-        Some(ExitCode::from(2))
+        self.error(&format!("no record could be read from the given paths{hint}; {then}"));
+        ExitCode::from(2)
     }
 
     /// Checks that every path exists, printing one error sentence per missing
