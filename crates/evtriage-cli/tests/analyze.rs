@@ -221,6 +221,31 @@ fn nothing_readable_is_never_healthy() {
 }
 
 #[test]
+fn output_that_cannot_be_written_is_an_error_for_every_command() {
+    // A full disk (Linux's /dev/full): exit 2 and a sentence, never success.
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    let case = "fixtures/rules/kb4530043-ismserv-boot/positive/boot-likely/System.xml";
+    for cmd in ["inputs", "dump", "timeline", "analyze"] {
+        let stdout = match full.try_clone() {
+            Ok(f) => f,
+            Err(e) => panic!("{e}"),
+        };
+        let out = match Command::new(env!("CARGO_BIN_EXE_evtriage"))
+            .args([cmd, case])
+            .current_dir(repo())
+            .stdout(stdout)
+            .output()
+        {
+            Ok(o) => o,
+            Err(e) => panic!("the evtriage binary does not run: {e}"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(stderr.contains("cannot write") && stderr.contains("No space left"), "{cmd}: {stderr}");
+    }
+}
+
+#[test]
 fn exit_status_is_the_same_for_every_command() {
     // A missing path: 2 everywhere.
     for cmd in ["inputs", "dump", "timeline", "analyze"] {

@@ -292,17 +292,20 @@ struct Printer<W: Write> {
     printed: u64,
     late_filtered: u64,
     diagnostics: Vec<Diagnostic>,
-    broken: bool,
+    /// The first write error; nothing more is written after it.
+    failed: Option<io::Error>,
 }
 
 impl<W: Write> Printer<W> {
     fn new(out: W) -> Self {
-        Printer { out, printed: 0, late_filtered: 0, diagnostics: Vec::new(), broken: false }
+        Printer { out, printed: 0, late_filtered: 0, diagnostics: Vec::new(), failed: None }
     }
 
     fn write_bytes(&mut self, bytes: &[u8]) {
-        if !self.broken && self.out.write_all(bytes).is_err() {
-            self.broken = true;
+        if self.failed.is_none() {
+            if let Err(e) = self.out.write_all(bytes) {
+                self.failed = Some(e);
+            }
         }
     }
 
@@ -315,8 +318,10 @@ impl<W: Write> Printer<W> {
 
     /// Flushes the output.
     fn finish(&mut self) {
-        if !self.broken {
-            let _ = self.out.flush();
+        if self.failed.is_none() {
+            if let Err(e) = self.out.flush() {
+                self.failed = Some(e);
+            }
         }
     }
 }
@@ -535,6 +540,11 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         }
     }
     drop(err);
+    // The reader went away (`| head`): not an error; any other write error is.
+    if let Some(e) = printer.failed.as_ref().filter(|e| e.kind() != io::ErrorKind::BrokenPipe) {
+        ui.error(&format!("cannot write the records: {e}; check that the output is writable."));
+        return ExitCode::from(2);
+    }
     let unread = evtriage_core::unread(&summaries, &printer.diagnostics);
     ui.nothing_read(&summaries, &unread).unwrap_or(ExitCode::SUCCESS)
 }
