@@ -16,8 +16,15 @@
 //! The pieces:
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
+//! - [`contract`]: what every reader promises and asks — the [`Sink`]
+//!   records go to (with a hook before and after each input), the
+//!   [`ReadOptions`] (built as `ReadOptions::new().threads(2)…`), the
+//!   [`EventFilter`] that chooses events before they are decoded, and the
+//!   [`InputSummary`] of each input;
 //! - [`read`]: the [`Reader`], which walks paths, recognises formats by
-//!   content ([`mod@format`]) and streams records to a [`Sink`];
+//!   content ([`mod@format`]), runs the decoding on a thread pool (the
+//!   pipeline: bounded, delivered in input order) and streams records to a
+//!   [`Sink`], or hands each [`Unit`] of work to a function on the workers;
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
 //! - one module per source format ([`evtx`], [`xml_event`] and the text
@@ -93,6 +100,7 @@
 #![deny(missing_docs)]
 
 pub mod codes;
+pub mod contract;
 pub mod diag;
 pub mod error;
 pub mod etl;
@@ -103,21 +111,23 @@ pub mod jsonl;
 pub mod ldap;
 pub mod message;
 pub mod model;
+mod pipeline;
 pub mod read;
 pub mod sources;
 pub mod text;
 pub mod util;
 pub mod walk;
+pub mod work;
 pub mod xml_event;
 
+pub use contract::{unread, Collect, EventFilter, EventKey, Format, InputSummary, ReadOptions, Sink, Unread};
+#[doc(hidden)]
+pub use contract::{ContentId, JsonLines, KeepLine, LineFacts, Reviewer, Selection, Verdict};
 pub use diag::{Diagnostic, Severity};
 pub use error::{Error, Result};
-pub use format::Format;
 pub use model::{
     CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
-pub use read::{
-    unread, Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, JsonLines, KeepLine, LineFacts,
-    ReadOptions, Reader, Reviewer, Selection, Sink, Unit, Unread, Verdict,
-};
+pub use read::Reader;
+pub use work::{Entry, Unit};

@@ -1492,7 +1492,7 @@ impl<'a> Decoded<'a> {
     }
 
     /// The part of [`Decoded::finish`] a reviewer sees for
-    /// [`crate::read::Selection::ReviewPartial`]: event source name, time,
+    /// [`crate::contract::Selection::ReviewPartial`]: event source name, time,
     /// record id, computer, data items and `Binary`.
     pub(crate) fn finish_partial(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) -> Res<()> {
         let v = Vals(&self.values);

@@ -220,11 +220,11 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::read::{Collect, InputSummary, ReadOptions};
+    use crate::contract::{Collect, InputSummary, ReadOptions};
 
     fn events(text: &str) -> (Vec<Event>, InputSummary) {
         let mut sink = Collect::default();
-        let mut summary = InputSummary::new(Arc::from("t"), crate::format::Format::EtwText);
+        let mut summary = InputSummary::new(Arc::from("t"), crate::contract::Format::EtwText);
         let options = ReadOptions::default();
         let mut ctx = Ctx {
             name: Arc::from("t"),
