@@ -78,6 +78,7 @@ impl Reader {
     /// ([`Sink::begin_input`]) and after its last ([`Sink::end_input`]).
     pub fn read_paths<P: AsRef<Path>>(&self, paths: &[P], sink: &mut dyn Sink) -> Vec<InputSummary> {
         let files = self.walk(paths, &mut |unit: Unit| unit.deliver(&mut *sink));
+        sink.begin_read(&files);
         self.read_files(&files, &|unit: Unit| unit, |d: Delivered<'_, Unit>| match d {
             Delivered::Begin(s) => sink.begin_input(s),
             Delivered::Unit(unit) => unit.deliver(&mut *sink),
@@ -195,6 +196,7 @@ impl Reader {
     pub fn read_file(&self, path: &Path, sink: &mut dyn Sink) -> InputSummary {
         let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
         let files = [path.to_path_buf()];
+        sink.begin_read(&files);
         self.read_files(&files, &|unit: Unit| unit, |d: Delivered<'_, Unit>| match d {
             Delivered::Begin(s) => sink.begin_input(s),
             Delivered::Unit(unit) => unit.deliver(&mut *sink),

@@ -213,6 +213,9 @@ impl evtriage_core::Sink for Calls {
     fn diagnostic(&mut self, d: evtriage_core::Diagnostic) {
         self.0.push(format!("diagnostic {}", d.source));
     }
+    fn begin_read(&mut self, files: &[PathBuf]) {
+        self.0.push(format!("read {}", files.len()));
+    }
     fn begin_input(&mut self, input: &InputSummary) {
         assert_eq!((input.records, input.skipped, input.filtered), (0, 0, 0), "{} begins with counts", input.path);
         self.0.push(format!("begin {} {}", input.path, input.format));
@@ -235,10 +238,11 @@ fn the_sink_hears_where_each_input_begins_and_ends() {
         let summaries = reader(threads).read_paths(&paths, &mut calls);
         let calls = calls.0;
         assert!(calls[0].starts_with("diagnostic ") && calls[0].contains("no-such-file"), "{:?}", calls[0]);
+        assert_eq!(calls[1], format!("read {}", summaries.len()));
         // Every input begins once and ends once with its final counts, in
         // the order of the summaries; its records and diagnostics come
         // between the two.
-        let mut at = 1;
+        let mut at = 2;
         for s in &summaries {
             assert_eq!(calls[at], format!("begin {} {}", s.path, s.format), "threads {threads}");
             at += 1;

@@ -35,16 +35,22 @@ use crate::model::Record;
 ///
 /// [`Reader::read_paths`](crate::Reader::read_paths) and
 /// [`Reader::read_file`](crate::Reader::read_file) call it on the calling
-/// thread only, in input order: for each input file (in sorted path order)
-/// [`Sink::begin_input`], then that file's records and diagnostics, then
-/// [`Sink::end_input`] with the file's final counts. Diagnostics of the folder
-/// walk (a path that could not be opened) come first, outside any input.
-/// The members of a zip archive are part of the archive's input.
+/// thread only, in input order: diagnostics of the folder walk (a path that
+/// could not be opened) first, then [`Sink::begin_read`] with every file
+/// found, then for each file (in sorted path order) [`Sink::begin_input`],
+/// that file's records and diagnostics, and [`Sink::end_input`] with the
+/// file's final counts. The members of a zip archive are part of the
+/// archive's input.
 pub trait Sink {
     /// One record, in input order.
     fn record(&mut self, record: Record);
     /// One diagnostic (something skipped or unreadable).
     fn diagnostic(&mut self, diagnostic: Diagnostic);
+    /// The folders were walked: `files` will be read, in this order. The
+    /// default does nothing. (A progress display sizes itself here.)
+    fn begin_read(&mut self, files: &[std::path::PathBuf]) {
+        let _ = files;
+    }
     /// An input file is about to be delivered: its path and format are known,
     /// its counts are still zero. The default does nothing.
     fn begin_input(&mut self, input: &InputSummary) {
