@@ -1,39 +1,5 @@
-//! Reading inputs: paths in, records and diagnostics out.
-//!
-//! A [`Reader`] takes files, folders and archives, recognises each file by its
-//! content ([`crate::format::detect`]), hands it to the right source, and
-//! delivers every [`Record`](crate::Record) and [`Diagnostic`] to a [`Sink`]. It returns one
-//! [`InputSummary`] per input file so that a report can say what was read.
-//!
-//! Delivery order is stable: inputs in sorted path order, records in file
-//! order (for evtx: chunk by chunk in record order, from the chunk holding the
-//! oldest records, as Windows reads a log that has wrapped around), whatever
-//! the number of threads.
-//!
-//! Work is parallel across files and, inside an evtx file, across its 64 KiB
-//! chunks: the calling thread reads chunks one after another (so a 1 GiB log
-//! is never held in memory) and hands them to a thread pool (four at a time
-//! when an event filter is set) ([`ReadOptions::threads`]); at most
-//! `2 × threads` such jobs are in flight, and
-//! their outputs are delivered to the [`Sink`] strictly in the order they were
-//! handed out. Other formats are read whole on a worker. The sink itself is
-//! only ever called from the calling thread.
-//!
-//! When the work per record is worth doing in parallel too, use
-//! [`Reader::read_paths_map`]: it runs a function on each [`Unit`] (one
-//! chunk's or one file's records and diagnostics) on the worker that decoded
-//! it and delivers the function's results, in the same order. `evtriage
-//! dump` formats records there, so that records never cross threads and the
-//! calling thread only writes bytes; [`Reader::read_paths`] is the same
-//! pipeline with a map that hands the unit on unchanged.
-//!
-//! When what is wanted is each record's JSON line ([`crate::jsonl::write_line`]),
-//! [`Reader::read_paths_lines`] delivers units that hold lines instead of
-//! records, written while decoding: an evtx record whose content was seen
-//! before (everything but its time, record id, process and thread ids) is
-//! written from the bytes of that content's line without being decoded
-//! into an event, which is most of what `evtriage dump --format jsonl`
-//! costs otherwise (see `evtx::content`).
+//! The [`Reader`] facade: paths in, records and diagnostics out (see its
+//! documentation for the order and threading guarantees).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,7 +10,42 @@ use crate::evtx::{Item, Output};
 use crate::pipeline::{Delivered, Job, Pipeline, CHUNKS_PER_JOB};
 use crate::work::{merge_collect, Unit};
 
-/// Reads inputs into records. See the [module docs](self).
+///  Reading inputs: paths in, records and diagnostics out.
+///
+///  A [`Reader`] takes files, folders and archives, recognises each file by its
+///  content ([`crate::format::detect`]), hands it to the right source, and
+///  delivers every [`Record`](crate::Record) and [`Diagnostic`] to a [`Sink`]. It returns one
+///  [`InputSummary`] per input file so that a report can say what was read.
+///
+///  Delivery order is stable: inputs in sorted path order, records in file
+///  order (for evtx: chunk by chunk in record order, from the chunk holding the
+///  oldest records, as Windows reads a log that has wrapped around), whatever
+///  the number of threads.
+///
+///  Work is parallel across files and, inside an evtx file, across its 64 KiB
+///  chunks: the calling thread reads chunks one after another (so a 1 GiB log
+///  is never held in memory) and hands them to a thread pool (four at a time
+///  when an event filter is set) ([`ReadOptions::threads`]); at most
+///  `2 × threads` such jobs are in flight, and
+///  their outputs are delivered to the [`Sink`] strictly in the order they were
+///  handed out. Other formats are read whole on a worker. The sink itself is
+///  only ever called from the calling thread.
+///
+///  When the work per record is worth doing in parallel too, use
+///  [`Reader::read_paths_map`]: it runs a function on each [`Unit`] (one
+///  chunk's or one file's records and diagnostics) on the worker that decoded
+///  it and delivers the function's results, in the same order. `evtriage
+///  dump` formats records there, so that records never cross threads and the
+///  calling thread only writes bytes; [`Reader::read_paths`] is the same
+///  pipeline with a map that hands the unit on unchanged.
+///
+///  When what is wanted is each record's JSON line ([`crate::jsonl::write_line`]),
+///  [`Reader::read_paths_lines`] delivers units that hold lines instead of
+///  records, written while decoding: an evtx record whose content was seen
+///  before (everything but its time, record id, process and thread ids) is
+///  written from the bytes of that content's line without being decoded
+///  into an event, which is most of what `evtriage dump --format jsonl`
+///  costs otherwise (see `evtx::content`).
 #[derive(Debug, Clone, Default)]
 pub struct Reader {
     options: ReadOptions,
@@ -163,14 +164,14 @@ impl Reader {
         files
     }
 
+    #[doc(hidden)]
     /// [`Reader::read_paths_map`], with every record written as its JSON
     /// line ([`crate::jsonl::write_line`]) as `format` says: each [`Unit`]
     /// holds its records' lines ([`Unit::lines`], in input order) and its
     /// diagnostics, and no records. The bytes are those that formatting each
     /// record of [`Reader::read_paths_map`] with `write_line` would give
     /// (less the events [`JsonLines::keep`] drops); they are written while
-    /// decoding, and repeated evtx content is not decoded again (see the
-    /// [module docs](self)).
+    /// decoding, and repeated evtx content is not decoded again (see [`Reader`]).
     ///
     /// ```
     /// use evtriage_core::{JsonLines, Reader, Unit};

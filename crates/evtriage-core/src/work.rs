@@ -59,17 +59,20 @@ impl Unit {
         self.items.is_empty() && self.line_count == 0
     }
 
+    #[doc(hidden)]
     /// The records as JSON lines, in input order, when read by
     /// [`Reader::read_paths_lines`](crate::Reader::read_paths_lines) (empty otherwise).
     pub fn lines(&self) -> &[u8] {
         &self.lines
     }
 
+    #[doc(hidden)]
     /// Takes the lines out of the unit (see [`Unit::lines`]).
     pub fn take_lines(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.lines)
     }
 
+    #[doc(hidden)]
     /// How many lines [`Unit::lines`] holds.
     pub fn line_count(&self) -> u64 {
         self.line_count

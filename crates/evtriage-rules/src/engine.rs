@@ -531,7 +531,7 @@ fn reg_text(d: &RegData) -> String {
         return n.to_string();
     }
     if let RegData::Binary { bytes, .. } = d {
-        return evtriage_core::util::to_hex(bytes);
+        return evtriage_core::display::to_hex(bytes);
     }
     "(deleted)".into()
 }
@@ -942,7 +942,7 @@ impl<'a> Context<'a> {
             finding.items.push(crate::finding::FindingItem {
                 service: anchor.service().map(|s| s.key.clone()),
                 display: anchor.service().and_then(|s| s.display.clone()),
-                detail: evtriage_core::util::one_line(&detail, 160),
+                detail: evtriage_core::display::one_line(&detail, 160),
                 count: 1,
                 first: anchor.time(),
                 last: anchor.time(),

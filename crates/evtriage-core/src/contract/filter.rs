@@ -49,6 +49,7 @@ pub trait EventFilter: Send + Sync {
     /// What to do with an event, from its cheap key.
     fn select(&self, key: &EventKey<'_>) -> Selection;
 
+    #[doc(hidden)]
     /// A reviewer for one unit of work, asked about every event
     /// [`EventFilter::select`] sent to review. The default lets every one
     /// through (and completes partial ones).
@@ -56,6 +57,7 @@ pub trait EventFilter: Send + Sync {
         Box::new(PassAll)
     }
 
+    #[doc(hidden)]
     /// [`EventFilter::reviewer`] for a unit that knows its place: units are
     /// numbered in the order they are delivered (numbers ascend, and are
     /// unique in the process), so a filter may pass over what an earlier
@@ -90,6 +92,7 @@ pub enum Selection {
     /// Decode it whole and deliver it.
     Deliver,
     /// Decode it whole, then ask the unit's [`Reviewer`].
+    #[doc(hidden)]
     Review,
     /// Decode only what a reviewer usually needs, then ask the unit's
     /// [`Reviewer`]: the provider (name, GUID, event source name), event id,
@@ -98,6 +101,7 @@ pub enum Selection {
     /// qualifiers, user SID, activity, process and thread ids) are decoded
     /// only if the reviewer answers [`Verdict::Complete`]. Sources that build
     /// whole events anyway (XML, ETW, ETL) treat this as [`Selection::Review`].
+    #[doc(hidden)]
     ReviewPartial,
 }
 

@@ -9,9 +9,10 @@
 //!   before and after each input file;
 //! - [`ReadOptions`]: threads, which events to decode, stale records on or off;
 //! - [`EventKey`] and [`EventFilter`]: choosing events before they are
-//!   decoded (with [`Selection`], [`Reviewer`], [`Verdict`] and [`ContentId`],
-//!   the two-stage protocol the rules engine uses to pass over what no rule
-//!   needs; hidden from the documentation, as it is a performance protocol);
+//!   decoded: a [`Selection`] per event key (a second stage — a reviewer per
+//!   unit of work that judges decoded events, with content ids for repeated
+//!   records — is how the rules engine passes over what no rule needs; it is
+//!   a performance protocol with one user, hidden from the documentation);
 //! - [`InputSummary`], [`Format`] and [`unread`]: what was read from each
 //!   input, and what gave nothing to work with.
 

@@ -117,16 +117,19 @@ impl ReadOptions {
         self.select(key) != Selection::Skip
     }
 
+    #[doc(hidden)]
     /// What the filter wants done with an event with this key ([`Selection::Deliver`] without a filter).
     pub fn select(&self, key: &EventKey<'_>) -> Selection {
         self.event_filter.as_ref().map_or(Selection::Deliver, |f| f.select(key))
     }
 
+    #[doc(hidden)]
     /// A reviewer for one unit of work; `None` when there is no filter.
     pub fn reviewer(&self) -> Option<Box<dyn Reviewer + '_>> {
         self.reviewer_at(None)
     }
 
+    #[doc(hidden)]
     /// A reviewer for the unit numbered `unit` (see [`EventFilter::reviewer_at`]).
     pub fn reviewer_at(&self, unit: Option<u64>) -> Option<Box<dyn Reviewer + '_>> {
         self.event_filter.as_ref().map(|f| f.reviewer_at(unit))

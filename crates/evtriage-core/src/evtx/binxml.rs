@@ -1790,9 +1790,9 @@ fn run_body(
                     let bytes = match t.as_slice() {
                         [Piece::Sub(i)] => match v.get(*i) {
                             Some(r) if r.ty == T_BINARY => Some(r.bytes.to_vec()),
-                            _ => crate::util::from_hex(&v.text(t)),
+                            _ => crate::display::from_hex(&v.text(t)),
                         },
-                        _ => crate::util::from_hex(&v.text(t)),
+                        _ => crate::display::from_hex(&v.text(t)),
                     };
                     if let Some(b) = bytes.filter(|b| !b.is_empty()) {
                         ev.binary = Some(b);

@@ -22,7 +22,7 @@
 //! through the crate, only faster.
 //!
 //! A chunk is the unit of parallel work: `decode_chunk` turns one chunk into
-//! its events and diagnostics, and the [`crate::read`] driver runs chunks on
+//! its events and diagnostics, and the [`Reader`](crate::Reader) runs chunks on
 //! a thread pool and delivers them in file order.
 //!
 //! Damage never stops a file: a chunk that cannot be read, or a record that
