@@ -35,14 +35,14 @@ pub(crate) struct Counts {
 }
 
 /// Splits a decoder's output into its counts and a [`Unit`].
-pub(crate) fn split(file: usize, out: Output) -> (Counts, Unit) {
+pub(crate) fn into_unit(file: usize, out: Output) -> (Counts, Unit) {
     let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered, stale: out.stale };
     (counts, Unit::new(Some(file), out.items, out.lines, out.line_count))
 }
 
 /// Runs `f`, turning a panic into `None` (the panic message still goes to
 /// the panic hook, as for any panic).
-fn caught<R>(f: impl FnOnce() -> R) -> Option<R> {
+fn catch_panic<R>(f: impl FnOnce() -> R) -> Option<R> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
 }
 
@@ -180,8 +180,8 @@ where
         let Some(scope) = self.scope else {
             let map = self.map;
             for job in jobs {
-                let done = caught(|| {
-                    let (counts, unit) = split(file, job());
+                let done = catch_panic(|| {
+                    let (counts, unit) = into_unit(file, job());
                     (counts, map(unit))
                 });
                 let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
@@ -204,8 +204,8 @@ where
             let done: Vec<Option<(Counts, T)>> = jobs
                 .into_iter()
                 .map(|job| {
-                    caught(|| {
-                        let (counts, unit) = split(file, job());
+                    catch_panic(|| {
+                        let (counts, unit) = into_unit(file, job());
                         (counts, map(unit))
                     })
                 })
@@ -218,8 +218,8 @@ where
     /// Queues an output made on the calling thread; it is mapped here, now.
     pub(crate) fn push_ready(&mut self, file: usize, out: Output) {
         let map = self.map;
-        let done = caught(|| {
-            let (counts, unit) = split(file, out);
+        let done = catch_panic(|| {
+            let (counts, unit) = into_unit(file, out);
             (counts, map(unit))
         });
         let (counts, t) = done.unwrap_or_else(|| self.internal_error(file));
@@ -243,7 +243,7 @@ where
             crate::model::Locator::File,
             "internal error while decoding part of this input; that part was skipped",
         ));
-        let (counts, unit) = split(file, o);
+        let (counts, unit) = into_unit(file, o);
         (counts, (self.map)(unit))
     }
 

@@ -220,7 +220,7 @@ impl Reader {
             map,
             deliver,
             Vec::new(),
-            Inputs { reader: self, what: Feed::Files(files) },
+            Inputs { reader: self, what: ToRead::Files(files) },
         )
     }
 
@@ -387,7 +387,7 @@ impl Reader {
                             }
                         },
                         vec![summary.clone()],
-                        Inputs { reader: self, what: Feed::Evtx(&name, bytes) },
+                        Inputs { reader: self, what: ToRead::Evtx(&name, bytes) },
                     );
                     if let Some(s) = summaries.into_iter().next() {
                         summary = s;
@@ -439,7 +439,7 @@ fn failed(name: &Arc<str>, message: String) -> Output {
 
 /// What a pipeline reads: files by path, or one evtx log in memory (its
 /// summary is the pipeline's first).
-enum Feed<'a> {
+enum ToRead<'a> {
     Files(&'a [PathBuf]),
     Evtx(&'a Arc<str>, &'a [u8]),
 }
@@ -447,7 +447,7 @@ enum Feed<'a> {
 /// A reader's inputs, as a pipeline's feed.
 struct Inputs<'a> {
     reader: &'a Reader,
-    what: Feed<'a>,
+    what: ToRead<'a>,
 }
 
 impl crate::pipeline::Feed for Inputs<'_> {
@@ -458,8 +458,8 @@ impl crate::pipeline::Feed for Inputs<'_> {
         D: FnMut(Delivered<'_, T>),
     {
         match self.what {
-            Feed::Files(files) => self.reader.feed_files(pipe, files),
-            Feed::Evtx(name, bytes) => self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes)),
+            ToRead::Files(files) => self.reader.feed_files(pipe, files),
+            ToRead::Evtx(name, bytes) => self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes)),
         }
     }
 }
