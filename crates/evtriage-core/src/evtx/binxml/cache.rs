@@ -143,3 +143,53 @@ impl Templates {
         self.by_form.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::super::decode_record;
+    use super::*;
+    use crate::evtx::{open, records};
+    use crate::model::{Event, Locator, Origin};
+
+    /// Every record of every chunk of `path`, finished, decoding with
+    /// templates compiled per chunk or kept across chunks; and how many
+    /// definitions the kept store found compiled.
+    fn decode_all(path: &std::path::Path, keep: bool) -> (Vec<Event>, u64) {
+        let file = std::fs::File::open(path).unwrap();
+        let name: Arc<str> = Arc::from("t.evtx");
+        let mut events = Vec::new();
+        let mut store = Templates::default();
+        for chunk in open(&name, file).unwrap().flatten() {
+            let data = &chunk.data[..];
+            let mut cache = SchemaCache::with_store(if keep { std::mem::take(&mut store) } else { Default::default() });
+            for step in records::walk(data, &chunk.header, false, None) {
+                let records::Step::Record(raw) = step else { continue };
+                let Ok(d) = decode_record(data, raw.binxml_start, raw.binxml_end, false, &mut cache, Vec::new()) else {
+                    continue;
+                };
+                let head = d.head();
+                let origin = Origin::new(name.clone(), Locator::Evtx { chunk: 0, record_id: raw.id });
+                let mut ev = Event::new(head.provider.map(Cow::into_owned), head.event_id, origin);
+                ev.provider.guid = head.guid;
+                if d.finish(data, &mut cache, &mut ev).is_ok() {
+                    events.push(ev);
+                }
+            }
+            store = cache.store;
+        }
+        (events, store.hits)
+    }
+
+    #[test]
+    fn templates_kept_across_chunks_decode_as_compiled_afresh() {
+        let Some(path) = evtriage_testutil::corpus("evtx/omerbenamram_system.evtx") else { return };
+        let (fresh, _) = decode_all(&path, false);
+        let (kept, hits) = decode_all(&path, true);
+        assert!(fresh.len() > 1000, "{} events", fresh.len());
+        assert_eq!(kept, fresh);
+        // The same templates are defined again in chunk after chunk, at other offsets.
+        assert!(hits > 100, "{hits} definitions found compiled");
+    }
+}

@@ -30,7 +30,7 @@
 //! 6. `instance`: a record's stream (template instance or plain elements)
 //!    and its substitution values as a schema reads them;
 //! 7. `keys`: content and line keys, with [`ShapeNumbers`];
-//! 8. `decode`: [`decode_record`] and the [`DecodedRecord`](decode::DecodedRecord) finished into an
+//! 8. `decode`: [`decode_record`] and the [`DecodedRecord`] finished into an
 //!    event.
 
 mod cache;
@@ -44,7 +44,7 @@ mod values;
 
 pub(crate) use cache::{SchemaCache, Templates};
 pub(crate) use cursor::DecodeError;
-pub(crate) use decode::{decode_record, PerRecord};
+pub(crate) use decode::{decode_record, DecodedRecord, PerRecord};
 pub(crate) use instance::names_other_template;
 pub(crate) use keys::{KeyKind, ShapeNumbers};
-pub(crate) use values::filetime_to_utc;
+pub(crate) use values::{filetime_to_utc, RawValue};
