@@ -97,7 +97,8 @@ pub mod diag;
 pub mod error;
 pub mod etl;
 pub mod evtx;
-pub mod evtx_check;
+/// The `.evtx` checksum checks, also at this path (now [`evtx::check`]).
+pub use evtx::check as evtx_check;
 pub mod format;
 pub mod jsonl;
 pub mod ldap;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use evtx::EvtxChunkData;
 
 use super::binxml::{self, DecodeError, DecodedRecord, KeyKind, RawValue, SchemaCache};
+use super::check::check_chunk;
 use super::content::ContentCache;
 use super::crate_pass::{carved_records_accepted, retry_through_xml};
 use super::lines::LineWriter;
@@ -88,7 +89,7 @@ fn decode_chunk_inner(
     let number = chunk.number.unwrap_or(0);
     if present.is_none() {
         // Checksum mismatches are noted, not fatal: the records are read anyway.
-        for d in crate::evtx_check::check_chunk(name, number, &chunk.data) {
+        for d in check_chunk(name, number, &chunk.data) {
             out.items.push(Item::Diagnostic(d));
         }
     }

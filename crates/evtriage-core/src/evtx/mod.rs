@@ -44,6 +44,7 @@
 //! noted once per chunk.
 
 mod binxml;
+pub mod check;
 mod chunk;
 mod content;
 mod crate_pass;
@@ -102,7 +103,7 @@ impl<T: Read + Seek> Iterator for ChunkIter<T> {
 
 /// Reads an `.evtx` file held in memory, delivering its events to `sink`.
 pub fn read_evtx(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut dyn Sink, summary: &mut InputSummary) {
-    if let Some(d) = crate::evtx_check::check_header(&name, bytes) {
+    if let Some(d) = check::check_header(&name, bytes) {
         sink.diagnostic(d);
     }
     let mut cursor = std::io::Cursor::new(bytes);
