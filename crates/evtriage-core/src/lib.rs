@@ -118,7 +118,7 @@ pub mod etl;
 #[doc(hidden)]
 pub mod evtx;
 #[doc(hidden)]
-pub mod evtx_check;
+pub use evtx::check as evtx_check;
 #[doc(hidden)]
 pub mod jsonl;
 #[doc(hidden)]

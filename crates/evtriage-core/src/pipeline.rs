@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::contract::InputSummary;
 use crate::diag::Diagnostic;
-use crate::evtx::Output;
+use crate::work::Batch;
 use crate::work::Unit;
 
 /// The number of the next unit of work: ascending in delivery order (units
@@ -35,7 +35,7 @@ pub(crate) struct Counts {
 }
 
 /// Splits a decoder's output into its counts and a [`Unit`].
-pub(crate) fn into_unit(file: usize, out: Output) -> (Counts, Unit) {
+pub(crate) fn into_unit(file: usize, out: Batch) -> (Counts, Unit) {
     let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered, stale: out.stale };
     (counts, Unit::new(Some(file), out.items, out.lines, out.line_count))
 }
@@ -47,7 +47,7 @@ fn catch_panic<R>(f: impl FnOnce() -> R) -> Option<R> {
 }
 
 /// A unit of work for the pool.
-pub(crate) type Job = Box<dyn FnOnce() -> Output + Send>;
+pub(crate) type Job = Box<dyn FnOnce() -> Batch + Send>;
 
 /// Work handed to the pool, waiting to be delivered in order.
 enum Pending<T> {
@@ -216,7 +216,7 @@ where
     }
 
     /// Queues an output made on the calling thread; it is mapped here, now.
-    pub(crate) fn push_ready(&mut self, file: usize, out: Output) {
+    pub(crate) fn push_ready(&mut self, file: usize, out: Batch) {
         let map = self.map;
         let done = catch_panic(|| {
             let (counts, unit) = into_unit(file, out);
@@ -238,7 +238,7 @@ where
     /// skipped-data diagnostic, mapped on the calling thread.
     fn internal_error(&self, file: usize) -> (Counts, T) {
         let name = self.summaries.get(file).map(|s| s.path.clone()).unwrap_or_else(|| Arc::from(""));
-        let o = Output::one_skipped(Diagnostic::skipped(
+        let o = Batch::one_skipped(Diagnostic::skipped(
             name,
             crate::model::Locator::File,
             "internal error while decoding part of this input; that part was skipped",

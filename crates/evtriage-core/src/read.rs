@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use crate::contract::{Collect, Format, InputSummary, JsonLines, ReadOptions, Sink};
 use crate::diag::Diagnostic;
-use crate::evtx::{Item, Output};
 use crate::pipeline::{Delivered, Job, Pipeline, CHUNKS_PER_JOB};
 use crate::work::{merge_collect, Unit};
+use crate::work::{Batch, Part};
 
 ///  Reading inputs: paths in, records and diagnostics out.
 ///
@@ -158,7 +158,7 @@ impl Reader {
         files.sort();
         files.dedup();
         if !walk.diagnostics.is_empty() {
-            let items = walk.diagnostics.into_iter().map(Item::Diagnostic).collect();
+            let items = walk.diagnostics.into_iter().map(Part::Diagnostic).collect();
             deliver(Unit::new(None, items, Vec::new(), 0));
         }
         files
@@ -279,7 +279,7 @@ impl Reader {
                     let out = match std::fs::read(&path) {
                         Ok(bytes) => {
                             let s = inner.read_bytes(name.clone(), &bytes, &mut collect);
-                            Output { records: s.records, skipped: s.skipped, filtered: s.filtered, ..Output::default() }
+                            Batch { records: s.records, skipped: s.skipped, filtered: s.filtered, ..Batch::default() }
                         }
                         Err(e) => failed(&name, format!("cannot read the file: {e}")),
                     };
@@ -301,16 +301,16 @@ impl Reader {
         D: FnMut(Delivered<'_, T>),
         R: std::io::Read + std::io::Seek,
     {
-        if let Some(d) = crate::evtx_check::check_header_stream(name, &mut data) {
-            let mut note = Output::default();
-            note.items.push(Item::Diagnostic(d));
+        if let Some(d) = crate::evtx::check::check_header_stream(name, &mut data) {
+            let mut note = Batch::default();
+            note.items.push(Part::Diagnostic(d));
             pipe.push_ready(file, note);
         }
         let tail = crate::evtx::tail_of(&mut data);
         let chunks = match crate::evtx::open(name, data) {
             Ok(c) => c,
             Err(d) => {
-                let o = Output::one_skipped(d);
+                let o = Batch::one_skipped(d);
                 pipe.push_ready(file, o);
                 return;
             }
@@ -337,7 +337,7 @@ impl Reader {
                 Err(d) => {
                     // What is queued goes first: output stays in file order.
                     pipe.push_batch(file, std::mem::take(&mut batch));
-                    let o = Output::one_skipped(d);
+                    let o = Batch::one_skipped(d);
                     pipe.push_ready(file, o);
                 }
             }
@@ -431,9 +431,9 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 }
 
 /// An output holding one diagnostic: the input could not be read at all.
-fn failed(name: &Arc<str>, message: String) -> Output {
-    let mut o = Output::default();
-    o.items.push(Item::Diagnostic(Diagnostic::failed(name.clone(), message)));
+fn failed(name: &Arc<str>, message: String) -> Batch {
+    let mut o = Batch::default();
+    o.items.push(Part::Diagnostic(Diagnostic::failed(name.clone(), message)));
     o
 }
 

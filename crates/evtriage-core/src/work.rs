@@ -6,8 +6,8 @@
 
 use crate::contract::Collect;
 use crate::contract::Sink;
+use crate::contract::{InputSummary, JsonLines, LineFacts};
 use crate::diag::Diagnostic;
-use crate::evtx::{Item, Output};
 use crate::model::Record;
 
 /// One unit of decoded input, as [`Reader::read_paths_map`](crate::Reader::read_paths_map) hands it to its
@@ -20,7 +20,7 @@ pub struct Unit {
     /// Index of the input in the summaries `read_paths_map` returns; `None`
     /// for the folder walk's diagnostics.
     input: Option<usize>,
-    items: Vec<Item>,
+    items: Vec<Part>,
     /// JSON lines ([`Reader::read_paths_lines`](crate::Reader::read_paths_lines)).
     lines: Vec<u8>,
     line_count: u64,
@@ -37,7 +37,7 @@ pub enum Entry {
 
 impl Unit {
     /// A unit of input `input` holding `items` and `lines`.
-    pub(crate) fn new(input: Option<usize>, items: Vec<Item>, lines: Vec<u8>, line_count: u64) -> Unit {
+    pub(crate) fn new(input: Option<usize>, items: Vec<Part>, lines: Vec<u8>, line_count: u64) -> Unit {
         Unit { input, items, lines, line_count }
     }
 
@@ -81,25 +81,25 @@ impl Unit {
     /// The records, in input order.
     pub fn records(&self) -> impl Iterator<Item = &Record> + '_ {
         self.items.iter().filter_map(|i| match i {
-            Item::Record(r) => Some(r),
-            Item::Diagnostic(_) | Item::Line(..) => None,
+            Part::Record(r) => Some(r),
+            Part::Diagnostic(_) | Part::Line(..) => None,
         })
     }
 
     /// The diagnostics, in input order.
     pub fn diagnostics(&self) -> impl Iterator<Item = &Diagnostic> + '_ {
         self.items.iter().filter_map(|i| match i {
-            Item::Diagnostic(d) => Some(d),
-            Item::Record(_) | Item::Line(..) => None,
+            Part::Diagnostic(d) => Some(d),
+            Part::Record(_) | Part::Line(..) => None,
         })
     }
 
     /// Every record and diagnostic, by value, in input order.
     pub fn into_entries(self) -> impl Iterator<Item = Entry> {
         self.items.into_iter().filter_map(|i| match i {
-            Item::Record(r) => Some(Entry::Record(r)),
-            Item::Diagnostic(d) => Some(Entry::Diagnostic(d)),
-            Item::Line(..) => None,
+            Part::Record(r) => Some(Entry::Record(r)),
+            Part::Diagnostic(d) => Some(Entry::Diagnostic(d)),
+            Part::Line(..) => None,
         })
     }
 
@@ -108,17 +108,115 @@ impl Unit {
     pub fn deliver(self, sink: &mut dyn Sink) {
         for item in self.items {
             match item {
-                Item::Record(r) => sink.record(r),
-                Item::Diagnostic(d) => sink.diagnostic(d),
-                Item::Line(..) => {}
+                Part::Record(r) => sink.record(r),
+                Part::Diagnostic(d) => sink.diagnostic(d),
+                Part::Line(..) => {}
             }
         }
     }
 }
 
 /// Adds what a source delivered into a [`Collect`] to `out`, records first.
-pub(crate) fn merge_collect(mut out: Output, collect: Collect) -> Output {
-    out.items.extend(collect.records.into_iter().map(Item::Record));
-    out.items.extend(collect.diagnostics.into_iter().map(Item::Diagnostic));
+pub(crate) fn merge_collect(mut out: Batch, collect: Collect) -> Batch {
+    out.items.extend(collect.records.into_iter().map(Part::Record));
+    out.items.extend(collect.diagnostics.into_iter().map(Part::Diagnostic));
     out
+}
+
+/// One part of a [`Batch`], in input order.
+#[derive(Debug)]
+pub(crate) enum Part {
+    /// A decoded record.
+    Record(Record),
+    /// Something skipped or noted.
+    Diagnostic(Diagnostic),
+    /// A record written as a JSON line: its start and end in [`Batch::lines`]
+    /// (only until [`Batch::settle_lines`]).
+    Line(usize, usize),
+}
+
+/// What decoding one unit of input (an evtx chunk, or a whole file) produced.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// Records and diagnostics in input order.
+    pub(crate) items: Vec<Part>,
+    /// Records read (delivered or filtered).
+    pub(crate) records: u64,
+    /// Records or chunks skipped as unreadable.
+    pub(crate) skipped: u64,
+    /// Events read but rejected by the event filter (or by [`JsonLines::keep`]).
+    pub(crate) filtered: u64,
+    /// Stale records found in slack space and not delivered (see [`crate::ReadOptions::recovered`]).
+    pub(crate) stale: u64,
+    /// The records as JSON lines, when read for [`crate::Reader::read_paths_lines`].
+    pub(crate) lines: Vec<u8>,
+    /// How many lines `lines` holds.
+    pub(crate) line_count: u64,
+}
+
+impl Batch {
+    /// An output holding only one skipped-data diagnostic.
+    pub(crate) fn one_skipped(d: Diagnostic) -> Batch {
+        let mut o = Batch::default();
+        o.skip(d);
+        o
+    }
+
+    /// Adds a skipped-data diagnostic.
+    pub(super) fn skip(&mut self, d: Diagnostic) {
+        self.skipped += 1;
+        self.items.push(Part::Diagnostic(d));
+    }
+
+    /// Delivers the items to `sink` and adds the counts to `summary`.
+    pub(crate) fn deliver(self, sink: &mut dyn Sink, summary: &mut InputSummary) {
+        summary.records += self.records;
+        summary.skipped += self.skipped;
+        summary.filtered += self.filtered;
+        summary.stale += self.stale;
+        for item in self.items {
+            match item {
+                Part::Record(r) => sink.record(r),
+                Part::Diagnostic(d) => sink.diagnostic(d),
+                Part::Line(..) => {}
+            }
+        }
+    }
+
+    /// Makes every record of the output a JSON line of [`Batch::lines`], in
+    /// order, leaving only diagnostics in [`Batch::items`]. Lines already
+    /// written ([`Part::Line`], in order) stay where they are unless records
+    /// come between them.
+    pub(crate) fn settle_lines(mut self, format: &JsonLines) -> Batch {
+        if !self.items.iter().any(|i| matches!(i, Part::Record(_))) {
+            let before = self.items.len();
+            self.items.retain(|i| !matches!(i, Part::Line(..)));
+            self.line_count += (before - self.items.len()) as u64;
+            return self;
+        }
+        let old = std::mem::take(&mut self.lines);
+        let mut scratch = String::new();
+        let mut items = Vec::new();
+        for item in std::mem::take(&mut self.items) {
+            match item {
+                Part::Line(a, b) => {
+                    self.lines.extend_from_slice(old.get(a..b).unwrap_or_default());
+                    self.line_count += 1;
+                }
+                Part::Record(r) => {
+                    if let Record::Event(e) = &r {
+                        if !format.keeps(&LineFacts::of(e)) {
+                            self.filtered += 1;
+                            continue;
+                        }
+                    }
+                    crate::jsonl::write_line(&r, format.rendered, &mut self.lines, &mut scratch);
+                    self.line_count += 1;
+                }
+                Part::Diagnostic(d) => items.push(Part::Diagnostic(d)),
+            }
+        }
+        self.items = items;
+        self
+    }
 }

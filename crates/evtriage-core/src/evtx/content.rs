@@ -11,7 +11,7 @@
 //! A [`ContentCache`] remembers partly decoded events by their *content
 //! key*: the shape of their template (numbered once per template, whatever
 //! chunk defined it) and the bytes of the values a partial decode reads
-//! (see `binxml::Decoded::key`). A record whose key is known is not
+//! (see `binxml::DecodedRecord::key`). A record whose key is known is not
 //! decoded again: the remembered event gets the record's own time, record id
 //! and origin, and goes to the reviewer with its [`ContentId`]
 //! ([`crate::Reviewer::review_content`]), which lets the reviewer reuse its
@@ -40,7 +40,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::binxml::{Shapes, Templates};
+use super::binxml::{ShapeNumbers, Templates};
 use crate::contract::ContentId;
 use crate::model::Event;
 
@@ -62,8 +62,8 @@ pub(crate) struct Cached {
 #[derive(Default)]
 pub(crate) struct ContentCache {
     /// Template shape numbers, part of every key.
-    pub(crate) shapes: Shapes,
-    /// The current record's key (written by `Decoded::key`).
+    pub(crate) shapes: ShapeNumbers,
+    /// The current record's key (written by `DecodedRecord::key`).
     pub(crate) key: Vec<u8>,
     /// Compiled templates kept across chunks (they carry shape numbers).
     pub(crate) templates: Templates,
@@ -90,7 +90,7 @@ impl ContentCache {
             // Keys name shapes by number, and kept templates carry theirs:
             // the three go together.
             self.entries.clear();
-            self.shapes = Shapes::default();
+            self.shapes = ShapeNumbers::default();
             self.templates.clear();
             self.lines.clear();
         } else {

@@ -23,10 +23,10 @@ use std::sync::Arc;
 
 use crate::contract::{Collect, Format, InputSummary, JsonLines, ReadOptions, Sink};
 use crate::diag::Diagnostic;
-use crate::evtx::Output;
 use crate::model::{Locator, Record};
 use crate::pipeline::{Delivered, Pipeline};
 use crate::text::Encoding;
+use crate::work::Batch;
 use crate::work::{merge_collect, Unit};
 
 use super::Ctx;
@@ -302,11 +302,11 @@ pub(crate) fn feed<'s, T, M, D>(
                     &mut collect,
                     &mut summary,
                 );
-                let out = Output {
+                let out = Batch {
                     records: summary.records,
                     skipped: summary.skipped,
                     filtered: summary.filtered,
-                    ..Output::default()
+                    ..Batch::default()
                 };
                 let out = merge_collect(out, collect);
                 match &out_lines {
@@ -321,7 +321,7 @@ pub(crate) fn feed<'s, T, M, D>(
     if let Some(e) = read_error {
         pipe.push_ready(
             file,
-            Output::one_skipped(Diagnostic::skipped(
+            Batch::one_skipped(Diagnostic::skipped(
                 name.clone(),
                 crate::model::Locator::Offset { offset: consumed },
                 format!("reading stopped {consumed} bytes into the file: {e}"),

@@ -1,5 +1,10 @@
 //! Checksum checks of an `.evtx` file, independent of decoding.
 //!
+//! In the journey bytes → chunk → record → [`crate::Event`], these checks
+//! look at the bytes only: the file header before its chunks are read, each
+//! chunk before its records are decoded. (Also reachable as
+//! `evtriage_core::evtx_check`, its path before it joined the evtx stage.)
+//!
 //! The decoder reads chunks whose checksums are wrong, because their records
 //! are usually intact (a crash between writing a record and updating the
 //! chunk header is the common cause, and VSS copies of a live log are
