@@ -20,6 +20,8 @@
 //!   content ([`mod@format`]) and streams records to a [`Sink`];
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
+//! - [`boot`]: which events mark a boot, and how a computer's markers group
+//!   into boot sessions;
 //! - one module per source format ([`evtx`], [`xml_event`] and the text
 //!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
 //!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
@@ -92,6 +94,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod boot;
 pub mod codes;
 pub mod diag;
 pub mod error;
