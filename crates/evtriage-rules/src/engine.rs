@@ -27,6 +27,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use evtriage_core::boot::computer_key;
 use evtriage_core::{
     message, CommandOutput, Diagnostic, Event, Origin, ProcessEntry, Protocol, Record, RegData, RegistryValue, Sink,
     SocketEntry,
@@ -38,7 +39,7 @@ use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
 use crate::spec::{Direction, MergeScope};
-use crate::store::{Handle, Kept, Peek, View};
+use crate::store::{EventHead, EventRef, EventStore, StoredEvent};
 
 /// Boot markers closer than this belong to the same boot.
 const BOOT_CLUSTER: i64 = 300;
@@ -74,7 +75,7 @@ pub struct Engine {
     /// Candidate events and boot markers, compactly (see [`crate::store`]),
     /// de-duplicated by [`Identity`] so that one log given twice
     /// (`System.evtx` and its XML export) yields its evidence once.
-    kept: Kept,
+    kept: EventStore,
     learned: Learned,
     sockets: Vec<SocketEntry>,
     processes: Vec<ProcessEntry>,
@@ -116,128 +117,6 @@ pub struct Retained {
     pub per_event_bytes: usize,
 }
 
-/// What tells the same event in two exports apart from another: computer
-/// (short name) and provider, ignoring case, event id, record id and time.
-/// The engine keeps the first event of each identity; the rules' filter
-/// passes over repeats by the same measure.
-///
-/// The filter holds one identity per event it delivered, so an identity is
-/// small (24 bytes): the names and the event id are shared
-/// ([`IdentityKey`]), not copied into every identity, and the time is a
-/// count of nanoseconds.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub(crate) struct Identity {
-    key: std::sync::Arc<IdentityKey>,
-    record_id: u64,
-    /// Nanoseconds since 1970 when they give the time back exactly, else 0
-    /// and the time is in [`IdentityKey::odd_time`].
-    time: i64,
-}
-
-/// The part of an [`Identity`] that many events share: the computer's short
-/// name and the provider label (both lowercase) and the event id. Compared
-/// and hashed by content; shared between identities only to save memory.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub(crate) struct IdentityKey {
-    computer: Box<str>,
-    provider: Box<str>,
-    event_id: u32,
-    /// A time nanoseconds since 1970 do not give back (before 1677, after
-    /// 2262, or a leap second): then this key is the event's own.
-    odd_time: Option<DateTime<Utc>>,
-}
-
-/// How many raw (computer, provider, event id) triples each thread
-/// remembers the [`IdentityKey`] of; a log's candidates name few of them.
-const KEY_CACHE: usize = 256;
-
-/// A raw computer name, provider name and GUID, with their key (for one event id).
-type KeyEntry = (Option<String>, Option<String>, Option<evtriage_core::Guid>, std::sync::Arc<IdentityKey>);
-
-/// Per event id, the keys of the (computer, provider) pairs seen, and how many in all.
-#[derive(Default)]
-struct KeyCache {
-    by_id: HashMap<u32, Vec<KeyEntry>, ahash::RandomState>,
-    len: usize,
-}
-
-thread_local! {
-    /// Per thread, the keys of the triples seen last, so that identities of
-    /// one log share them (and no name is lowercased again for every event).
-    static KEYS: std::cell::RefCell<Option<KeyCache>> = const { std::cell::RefCell::new(None) };
-}
-
-impl Identity {
-    /// The identity of `e`; `None` when it has no record id or time (then it
-    /// is never a repeat).
-    pub(crate) fn of(e: &Event) -> Option<Identity> {
-        let (record_id, time) = (e.record_id?, e.time?);
-        Some(Identity::new(Identity::key_of(e), record_id, time))
-    }
-
-    /// The identity of an event with `key` (see [`Identity::key_of`]), `record_id` and `time`.
-    pub(crate) fn new(key: std::sync::Arc<IdentityKey>, record_id: u64, time: DateTime<Utc>) -> Identity {
-        // Nanoseconds since 1970 tell times apart, but for a leap second
-        // (its nanoseconds go past one second, into the next second's) and
-        // outside the 584 years an `i64` of them covers.
-        let exact = time.timestamp_subsec_nanos() < 1_000_000_000;
-        match time.timestamp_nanos_opt().filter(|_| exact) {
-            Some(nanos) => Identity { key, record_id, time: nanos },
-            None => {
-                let own = IdentityKey {
-                    computer: key.computer.clone(),
-                    provider: key.provider.clone(),
-                    event_id: key.event_id,
-                    odd_time: Some(time),
-                };
-                Identity { key: std::sync::Arc::new(own), record_id, time: 0 }
-            }
-        }
-    }
-
-    /// A hash of the identity's event id, record id and time, not of its
-    /// names: equal identities hash equal, and events that differ only in
-    /// computer or provider are rare enough to be told apart by comparing.
-    pub(crate) fn quick_hash(&self, state: &ahash::RandomState) -> u64 {
-        state.hash_one((self.key.event_id, self.record_id, self.time, self.key.odd_time))
-    }
-
-    /// The shared part of `e`'s identity: the same for the last events of
-    /// this thread that named the same computer, provider and event id.
-    pub(crate) fn key_of(e: &Event) -> std::sync::Arc<IdentityKey> {
-        let provider_name = e.provider.name.as_deref();
-        // The label is the GUID only when there is no name.
-        let guid = if provider_name.is_some() { None } else { e.provider.guid };
-        let same = |(c, p, g, _): &&KeyEntry| {
-            c.as_deref() == e.computer.as_deref() && p.as_deref() == provider_name && *g == guid
-        };
-        let make = || {
-            std::sync::Arc::new(IdentityKey {
-                computer: computer_key(e.computer.as_deref()).into(),
-                provider: e.provider_label().to_lowercase().into(),
-                event_id: e.event_id,
-                odd_time: None,
-            })
-        };
-        KEYS.with(|cache| {
-            let Ok(mut cache) = cache.try_borrow_mut() else { return make() };
-            let cache = cache.get_or_insert_with(KeyCache::default);
-            if let Some((.., key)) = cache.by_id.get(&e.event_id).and_then(|list| list.iter().find(same)) {
-                return key.clone();
-            }
-            if cache.len >= KEY_CACHE {
-                cache.by_id.clear();
-                cache.len = 0;
-            }
-            let key = make();
-            cache.len += 1;
-            let entry = (e.computer.clone(), provider_name.map(str::to_string), guid, key.clone());
-            cache.by_id.entry(e.event_id).or_default().push(entry);
-            key
-        })
-    }
-}
-
 impl Engine {
     /// An engine running `rules`.
     pub fn new(rules: RuleSet) -> Self {
@@ -254,7 +133,7 @@ impl Engine {
         Engine {
             index: MatcherIndex::new(rules.rules()),
             rules,
-            kept: Kept::default(),
+            kept: EventStore::default(),
             learned: Learned::default(),
             sockets: Vec::new(),
             processes: Vec::new(),
@@ -368,20 +247,20 @@ impl Engine {
                 }
             } else {
                 // A rule's anchor visits only the candidates of its ids, in the order they were kept.
-                let visit: Vec<Handle> = if rule.anchor.event_ids.is_empty() {
-                    self.kept.peeks().filter(|(_, p)| !p.boot).map(|(i, p)| Kept::handle(i, &p)).collect()
+                let visit: Vec<EventRef> = if rule.anchor.event_ids.is_empty() {
+                    self.kept.heads().filter(|(_, p)| !p.boot).map(|(i, p)| EventRef::of(i, &p)).collect()
                 } else {
                     let mut ids = rule.anchor.event_ids.clone();
                     ids.sort_unstable();
                     ids.dedup();
-                    let mut at: Vec<Handle> =
+                    let mut at: Vec<EventRef> =
                         ids.iter().filter_map(|id| ctx.by_id.get(id)).flatten().copied().collect();
                     at.sort_unstable_by_key(|h| h.number);
                     at
                 };
                 for h in visit {
                     let i = h.number;
-                    let Some(peek) = self.kept.peek_handle(h) else { continue };
+                    let Some(peek) = self.kept.head_of(h) else { continue };
                     // The body answers what the anchor's matcher, its service
                     // and its text read; the slot gives its time and place.
                     if !rule.anchor.matches_event_static(peek.body) {
@@ -607,10 +486,10 @@ struct Context<'a> {
     /// sorted, with the kept marker's number.
     boots: HashMap<String, Vec<(DateTime<Utc>, u32)>>,
     processes: HashMap<u32, Vec<&'a ProcessEntry>>,
-    /// Kept candidate events (not boot markers) by event id, numbers in the
+    /// EventStore candidate events (not boot markers) by event id, numbers in the
     /// order kept: a rule's anchor and its record checks name their ids and
     /// visit only those.
-    by_id: HashMap<u32, Vec<Handle>>,
+    by_id: HashMap<u32, Vec<EventRef>>,
     /// Per record-check matcher (by address), the candidates it matches on
     /// their own, with their service, in time order: what does not depend on
     /// the anchor is worked out once, not once per anchor.
@@ -649,15 +528,15 @@ impl<'a> Context<'a> {
         // Counted first, so that each list is allocated once at its size
         // (there may be hundreds of thousands of candidates).
         let mut counts: HashMap<u32, usize> = HashMap::new();
-        for (_, p) in engine.kept.peeks().filter(|(_, p)| !p.boot) {
+        for (_, p) in engine.kept.heads().filter(|(_, p)| !p.boot) {
             *counts.entry(p.body.event_id).or_default() += 1;
         }
-        let mut by_id: HashMap<u32, Vec<Handle>> =
+        let mut by_id: HashMap<u32, Vec<EventRef>> =
             counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
         let mut raw: HashMap<String, Vec<(DateTime<Utc>, u32, evtriage_core::Locator)>> = HashMap::new();
-        for (i, p) in engine.kept.peeks() {
+        for (i, p) in engine.kept.heads() {
             if !p.boot {
-                by_id.entry(p.body.event_id).or_default().push(Kept::handle(i, &p));
+                by_id.entry(p.body.event_id).or_default().push(EventRef::of(i, &p));
             } else if let Some((t, v)) = engine.kept.get(i).and_then(|v| Some((v.slot.time()?, v))) {
                 raw.entry(computer_key(v.body.computer.as_deref())).or_default().push((t, i, v.slot.locator()));
             }
@@ -1122,7 +1001,7 @@ impl<'a> Context<'a> {
         let within = m.within?;
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
-        let mut best: Option<(Duration, View<'a>)> = None;
+        let mut best: Option<(Duration, StoredEvent<'a>)> = None;
         // Only the events inside the window can match (the same test follows);
         // which one wins does not depend on the order they are visited in.
         let (lo, hi) = match m.direction {
@@ -1223,12 +1102,12 @@ impl<'a> Context<'a> {
         ids.dedup();
         // In kept order per id, ids ascending; all candidates when the check names no id.
         let kept = &self.engine.kept;
-        let gather = |visit: &mut dyn FnMut(u32, Peek<'a>)| {
+        let gather = |visit: &mut dyn FnMut(u32, EventHead<'a>)| {
             if ids.is_empty() {
-                kept.peeks().filter(|(_, p)| !p.boot).for_each(|(i, p)| visit(i, p));
+                kept.heads().filter(|(_, p)| !p.boot).for_each(|(i, p)| visit(i, p));
             } else {
                 for &h in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
-                    if let Some(p) = kept.peek_handle(h) {
+                    if let Some(p) = kept.head_of(h) {
                         visit(h.number, p);
                     }
                 }
@@ -1238,7 +1117,7 @@ impl<'a> Context<'a> {
         // `None` when `m` does not match it.
         let mut bodies: Vec<Option<Option<u32>>> = vec![None; kept.bodies()];
         let mut services: Vec<CandidateService> = Vec::new();
-        let mut entry_of = |v: Peek<'a>| {
+        let mut entry_of = |v: EventHead<'a>| {
             let memo = bodies.get_mut(v.body_number as usize)?;
             *memo.get_or_insert_with(|| {
                 if !m.matches_event_static(v.body) {
@@ -1444,12 +1323,6 @@ impl<'a> Context<'a> {
         }
         (absent && key_seen).then(|| Held::new(Vec::new(), Vec::new()))
     }
-}
-
-/// Boot sessions are kept per machine: `DC1` and `dc1.contoso.com` are one key.
-fn computer_key(computer: Option<&str>) -> String {
-    let c = computer.unwrap_or("").trim();
-    c.split('.').next().unwrap_or(c).to_lowercase()
 }
 
 /// The folder part of an input path (`a/b/c.txt` → `a/b`; zip members count the archive path).
@@ -1912,42 +1785,6 @@ mod tests {
         assert!(!key_matches(&path, &pat, Some("Dns")));
         assert!(key_matches(&path, &pat, None));
         assert!(!key_matches(&path[..1], &pat, None));
-    }
-
-    #[test]
-    fn identities_are_small_and_exact() {
-        use chrono::TimeZone;
-        assert_eq!(std::mem::size_of::<Identity>(), 24);
-        let event = |computer: &str, time: Option<DateTime<Utc>>| {
-            let origin = Origin::new("System.evtx".into(), evtriage_core::Locator::File);
-            let mut e = Event::new(Some("NETLOGON".into()), 5719, origin);
-            e.computer = Some(computer.into());
-            e.record_id = Some(5);
-            e.time = time;
-            e
-        };
-        let id = |computer: &str, time: Option<DateTime<Utc>>| Identity::of(&event(computer, time));
-        let t = Utc.with_ymd_and_hms(2024, 3, 2, 6, 0, 0).single();
-        assert!(id("DC1.contoso.com", t).is_some());
-        assert_eq!(id("DC1.contoso.com", t), id("dc1", t));
-        assert_ne!(id("DC1", t), id("DC2", t));
-        assert_eq!(id("DC1", None), None);
-        // Times nanoseconds since 1970 cannot hold, and a leap second (which
-        // they would take for the next second), compare exactly all the same.
-        let early = Utc.with_ymd_and_hms(1601, 1, 1, 0, 0, 0).single();
-        let later = early.map(|e| e + Duration::nanoseconds(100));
-        assert!(id("DC1", early).is_some());
-        assert_eq!(id("DC1", early), id("DC1", early));
-        assert_ne!(id("DC1", early), id("DC1", later));
-        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
-            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
-            .map(|n| n.and_utc());
-        let next = chrono::NaiveDate::from_ymd_opt(2017, 1, 1)
-            .and_then(|d| d.and_hms_nano_opt(0, 0, 0, 500_000_000))
-            .map(|n| n.and_utc());
-        assert!(leap.is_some() && next.is_some());
-        assert_ne!(id("DC1", leap), id("DC1", next));
-        assert_eq!(id("DC1", leap), id("dc1.contoso.com", leap));
     }
 
     #[test]

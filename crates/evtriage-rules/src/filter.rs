@@ -65,7 +65,7 @@ use std::sync::Mutex;
 
 use evtriage_core::{ContentId, Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
-use crate::engine::Identity;
+use crate::identity::Identity;
 use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
 use crate::services::{is_scm, learn_source};
 

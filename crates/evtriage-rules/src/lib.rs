@@ -87,6 +87,7 @@ pub mod engine;
 pub mod filter;
 pub mod finding;
 pub mod fixtures;
+mod identity;
 pub mod report;
 pub mod rule;
 pub mod services;
