@@ -33,8 +33,9 @@ use evtriage_core::{
     SocketEntry,
 };
 
+use crate::filter::MatcherIndex;
 use crate::finding::{evidence_order, Confidence, Evidence, Finding, RecordIndex, Role};
-use crate::rule::{command_text, Check, Condition, Matcher, MatcherIndex, Rule, RuleSet, ServicePred};
+use crate::rule::{command_text, Check, Condition, Matcher, Rule, RuleSet, ServicePred};
 use crate::services::{
     binary_key, default_service_field, guid_const, is_scm, resolve, Learned, ServiceRef, ServiceTable,
 };
@@ -167,7 +168,7 @@ impl Engine {
     /// The event filter to read into this engine with: what
     /// [`RuleSet::event_filter`] passes over, and also repeats of events an
     /// earlier part of the input already delivered (the engine keeps the
-    /// first of each; see [`crate::filter`]). Use it for reads into this
+    /// first of each, in delivery order). Use it for reads into this
     /// engine only: it remembers what it let through.
     pub fn event_filter(&self) -> std::sync::Arc<dyn evtriage_core::EventFilter> {
         std::sync::Arc::new(crate::filter::RuleFilter::with_claims(MatcherIndex::new(self.rules.rules())))

@@ -66,8 +66,12 @@ use std::sync::Mutex;
 use evtriage_core::{ContentId, Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
 use crate::identity::Identity;
-use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
+use crate::rule::RuleSet;
 use crate::services::{is_scm, learn_source};
+
+mod index;
+
+pub(crate) use index::MatcherIndex;
 
 /// Service Control Manager's provider GUID.
 const SCM_GUID: &str = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
@@ -83,8 +87,6 @@ pub(crate) struct RuleFilter {
     /// a mutex, which two workers matching short fields contended for (the
     /// run went serial); a clone has its own.
     spare: std::sync::Mutex<Vec<Tools>>,
-    /// Boot markers: always delivered.
-    boot: Vec<(ProviderSel, Vec<u32>)>,
     scm_guid: Option<Guid>,
     /// Identities delivered whole, for a filter made for one engine.
     claims: Option<Claims>,
@@ -163,18 +165,9 @@ impl RuleFilter {
     }
 
     pub(crate) fn new(matchers: MatcherIndex) -> Self {
-        let boot = CONTEXT_EVENTS
-            .iter()
-            .filter(|(p, _)| !p.eq_ignore_ascii_case("Service Control Manager") && !p.eq_ignore_ascii_case(SCM_GUID))
-            .map(|(p, ids)| {
-                let sel = Guid::parse(p).map(ProviderSel::Guid).unwrap_or_else(|| ProviderSel::Name(p.to_string()));
-                (sel, ids.to_vec())
-            })
-            .collect();
         RuleFilter {
             matchers,
             spare: Default::default(),
-            boot,
             scm_guid: Guid::parse(SCM_GUID),
             claims: None,
             pair_numbers: Default::default(),
@@ -189,7 +182,8 @@ impl RuleFilter {
 
 impl EventFilter for RuleFilter {
     fn select(&self, key: &EventKey<'_>) -> Selection {
-        if self.boot.iter().any(|(p, ids)| ids.contains(&key.event_id) && p.matches_key(key)) {
+        // Boot markers: always delivered.
+        if evtriage_core::boot::is_boot_marker_key(key) {
             return Selection::Deliver;
         }
         let (wanted, message) = self.matchers.key_verdict(key);
@@ -225,6 +219,15 @@ impl EventFilter for RuleFilter {
             computer: String::new(),
             content: Vec::new(),
         })
+    }
+}
+
+impl RuleSet {
+    /// The reader's event filter: only events some rule (or the engine's boot
+    /// and service-identity tracking) can use are decoded and delivered, and
+    /// the matching is done on the reader's worker threads.
+    pub fn event_filter(&self) -> std::sync::Arc<dyn EventFilter> {
+        std::sync::Arc::new(RuleFilter::new(MatcherIndex::new(self.rules())))
     }
 }
 
