@@ -1,7 +1,7 @@
 //! The engine's kept events, stored compactly.
 //!
 //! The engine keeps every event some rule's anchor or record check can use
-//! (a *candidate*) until [`crate::Engine::finish`]. EventStore whole, each cost
+//! (a *candidate*) until [`crate::Engine::finish`]. Kept whole, each cost
 //! about 1.4 KB (provider, computer, channel, every data name and value as
 //! strings), and a log made of candidates (say, a Netlogon 7036 every few
 //! minutes for a year) grew without bound: 80 MB for 50 000 of them.
