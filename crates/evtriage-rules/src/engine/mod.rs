@@ -47,7 +47,7 @@ use evaluate::Evaluation;
 use ingest::Intake;
 
 /// Computer name used when the evidence names none.
-pub const UNKNOWN_COMPUTER: &str = "(unknown)";
+pub use evaluate::UNKNOWN_COMPUTER;
 
 /// What an analysis produced.
 #[derive(Debug, Clone, Default)]

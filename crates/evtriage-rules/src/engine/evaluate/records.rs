@@ -1,42 +1,14 @@
 //! Record checks: the event nearest the anchor, within a window before,
 //! after or around it, that a check's matcher accepts.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
-use super::{same_computer, Anchor, CheckOutcome, Evaluation};
+use super::{same_computer, Anchor, BodyService, CheckEvent, CheckEvents, CheckOutcome, Evaluation};
 use crate::engine::evidence::{command_evidence, event_evidence_at, human_duration};
 use crate::finding::Role;
 use crate::rule::Matcher;
-use crate::services::ServiceRef;
 use crate::spec::Direction;
 use crate::store::{EventHead, StoredEvent};
-
-/// The events a record check can use whatever the anchor, in time order.
-pub(super) struct CheckEvents {
-    list: Vec<CheckEvent>,
-    /// The services the candidates are about, one per distinct body (a
-    /// body's service does not depend on the per-record fields).
-    services: Vec<BodyService>,
-}
-
-/// An event a record check can use: its time, number and service.
-#[derive(Clone, Copy)]
-struct CheckEvent {
-    time: DateTime<Utc>,
-    /// The kept event's number.
-    event: u32,
-    /// Its entry in [`CheckEvents::services`].
-    service: u32,
-    /// Its place in the order gathered, which breaks ties of time.
-    order: u32,
-}
-
-/// The service of the candidates of one body.
-struct BodyService {
-    service: Option<ServiceRef>,
-    /// Whether `service` passes the check's service test but for `same`.
-    ok: bool,
-}
 
 impl<'a> Evaluation<'a> {
     /// The record check `m` for `anchor`: the command-output block nearest

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use evtriage_core::boot::{computer_key, SLACK_MS};
-use evtriage_core::{Origin, Protocol, SocketEntry};
+use evtriage_core::{Protocol, SocketEntry};
 
-use super::{folder_of, Anchor, CheckOutcome, Evaluation};
+use super::{Anchor, CheckOutcome, Evaluation};
 use crate::engine::evidence::{basename, join_or, reg_text, socket_evidence};
 use crate::engine::ingest::key_matches;
 use crate::finding::{Confidence, Evidence, Role};
@@ -18,18 +18,6 @@ use crate::finding::{Confidence, Evidence, Role};
 const SNAPSHOT_WINDOW_H: i64 = 24;
 
 impl Evaluation<'_> {
-    /// Whether a snapshot row (which names no computer) may be about the
-    /// anchor's machine: always when the inputs show at most one computer,
-    /// else only when it sits in the same folder (or archive folder) as the anchor.
-    fn snapshot_applies(&self, anchor: &Anchor<'_>, snapshot: &Origin) -> bool {
-        self.source_applies(anchor, &snapshot.source)
-    }
-
-    /// [`Evaluation::snapshot_applies`] for a row from `source`.
-    pub(super) fn source_applies(&self, anchor: &Anchor<'_>, source: &str) -> bool {
-        self.intake.computers.len() <= 1 || folder_of(source) == folder_of(&anchor.origin().source)
-    }
-
     /// Whether a socket or process snapshot (which carries no time) can speak
     /// for the moment of the anchor: the anchor lies in the last boot session
     /// the logs show for its computer (PIDs and the sockets they hold belong
