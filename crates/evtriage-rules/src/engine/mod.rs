@@ -24,9 +24,10 @@
 //! anchors or one of its pieces of evidence is the other's anchor; a specific
 //! explanation wins over a generic one). Output order is deterministic.
 //!
-//! The stages, one module each: `ingest` (what is kept of the records given),
-//! `evaluate` (anchors, checks, findings; with `evidence`, how records and a
-//! rule's text are shown), `consolidate` (merging and supersession).
+//! The stages, one module each, each using only those before it: `ingest`
+//! (what is kept of the records given), `evidence` (how a record and a
+//! rule's text are shown), `evaluate` (anchors, checks, findings),
+//! `consolidate` (merging and supersession); this module runs them.
 
 use std::collections::BTreeSet;
 
@@ -46,7 +47,6 @@ use consolidate::consolidate;
 use evaluate::Evaluation;
 use ingest::Intake;
 
-/// Computer name used when the evidence names none.
 pub use evaluate::UNKNOWN_COMPUTER;
 
 /// What an analysis produced.
