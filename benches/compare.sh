@@ -33,7 +33,7 @@ if [ "${1:-}" = "--quick" ]; then runs=3; big_chunks=2048; label="128 MiB"; fi
 mkdir -p "$work"
 
 echo "== building evtriage (release)" >&2
-cargo build --release -q -p evtriage-cli
+cargo build --release -q --bin evtriage
 evtriage=$root/target/release/evtriage
 
 peer=$root/target/peer/bin/evtx_dump

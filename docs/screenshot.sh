@@ -8,7 +8,7 @@
 # The report is written to target/report.html; only the PNG is committed.
 set -eu
 cd "$(dirname "$0")/.."
-cargo build -q -p evtriage-cli
+cargo build -q --bin evtriage
 bin=target/debug/evtriage
 out=target/report.html
 # Three computers: remote execution through temporary services (security), a

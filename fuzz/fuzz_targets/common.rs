@@ -13,7 +13,12 @@ pub fn read_as(format: Format, data: &[u8]) {
     let mut sink = Collect::default();
     let name: Arc<str> = Arc::from("fuzz");
     let mut summary = InputSummary::new(name.clone(), format);
-    evtriage_core::sources::read_format(&reader, format, name, data, &mut sink, &mut summary);
+    if format == Format::Zip {
+        let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn evtriage_core::Sink| reader.read_bytes(name, bytes, sink);
+        evtriage_core::sources::zip::read_zip(&member, name, data, &mut sink, &mut summary);
+    } else {
+        evtriage_core::sources::read_format(reader.options(), format, name, data, &mut sink, &mut summary);
+    }
     assert_eq!(summary.records, sink.records.len() as u64, "summary counts every delivered record");
     for r in &sink.records {
         assert!(serde_json::to_string(r).is_ok(), "record serialises to JSON");

@@ -19,9 +19,9 @@ use std::sync::Arc;
 
 use evtriage_etl::{EtlEvent, LdapClientEvent};
 
+use crate::contract::{EventKey, InputSummary, ReadOptions, Sink};
 use crate::diag::Diagnostic;
 use crate::model::{DataItem, Event, Guid, Locator, Origin, TraceInfo};
-use crate::read::{EventKey, InputSummary, ReadOptions, Sink};
 
 /// The provider name given to Microsoft-Windows-LDAP-Client events.
 pub const LDAP_CLIENT_PROVIDER_NAME: &str = evtriage_etl::LDAP_CLIENT_PROVIDER_NAME;
@@ -81,17 +81,17 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
         let key = EventKey { provider: label, guid: guid.as_ref(), event_id: u32::from(e.event_id()) };
         summary.records += 1;
         let selection = options.select(&key);
-        if selection == crate::read::Selection::Skip {
+        if selection == crate::contract::Selection::Skip {
             summary.filtered += 1;
             continue;
         }
         let event = to_event(e, name.clone());
-        match crate::read::keep_whole(options, None, selection, &mut reviewer, &event) {
-            crate::read::Verdict::Drop => {
+        match crate::contract::keep_whole(options, None, selection, &mut reviewer, &event) {
+            crate::contract::Verdict::Drop => {
                 summary.filtered += 1;
                 continue;
             }
-            crate::read::Verdict::Repeat => continue,
+            crate::contract::Verdict::Repeat => continue,
             _ => {}
         }
         sink.record(crate::model::Record::Event(Box::new(event)));

@@ -1,68 +1,6 @@
 //! Input formats, recognised by content, never by file name alone.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
-/// Every input format evtriage knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum Format {
-    /// Binary Windows event log (`ElfFile\0` magic).
-    Evtx,
-    /// Event Viewer "Save as XML" (`<Events>` wrapper) or `wevtutil qe /f:xml` (bare `<Event>`s).
-    EventXml,
-    /// `tracerpt -of XML` output of an ETW trace.
-    TracerptXml,
-    /// `tracerpt -of CSV` output of an ETW trace.
-    TracerptCsv,
-    /// ETW records rendered as text: `[Provider/Channel] Message=…`.
-    EtwText,
-    /// Binary ETW trace (`.etl`).
-    Etl,
-    /// `netstat -an`, `-ano` or `-anob` output.
-    Netstat,
-    /// Sysinternals `tcpvcon -a -c` CSV.
-    Tcpvcon,
-    /// `tasklist /svc` output.
-    Tasklist,
-    /// `regedit` export (`Windows Registry Editor Version 5.00` / `REGEDIT4`).
-    Reg,
-    /// PowerShell `Format-List` output (e.g. `Test-OutlookWebServices | fl`).
-    PowerShellList,
-    /// A zip archive of any of the above.
-    Zip,
-    /// Not recognised.
-    Unknown,
-}
-
-impl Format {
-    /// The short name used in output (`evtx`, `event-xml`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Evtx => "evtx",
-            Format::EventXml => "event-xml",
-            Format::TracerptXml => "tracerpt-xml",
-            Format::TracerptCsv => "tracerpt-csv",
-            Format::EtwText => "etw-text",
-            Format::Etl => "etl",
-            Format::Netstat => "netstat",
-            Format::Tcpvcon => "tcpvcon",
-            Format::Tasklist => "tasklist",
-            Format::Reg => "reg",
-            Format::PowerShellList => "powershell-list",
-            Format::Zip => "zip",
-            Format::Unknown => "unknown",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::contract::Format;
 
 /// The evtx file magic.
 pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";

@@ -22,19 +22,18 @@ use crate::model::{Event, LdapClientMessage, TraceInfo};
 /// The provider name whose messages [`enrich_event`] parses.
 pub const LDAP_CLIENT_PROVIDER: &str = "Microsoft-Windows-LDAP-Client";
 
-static OPERATION: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^\s*([A-Za-z_][A-Za-z0-9_:]*)").ok());
-static CONNECTION: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\bconnection\s+(?:handle\s+)?(0x[0-9a-f]+|\d+)\b").ok());
-static ERROR: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:error|err|status)\s*(?:=|:|is|of)?\s*(0x[0-9a-f]+|\d+)\b").ok());
-static TIMEOUT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(
+static OPERATION: LazyLock<Regex> = LazyLock::new(|| crate::text::constant_regex(r"^\s*([A-Za-z_][A-Za-z0-9_:]*)"));
+static CONNECTION: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"(?i)\bconnection\s+(?:handle\s+)?(0x[0-9a-f]+|\d+)\b"));
+static ERROR: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"(?i)\b(?:error|err|status)\s*(?:=|:|is|of)?\s*(0x[0-9a-f]+|\d+)\b"));
+static TIMEOUT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::text::constant_regex(
         r"(?i)\btimeout\s*(?:of|=|:)?\s*(\d+)\s*(sec(?:onds?)?|s|ms|milliseconds?)\b(?:\s*(?:and\s+)?(\d+)\s*usec)?",
     )
-    .ok()
 });
-static FAILURE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:fail(?:s|ed|ure)?|unable|could not|cannot|timed out)\b").ok());
+static FAILURE: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"(?i)\b(?:fail(?:s|ed|ure)?|unable|could not|cannot|timed out)\b"));
 
 fn number(text: &str) -> Option<u64> {
     match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
@@ -53,14 +52,10 @@ fn number(text: &str) -> Option<u64> {
 /// - `failed`: the text says it failed (`failed`, `unable`, `timed out`, …)
 ///   or carries a non-zero error code.
 pub fn parse_ldap_message(message: &str) -> Option<LdapClientMessage> {
-    let operation = OPERATION.as_ref()?.captures(message)?.get(1)?.as_str().to_string();
-    let connection = CONNECTION.as_ref().and_then(|r| r.captures(message)).and_then(|c| number(c.get(1)?.as_str()));
-    let error = ERROR
-        .as_ref()
-        .and_then(|r| r.captures(message))
-        .and_then(|c| number(c.get(1)?.as_str()))
-        .and_then(|n| u32::try_from(n).ok());
-    let timeout_ms = TIMEOUT.as_ref().and_then(|r| r.captures(message)).and_then(|c| {
+    let operation = OPERATION.captures(message)?.get(1)?.as_str().to_string();
+    let connection = CONNECTION.captures(message).and_then(|c| number(c.get(1)?.as_str()));
+    let error = ERROR.captures(message).and_then(|c| number(c.get(1)?.as_str())).and_then(|n| u32::try_from(n).ok());
+    let timeout_ms = TIMEOUT.captures(message).and_then(|c| {
         let n = number(c.get(1)?.as_str())?;
         let unit = c.get(2)?.as_str().to_ascii_lowercase();
         if unit.starts_with("ms") || unit.starts_with("milli") {
@@ -70,7 +65,7 @@ pub fn parse_ldap_message(message: &str) -> Option<LdapClientMessage> {
             Some(n.saturating_mul(1000).saturating_add(usec / 1000))
         }
     });
-    let said_failed = FAILURE.as_ref().is_some_and(|r| r.is_match(message));
+    let said_failed = FAILURE.is_match(message);
     let failed = said_failed || error.is_some_and(|e| e != 0);
     Some(LdapClientMessage { operation, connection, error, timeout_ms, failed })
 }
@@ -93,6 +88,13 @@ pub fn enrich_event(event: &mut Event) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_patterns_compile() {
+        for r in [&*super::OPERATION, &*super::CONNECTION, &*super::ERROR, &*super::TIMEOUT, &*super::FAILURE] {
+            assert!(!r.as_str().is_empty());
+        }
+    }
+
     use super::*;
 
     #[test]

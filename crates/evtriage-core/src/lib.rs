@@ -16,8 +16,15 @@
 //! The pieces:
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)
 //!   and their [`Origin`], which lets every finding point back at its evidence;
-//! - [`read`]: the [`Reader`], which walks paths, recognises formats by
-//!   content ([`mod@format`]) and streams records to a [`Sink`];
+//! - [`contract`]: what every reader promises and asks — the [`Sink`]
+//!   records go to (with a hook before and after each input), the
+//!   [`ReadOptions`] (built as `ReadOptions::new().threads(2)…`), the
+//!   [`EventFilter`] that chooses events before they are decoded, and the
+//!   [`InputSummary`] of each input;
+//! - the [`Reader`], which walks paths, recognises formats by
+//!   content ([`mod@format`]), runs the decoding on a thread pool (the
+//!   pipeline: bounded, delivered in input order) and streams records to a
+//!   [`Sink`], or hands each [`Unit`] of work to a function on the workers;
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
 //! - [`boot`]: which events mark a boot, and how a computer's markers group
@@ -96,31 +103,47 @@
 
 pub mod boot;
 pub mod codes;
+pub mod contract;
 pub mod diag;
-pub mod error;
-pub mod etl;
-pub mod evtx;
-pub mod evtx_check;
+pub mod display;
 pub mod format;
-pub mod jsonl;
-pub mod ldap;
 pub mod message;
 pub mod model;
-pub mod read;
+mod pipeline;
+mod read;
+mod work;
+
+// Internals: the readers of each format, the evtx decoder, the fast JSON-lines
+// writer. Public for the fuzz targets, the workspace's tests and the output
+// crate only; not part of the API (no documentation, no stability).
+#[doc(hidden)]
+pub mod etl;
+#[doc(hidden)]
+pub mod evtx;
+#[doc(hidden)]
+pub mod evtx_check;
+#[doc(hidden)]
+pub mod jsonl;
+#[doc(hidden)]
+pub mod ldap;
+#[doc(hidden)]
 pub mod sources;
+#[doc(hidden)]
 pub mod text;
-pub mod util;
+#[doc(hidden)]
 pub mod walk;
+#[doc(hidden)]
 pub mod xml_event;
 
+pub use contract::{
+    unread, Collect, EventFilter, EventKey, Format, InputSummary, ReadOptions, Selection, Sink, Unread,
+};
+#[doc(hidden)]
+pub use contract::{ContentId, JsonLines, KeepLine, LineFacts, Reviewer, Verdict};
 pub use diag::{Diagnostic, Severity};
-pub use error::{Error, Result};
-pub use format::Format;
 pub use model::{
     CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
     Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
-pub use read::{
-    unread, Collect, ContentId, Entry, EventFilter, EventKey, InputSummary, JsonLines, KeepLine, LineFacts,
-    ReadOptions, Reader, Reviewer, Selection, Sink, Unit, Unread, Verdict,
-};
+pub use read::Reader;
+pub use work::{Entry, Unit};

@@ -355,7 +355,7 @@ fn is_event_data(s: &DataSection) -> bool {
 
 fn ser_hex<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(bytes) => s.serialize_str(&crate::util::to_hex(bytes)),
+        Some(bytes) => s.serialize_str(&crate::display::to_hex(bytes)),
         None => s.serialize_none(),
     }
 }
@@ -364,7 +364,7 @@ fn de_hex<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::
     let s: Option<String> = Option::deserialize(d)?;
     match s {
         None => Ok(None),
-        Some(s) => crate::util::from_hex(&s).map(Some).ok_or_else(|| serde::de::Error::custom("binary is not hex")),
+        Some(s) => crate::display::from_hex(&s).map(Some).ok_or_else(|| serde::de::Error::custom("binary is not hex")),
     }
 }
 
@@ -616,12 +616,12 @@ pub enum RegData {
 }
 
 fn ser_hex_vec<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::util::to_hex(v))
+    s.serialize_str(&crate::display::to_hex(v))
 }
 
 fn de_hex_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     let s = String::deserialize(d)?;
-    crate::util::from_hex(&s).ok_or_else(|| serde::de::Error::custom("not hex"))
+    crate::display::from_hex(&s).ok_or_else(|| serde::de::Error::custom("not hex"))
 }
 
 /// One registry value from a `.reg` export.

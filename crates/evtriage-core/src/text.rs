@@ -84,6 +84,16 @@ pub enum TextError {
 /// How many leading bytes are sampled to tell UTF-16 without BOM.
 const SAMPLE: usize = 4096;
 
+/// A regular expression from a constant pattern. A wrong pattern is a
+/// programming error: each module's tests force its patterns, so it cannot
+/// reach a user (a pattern that silently matched nothing would).
+pub(crate) fn constant_regex(pattern: &'static str) -> regex::Regex {
+    match regex::Regex::new(pattern) {
+        Ok(r) => r,
+        Err(e) => panic!("constant pattern {pattern:?} does not compile: {e}"),
+    }
+}
+
 /// Decodes a whole input. See the [module docs](self) for the rules.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, TextError> {
     decode_impl(bytes, false)

@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::contract::Sink;
 use crate::diag::Diagnostic;
 use crate::model::Locator;
-use crate::read::Sink;
 
 /// Appends the regular files under `path` (or `path` itself) to `out`, in
 /// sorted order. Folders are walked recursively; a folder reached twice

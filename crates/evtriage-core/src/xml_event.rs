@@ -377,7 +377,7 @@ fn close_element(
         Field::Data => ev.data.push(DataItem { name: data_name.take(), value: t }),
         Field::Binary => {
             if !v.is_empty() {
-                ev.binary = crate::util::from_hex(v);
+                ev.binary = crate::display::from_hex(v);
             }
         }
         Field::UserLeaf => {

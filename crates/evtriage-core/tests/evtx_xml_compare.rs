@@ -105,7 +105,7 @@ fn from_event(e: &Event) -> Fields {
         } else {
             Vec::new()
         },
-        binary: e.binary.as_ref().map(|b| evtriage_core::util::to_hex(b)),
+        binary: e.binary.as_ref().map(|b| evtriage_core::display::to_hex(b)),
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use evtriage_core::read::ReadOptions;
+use evtriage_core::ReadOptions;
 use evtriage_core::{Collect, Format, Reader};
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {

@@ -48,7 +48,7 @@ fn events_via_evtx_crate(path: &PathBuf) -> Vec<Event> {
                 DataItem { name: n, value: v }
             })
             .collect();
-        e.binary = binary.captures(&xml).and_then(|c| evtriage_core::util::from_hex(&c[1]));
+        e.binary = binary.captures(&xml).and_then(|c| evtriage_core::display::from_hex(&c[1]));
         out.push(e);
     }
     out

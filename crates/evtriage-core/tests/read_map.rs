@@ -201,3 +201,67 @@ fn corpus_mapped_equals_read_paths() {
     assert_eq!(got.diagnostics, want.diagnostics);
     assert_eq!(summaries, want_summaries);
 }
+
+/// A sink that writes down every call, in order.
+#[derive(Default)]
+struct Calls(Vec<String>);
+
+impl evtriage_core::Sink for Calls {
+    fn record(&mut self, record: Record) {
+        self.0.push(format!("record {}", record.origin().source));
+    }
+    fn diagnostic(&mut self, d: evtriage_core::Diagnostic) {
+        self.0.push(format!("diagnostic {}", d.source));
+    }
+    fn begin_read(&mut self, files: &[PathBuf]) {
+        self.0.push(format!("read {}", files.len()));
+    }
+    fn begin_input(&mut self, input: &InputSummary) {
+        assert_eq!((input.records, input.skipped, input.filtered), (0, 0, 0), "{} begins with counts", input.path);
+        self.0.push(format!("begin {} {}", input.path, input.format));
+    }
+    fn end_input(&mut self, input: &InputSummary) {
+        self.0.push(format!("end {} {} {}", input.path, input.records, input.skipped));
+    }
+}
+
+#[test]
+fn the_sink_hears_where_each_input_begins_and_ends() {
+    // The text inputs, the evtx fixtures, a file that is not a log (README.md:
+    // no record, still an input) and a path that does not exist (the walk's
+    // diagnostic, before any input).
+    let missing = fixture("no-such-file.evtx");
+    let paths = [fixture("inputs"), fixture("evtx"), missing.clone()];
+    let mut reference: Option<Vec<String>> = None;
+    for threads in [1, 2, 4] {
+        let mut calls = Calls::default();
+        let summaries = reader(threads).read_paths(&paths, &mut calls);
+        let calls = calls.0;
+        assert!(calls[0].starts_with("diagnostic ") && calls[0].contains("no-such-file"), "{:?}", calls[0]);
+        assert_eq!(calls[1], format!("read {}", summaries.len()));
+        // Every input begins once and ends once with its final counts, in
+        // the order of the summaries; its records and diagnostics come
+        // between the two.
+        let mut at = 2;
+        for s in &summaries {
+            assert_eq!(calls[at], format!("begin {} {}", s.path, s.format), "threads {threads}");
+            at += 1;
+            let mut records = 0;
+            while !calls[at].starts_with("end ") {
+                assert!(calls[at].ends_with(&*s.path) || calls[at].contains(&format!("{}!", s.path)), "{}", calls[at]);
+                records += u64::from(calls[at].starts_with("record "));
+                at += 1;
+            }
+            assert_eq!(calls[at], format!("end {} {} {}", s.path, s.records, s.skipped));
+            assert_eq!(records, s.records - s.filtered, "{}", s.path);
+            at += 1;
+        }
+        assert_eq!(at, calls.len());
+        let readme = summaries.iter().find(|s| s.path.ends_with("inputs/README.md")).expect("README.md is an input");
+        assert_eq!((readme.format, readme.records), (evtriage_core::Format::Unknown, 0));
+        match &reference {
+            None => reference = Some(calls),
+            Some(r) => assert_eq!(r, &calls, "threads {threads}"),
+        }
+    }
+}

@@ -34,6 +34,7 @@
 mod bytes;
 pub mod clock;
 pub mod error;
+mod extended;
 pub mod guid;
 pub mod header;
 pub mod kernel;

@@ -19,8 +19,8 @@
 //! and [`TlEvent::complete`] is false.
 
 use crate::bytes::{ansiz_at, array16_at, i64_at, u16_at, u32_at, u64_at, u8_at, utf16z_at};
+use crate::extended::{sid_to_string, ExtendedItem};
 use crate::guid::Guid;
-use crate::record::{sid_to_string, ExtendedItem};
 
 /// Extended item type of the event schema.
 pub const EXT_EVENT_SCHEMA: u16 = 11;

@@ -104,7 +104,7 @@ pub fn problems(rule: &Rule) -> Vec<Problem> {
     let steps = rule.spec.remediation.iter().chain(rule.checks().flat_map(|c| c.remediation.iter()));
     for step in steps {
         if let Some(why) = dangerous(step) {
-            say(format!("remediation step `{}`: {why}", evtriage_core::util::one_line(step, 100)));
+            say(format!("remediation step `{}`: {why}", evtriage_core::display::one_line(step, 100)));
         }
     }
     out

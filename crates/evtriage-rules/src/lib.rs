@@ -80,6 +80,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod analyzer;
 pub mod audit;
 pub mod catalog;
 pub mod codes;
@@ -94,6 +95,7 @@ pub mod services;
 pub mod spec;
 mod store;
 
+pub use analyzer::{Analyzer, Progress};
 pub use engine::{Analysis, Engine};
 pub use finding::{Confidence, Evidence, Finding, FindingItem, Kind, Role};
 pub use report::{JsonReport, Report, ReportSink, TextReport};
@@ -105,12 +107,9 @@ pub const REPORT_VERSION: u32 = 1;
 /// Reads `paths` (files, folders, archives) with the rules' event filter, runs
 /// the rules and returns the report. Never fails: unreadable input becomes a
 /// diagnostic in the report.
+///
+/// Short for `Analyzer::new(rules.clone()).analyze(paths)`; see [`Analyzer`]
+/// for threads, stale records and a progress callback.
 pub fn analyze<P: AsRef<std::path::Path>>(rules: &RuleSet, paths: &[P]) -> Report {
-    let mut engine = Engine::new(rules.clone());
-    let options =
-        evtriage_core::ReadOptions { threads: 0, event_filter: Some(engine.event_filter()), ..Default::default() };
-    let reader = evtriage_core::Reader::new(options);
-    let inputs = reader.read_paths(paths, &mut engine);
-    let analysis = engine.finish();
-    Report::new(&inputs, analysis.findings, &analysis.diagnostics)
+    Analyzer::new(rules.clone()).analyze(paths)
 }

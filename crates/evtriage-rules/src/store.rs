@@ -695,7 +695,7 @@ mod tests {
         let matchers: Vec<&crate::rule::Matcher> = rules.rules().iter().flat_map(|r| r.matchers()).collect();
         let mut events = 0usize;
         for path in paths {
-            let mut collect = evtriage_core::read::Collect::default();
+            let mut collect = evtriage_core::Collect::default();
             let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions {
                 threads: 2,
                 event_filter: None,

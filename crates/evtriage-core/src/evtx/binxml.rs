@@ -1492,7 +1492,7 @@ impl<'a> Decoded<'a> {
     }
 
     /// The part of [`Decoded::finish`] a reviewer sees for
-    /// [`crate::read::Selection::ReviewPartial`]: event source name, time,
+    /// [`crate::contract::Selection::ReviewPartial`]: event source name, time,
     /// record id, computer, data items and `Binary`.
     pub(crate) fn finish_partial(&self, data: &[u8], cache: &mut SchemaCache, ev: &mut Event) -> Res<()> {
         let v = Vals(&self.values);
@@ -1790,9 +1790,9 @@ fn run_body(
                     let bytes = match t.as_slice() {
                         [Piece::Sub(i)] => match v.get(*i) {
                             Some(r) if r.ty == T_BINARY => Some(r.bytes.to_vec()),
-                            _ => crate::util::from_hex(&v.text(t)),
+                            _ => crate::display::from_hex(&v.text(t)),
                         },
-                        _ => crate::util::from_hex(&v.text(t)),
+                        _ => crate::display::from_hex(&v.text(t)),
                     };
                     if let Some(b) = bytes.filter(|b| !b.is_empty()) {
                         ev.binary = Some(b);

@@ -41,8 +41,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::binxml::{Shapes, Templates};
+use crate::contract::ContentId;
 use crate::model::Event;
-use crate::read::ContentId;
 
 /// Events a cache remembers before it is emptied.
 pub(crate) const MAX_ENTRIES: usize = 4096;

@@ -22,7 +22,7 @@
 //! through the crate, only faster.
 //!
 //! A chunk is the unit of parallel work: `decode_chunk` turns one chunk into
-//! its events and diagnostics, and the [`crate::read`] driver runs chunks on
+//! its events and diagnostics, and the [`Reader`](crate::Reader) runs chunks on
 //! a thread pool and delivers them in file order.
 //!
 //! Damage never stops a file: a chunk that cannot be read, or a record that
@@ -41,11 +41,11 @@ use std::sync::Arc;
 
 use evtx::{EvtxChunkData, EvtxParser, ParserSettings};
 
-use crate::diag::Diagnostic;
-use crate::model::{Event, Locator, Origin, Record};
-use crate::read::{
+use crate::contract::{
     ContentId, EventKey, InputSummary, JsonLines, LineFacts, ReadOptions, Reviewer, Selection, Sink, Verdict,
 };
+use crate::diag::Diagnostic;
+use crate::model::{Event, Locator, Origin, Record};
 
 pub(crate) use binxml::DecodeError;
 use binxml::KeyKind;
@@ -667,7 +667,7 @@ fn retry_through_xml(
                     event_id: ev.event_id,
                 };
                 let selection = options.select(&key);
-                match crate::read::keep_whole(options, unit, selection, &mut reviewer, &ev) {
+                match crate::contract::keep_whole(options, unit, selection, &mut reviewer, &ev) {
                     Verdict::Drop => {
                         out.filtered += 1;
                         continue;

@@ -40,20 +40,23 @@ use crate::model::{DataItem, Event, Locator, Origin, TraceInfo};
 use super::Ctx;
 
 /// `[Provider]` or `[Provider/Channel]`, with an optional `Field=` after it.
-static BRACKET: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"\[([A-Za-z][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*)(?:/([A-Za-z][A-Za-z0-9 _.\-]*))?\][ \t]*(?:([A-Za-z][A-Za-z0-9_]*)=)?")
-        .ok()
+static BRACKET: LazyLock<Regex> = LazyLock::new(|| {
+    crate::text::constant_regex(
+        r"\[([A-Za-z][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*)(?:/([A-Za-z][A-Za-z0-9 _.\-]*))?\][ \t]*(?:([A-Za-z][A-Za-z0-9_]*)=)?",
+    )
 });
 
 /// The tracefmt prefix `[0]0AF4.0C64::07/25/2003-13:55:39.998 [00004ea4 ]`, anchored at the end of the text before a bracket.
-static TRACEFMT: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r"\[(\d+)\]([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)::(\d{1,4}[/-]\d{1,2}[/-]\d{1,4})[- T](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)(?:[ \t]+[0-9A-Fa-f]{8})?[ \t]*$")
-        .ok()
+static TRACEFMT: LazyLock<Regex> = LazyLock::new(|| {
+    crate::text::constant_regex(
+        r"\[(\d+)\]([0-9A-Fa-f]+)\.([0-9A-Fa-f]+)::(\d{1,4}[/-]\d{1,2}[/-]\d{1,4})[- T](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)(?:[ \t]+[0-9A-Fa-f]{8})?[ \t]*$",
+    )
 });
 
 /// An ISO-like time anywhere in a prefix.
-static ISO_TIME: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?").ok());
+static ISO_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    crate::text::constant_regex(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:?\d{2})?")
+});
 
 /// Whether `text` looks like a text trace: at least half of its first 200
 /// non-blank lines start a record (used by detection).
@@ -98,9 +101,7 @@ struct Prefix {
 }
 
 fn record_starts(line: &str) -> Vec<Start> {
-    let (Some(bracket), Some(tracefmt)) = (BRACKET.as_ref(), TRACEFMT.as_ref()) else {
-        return Vec::new();
-    };
+    let (bracket, tracefmt) = (&*BRACKET, &*TRACEFMT);
     let mut out = Vec::new();
     for c in bracket.captures_iter(line) {
         let Some(whole) = c.get(0) else { continue };
@@ -152,13 +153,13 @@ fn us_or_iso_time(date: &str, time: &str) -> Option<DateTime<Utc>> {
 }
 
 /// A US-order time (`10/31/2019 10:15:32.123`, `10/31/2019-10:15:32`) anywhere in a prefix.
-static US_TIME: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(\d{1,2}/\d{1,2}/\d{4})[ -](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)").ok());
+static US_TIME: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"(\d{1,2}/\d{1,2}/\d{4})[ -](\d{1,2}:\d{2}:\d{2}(?:\.\d+)?)"));
 
 /// Time (and nothing else) from a free-form prefix before the first bracket.
 fn prefix_time(prefix: &str) -> Option<DateTime<Utc>> {
-    let Some(c) = ISO_TIME.as_ref()?.captures(prefix) else {
-        let c = US_TIME.as_ref()?.captures(prefix)?;
+    let Some(c) = ISO_TIME.captures(prefix) else {
+        let c = US_TIME.captures(prefix)?;
         return us_or_iso_time(c.get(1)?.as_str(), c.get(2)?.as_str());
     };
     let date = c.get(1)?.as_str();
@@ -217,14 +218,21 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_patterns_compile() {
+        for r in [&*super::BRACKET, &*super::TRACEFMT, &*super::ISO_TIME, &*super::US_TIME] {
+            assert!(!r.as_str().is_empty());
+        }
+    }
+
     use std::sync::Arc;
 
     use super::*;
-    use crate::read::{Collect, InputSummary, ReadOptions};
+    use crate::contract::{Collect, InputSummary, ReadOptions};
 
     fn events(text: &str) -> (Vec<Event>, InputSummary) {
         let mut sink = Collect::default();
-        let mut summary = InputSummary::new(Arc::from("t"), crate::format::Format::EtwText);
+        let mut summary = InputSummary::new(Arc::from("t"), crate::contract::Format::EtwText);
         let options = ReadOptions::default();
         let mut ctx = Ctx {
             name: Arc::from("t"),

@@ -12,7 +12,7 @@
 //! item as message, and Microsoft-Windows-LDAP-Client events get their message
 //! parsed ([`crate::ldap`]).
 
-use crate::format::Format;
+use crate::contract::Format;
 use crate::xml_event::XmlEvents;
 
 use super::Ctx;

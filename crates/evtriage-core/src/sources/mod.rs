@@ -9,10 +9,9 @@
 
 use std::sync::Arc;
 
+use crate::contract::{keep_whole, EventKey, Format, InputSummary, ReadOptions, Reviewer, Sink, Verdict};
 use crate::diag::Diagnostic;
-use crate::format::Format;
 use crate::model::{Event, Locator, Record};
-use crate::read::{keep_whole, EventKey, InputSummary, ReadOptions, Reader, Reviewer, Sink, Verdict};
 
 pub mod etw_text;
 pub mod event_xml;
@@ -93,22 +92,17 @@ impl Ctx<'_> {
     }
 }
 
-/// Reads an input of a text format (or a zip archive), already recognised as
-/// `format`, delivering to `sink` and counting into `summary`.
-///
-/// `reader` is used for the members of a zip archive.
+/// Reads an input of a text format, already recognised as `format`,
+/// delivering to `sink` and counting into `summary`. (Zip archives are read by
+/// [`zip::read_zip`], which needs a reader for its members.)
 pub fn read_format(
-    reader: &Reader,
+    options: &ReadOptions,
     format: Format,
     name: Arc<str>,
     bytes: &[u8],
     sink: &mut dyn Sink,
     summary: &mut InputSummary,
 ) {
-    if format == Format::Zip {
-        zip::read_zip(reader, name, bytes, sink, summary);
-        return;
-    }
     let decoded = match crate::text::decode(bytes) {
         Ok(d) => d,
         Err(e) => {
@@ -116,7 +110,7 @@ pub fn read_format(
             return;
         }
     };
-    let mut ctx = Ctx { name, options: reader.options(), sink, summary, reviewer: None, unit: None };
+    let mut ctx = Ctx { name, options, sink, summary, reviewer: None, unit: None };
     if decoded.lossy {
         ctx.note(if decoded.encoding == crate::text::Encoding::Windows1252 {
             "not valid UTF-8; read as Windows-1252".to_string()

@@ -21,11 +21,13 @@
 
 use std::sync::Arc;
 
+use crate::contract::{Collect, Format, InputSummary, JsonLines, ReadOptions, Sink};
 use crate::diag::Diagnostic;
-use crate::format::Format;
+use crate::evtx::Output;
 use crate::model::{Locator, Record};
-use crate::read::{InputSummary, ReadOptions, Sink};
+use crate::pipeline::{Delivered, Pipeline};
 use crate::text::Encoding;
+use crate::work::{merge_collect, Unit};
 
 use super::Ctx;
 
@@ -159,7 +161,7 @@ pub(crate) fn read_piece(
     (first_line, last_line): (u64, u64),
     unit: Option<u64>,
     whole: bool,
-    sink: &mut crate::read::Collect,
+    sink: &mut Collect,
     summary: &mut InputSummary,
 ) {
     let lines =
@@ -210,6 +212,121 @@ pub(crate) fn read_piece(
     }
     for d in sink.diagnostics.iter_mut().skip(start.1) {
         moved(&mut d.locator);
+    }
+}
+
+/// Queues the pieces of a large text input on the pipeline: the calling
+/// thread reads the file in blocks and cuts them where a record starts;
+/// each piece is decoded and parsed on a worker (see `sources::pieces`).
+pub(crate) fn feed<'s, T, M, D>(
+    pipe: &mut Pipeline<'_, 's, T, M, D>,
+    file: usize,
+    name: &Arc<str>,
+    mut data: std::fs::File,
+    (format, head): (Format, &[u8]),
+    options: &ReadOptions,
+    json_lines: Option<&Arc<JsonLines>>,
+) where
+    T: Send + 's,
+    M: Fn(Unit) -> T + Sync + ?Sized,
+    D: FnMut(Delivered<'_, T>),
+{
+    use std::io::Read;
+    let layout = Layout::of(head);
+    let mut buf: Vec<u8> = Vec::new();
+    let mut want = PIECE;
+    let mut eof = false;
+    let mut read_error = None;
+    let mut consumed = 0u64;
+    let mut bom = layout.bom;
+    let mut first_line = 1u64;
+    let mut pieces = 0u64;
+    loop {
+        while buf.len() < want && !eof {
+            let old = buf.len();
+            buf.resize(want, 0);
+            let got = data.read(buf.get_mut(old..).unwrap_or_default());
+            match got {
+                Ok(0) => {
+                    buf.truncate(old);
+                    eof = true;
+                }
+                Ok(n) => buf.truncate(old + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => buf.truncate(old),
+                Err(e) => {
+                    buf.truncate(old);
+                    read_error = Some(e);
+                    eof = true;
+                }
+            }
+        }
+        if bom > 0 {
+            let n = bom.min(buf.len());
+            buf.drain(..n);
+            consumed += n as u64;
+            bom = 0;
+        }
+        if buf.is_empty() {
+            break;
+        }
+        let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout) };
+        let Some(cut) = cut else {
+            // One record larger than the piece so far: read more.
+            want = want.saturating_mul(2);
+            continue;
+        };
+        let rest = buf.split_off(cut);
+        let piece = std::mem::replace(&mut buf, rest);
+        let breaks = line_breaks(&piece, layout);
+        let last_line = first_line + breaks - u64::from(breaks > 0 && ends_with_line_feed(&piece, layout));
+        let whole = pieces == 0 && eof && buf.is_empty();
+        let lines = (first_line, last_line.max(first_line));
+        consumed += piece.len() as u64;
+        pieces += 1;
+        let (name, options, out_lines, unit) =
+            (name.clone(), options.clone(), json_lines.cloned(), crate::pipeline::next_unit());
+        pipe.push(
+            file,
+            Box::new(move || {
+                let mut collect = Collect::default();
+                let mut summary = InputSummary::new(name.clone(), format);
+                read_piece(
+                    &options,
+                    format,
+                    name,
+                    &piece,
+                    layout,
+                    lines,
+                    Some(unit),
+                    whole,
+                    &mut collect,
+                    &mut summary,
+                );
+                let out = Output {
+                    records: summary.records,
+                    skipped: summary.skipped,
+                    filtered: summary.filtered,
+                    ..Output::default()
+                };
+                let out = merge_collect(out, collect);
+                match &out_lines {
+                    Some(format) => out.settle_lines(format),
+                    None => out,
+                }
+            }),
+        );
+        first_line += breaks;
+        want = buf.len() + PIECE;
+    }
+    if let Some(e) = read_error {
+        pipe.push_ready(
+            file,
+            Output::one_skipped(Diagnostic::skipped(
+                name.clone(),
+                crate::model::Locator::Offset { offset: consumed },
+                format!("reading stopped {consumed} bytes into the file: {e}"),
+            )),
+        );
     }
 }
 

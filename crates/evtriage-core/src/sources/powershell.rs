@@ -38,17 +38,19 @@ use crate::model::{CommandOutput, Locator, Origin, Record};
 
 use super::Ctx;
 
-static PROPERTY: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^([A-Za-z_][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*?)\s*:(?:\s(.*))?$").ok());
-static ERROR_LINE: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^([A-Z][A-Za-z]*-[A-Za-z0-9]+)\s?: (.+)$").ok());
-static PROMPT: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^(?:\[PS\]|PS) [^>]*>\s*([A-Za-z]+-[A-Za-z0-9]+)").ok());
-static ERROR_DETAIL: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"^\s*\+\s+([A-Za-z]+)\s*:\s?(.*)$").ok());
+static PROPERTY: LazyLock<Regex> = LazyLock::new(|| {
+    crate::text::constant_regex(r"^([A-Za-z_][A-Za-z0-9_.\-]*(?: [A-Za-z0-9_.\-]+)*?)\s*:(?:\s(.*))?$")
+});
+static ERROR_LINE: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"^([A-Z][A-Za-z]*-[A-Za-z0-9]+)\s?: (.+)$"));
+static PROMPT: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"^(?:\[PS\]|PS) [^>]*>\s*([A-Za-z]+-[A-Za-z0-9]+)"));
+static ERROR_DETAIL: LazyLock<Regex> =
+    LazyLock::new(|| crate::text::constant_regex(r"^\s*\+\s+([A-Za-z]+)\s*:\s?(.*)$"));
 
 /// Whether the (non-blank) lines look like Format-List output or a PowerShell error.
 pub fn looks_like_powershell(lines: &[&str]) -> bool {
-    let (Some(prop), Some(err)) = (PROPERTY.as_ref(), ERROR_LINE.as_ref()) else { return false };
+    let (prop, err) = (&*PROPERTY, &*ERROR_LINE);
     let props = lines.iter().filter(|l| prop.is_match(l.trim_end()) && l.contains(" :")).count();
     let has_error = lines.iter().any(|l| err.is_match(l))
         && lines.iter().any(|l| l.starts_with("At line:") || l.contains("CategoryInfo"));
@@ -64,11 +66,7 @@ struct Block {
 
 /// Reads a Format-List capture.
 pub fn read(text: &str, ctx: &mut Ctx<'_>) {
-    let (Some(prop), Some(err), Some(prompt), Some(detail)) =
-        (PROPERTY.as_ref(), ERROR_LINE.as_ref(), PROMPT.as_ref(), ERROR_DETAIL.as_ref())
-    else {
-        return;
-    };
+    let (prop, err, prompt, detail) = (&*PROPERTY, &*ERROR_LINE, &*PROMPT, &*ERROR_DETAIL);
     let mut command: Option<String> = None;
     let mut block: Option<Block> = None;
     let flush = |block: &mut Option<Block>, ctx: &mut Ctx<'_>| {
@@ -148,4 +146,14 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
         }
     }
     flush(&mut block, ctx);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_patterns_compile() {
+        for r in [&*super::PROPERTY, &*super::ERROR_LINE, &*super::PROMPT, &*super::ERROR_DETAIL] {
+            assert!(!r.as_str().is_empty());
+        }
+    }
 }

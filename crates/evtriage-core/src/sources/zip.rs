@@ -28,9 +28,9 @@
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
+use crate::contract::{InputSummary, Sink};
 use crate::diag::Diagnostic;
 use crate::model::Locator;
-use crate::read::{InputSummary, Reader, Sink};
 
 /// Largest decompressed member read (1 GiB).
 pub const MAX_MEMBER_BYTES: u64 = 1 << 30;
@@ -43,8 +43,18 @@ pub const RATIO_FLOOR: u64 = 16 << 20;
 /// How many zips deep members are opened (`a.zip!b.zip!c.zip!file` is depth 3).
 pub const MAX_DEPTH: usize = 3;
 
+/// Reads one member of an archive (any format, a nested archive included):
+/// its name, its bytes, where its records go; what was read from it.
+pub type ReadMember<'a> = dyn Fn(Arc<str>, &[u8], &mut dyn Sink) -> InputSummary + 'a;
+
 /// Reads every member of the zip archive `bytes`, adding members' counts to `summary`.
-pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink, summary: &mut InputSummary) {
+pub fn read_zip(
+    read_member: &ReadMember<'_>,
+    name: Arc<str>,
+    bytes: &[u8],
+    sink: &mut dyn Sink,
+    summary: &mut InputSummary,
+) {
     let depth = name.matches('!').count();
     if depth >= MAX_DEPTH {
         summary.skipped += 1;
@@ -151,8 +161,8 @@ pub fn read_zip(reader: &Reader, name: Arc<str>, bytes: &[u8], sink: &mut dyn Si
         // No ratio check is needed here: reading stopped at `ratio_cap`, so a member
         // that got this far is within MAX_RATIO (or below RATIO_FLOOR).
         total += got;
-        let member = reader.read_bytes(display.clone(), &buf, sink);
-        if member.format != crate::format::Format::Unknown {
+        let member = read_member(display.clone(), &buf, sink);
+        if member.format != crate::contract::Format::Unknown {
             // Say what each member was, so that a listing of the archive shows it.
             sink.diagnostic(Diagnostic::note(
                 display,

@@ -26,7 +26,7 @@ pub(super) fn reg_text(d: &RegData) -> String {
         return n.to_string();
     }
     if let RegData::Binary { bytes, .. } = d {
-        return evtriage_core::util::to_hex(bytes);
+        return evtriage_core::display::to_hex(bytes);
     }
     "(deleted)".into()
 }

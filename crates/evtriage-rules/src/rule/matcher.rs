@@ -175,7 +175,7 @@ pub(crate) fn field_value<'e>(e: &'e Event, name: &str) -> Option<std::borrow::C
         return Some(std::borrow::Cow::Borrowed(v));
     }
     if name.eq_ignore_ascii_case("Binary") {
-        return e.binary.as_deref().map(|b| std::borrow::Cow::Owned(evtriage_core::util::to_hex(b).to_uppercase()));
+        return e.binary.as_deref().map(|b| std::borrow::Cow::Owned(evtriage_core::display::to_hex(b).to_uppercase()));
     }
     None
 }

@@ -195,7 +195,7 @@ impl Evaluation<'_> {
             finding.items.push(crate::finding::FindingItem {
                 service: anchor.service().map(|s| s.key.clone()),
                 display: anchor.service().and_then(|s| s.display.clone()),
-                detail: evtriage_core::util::one_line(&detail, 160),
+                detail: evtriage_core::display::one_line(&detail, 160),
                 count: 1,
                 first: anchor.time(),
                 last: anchor.time(),

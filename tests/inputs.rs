@@ -1,19 +1,16 @@
 //! `evtriage inputs`: per-file format, counts and diagnostics, as a table and as JSON.
 
 use std::path::PathBuf;
-use std::process::Command;
+
+use crate::util::{bin, fixture};
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inputs")
+    fixture("inputs")
 }
 
 #[test]
 fn inputs_json_lists_every_fixture_with_counts() {
-    let out = Command::new(env!("CARGO_BIN_EXE_evtriage"))
-        .args(["inputs", "--format", "json"])
-        .arg(fixtures())
-        .output()
-        .expect("run evtriage");
+    let out = bin().args(["inputs", "--format", "json"]).arg(fixtures()).output().expect("run evtriage");
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let files = v["files"].as_array().expect("files");
@@ -40,11 +37,7 @@ fn inputs_json_lists_every_fixture_with_counts() {
 
 #[test]
 fn inputs_table_names_format_and_skips() {
-    let out = Command::new(env!("CARGO_BIN_EXE_evtriage"))
-        .arg("inputs")
-        .arg(fixtures().join("tasklist_svc.txt"))
-        .output()
-        .expect("run evtriage");
+    let out = bin().arg("inputs").arg(fixtures().join("tasklist_svc.txt")).output().expect("run evtriage");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     let row = text.lines().find(|l| l.contains("tasklist_svc.txt")).expect("row");

@@ -392,7 +392,7 @@ impl Sink for TimelineSink {
 /// neutralises control characters (terminal escapes from the input).
 pub fn one_line(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    evtriage_core::util::terminal_safe(&line, false).into_owned()
+    evtriage_core::display::terminal_safe(&line, false).into_owned()
 }
 
 /// Builds the filter from the arguments, or the one sentence explaining what is wrong.

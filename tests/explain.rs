@@ -1,14 +1,12 @@
 //! `evtriage explain`: the offline error-code lookup, run as the binary.
 
-use std::process::Command;
+use crate::util::evtriage;
 
 fn explain(args: &[&str]) -> (String, i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_evtriage"))
-        .arg("explain")
-        .args(args)
-        .output()
-        .expect("the evtriage binary runs");
-    (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.code().unwrap_or(-1))
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    let run = evtriage(&all);
+    (run.stdout, run.code)
 }
 
 #[test]

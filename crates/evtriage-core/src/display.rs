@@ -1,4 +1,6 @@
-//! Small helpers shared by the sources.
+//! Showing input-derived text: bytes as hex (as Event Viewer shows
+//! `<Binary>`), a value on one line, text made safe for a terminal (no escape
+//! sequence from a log reaches it).
 
 /// Uppercase hex of `bytes`, as Event Viewer shows `<Binary>`.
 pub fn to_hex(bytes: &[u8]) -> String {

@@ -271,14 +271,14 @@ impl Fmt {
                 }
                 let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
                 // Input text must not reach a terminal as escape sequences.
-                buf.extend_from_slice(evtriage_core::util::terminal_safe(&line.join(","), false).as_bytes());
+                buf.extend_from_slice(evtriage_core::display::terminal_safe(&line.join(","), false).as_bytes());
                 buf.push(b'\n');
             }
             OutputFormat::Table => {
                 if self.recovered {
                     buf.extend_from_slice(if is_recovered(r) { b"STALE  " } else { b"       " });
                 }
-                buf.extend_from_slice(evtriage_core::util::terminal_safe(&table_line(r), false).as_bytes());
+                buf.extend_from_slice(evtriage_core::display::terminal_safe(&table_line(r), false).as_bytes());
                 buf.push(b'\n');
             }
         }
@@ -365,7 +365,7 @@ fn data_summary(e: &Event, max: usize) -> String {
             s.push(' ');
         }
         s.push_str("binary=");
-        s.push_str(&evtriage_core::util::to_hex(b));
+        s.push_str(&evtriage_core::display::to_hex(b));
     }
     if s.chars().count() > max {
         s = s.chars().take(max.saturating_sub(1)).collect();
@@ -419,7 +419,7 @@ fn table_line(r: &Record) -> String {
                 e.provider_label(),
                 e.event_id,
                 e.computer.as_deref().unwrap_or("-"),
-                evtriage_core::util::one_line(&evtriage_core::message::render(e), 200)
+                evtriage_core::display::one_line(&evtriage_core::message::render(e), 200)
             )
         }
         Record::Socket(s) => format!(

@@ -6,14 +6,11 @@
 //! to another file or to `#/$defs/…`) checks every output line, so a field
 //! added to the model without updating its schema fails here.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::util::{bin, root as repo};
 
 fn load(file: &str) -> Value {
     let path = repo().join("docs/schemas").join(file);
@@ -128,7 +125,7 @@ fn validate(v: &Value, file: &str) {
 }
 
 fn run(args: &[&str], paths: &[&Path]) -> String {
-    let o = Command::new(env!("CARGO_BIN_EXE_evtriage")).args(args).args(paths).output().expect("run evtriage");
+    let o = bin().args(args).args(paths).output().expect("run evtriage");
     assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -214,11 +211,7 @@ fn the_validator_rejects_what_it_should() {
 fn analyze_report_matches_report_schema() {
     // Every rule fixture at once: several findings, snapshots (null times), diagnostics.
     let rules = repo().join("fixtures/rules");
-    let o = Command::new(env!("CARGO_BIN_EXE_evtriage"))
-        .args(["analyze", "--format", "json"])
-        .arg(&rules)
-        .output()
-        .expect("run evtriage");
+    let o = bin().args(["analyze", "--format", "json"]).arg(&rules).output().expect("run evtriage");
     assert_eq!(o.status.code(), Some(1), "findings expected: {}", String::from_utf8_lossy(&o.stderr));
     let v: Value = serde_json::from_slice(&o.stdout).expect("json");
     let findings = v["findings"].as_array().map(Vec::len).unwrap_or(0);

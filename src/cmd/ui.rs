@@ -20,7 +20,7 @@ use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink, Unr
 
 /// Input text (paths, member names, reasons) made safe for a terminal.
 pub fn safe(text: &str) -> String {
-    evtriage_core::util::terminal_safe(text, false).into_owned()
+    evtriage_core::display::terminal_safe(text, false).into_owned()
 }
 
 /// When to colour output (`--color`).

@@ -1,15 +1,13 @@
 //! `evtriage dump` run as a user would: the built binary on corpus files.
 
-use evtriage_testutil::corpus;
-use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
+
+use crate::util::{corpus, fixture, output, text};
 
 fn dump(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evtriage")).arg("dump").args(args).output().expect("run evtriage")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    let mut all = vec!["dump"];
+    all.extend_from_slice(args);
+    output(&all)
 }
 
 #[test]
@@ -110,7 +108,7 @@ fn missing_path_is_one_sentence_with_the_path() {
 
 #[test]
 fn bundled_example_without_corpus() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/evtx");
+    let dir = fixture("evtx");
     let out = dump(&[&dir.join("example-dc-boot.evtx").to_string_lossy(), "--id", "7023", "--format", "jsonl"]);
     assert!(out.status.success());
     let stdout = text(&out.stdout);

@@ -1,12 +1,9 @@
 //! `evtriage timeline`, `completions` and `man`, run as a user would.
 
-use evtriage_testutil::corpus;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::util::{bin, corpus, p, root as repo};
 
 /// The XML twin of the boot scenario: a DC shuts down, boots, IsmServ fails (7023).
 fn boot_xml() -> PathBuf {
@@ -14,15 +11,11 @@ fn boot_xml() -> PathBuf {
 }
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evtriage")).args(args).env_remove("NO_COLOR").output().expect("run evtriage")
+    bin().args(args).env_remove("NO_COLOR").output().expect("run evtriage")
 }
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn p(path: &std::path::Path) -> &str {
-    path.to_str().expect("utf-8 path")
 }
 
 #[test]
@@ -64,11 +57,7 @@ fn filters_keep_the_boot_separator_and_shift_display_zone() {
     assert!(text.contains("\x1b[33mWARN \x1b[0m   4013"), "{text}");
     assert!(text.ends_with("2 event(s), 1 boot(s)\n"), "{text}");
     // NO_COLOR wins over auto, but not over always.
-    let o = Command::new(env!("CARGO_BIN_EXE_evtriage"))
-        .args(["timeline", p(&xml), "--id", "7023"])
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run");
+    let o = bin().args(["timeline", p(&xml), "--id", "7023"]).env("NO_COLOR", "1").output().expect("run");
     assert!(!stdout(&o).contains('\x1b'));
 }
 
@@ -76,7 +65,7 @@ fn filters_keep_the_boot_separator_and_shift_display_zone() {
 fn local_zone_follows_tz_and_parses_naive_times_in_it() {
     let xml = boot_xml();
     // A POSIX TZ string needs no zoneinfo files: India, +05:30, no DST.
-    let o = Command::new(env!("CARGO_BIN_EXE_evtriage"))
+    let o = bin()
         .args(["timeline", p(&xml), "--tz", "local", "--format", "csv", "--since", "2026-03-02 11:30:41"])
         .env("TZ", "IST-5:30")
         .output()

@@ -1,46 +1,6 @@
 //! `evtriage analyze` and `evtriage rules`, run as the binary.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: i32,
-}
-
-fn evtriage(args: &[&str]) -> Run {
-    let out = match Command::new(env!("CARGO_BIN_EXE_evtriage")).args(args).current_dir(repo()).output() {
-        Ok(o) => o,
-        Err(e) => panic!("the evtriage binary does not run: {e}"),
-    };
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code().unwrap_or(-1),
-    }
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn json(text: &str) -> serde_json::Value {
-    match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => panic!("not JSON ({e}):\n{text}"),
-    }
-}
-
-/// A fresh scratch folder under the target directory.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        panic!("cannot create {}: {e}", dir.display());
-    }
-    dir
-}
+use crate::util::{bin, evtriage, json, root as repo, scratch, write};
 
 /// Whether this build reads the fixture formats (event XML, ETW text): the
 /// readers land on their own branch; before that the analysis tests skip.
@@ -230,12 +190,7 @@ fn output_that_cannot_be_written_is_an_error_for_every_command() {
             Ok(f) => f,
             Err(e) => panic!("{e}"),
         };
-        let out = match Command::new(env!("CARGO_BIN_EXE_evtriage"))
-            .args([cmd, case])
-            .current_dir(repo())
-            .stdout(stdout)
-            .output()
-        {
+        let out = match bin().args([cmd, case]).current_dir(repo()).stdout(stdout).output() {
             Ok(o) => o,
             Err(e) => panic!("the evtriage binary does not run: {e}"),
         };
@@ -317,12 +272,6 @@ fn rules_test_runs_the_fixtures() {
     assert!(total >= 25, "{summary}");
     let run = evtriage(&["rules", "test", "--rule", "kb948609-autodiscover-net20sp2"]);
     assert_eq!(run.stdout.lines().filter(|l| l.contains("kb948609")).count(), 6, "{}", run.stdout);
-}
-
-fn write(path: &Path, text: &str) {
-    if let Err(e) = std::fs::write(path, text) {
-        panic!("cannot write {}: {e}", path.display());
-    }
 }
 
 /// A user rule for Print Spooler crashes, sourced by "Q123456", citing `kb`

@@ -8,18 +8,11 @@
 //! Subcommands and flags that land later (`dump --threads`, `analyze`) are
 //! detected from `--help`, so these tests cover them as soon as they exist.
 
-use evtriage_testutil::corpus;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_evtriage"))
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use crate::util::{bin, corpus, root as repo};
 
 fn help(args: &[&str]) -> String {
     let out = bin().args(args).arg("--help").output().expect("run evtriage --help");

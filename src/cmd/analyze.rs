@@ -90,7 +90,7 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
         Format::Text => TextReport { color }.write_report(&report, &mut buf).map(|()| {
             // Input text (computer names, messages) must not reach the terminal as escapes; our own colours stay.
             if let std::borrow::Cow::Owned(safe) =
-                evtriage_core::util::terminal_safe(&String::from_utf8_lossy(&buf), true)
+                evtriage_core::display::terminal_safe(&String::from_utf8_lossy(&buf), true)
             {
                 buf = safe.into_bytes();
             }

@@ -1,0 +1,180 @@
+//! How to read ([`ReadOptions`]), and how `dump` asks for JSON lines
+//! ([`JsonLines`]).
+
+use std::sync::Arc;
+
+use super::filter::{ContentId, EventFilter, EventKey, Reviewer, Selection, Verdict};
+
+/// How [`Reader::read_paths_lines`](crate::Reader::read_paths_lines) writes records as JSON lines.
+#[derive(Clone, Default)]
+pub struct JsonLines {
+    /// Whether an event's line ends with a `"rendered"` key holding its
+    /// message, as [`crate::message::render`] renders it.
+    pub rendered: bool,
+    /// Which events are written, asked with each event's time, level and
+    /// channel (the others are counted in [`InputSummary::filtered`](crate::InputSummary::filtered));
+    /// `None` writes them all. Records other than events are always written.
+    pub keep: Option<KeepLine>,
+}
+
+/// A [`JsonLines::keep`] predicate.
+pub type KeepLine = Arc<dyn Fn(&LineFacts<'_>) -> bool + Send + Sync>;
+
+impl JsonLines {
+    /// Whether [`JsonLines::keep`] keeps an event with these facts.
+    pub fn keeps(&self, facts: &LineFacts<'_>) -> bool {
+        self.keep.as_ref().is_none_or(|k| k(facts))
+    }
+}
+
+impl std::fmt::Debug for JsonLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLines").field("rendered", &self.rendered).field("keep", &self.keep.is_some()).finish()
+    }
+}
+
+/// What [`JsonLines::keep`] is told about an event.
+#[derive(Debug, Clone, Copy)]
+pub struct LineFacts<'a> {
+    /// The event's time.
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Its level.
+    pub level: Option<u8>,
+    /// Its channel.
+    pub channel: Option<&'a str>,
+}
+
+impl<'a> LineFacts<'a> {
+    /// The facts of `event`.
+    pub fn of(event: &'a crate::model::Event) -> Self {
+        LineFacts { time: event.time, level: event.level, channel: event.channel.as_deref() }
+    }
+}
+
+/// How to read.
+#[derive(Clone, Default)]
+pub struct ReadOptions {
+    /// Worker threads; 0 = one per core.
+    pub threads: usize,
+    /// Which events are decoded and delivered (snapshots are always
+    /// delivered); `None` delivers every event.
+    pub event_filter: Option<Arc<dyn EventFilter>>,
+    /// Also deliver stale records carved from `.evtx` slack space (marked
+    /// [`crate::Event::recovered`]), as `evtx_dump --recover-records` does.
+    /// Off by default: they are older copies Windows released, possibly of
+    /// another log or computer, and are only counted
+    /// ([`InputSummary::stale`](crate::InputSummary::stale)).
+    pub recovered: bool,
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("threads", &self.threads)
+            .field("recovered", &self.recovered)
+            .field("event_filter", &self.event_filter.is_some())
+            .finish()
+    }
+}
+
+impl ReadOptions {
+    /// Options with every default: one worker thread per core, every event
+    /// decoded and delivered, stale records only counted.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use evtriage_core::{EventKey, ReadOptions};
+    ///
+    /// let options = ReadOptions::new().threads(2).recovered(true).event_filter(Arc::new(|k: &EventKey<'_>| k.event_id == 7023));
+    /// assert_eq!((options.threads, options.recovered), (2, true));
+    /// assert!(!options.wants(&EventKey { provider: None, guid: None, event_id: 7024 }));
+    /// ```
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the number of worker threads; 0 (the default) is one per core.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// Sets which events are decoded and delivered (see [`EventFilter`]).
+    pub fn event_filter(mut self, filter: Arc<dyn EventFilter>) -> Self {
+        self.event_filter = Some(filter);
+        self
+    }
+
+    /// Also delivers stale records carved from `.evtx` slack space (see the
+    /// field of the same name).
+    pub fn recovered(mut self, recovered: bool) -> Self {
+        self.recovered = recovered;
+        self
+    }
+
+    /// Whether an event with this key is decoded at all (delivered, or sent to review).
+    pub fn wants(&self, key: &EventKey<'_>) -> bool {
+        self.select(key) != Selection::Skip
+    }
+
+    #[doc(hidden)]
+    /// What the filter wants done with an event with this key ([`Selection::Deliver`] without a filter).
+    pub fn select(&self, key: &EventKey<'_>) -> Selection {
+        self.event_filter.as_ref().map_or(Selection::Deliver, |f| f.select(key))
+    }
+
+    #[doc(hidden)]
+    /// A reviewer for one unit of work; `None` when there is no filter.
+    pub fn reviewer(&self) -> Option<Box<dyn Reviewer + '_>> {
+        self.reviewer_at(None)
+    }
+
+    #[doc(hidden)]
+    /// A reviewer for the unit numbered `unit` (see [`EventFilter::reviewer_at`]).
+    pub fn reviewer_at(&self, unit: Option<u64>) -> Option<Box<dyn Reviewer + '_>> {
+        self.event_filter.as_ref().map(|f| f.reviewer_at(unit))
+    }
+
+    /// Asks the unit's reviewer about `event` (with its [`ContentId`] when
+    /// the reader knows one), making the reviewer (kept in `slot` for the
+    /// unit's next events) on first use; [`Verdict::Complete`] without a
+    /// filter.
+    pub(crate) fn review<'o>(
+        &'o self,
+        unit: Option<u64>,
+        slot: &mut Option<Box<dyn Reviewer + 'o>>,
+        event: &crate::model::Event,
+        partial: bool,
+        content: Option<ContentId>,
+    ) -> Verdict {
+        if slot.is_none() {
+            *slot = self.reviewer_at(unit);
+        }
+        match (slot.as_mut(), content) {
+            (None, _) => Verdict::Complete,
+            (Some(r), None) => r.review(event, partial),
+            (Some(r), Some(id)) => r.review_content(event, partial, id),
+        }
+    }
+}
+
+/// Applies a selection and a reviewer to an event that was built whole:
+/// [`Verdict::Drop`] (filtered), [`Verdict::Repeat`] or [`Verdict::Deliver`].
+pub(crate) fn keep_whole<'o>(
+    options: &'o ReadOptions,
+    unit: Option<u64>,
+    selection: Selection,
+    reviewer: &mut Option<Box<dyn Reviewer + 'o>>,
+    event: &crate::model::Event,
+) -> Verdict {
+    let verdict = match selection {
+        Selection::Skip => Verdict::Drop,
+        Selection::Deliver => Verdict::Deliver,
+        Selection::Review | Selection::ReviewPartial => options.review(unit, reviewer, event, false, None),
+    };
+    if verdict == Verdict::Complete {
+        Verdict::Deliver
+    } else {
+        verdict
+    }
+}
