@@ -27,6 +27,8 @@
 //!   [`Sink`], or hands each [`Unit`] of work to a function on the workers;
 //! - [`diag`]: [`Diagnostic`]s for whatever could not be read — damage is
 //!   reported and skipped, never fatal;
+//! - [`boot`]: which events mark a boot, and how a computer's markers group
+//!   into boot sessions;
 //! - one module per source format ([`evtx`], [`xml_event`] and the text
 //!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
 //!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
@@ -99,6 +101,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod boot;
 pub mod codes;
 pub mod contract;
 pub mod diag;

@@ -6,40 +6,13 @@
 //! that a report stays small whatever the size of the input.
 
 use std::cmp::Ordering;
-use std::fmt;
 
 use chrono::{DateTime, Utc};
 use evtriage_core::Origin;
 use serde::{Deserialize, Serialize};
 
-/// How sure a finding is. Ordered: `Possible < Likely < Confirmed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    /// The pattern fits, but it has other common explanations.
-    Possible,
-    /// The anchor and its context fit the documented pattern.
-    Likely,
-    /// Independent evidence corroborates the documented cause.
-    Confirmed,
-}
-
-impl Confidence {
-    /// The lowercase name used in output (`confirmed`, `likely`, `possible`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Confidence::Possible => "possible",
-            Confidence::Likely => "likely",
-            Confidence::Confirmed => "confirmed",
-        }
-    }
-}
-
-impl fmt::Display for Confidence {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::spec::SourceSpec;
+pub use crate::spec::{normalize_kb, Confidence, Kind};
 
 /// The part a piece of evidence plays in a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,63 +24,6 @@ pub enum Role {
     Corroboration,
     /// Context (the boot session start, a registry value shown for information).
     Context,
-}
-
-/// What a finding says about the machine: a security pattern to investigate,
-/// a fault to fix, or behaviour that looks like one in the logs but is by
-/// design. Reports show security findings first, then faults, then info.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    /// A known fault: something to fix.
-    #[default]
-    Fault,
-    /// Documented, by-design behaviour that looks like a fault (e.g. W32Time
-    /// stopping after boot on a workgroup machine). Reported apart so that
-    /// nobody chases it, and not counted as a fault (exit status, summary).
-    Info,
-    /// A pattern of an attack or of tampering (a remote-execution service
-    /// installed and started, as PsExec or Metasploit do): not a fault to
-    /// tune away, something to investigate. Counts as a fault for the exit
-    /// status.
-    Security,
-}
-
-impl Kind {
-    /// The lowercase name used in output (`fault`, `info`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Fault => "fault",
-            Kind::Info => "info",
-            Kind::Security => "security",
-        }
-    }
-
-    /// Report order: security (0), fault (1), info (2).
-    pub fn rank(self) -> u8 {
-        match self {
-            Kind::Security => 0,
-            Kind::Fault => 1,
-            Kind::Info => 2,
-        }
-    }
-
-    /// Whether findings of this kind count as faults (exit status 1, the summary's count).
-    pub fn is_problem(self) -> bool {
-        self != Kind::Info
-    }
-
-    /// What the kind means for the reader, in a sentence reports show under
-    /// the title (none for a fault).
-    pub fn gloss(self) -> Option<&'static str> {
-        match self {
-            Kind::Fault => None,
-            Kind::Info => Some("Documented, by-design behaviour that looks like a fault in the logs: nothing to fix."),
-            Kind::Security => {
-                Some("A pattern of an attack or of tampering: something to investigate, not a setting to tune.")
-            }
-        }
-    }
 }
 
 /// One piece of evidence: where it is, when it happened, what it says.
@@ -206,9 +122,9 @@ pub struct Finding {
     /// [`MAX_ANCHORS`] occurrences are listed).
     #[serde(skip_serializing_if = "is_zero")]
     pub omitted: usize,
-    /// The articles the rule rests on (see [`crate::spec::SourceSpec`]).
+    /// The articles the rule rests on (see [`SourceSpec`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<crate::spec::SourceSpec>,
+    pub sources: Vec<SourceSpec>,
     /// A generic finding (no specific known cause matched): one per computer,
     /// listing the services in `items`, ranked below every specific finding.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -467,39 +383,5 @@ impl std::hash::BuildHasher for BuildFnv {
     type Hasher = Fnv;
     fn build_hasher(&self) -> Fnv {
         Fnv::default()
-    }
-}
-
-/// Normalises a KB id: `KB4530043`, `kb 4530043`, `Q296086` and `4530043` become `KB<number>`.
-/// Returns `None` when there is no number.
-pub fn normalize_kb(text: &str) -> Option<String> {
-    let t = text.trim();
-    let upper = t.to_ascii_uppercase();
-    let digits = upper.strip_prefix("KB").or_else(|| upper.strip_prefix('Q')).unwrap_or(&upper).trim();
-    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!("KB{digits}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn kb_ids_normalise() {
-        assert_eq!(normalize_kb("Q296086").as_deref(), Some("KB296086"));
-        assert_eq!(normalize_kb("kb4530043").as_deref(), Some("KB4530043"));
-        assert_eq!(normalize_kb("KB 948609").as_deref(), Some("KB948609"));
-        assert_eq!(normalize_kb("953230").as_deref(), Some("KB953230"));
-        assert_eq!(normalize_kb("KB"), None);
-        assert_eq!(normalize_kb("KBx1"), None);
-    }
-
-    #[test]
-    fn confidence_orders() {
-        assert!(Confidence::Possible < Confidence::Likely);
-        assert!(Confidence::Likely < Confidence::Confirmed);
-        assert_eq!(Confidence::Confirmed.to_string(), "confirmed");
     }
 }

@@ -8,8 +8,8 @@
 //!   rules are embedded, a user's own are added with [`RuleSet::load_dir`];
 //! - [`engine`]: the [`Engine`], a [`evtriage_core::Sink`] that keeps only
 //!   what rules can use and produces [`Finding`]s;
-//! - [`filter`]: how [`RuleSet::event_filter`] passes over, on the reader's
-//!   worker threads, the records no rule can use;
+//! - [`RuleSet::event_filter`]: passes over, on the reader's worker threads,
+//!   the records no rule can use;
 //! - [`services`]: service identity (key name ↔ display name) and default ports;
 //! - [`codes`]: error-code equality (`%%58` = `58` = `0x3A` = `ERROR_BAD_NET_RESP`);
 //! - [`report`]: the [`Report`] and its sinks ([`TextReport`], [`JsonReport`]);
@@ -85,9 +85,10 @@ pub mod audit;
 pub mod catalog;
 pub mod codes;
 pub mod engine;
-pub mod filter;
+mod filter;
 pub mod finding;
 pub mod fixtures;
+mod identity;
 pub mod report;
 pub mod rule;
 pub mod services;

@@ -5,10 +5,14 @@
 //! a rule is an error at load time rather than a rule that silently never
 //! fires. [`crate::rule`] turns a [`RuleSpec`] into a compiled, validated
 //! [`crate::Rule`].
+//!
+//! The values a rule file shares with the findings it produces are defined
+//! here too: how sure a finding is ([`Confidence`]), what kind of finding it
+//! is ([`Kind`]), and KB ids ([`normalize_kb`]); [`crate::finding`] re-exports them.
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
-
-use crate::finding::{Confidence, Kind};
 
 /// One value or a list of values (`provider = "X"` or `provider = ["X", "Y"]`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,7 +142,7 @@ impl SourceSpec {
 
     /// Its KB id, normalised (`Q296086` → `KB296086`), when it has one.
     pub fn kb_id(&self) -> Option<String> {
-        self.kb.as_deref().and_then(crate::finding::normalize_kb)
+        self.kb.as_deref().and_then(normalize_kb)
     }
 }
 
@@ -383,4 +387,124 @@ pub struct RegistrySpec {
     /// A placeholder name that receives the value's data, e.g. `sitedn` for `{sitedn}`.
     #[serde(default)]
     pub bind: Option<String>,
+}
+
+/// How sure a finding is. Ordered: `Possible < Likely < Confirmed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The pattern fits, but it has other common explanations.
+    Possible,
+    /// The anchor and its context fit the documented pattern.
+    Likely,
+    /// Independent evidence corroborates the documented cause.
+    Confirmed,
+}
+
+impl Confidence {
+    /// The lowercase name used in output (`confirmed`, `likely`, `possible`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Possible => "possible",
+            Confidence::Likely => "likely",
+            Confidence::Confirmed => "confirmed",
+        }
+    }
+}
+
+impl fmt::Display for Confidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a finding says about the machine: a security pattern to investigate,
+/// a fault to fix, or behaviour that looks like one in the logs but is by
+/// design. Reports show security findings first, then faults, then info.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A known fault: something to fix.
+    #[default]
+    Fault,
+    /// Documented, by-design behaviour that looks like a fault (e.g. W32Time
+    /// stopping after boot on a workgroup machine). Reported apart so that
+    /// nobody chases it, and not counted as a fault (exit status, summary).
+    Info,
+    /// A pattern of an attack or of tampering (a remote-execution service
+    /// installed and started, as PsExec or Metasploit do): not a fault to
+    /// tune away, something to investigate. Counts as a fault for the exit
+    /// status.
+    Security,
+}
+
+impl Kind {
+    /// The lowercase name used in output (`fault`, `info`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Fault => "fault",
+            Kind::Info => "info",
+            Kind::Security => "security",
+        }
+    }
+
+    /// Report order: security (0), fault (1), info (2).
+    pub fn rank(self) -> u8 {
+        match self {
+            Kind::Security => 0,
+            Kind::Fault => 1,
+            Kind::Info => 2,
+        }
+    }
+
+    /// Whether findings of this kind count as faults (exit status 1, the summary's count).
+    pub fn is_problem(self) -> bool {
+        self != Kind::Info
+    }
+
+    /// What the kind means for the reader, in a sentence reports show under
+    /// the title (none for a fault).
+    pub fn gloss(self) -> Option<&'static str> {
+        match self {
+            Kind::Fault => None,
+            Kind::Info => Some("Documented, by-design behaviour that looks like a fault in the logs: nothing to fix."),
+            Kind::Security => {
+                Some("A pattern of an attack or of tampering: something to investigate, not a setting to tune.")
+            }
+        }
+    }
+}
+
+/// Normalises a KB id: `KB4530043`, `kb 4530043`, `Q296086` and `4530043` become `KB<number>`.
+/// Returns `None` when there is no number.
+pub fn normalize_kb(text: &str) -> Option<String> {
+    let t = text.trim();
+    let upper = t.to_ascii_uppercase();
+    let digits = upper.strip_prefix("KB").or_else(|| upper.strip_prefix('Q')).unwrap_or(&upper).trim();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some(format!("KB{digits}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kb_ids_normalise() {
+        assert_eq!(normalize_kb("Q296086").as_deref(), Some("KB296086"));
+        assert_eq!(normalize_kb("kb4530043").as_deref(), Some("KB4530043"));
+        assert_eq!(normalize_kb("KB 948609").as_deref(), Some("KB948609"));
+        assert_eq!(normalize_kb("953230").as_deref(), Some("KB953230"));
+        assert_eq!(normalize_kb("KB"), None);
+        assert_eq!(normalize_kb("KBx1"), None);
+    }
+
+    #[test]
+    fn confidence_orders() {
+        assert!(Confidence::Possible < Confidence::Likely);
+        assert!(Confidence::Likely < Confidence::Confirmed);
+        assert_eq!(Confidence::Confirmed.to_string(), "confirmed");
+    }
 }

@@ -44,7 +44,7 @@ use chrono::{DateTime, Utc};
 use evtriage_core::{Event, Locator};
 use hashbrown::HashTable;
 
-use crate::engine::{Identity, IdentityKey};
+use crate::identity::{Identity, IdentityKey};
 
 /// Bytes per block of encoded slots: blocks are allocated whole and never
 /// moved, so growing the store neither copies slots nor holds twice their
@@ -53,7 +53,7 @@ const BLOCK_BITS: u32 = 16;
 const BLOCK_BYTES: usize = 1 << BLOCK_BITS;
 /// The most bytes one encoded slot takes (seven varints of at most 10 bytes).
 const MAX_SLOT_BYTES: usize = 70;
-/// Slot positions per block of [`Kept::starts`].
+/// Slot positions per block of [`Slots::starts`].
 const STARTS_PER_BLOCK: usize = 1 << 14;
 
 /// Flag bits of an encoded slot.
@@ -280,13 +280,13 @@ struct Body {
     event: Event,
     /// The shared part of its events' identities, worked out once per body.
     key: Arc<IdentityKey>,
-    /// Its hash in [`Kept::body_index`].
+    /// Its hash in [`EventStore::body_index`].
     hash: u64,
 }
 
 /// A kept event: its slot and its body.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct View<'a> {
+pub(crate) struct StoredEvent<'a> {
     /// The per-record fields.
     pub slot: Slot,
     /// Everything else: the event without time, record id, thread and
@@ -295,7 +295,7 @@ pub(crate) struct View<'a> {
     pub body: &'a Event,
 }
 
-impl View<'_> {
+impl StoredEvent<'_> {
     /// The whole event, as it was kept (the tests' proof that nothing is lost).
     #[cfg(test)]
     pub(crate) fn to_event(self) -> Event {
@@ -318,10 +318,10 @@ impl View<'_> {
 
 /// A kept event's body and what its slot says without being decoded whole.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Peek<'a> {
-    /// The event without its per-record fields (see [`View::body`]).
+pub(crate) struct EventHead<'a> {
+    /// The event without its per-record fields (see [`StoredEvent::body`]).
     pub body: &'a Event,
-    /// The body's number (below [`Kept::bodies`]).
+    /// The body's number (below [`EventStore::bodies`]).
     pub body_number: u32,
     /// Whether it is a boot marker.
     pub boot: bool,
@@ -330,16 +330,23 @@ pub(crate) struct Peek<'a> {
 }
 
 /// A kept event's number with its body's and whether it has a time: what
-/// [`Kept::peek`] says, in 8 bytes, for lists of many events.
+/// [`EventStore::head`] says, in 8 bytes, for lists of many events.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Handle {
+pub(crate) struct EventRef {
     /// The kept event's number.
     pub number: u32,
     /// The body's number, and [`TIMED`] when the event has a time.
     body: u32,
 }
 
-/// Bit of [`Handle::body`]: the event has a time (body numbers stay below it).
+impl EventRef {
+    /// The reference to stored event `number`, whose head is `head`.
+    pub(crate) fn of(number: u32, head: &EventHead<'_>) -> EventRef {
+        EventRef { number, body: head.body_number | if head.timed { TIMED } else { 0 } }
+    }
+}
+
+/// Bit of [`EventRef::body`]: the event has a time (body numbers stay below it).
 const TIMED: u32 = 1 << 31;
 
 /// The encoded slots: where each starts, and the bytes.
@@ -407,7 +414,7 @@ impl Slots {
 
 /// The engine's kept events; see the [module docs](self).
 #[derive(Debug, Default)]
-pub(crate) struct Kept {
+pub(crate) struct EventStore {
     bodies: Vec<Body>,
     /// Body numbers by the hash of their content.
     body_index: HashTable<u32>,
@@ -427,7 +434,7 @@ pub(crate) struct Sizes {
     pub index_bytes: usize,
 }
 
-impl Kept {
+impl EventStore {
     /// Keeps `e` (a boot marker when `boot`) unless an event of its identity
     /// was kept before; returns whether it was kept.
     pub(crate) fn push(&mut self, mut e: Event, boot: bool) -> bool {
@@ -494,41 +501,36 @@ impl Kept {
     }
 
     /// The kept event number `i`.
-    pub(crate) fn get(&self, i: u32) -> Option<View<'_>> {
+    pub(crate) fn get(&self, i: u32) -> Option<StoredEvent<'_>> {
         let slot = self.slots.get(i)?;
         let body = &self.bodies.get(slot.body as usize)?.event;
-        Some(View { slot, body })
+        Some(StoredEvent { slot, body })
     }
 
     /// The body of kept event number `i` and what its slot says without
     /// being decoded whole (a time's calendar date costs more than the rest).
-    pub(crate) fn peek(&self, i: u32) -> Option<Peek<'_>> {
+    pub(crate) fn head(&self, i: u32) -> Option<EventHead<'_>> {
         let (flags, body_number) = self.slots.head(i)?;
         let body = &self.bodies.get(body_number as usize)?.event;
-        Some(Peek { body, body_number, boot: flags & BOOT != 0, timed: flags & (HAS_TIME | ODD_TIME) != 0 })
+        Some(EventHead { body, body_number, boot: flags & BOOT != 0, timed: flags & (HAS_TIME | ODD_TIME) != 0 })
     }
 
-    /// The handle of kept event `number`, peeked at as `p`.
-    pub(crate) fn handle(number: u32, p: &Peek<'_>) -> Handle {
-        Handle { number, body: p.body_number | if p.timed { TIMED } else { 0 } }
-    }
-
-    /// [`Kept::peek`] from a handle, without decoding anything (never a boot marker:
-    /// handles are made for candidates).
-    pub(crate) fn peek_handle(&self, h: Handle) -> Option<Peek<'_>> {
+    /// [`EventStore::head`] from a reference, without decoding anything (never a
+    /// boot marker: references are made for candidates).
+    pub(crate) fn head_of(&self, h: EventRef) -> Option<EventHead<'_>> {
         let body_number = h.body & !TIMED;
         let body = &self.bodies.get(body_number as usize)?.event;
-        Some(Peek { body, body_number, boot: false, timed: h.body & TIMED != 0 })
+        Some(EventHead { body, body_number, boot: false, timed: h.body & TIMED != 0 })
     }
 
-    /// [`Kept::peek`] at every kept event with its number, in the order kept.
-    pub(crate) fn peeks(&self) -> impl Iterator<Item = (u32, Peek<'_>)> + '_ {
-        (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.peek(i)?)))
+    /// [`EventStore::head`] at every kept event with its number, in the order kept.
+    pub(crate) fn heads(&self) -> impl Iterator<Item = (u32, EventHead<'_>)> + '_ {
+        (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.head(i)?)))
     }
 
     /// Every kept event with its number, in the order kept.
     #[cfg(test)]
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, View<'_>)> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, StoredEvent<'_>)> + '_ {
         (0..u32::try_from(self.len()).unwrap_or(u32::MAX)).filter_map(|i| Some((i, self.get(i)?)))
     }
 
@@ -608,7 +610,7 @@ mod tests {
             Locator::EtlBuffer { buffer: 9, offset: u32::MAX },
             Locator::File,
         ];
-        let mut kept = Kept::default();
+        let mut kept = EventStore::default();
         let mut originals = Vec::new();
         for (n, l) in locators.iter().enumerate() {
             let mut e = event(n as u64 + 1, *l);
@@ -647,7 +649,7 @@ mod tests {
             e.time = t;
             e.thread_id = Some(u32::MAX);
             assert!(t.is_some());
-            let mut kept = Kept::default();
+            let mut kept = EventStore::default();
             assert!(kept.push(e.clone(), false));
             assert_eq!(kept.get(0).map(|v| v.to_event()), Some(e));
         }
@@ -655,7 +657,7 @@ mod tests {
 
     #[test]
     fn repeats_by_identity_are_dropped_and_bodies_shared_only_when_equal() {
-        let mut kept = Kept::default();
+        let mut kept = EventStore::default();
         assert!(kept.push(event(1, Locator::Evtx { chunk: 0, record_id: 1 }), false));
         // The same record from an XML export: another place, same identity.
         let mut again = event(1, Locator::Line { line: 40 });

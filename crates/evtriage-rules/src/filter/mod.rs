@@ -65,9 +65,13 @@ use std::sync::Mutex;
 
 use evtriage_core::{ContentId, Event, EventFilter, EventKey, Guid, Reviewer, Selection, Verdict};
 
-use crate::engine::Identity;
-use crate::rule::{MatcherIndex, ProviderSel, CONTEXT_EVENTS};
+use crate::identity::Identity;
+use crate::rule::RuleSet;
 use crate::services::{is_scm, learn_source};
+
+mod index;
+
+pub(crate) use index::MatcherIndex;
 
 /// Service Control Manager's provider GUID.
 const SCM_GUID: &str = "{555908d1-a6d7-4695-8e1e-26931d2012f4}";
@@ -82,9 +86,7 @@ pub(crate) struct RuleFilter {
     /// A `Regex` shared by threads hands out its search scratch space under
     /// a mutex, which two workers matching short fields contended for (the
     /// run went serial); a clone has its own.
-    spare: std::sync::Mutex<Vec<Tools>>,
-    /// Boot markers: always delivered.
-    boot: Vec<(ProviderSel, Vec<u32>)>,
+    spare: std::sync::Mutex<Vec<MatcherCopy>>,
     scm_guid: Option<Guid>,
     /// Identities delivered whole, for a filter made for one engine.
     claims: Option<Claims>,
@@ -97,7 +99,7 @@ pub(crate) struct RuleFilter {
 /// What a reviewer borrows from its filter for one unit and gives back: a
 /// copy of the matchers, and what they answered so far.
 #[derive(Debug)]
-struct Tools {
+struct MatcherCopy {
     matchers: MatcherIndex,
     /// Whether some matcher matches, by everything a matcher can look at
     /// (see [`content_key`]): most events repeat one of a few service state
@@ -115,7 +117,7 @@ struct Tools {
     pair_numbers: HashMap<Vec<u8>, u32, ahash::RandomState>,
 }
 
-/// Entries of [`Tools::matched`] before it is cleared (memory stays flat).
+/// Entries of [`MatcherCopy::matched`] before it is cleared (memory stays flat).
 const MEMO_LIMIT: usize = 65_536;
 
 /// What units of work delivered, each with the earliest unit that did; see
@@ -163,18 +165,9 @@ impl RuleFilter {
     }
 
     pub(crate) fn new(matchers: MatcherIndex) -> Self {
-        let boot = CONTEXT_EVENTS
-            .iter()
-            .filter(|(p, _)| !p.eq_ignore_ascii_case("Service Control Manager") && !p.eq_ignore_ascii_case(SCM_GUID))
-            .map(|(p, ids)| {
-                let sel = Guid::parse(p).map(ProviderSel::Guid).unwrap_or_else(|| ProviderSel::Name(p.to_string()));
-                (sel, ids.to_vec())
-            })
-            .collect();
         RuleFilter {
             matchers,
             spare: Default::default(),
-            boot,
             scm_guid: Guid::parse(SCM_GUID),
             claims: None,
             pair_numbers: Default::default(),
@@ -189,7 +182,8 @@ impl RuleFilter {
 
 impl EventFilter for RuleFilter {
     fn select(&self, key: &EventKey<'_>) -> Selection {
-        if self.boot.iter().any(|(p, ids)| ids.contains(&key.event_id) && p.matches_key(key)) {
+        // Boot markers: always delivered.
+        if evtriage_core::boot::is_boot_marker_key(key) {
             return Selection::Deliver;
         }
         let (wanted, message) = self.matchers.key_verdict(key);
@@ -210,7 +204,7 @@ impl EventFilter for RuleFilter {
 
     fn reviewer_at(&self, unit: Option<u64>) -> Box<dyn Reviewer + '_> {
         let taken = self.spare.lock().ok().and_then(|mut s| s.pop());
-        let tools = taken.unwrap_or_else(|| Tools {
+        let copy = taken.unwrap_or_else(|| MatcherCopy {
             matchers: self.matchers.clone(),
             matched: HashMap::with_hasher(Default::default()),
             by_content: HashMap::default(),
@@ -220,11 +214,20 @@ impl EventFilter for RuleFilter {
         Box::new(RuleReviewer {
             filter: self,
             unit,
-            tools: Some(tools),
+            copy: Some(copy),
             pairs: Default::default(),
             computer: String::new(),
             content: Vec::new(),
         })
+    }
+}
+
+impl RuleSet {
+    /// The reader's event filter: only events some rule (or the engine's boot
+    /// and service-identity tracking) can use are decoded and delivered, and
+    /// the matching is done on the reader's worker threads.
+    pub fn event_filter(&self) -> std::sync::Arc<dyn EventFilter> {
+        std::sync::Arc::new(RuleFilter::new(MatcherIndex::new(self.rules())))
     }
 }
 
@@ -234,7 +237,7 @@ struct RuleReviewer<'f> {
     /// This unit's place in delivery order, when it has one.
     unit: Option<u64>,
     /// What this reviewer borrowed (given back when it is dropped).
-    tools: Option<Tools>,
+    copy: Option<MatcherCopy>,
     /// Service-name pairs already delivered in this chunk, by number.
     pairs: std::collections::HashSet<u32, crate::finding::BuildFnv>,
     /// The computer name of the previous event delivered or passed over.
@@ -283,15 +286,15 @@ impl RuleReviewer<'_> {
     /// The number of the service-name pair `e` teaches, if it teaches one
     /// (remembered by content when it has a [`ContentId`]).
     fn pair_number(&mut self, e: &Event, content: Option<ContentId>) -> Option<u32> {
-        let tools = self.tools.as_mut()?;
-        if let Some(p) = content.and_then(|id| tools.pair_of.get(&id)) {
+        let copy = self.copy.as_mut()?;
+        if let Some(p) = content.and_then(|id| copy.pair_of.get(&id)) {
             return *p;
         }
         let number = match learn_source(e).filter(|_| is_scm(e)) {
             None => None,
             Some((display, key)) => {
                 pair_bytes(display, key, &mut self.content);
-                match tools.pair_numbers.get(self.content.as_slice()) {
+                match copy.pair_numbers.get(self.content.as_slice()) {
                     Some(n) => Some(*n),
                     None => {
                         let shared = self.filter.pair_numbers.lock().ok().map(|mut all| {
@@ -299,10 +302,10 @@ impl RuleReviewer<'_> {
                             *all.entry(self.content.clone()).or_insert(next)
                         });
                         if let Some(n) = shared {
-                            if tools.pair_numbers.len() >= MEMO_LIMIT {
-                                tools.pair_numbers.clear();
+                            if copy.pair_numbers.len() >= MEMO_LIMIT {
+                                copy.pair_numbers.clear();
                             }
-                            tools.pair_numbers.insert(self.content.clone(), n);
+                            copy.pair_numbers.insert(self.content.clone(), n);
                         }
                         shared
                     }
@@ -310,10 +313,10 @@ impl RuleReviewer<'_> {
             }
         };
         if let Some(id) = content {
-            if tools.pair_of.len() >= MEMO_LIMIT {
-                tools.pair_of.clear();
+            if copy.pair_of.len() >= MEMO_LIMIT {
+                copy.pair_of.clear();
             }
-            tools.pair_of.insert(id, number);
+            copy.pair_of.insert(id, number);
         }
         number
     }
@@ -348,7 +351,7 @@ impl RuleReviewer<'_> {
 
 impl Drop for RuleReviewer<'_> {
     fn drop(&mut self) {
-        if let (Some(m), Ok(mut spare)) = (self.tools.take(), self.filter.spare.lock()) {
+        if let (Some(m), Ok(mut spare)) = (self.copy.take(), self.filter.spare.lock()) {
             spare.push(m);
         }
     }
@@ -368,23 +371,23 @@ impl RuleReviewer<'_> {
     /// Whether some matcher matches `e`; `None` when a message matcher
     /// wants it but too little of it is decoded to judge.
     fn matches(&mut self, e: &Event, partial: bool, content: Option<ContentId>) -> Option<bool> {
-        let tools = self.tools.as_mut()?;
-        if let Some(m) = content.and_then(|id| tools.by_content.get(&id)) {
+        let copy = self.copy.as_mut()?;
+        if let Some(m) = content.and_then(|id| copy.by_content.get(&id)) {
             return *m;
         }
         let m = self.matches_afresh(e, partial);
-        if let (Some(id), Some(tools)) = (content, self.tools.as_mut()) {
-            if tools.by_content.len() >= MEMO_LIMIT {
-                tools.by_content.clear();
+        if let (Some(id), Some(copy)) = (content, self.copy.as_mut()) {
+            if copy.by_content.len() >= MEMO_LIMIT {
+                copy.by_content.clear();
             }
-            tools.by_content.insert(id, m);
+            copy.by_content.insert(id, m);
         }
         m
     }
 
     fn matches_afresh(&mut self, e: &Event, partial: bool) -> Option<bool> {
-        let tools = self.tools.as_mut()?;
-        let matchers = &tools.matchers;
+        let copy = self.copy.as_mut()?;
+        let matchers = &copy.matchers;
         let matches = if matchers.reads_message(e) {
             if partial {
                 // A message matcher wants it after all (by its event source
@@ -394,14 +397,14 @@ impl RuleReviewer<'_> {
             matchers.matches_event(e)
         } else {
             content_key(e, &mut self.content);
-            match tools.matched.get(self.content.as_slice()) {
+            match copy.matched.get(self.content.as_slice()) {
                 Some(m) => *m,
                 None => {
                     let m = matchers.matches_event(e);
-                    if tools.matched.len() >= MEMO_LIMIT {
-                        tools.matched.clear();
+                    if copy.matched.len() >= MEMO_LIMIT {
+                        copy.matched.clear();
                     }
-                    tools.matched.insert(self.content.clone(), m);
+                    copy.matched.insert(self.content.clone(), m);
                     m
                 }
             }
@@ -415,7 +418,7 @@ impl RuleReviewer<'_> {
         if e.recovered {
             return Verdict::Drop;
         }
-        if self.tools.is_none() {
+        if self.copy.is_none() {
             return Verdict::Complete;
         }
         let Some(matches) = self.matches(e, partial, content) else { return Verdict::Complete };

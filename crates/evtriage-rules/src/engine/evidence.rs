@@ -1,0 +1,205 @@
+//! Evidence and human text: what a record shows as a finding's evidence,
+//! the placeholders an anchor binds and how a rule's text is filled in, and
+//! durations, paths and values as people read them.
+
+use chrono::{DateTime, Duration, Utc};
+use evtriage_core::{message, CommandOutput, Event, Origin, RegData, SocketEntry};
+
+use crate::finding::{Evidence, Role};
+use crate::rule::command_text;
+
+/// A registry value's data as text: strings as they are, lists joined with
+/// `; `, numbers in decimal, binary data in hex; anything else "(deleted)".
+pub(super) fn reg_text(d: &RegData) -> String {
+    // Not an exhaustive `match`: the model may grow variants (a deleted key, …),
+    // and anything not a plain value reads as "(deleted)".
+    if let RegData::Sz(s) | RegData::ExpandSz(s) = d {
+        return s.clone();
+    }
+    if let RegData::MultiSz(v) = d {
+        return v.join("; ");
+    }
+    if let RegData::Dword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Qword(n) = d {
+        return n.to_string();
+    }
+    if let RegData::Binary { bytes, .. } = d {
+        return evtriage_core::display::to_hex(bytes);
+    }
+    "(deleted)".into()
+}
+
+/// The file name of a path (an image shown as `[svchost.exe]` without its brackets).
+pub(super) fn basename(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path).trim_matches(|c| c == '[' || c == ']')
+}
+
+/// The items joined with `, `, or `empty` when there are none.
+pub(super) fn join_or(items: &[String], empty: &str) -> String {
+    if items.is_empty() {
+        empty.to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// A duration as people read it: `250 ms`, `4.5 s`, `12 min`, `3 h`.
+pub(super) fn human_duration(d: Duration) -> String {
+    let ms = d.num_milliseconds().abs();
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else if ms < 120_000 {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    } else if ms < 7_200_000 {
+        format!("{} min", ms / 60_000)
+    } else {
+        format!("{} h", ms / 3_600_000)
+    }
+}
+
+/// The evidence an event gives: its message (made from the event's content,
+/// which is all a kept event's body holds), at `origin` and `time`.
+pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTime<Utc>>, role: Role) -> Evidence {
+    let mut summary = message::render(e).split_whitespace().collect::<Vec<_>>().join(" ");
+    if summary.len() > 600 {
+        let mut cut = 600;
+        while !summary.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        summary.truncate(cut);
+        summary.push('…');
+    }
+    let label = e.provider_label();
+    // The fallback rendering already starts with provider and id.
+    if !summary.starts_with(&label) {
+        summary = format!("{label} {}: {summary}", e.event_id);
+    }
+    Evidence::new(origin, time, summary, role)
+}
+
+pub(super) fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
+    let mut parts: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    if c.is_error {
+        parts.insert(0, "error".into());
+    }
+    let text = if parts.is_empty() { command_text(c) } else { parts.join("; ") };
+    let name = c.command.as_deref().unwrap_or("command output");
+    Evidence::new(&c.origin, None, format!("{name}: {text}"), role)
+}
+
+pub(super) fn socket_evidence(s: &SocketEntry) -> Evidence {
+    let addr = if s.ipv6 {
+        format!("[{}]:{}", s.local_address, s.local_port)
+    } else {
+        format!("{}:{}", s.local_address, s.local_port)
+    };
+    let mut summary = format!("{} {}", s.protocol, addr);
+    if let Some(st) = &s.state {
+        summary.push(' ');
+        summary.push_str(st);
+    }
+    if let Some(pid) = s.pid {
+        summary.push_str(&format!(" PID {pid}"));
+    }
+    if let Some(i) = &s.image {
+        summary.push_str(&format!(" [{}]", basename(i)));
+    }
+    if !s.services.is_empty() {
+        summary.push_str(&format!(" services {}", s.services.join(", ")));
+    }
+    Evidence::new(&s.origin, None, summary, Role::Corroboration)
+}
+
+/// Replaces `{name}` with its binding; unknown names (and other braces) are left as written.
+pub(super) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after.find('}');
+        let name = close.map(|c| &after[..c]);
+        match name.filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            Some(n) => match bindings.iter().rev().find(|(k, _)| k == n) {
+                Some((_, v)) => {
+                    out.push_str(v);
+                    rest = &after[n.len() + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            },
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The anchor's data as placeholders: each field under its name (`{param2}`,
+/// `{ServiceName}`; unnamed classic data as `{param1}`…), and for a Win32
+/// insertion `%%N` also `{<name>_error}` = `N (ERROR_NAME)`.
+pub(super) fn field_bindings(e: &Event) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (i, d) in e.data.iter().enumerate() {
+        let name = match &d.name {
+            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
+            _ => format!("param{}", i + 1),
+        };
+        let value = d.value.trim().to_string();
+        if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
+            let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
+            let label = match evtriage_core::codes::name(evtriage_core::codes::Namespace::Win32, code) {
+                Some(sym) => format!("{code} ({sym})"),
+                None => code.to_string(),
+            };
+            // `{<name>_text}`: the error with its message, `1058 (ERROR_SERVICE_DISABLED): The service cannot …`.
+            if let Some(text) = evtriage_core::codes::insertion_message(code) {
+                out.push((format!("{name}_text"), format!("{label}: {}", text.trim())));
+            }
+            out.push((format!("{name}_error"), label));
+        }
+        out.push((name, value));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchor_fields_bind_with_error_names() {
+        let origin = Origin::new("System.xml".into(), evtriage_core::Locator::Line { line: 3 });
+        let mut e = Event::new(Some("Service Control Manager".into()), 7038, origin);
+        e.data = vec![
+            evtriage_core::DataItem::named("param1", "MSSQLSERVER"),
+            evtriage_core::DataItem::named("param2", ".\\sqlsvc"),
+            evtriage_core::DataItem::named("param3", "%%1326"),
+            evtriage_core::DataItem::unnamed("5"),
+        ];
+        let b = field_bindings(&e);
+        let get = |k: &str| b.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("param1"), Some("MSSQLSERVER"));
+        assert_eq!(get("param3"), Some("%%1326"));
+        assert_eq!(get("param3_error"), Some("1326 (ERROR_LOGON_FAILURE)"));
+        assert_eq!(get("param4"), Some("5"));
+        assert_eq!(get("param1_error"), None);
+        assert_eq!(interpolate("logon failed: {param3_error}", &b), "logon failed: 1326 (ERROR_LOGON_FAILURE)");
+    }
+
+    #[test]
+    fn interpolation_keeps_unknown_and_literal_braces() {
+        let b = vec![("service".to_string(), "IsmServ".to_string()), ("port".to_string(), "25".to_string())];
+        assert_eq!(interpolate("sc config {service} start= delayed-auto", &b), "sc config IsmServ start= delayed-auto");
+        assert_eq!(interpolate("{unknown} and {port}", &b), "{unknown} and 25");
+        assert_eq!(interpolate("ps | ? { $_.Id -eq 4 } {", &b), "ps | ? { $_.Id -eq 4 } {");
+        assert_eq!(interpolate("{}{port}", &b), "{}25");
+    }
+}
