@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use evtriage_core::{ReadOptions, Reader};
-use evtriage_rules::{Engine, JsonReport, Report, ReportSink, RuleSet, TextReport};
+use evtriage_print::{HtmlReport, JsonReport, MarkdownReport, ReportSink, SurroundingsOptions, TextReport};
+use evtriage_rules::{Engine, Report, RuleSet};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -96,17 +97,14 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             }
         }),
         Format::Html | Format::Markdown => {
-            // A second read of the inputs, bounded per finding (see evtriage_report::context).
-            let options = evtriage_report::ContextOptions {
-                minutes: args.context,
-                recovered: args.recovered,
-                ..Default::default()
-            };
-            let context = evtriage_report::collect_context(&report, &args.paths, &options);
+            // A second read of the inputs, bounded per finding (see evtriage_print::context).
+            let options =
+                SurroundingsOptions { minutes: args.context, recovered: args.recovered, ..Default::default() };
+            let around = evtriage_print::collect_surroundings(&report, &args.paths, &options);
             if args.format == Format::Html {
-                evtriage_report::HtmlReport { context: Some(&context), title: None }.write_report(&report, &mut buf)
+                HtmlReport { surroundings: Some(&around), title: None }.write_report(&report, &mut buf)
             } else {
-                evtriage_report::MarkdownReport { context: Some(&context) }.write_report(&report, &mut buf)
+                MarkdownReport { surroundings: Some(&around) }.write_report(&report, &mut buf)
             }
         }
     };

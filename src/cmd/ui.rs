@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 
 use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink, Unread};
+use evtriage_print::text::paint;
 
 /// Input text (paths, member names, reasons) made safe for a terminal.
 pub fn safe(text: &str) -> String {
@@ -224,15 +225,6 @@ impl Sink for ProgressSink<'_> {
 
 fn short_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-/// `text` wrapped in SGR `code` when `on`.
-pub fn paint(on: bool, code: &str, text: &str) -> String {
-    if on {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
 }
 
 /// An I/O error as a lowercase reason without the OS error number.
