@@ -22,8 +22,9 @@ use clap::{Args, ValueEnum};
 use evtriage_core::{
     Diagnostic, Entry, Event, EventKey, JsonLines, KeepLine, LineFacts, ReadOptions, Reader, Record, Severity, Unit,
 };
+use evtriage_print::records::{self, RecordFormat};
 
-/// Output format of `dump`.
+/// Output format of `dump` (see [`evtriage_print::records`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// One JSON object per line (the model's JSON, see docs/model.md, plus `rendered`).
@@ -194,8 +195,8 @@ impl LateFilter {
 }
 
 /// How records are turned into output bytes (shared with the reader's workers).
-struct Fmt {
-    format: OutputFormat,
+struct Formatter {
+    format: RecordFormat,
     /// `--recovered`: table and CSV get a column marking stale records.
     recovered: bool,
     late: Arc<LateFilter>,
@@ -216,12 +217,12 @@ struct Formatted {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// The first guess of [`Fmt::per_record`].
+/// The first guess of [`Formatter::per_record`].
 const BYTES_PER_RECORD: usize = 1024;
 
-impl Fmt {
+impl Formatter {
     fn unit(&self, mut unit: Unit) -> Formatted {
-        if self.format == OutputFormat::Jsonl {
+        if self.format == RecordFormat::JsonLines {
             // Written by the reader (see `read_paths_lines`).
             let bytes = unit.take_lines();
             let printed = unit.line_count();
@@ -246,7 +247,7 @@ impl Fmt {
                         }
                     }
                     out.printed += 1;
-                    self.one(&r, &mut out.bytes, &mut message);
+                    records::write_record(self.format, self.recovered, &r, &mut out.bytes, &mut message);
                 }
                 Entry::Diagnostic(d) => out.diagnostics.push(d),
             }
@@ -257,31 +258,6 @@ impl Fmt {
             self.per_record.store((avg + avg / 8).clamp(64, 64 * 1024), Ordering::Relaxed);
         }
         out
-    }
-    /// Appends `r` in the output format to `buf`; `message` is scratch space.
-    fn one(&self, r: &Record, buf: &mut Vec<u8>, message: &mut String) {
-        match self.format {
-            // The model's JSON and the rendered message (the reader writes
-            // these itself for `read_paths_lines`; this is the same function).
-            OutputFormat::Jsonl => evtriage_core::jsonl::write_line(r, true, buf, message),
-            OutputFormat::Csv => {
-                let mut fields = csv_fields(r);
-                if self.recovered {
-                    fields.push(is_recovered(r).to_string());
-                }
-                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
-                // Input text must not reach a terminal as escape sequences.
-                buf.extend_from_slice(evtriage_core::util::terminal_safe(&line.join(","), false).as_bytes());
-                buf.push(b'\n');
-            }
-            OutputFormat::Table => {
-                if self.recovered {
-                    buf.extend_from_slice(if is_recovered(r) { b"STALE  " } else { b"       " });
-                }
-                buf.extend_from_slice(evtriage_core::util::terminal_safe(&table_line(r), false).as_bytes());
-                buf.push(b'\n');
-            }
-        }
     }
 }
 
@@ -326,123 +302,6 @@ impl<W: Write> Printer<W> {
     }
 }
 
-const CSV_HEADER: &str = "time,level,provider,event_id,record_id,channel,computer,data,message,source,locator\n";
-
-/// Whether `r` is a stale record carved from slack space.
-fn is_recovered(r: &Record) -> bool {
-    matches!(r, Record::Event(e) if e.recovered)
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn time_text(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default()
-}
-
-fn data_summary(e: &Event, max: usize) -> String {
-    let mut s = String::new();
-    for d in &e.data {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        if let Some(n) = &d.name {
-            s.push_str(n);
-            s.push('=');
-        }
-        s.push_str(&d.value.replace("\r\n", "⏎").replace(['\r', '\n'], "⏎"));
-        if s.chars().count() > max {
-            break;
-        }
-    }
-    if let Some(b) = &e.binary {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        s.push_str("binary=");
-        s.push_str(&evtriage_core::util::to_hex(b));
-    }
-    if s.chars().count() > max {
-        s = s.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-    }
-    s
-}
-
-fn csv_fields(r: &Record) -> Vec<String> {
-    let origin = r.origin();
-    match r {
-        Record::Event(e) => vec![
-            time_text(e.time),
-            e.level_name().to_string(),
-            e.provider_label(),
-            e.event_id.to_string(),
-            e.record_id.map(|x| x.to_string()).unwrap_or_default(),
-            e.channel.clone().unwrap_or_default(),
-            e.computer.clone().unwrap_or_default(),
-            data_summary(e, usize::MAX),
-            evtriage_core::message::render(e),
-            origin.source.to_string(),
-            origin.locator.to_string(),
-        ],
-        other => {
-            let json = serde_json::to_string(other).unwrap_or_default();
-            vec![
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                json,
-                String::new(),
-                origin.source.to_string(),
-                origin.locator.to_string(),
-            ]
-        }
-    }
-}
-
-fn table_line(r: &Record) -> String {
-    match r {
-        Record::Event(e) => {
-            let time = e.time.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_else(|| "-".repeat(23));
-            format!(
-                "{time}  {:<11} {:<40} {:>5}  {:<20} {}",
-                e.level_name(),
-                e.provider_label(),
-                e.event_id,
-                e.computer.as_deref().unwrap_or("-"),
-                evtriage_core::util::one_line(&evtriage_core::message::render(e), 200)
-            )
-        }
-        Record::Socket(s) => format!(
-            "socket  {} {}:{} -> {}:{} {} pid={}",
-            s.protocol,
-            s.local_address,
-            s.local_port,
-            s.remote_address.as_deref().unwrap_or("*"),
-            s.remote_port.map(|p| p.to_string()).unwrap_or_else(|| "*".into()),
-            s.state.as_deref().unwrap_or(""),
-            s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
-        ),
-        Record::Process(p) => format!("process {} pid={} services={}", p.image, p.pid, p.services.join(",")),
-        Record::Registry(v) => {
-            format!("registry {}\\{} = {}", v.key, v.name, serde_json::to_string(&v.data).unwrap_or_default())
-        }
-        Record::Command(c) => {
-            let props: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("command {} {}", c.command.as_deref().unwrap_or("-"), props.join(" "))
-        }
-    }
-}
-
 /// Runs `dump`. Exit status: 0 when records were read, 2 on error (a
 /// missing path, or no record at all could be read from the given paths).
 pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
@@ -470,8 +329,13 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         }));
     }
     let stdout = io::stdout();
-    let fmt = Fmt {
-        format: args.format,
+    let format = match args.format {
+        OutputFormat::Jsonl => RecordFormat::JsonLines,
+        OutputFormat::Csv => RecordFormat::Csv,
+        OutputFormat::Table => RecordFormat::Table,
+    };
+    let fmt = Formatter {
+        format,
         recovered: args.recovered,
         late: Arc::new(LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until }),
         per_record: AtomicUsize::new(BYTES_PER_RECORD),
@@ -479,13 +343,12 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
     // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
     // written through as they are; the buffer only gathers small ones.
     let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
-    if args.format == OutputFormat::Csv {
-        let extra = if args.recovered { ",recovered" } else { "" };
-        printer.write_bytes(format!("{}{extra}\n", CSV_HEADER.trim_end()).as_bytes());
+    if format == RecordFormat::Csv {
+        printer.write_bytes(records::csv_header(args.recovered).as_bytes());
     }
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
-    let summaries = if args.format == OutputFormat::Jsonl {
+    let summaries = if format == RecordFormat::JsonLines {
         let late = fmt.late.clone();
         let keep: Option<KeepLine> =
             if late.is_empty() { None } else { Some(Arc::new(move |f: &LineFacts<'_>| late.wants_facts(f))) };

@@ -59,11 +59,6 @@ impl Ui {
         Ui { color: decide(std::io::stdout().is_terminal()), color_err: decide(std::io::stderr().is_terminal()), quiet }
     }
 
-    /// `text` in the SGR style `code` (e.g. `"1;31"`) when stdout is coloured.
-    pub fn paint(&self, code: &str, text: &str) -> String {
-        paint(self.color, code, text)
-    }
-
     /// Prints an error on stderr: `evtriage: error: <sentence>`.
     pub fn error(&self, sentence: &str) {
         eprintln!("evtriage: {} {sentence}", paint(self.color_err, "1;31", "error:"));

@@ -15,6 +15,18 @@
 //! - [`context`]: the minutes around each finding that HTML and Markdown
 //!   show ([`Surroundings`], gathered by a second read of the inputs).
 //!
+//! What `dump` and `timeline` print:
+//!
+//! - [`records`]: one record as a table line, a CSV row or a JSON line
+//!   (`dump`);
+//! - [`jsonl`]: one record as a JSON line, a thin front over the byte writer
+//!   in `evtriage_core::jsonl` (which the evtx decoder also drives, see there);
+//! - [`timeline`]: the rows of a merged timeline as a table with boot
+//!   separators, CSV, JSON lines or a Timesketch import;
+//! - [`csv`]: the one CSV quoting both use;
+//! - [`time`]: how times are shown, in UTC ([`show_time`]) or in a display
+//!   zone ([`Zone`], `timeline --tz`).
+//!
 //! Text from the inputs is made safe for its destination in one place per
 //! destination: a terminal with `evtriage_core::util::terminal_safe`, HTML
 //! with [`html_escape`], Markdown with [`markdown_escape`]. Whitespace runs
@@ -54,16 +66,24 @@ use std::io::{self, Write};
 use evtriage_rules::Report;
 
 pub mod context;
+pub mod csv;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod markdown;
+pub mod records;
 pub mod text;
+pub mod time;
+pub mod timeline;
 
 pub use context::{collect_surroundings, NearbyEvent, Surroundings, SurroundingsOptions};
 pub use html::{html_escape, HtmlReport};
 pub use json::JsonReport;
 pub use markdown::{markdown_escape, MarkdownReport};
+pub use records::RecordFormat;
 pub use text::TextReport;
+pub use time::{show_time, Zone};
+pub use timeline::{TimelineFormat, TimelineOptions};
 
 pub use evtriage_core::model::level_name;
 
@@ -105,11 +125,6 @@ pub fn kb_url(kb: &str) -> Option<String> {
         return None;
     }
     Some(format!("https://support.microsoft.com/kb/{digits}"))
-}
-
-/// A UTC time as reports show it: `2024-03-02 06:01:35.120Z`.
-pub fn show_time(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string()
 }
 
 /// `"s"` unless `n` is 1.

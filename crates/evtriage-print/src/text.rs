@@ -14,6 +14,7 @@ use std::io::{self, Write};
 
 use evtriage_rules::{Confidence, Finding, Kind, Report, Role};
 
+use crate::time::rfc3339;
 use crate::{plural, unread_heading, ReportSink, MAX_UNREAD_LISTED};
 
 /// `text` wrapped in the SGR style `code` (e.g. `"1;31"`, bold red) when
@@ -176,10 +177,7 @@ fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io
     }
     writeln!(out, "  Evidence:")?;
     for e in &f.evidence {
-        let time = e
-            .time
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-            .unwrap_or_else(|| "(snapshot)".into());
+        let time = e.time.as_ref().map(rfc3339).unwrap_or_else(|| "(snapshot)".into());
         let role = match e.role {
             Role::Anchor => "*",
             Role::Corroboration => "+",
