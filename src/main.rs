@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
+mod time;
 
 /// mimalloc instead of the system allocator: decoding allocates many small,
 /// short-lived strings per event, and glibc malloc/free took about a quarter

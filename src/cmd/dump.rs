@@ -17,12 +17,15 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use evtriage_core::{
     Diagnostic, Entry, Event, EventKey, JsonLines, KeepLine, LineFacts, ReadOptions, Reader, Record, Severity, Unit,
 };
 use evtriage_print::records::{self, RecordFormat};
+use evtriage_print::Zone;
+
+use crate::time::{parse_time, BareDate};
 
 /// Output format of `dump` (see [`evtriage_print::records`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -57,10 +60,10 @@ pub struct DumpArgs {
     /// Keep events of these levels: names (`error`, `warning`, …) or numbers, comma-separated.
     #[arg(long, value_parser = parse_levels)]
     pub level: Option<LevelSet>,
-    /// Keep events at or after this time (RFC 3339, or a date `YYYY-MM-DD` meaning its start, UTC).
+    /// Keep events at or after this time (RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC; a date means its start).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
-    /// Keep events at or before this time (RFC 3339, or a date `YYYY-MM-DD` meaning its end, UTC).
+    /// Keep events at or before this time (RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC; a date means its end).
     #[arg(long, value_parser = parse_until)]
     pub until: Option<DateTime<Utc>>,
     /// Worker threads (0 = one per core).
@@ -138,22 +141,18 @@ fn parse_levels(s: &str) -> Result<LevelSet, String> {
     Ok(LevelSet(out))
 }
 
-fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD"))?;
-    let t = if end_of_day { d.and_hms_nano_opt(23, 59, 59, 999_999_999) } else { d.and_hms_opt(0, 0, 0) };
-    t.map(|t| t.and_utc()).ok_or_else(|| format!("`{s}` is not a valid date"))
-}
-
+/// `--since`: a TIME (see [`crate::time`]), in UTC; a date means its start.
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(s, false)
+    parse_time(s, Zone::Utc, BareDate::Start).ok_or_else(|| not_a_time(s))
 }
 
+/// `--until`: a TIME (see [`crate::time`]), in UTC; a date means its end.
 fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(s, true)
+    parse_time(s, Zone::Utc, BareDate::End).ok_or_else(|| not_a_time(s))
+}
+
+fn not_a_time(s: &str) -> String {
+    format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD")
 }
 
 /// Filters that need the whole event (the cheap ones go into the reader's event filter).

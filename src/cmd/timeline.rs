@@ -38,10 +38,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Sink};
 use evtriage_print::timeline::{cell, Row};
 use evtriage_print::{TimelineFormat, TimelineOptions, Zone};
+
+use crate::time::{parse_duration, parse_time, parse_zone, BareDate};
 
 use super::ui::Ui;
 
@@ -106,76 +108,6 @@ pub struct TimelineArgs {
     /// (by default only the logs' live records are shown; `inputs` counts the stale ones).
     #[arg(long)]
     pub recovered: bool,
-}
-
-/// Parses `--tz`: `UTC`, `Z`, `local` or `+HH:MM` / `-HH:MM` / `+HHMM` / `+HH`.
-pub fn parse_zone(text: &str) -> Option<Zone> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("gmt") {
-        return Some(Zone::Utc);
-    }
-    if t.eq_ignore_ascii_case("local") {
-        return Some(Zone::Local);
-    }
-    let t = t.strip_prefix("UTC").or_else(|| t.strip_prefix("utc")).unwrap_or(t);
-    let (sign, rest) = match t.as_bytes().first()? {
-        b'+' => (1, t.get(1..)?),
-        b'-' => (-1, t.get(1..)?),
-        _ => return None,
-    };
-    let digits: String = rest.chars().filter(|c| *c != ':').collect();
-    if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let (h, m) = match digits.len() {
-        1 | 2 => (digits.parse::<i32>().ok()?, 0),
-        4 => (digits.get(..2)?.parse::<i32>().ok()?, digits.get(2..)?.parse::<i32>().ok()?),
-        _ => return None,
-    };
-    if h > 14 || m > 59 {
-        return None;
-    }
-    FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
-}
-
-/// Parses a user-given time: RFC 3339, or a naive `YYYY-MM-DD[ T]HH:MM[:SS[.f]]`
-/// or `YYYY-MM-DD` read in `zone`.
-pub fn parse_time(text: &str, zone: Zone) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Some(stripped) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
-        return parse_naive(stripped).map(|n| n.and_utc());
-    }
-    zone.to_utc(parse_naive(t)?)
-}
-
-fn parse_naive(t: &str) -> Option<NaiveDateTime> {
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return Some(n);
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))
-}
-
-/// Parses `30s`, `5m`, `2h`, `1d` (also `1.5h`).
-pub fn parse_duration(text: &str) -> Option<chrono::Duration> {
-    let t = text.trim();
-    let unit = t.chars().last()?;
-    let secs_per = match unit.to_ascii_lowercase() {
-        's' => 1.0,
-        'm' => 60.0,
-        'h' => 3600.0,
-        'd' => 86400.0,
-        _ => return None,
-    };
-    let n: f64 = t.get(..t.len() - 1)?.trim().parse().ok()?;
-    if !n.is_finite() || n < 0.0 || n * secs_per > 3.2e9 {
-        return None;
-    }
-    chrono::Duration::try_milliseconds((n * secs_per * 1000.0).round() as i64)
 }
 
 /// What `timeline` keeps.
@@ -314,7 +246,7 @@ pub fn build_filter(args: &TimelineArgs, zone: Zone) -> Result<Filter, String> {
     let time = |flag: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>, String> {
         match v {
             None => Ok(None),
-            Some(s) => parse_time(s, zone).map(Some).ok_or_else(|| {
+            Some(s) => parse_time(s, zone, BareDate::Start).map(Some).ok_or_else(|| {
                 format!("{flag} {s:?} is not a time; write e.g. 2024-03-05T14:02:00Z or '2024-03-05 14:02'.")
             }),
         }
@@ -418,39 +350,6 @@ fn report_leftovers(sink: &TimelineSink, ui: &Ui) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn zones_parse() {
-        assert_eq!(parse_zone("utc"), Some(Zone::Utc));
-        assert_eq!(parse_zone("local"), Some(Zone::Local));
-        assert_eq!(parse_zone("+02:00"), FixedOffset::east_opt(7200).map(Zone::Fixed));
-        assert_eq!(parse_zone("-0530"), FixedOffset::east_opt(-19800).map(Zone::Fixed));
-        assert_eq!(parse_zone("+3"), FixedOffset::east_opt(10800).map(Zone::Fixed));
-        assert_eq!(parse_zone("Europe/Paris"), None);
-        assert_eq!(parse_zone("+25:00"), None);
-        assert_eq!(parse_zone(""), None);
-    }
-
-    #[test]
-    fn times_and_durations_parse() {
-        let z2 = parse_zone("+02:00").unwrap_or(Zone::Utc);
-        let want = Utc.with_ymd_and_hms(2024, 3, 5, 12, 2, 0).single();
-        assert_eq!(parse_time("2024-03-05T12:02:00Z", z2), want);
-        assert_eq!(parse_time("2024-03-05T14:02:00+02:00", Zone::Utc), want);
-        assert_eq!(parse_time("2024-03-05 14:02", z2), want);
-        assert_eq!(parse_time("2024-03-05 12:02:00Z", z2), want);
-        assert_eq!(parse_time("2024-03-05", Zone::Utc), Utc.with_ymd_and_hms(2024, 3, 5, 0, 0, 0).single());
-        assert_eq!(parse_time("yesterday", Zone::Utc), None);
-        assert_eq!(parse_duration("5m"), Some(chrono::Duration::minutes(5)));
-        assert_eq!(parse_duration("90s"), Some(chrono::Duration::seconds(90)));
-        assert_eq!(parse_duration("1.5h"), Some(chrono::Duration::minutes(90)));
-        assert_eq!(parse_duration("2d"), Some(chrono::Duration::days(2)));
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("m"), None);
-        assert_eq!(parse_duration("-5m"), None);
-        assert_eq!(parse_duration("1e300h"), None);
-    }
 
     #[test]
     fn filters_match() {
