@@ -89,6 +89,16 @@ same rules show kb4530043-ismserv-boot
 same rules show no-such-rule
 same rules test --fixtures no/such/dir
 same rules test --rule kb4530043-ismserv-boot
+same rules test --fixtures docs
+mkdir -p "$out/bad-rules" && printf 'id = "x"\ntitel = "typo"\n' >"$out/bad-rules/zz-broken.toml"
+same rules --rules "$out/bad-rules" list
+same analyze --rules "$out/bad-rules" "$case"
+same analyze --rules no/such/dir "$case"
+same analyze no/such/path "$case"
+same inputs no/such/path
+same --color always timeline "$case" --tz Mars/Olympus
+same --color always dump "$corpus/evtx/anotherc0ne_AD-DC_ForwardedEvents_empty.evtx"
+same timeline "$corpus/evtx/anotherc0ne_AD-DC_ForwardedEvents_empty.evtx" fixtures/inputs/README.md
 same completions bash
 same man
 [ $rc -eq 0 ] && echo "identical ($n runs)"

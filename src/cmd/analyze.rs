@@ -2,12 +2,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use evtriage_core::{ReadOptions, Reader};
 use evtriage_print::{HtmlReport, JsonReport, MarkdownReport, ReportSink, SurroundingsOptions, TextReport};
 use evtriage_rules::{Engine, Report, RuleSet};
+
+use crate::error::{Error, Outcome};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,20 +61,14 @@ pub struct AnalyzeArgs {
     pub recovered: bool,
 }
 
-/// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
-/// findings do not count), 1 faults found, 2 error.
+/// Runs `analyze`: [`Outcome::Flagged`] when there are faults (informational
+/// "by design" findings do not count); an error for a missing path, rules
+/// that do not load, no record read at all, or a report that cannot be
+/// written.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
-pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(e) => {
-            ui.error(&e);
-            return ExitCode::from(2);
-        }
-    };
+pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> Result<Outcome, Error> {
+    ui.check_paths(&args.paths)?;
+    let rules = load_rules(&args.rules).map_err(Error::Rules)?;
     // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
     let report = {
         let mut engine = Engine::new(rules.clone());
@@ -115,29 +110,22 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             out.write_all(&buf).and_then(|()| out.flush())
         }
     });
-    if let Err(e) = result {
-        if args.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
-            // The reader went away (`| head`): not an error.
-        } else {
+    result.map_err(|e| {
+        Error::writing(e, |e| {
             let target =
                 args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-            ui.error(&format!(
+            Error::Write(format!(
                 "cannot write the report to {target}: {}; check that the folder exists and is writable.",
-                super::ui::io_reason(&e)
-            ));
-            return ExitCode::from(2);
-        }
-    }
-    // Nothing read at all is an error, whatever the report says.
+                super::ui::io_reason(e)
+            ))
+        })
+    })?;
+    // Nothing read at all is an error, whatever the report says (the report lists why).
+    let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
     if report.inputs.iter().all(|i| i.records == 0) {
-        let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
-        return ui.no_record(stale, "the report lists why for each input.");
+        return Err(Error::NothingRead { unread: Vec::new(), stale, then: "the report lists why for each input." });
     }
-    if report.faults() == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(Outcome::flagged_if(report.faults() > 0))
 }
 
 /// Warns on stderr about the user's rules whose sources or remediation have

@@ -13,7 +13,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -25,6 +24,7 @@ use evtriage_core::{
 use evtriage_print::records::{self, RecordFormat};
 use evtriage_print::Zone;
 
+use crate::error::{Error, Outcome};
 use crate::time::{parse_time, BareDate};
 
 /// Output format of `dump` (see [`evtriage_print::records`]).
@@ -301,12 +301,10 @@ impl<W: Write> Printer<W> {
     }
 }
 
-/// Runs `dump`. Exit status: 0 when records were read, 2 on error (a
-/// missing path, or no record at all could be read from the given paths).
-pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
+/// Runs `dump`: an error for a missing path, output that cannot be
+/// written, or when no record at all could be read from the given paths.
+pub fn run(args: DumpArgs, ui: super::ui::Ui) -> Result<Outcome, Error> {
+    ui.check_paths(&args.paths)?;
     let mut options = ReadOptions { threads: args.threads, event_filter: None, recovered: args.recovered };
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();
@@ -402,11 +400,12 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         }
     }
     drop(err);
-    // The reader went away (`| head`): not an error; any other write error is.
-    if let Some(e) = printer.failed.as_ref().filter(|e| e.kind() != io::ErrorKind::BrokenPipe) {
-        ui.error(&format!("cannot write the records: {e}; check that the output is writable."));
-        return ExitCode::from(2);
+    if let Some(e) = printer.failed.take() {
+        return Err(Error::writing(e, |e| {
+            Error::Write(format!("cannot write the records: {e}; check that the output is writable."))
+        }));
     }
     let unread = evtriage_core::unread(&summaries, &printer.diagnostics);
-    ui.nothing_read(&summaries, &unread).unwrap_or(ExitCode::SUCCESS)
+    Error::nothing_read(&summaries, unread, "check them, or give the folder or zip that holds the logs.")?;
+    Ok(Outcome::Success)
 }

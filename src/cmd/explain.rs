@@ -7,10 +7,10 @@
 //! "unknown". Exit status: 0 when at least one argument was known, 1 when none
 //! was.
 
-use std::process::ExitCode;
-
 use evtriage_core::codes::{self, CodeInfo};
 use serde::Serialize;
+
+use crate::error::{Error, Outcome};
 
 /// Output format of `explain`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,22 +89,17 @@ pub fn to_text(items: &[Explained]) -> String {
     out
 }
 
-/// Runs `explain` over `inputs`, printing in `format`.
-pub fn run(inputs: &[String], format: ExplainFormat) -> ExitCode {
+/// Runs `explain` over `inputs`, printing in `format`: [`Outcome::Flagged`]
+/// when no argument was known.
+pub fn run(inputs: &[String], format: ExplainFormat) -> Result<Outcome, Error> {
     let items: Vec<Explained> = inputs.iter().map(|i| explain(i)).collect();
-    match format {
-        ExplainFormat::Text => print!("{}", to_text(&items)),
-        ExplainFormat::Json => match serde_json::to_string_pretty(&items) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("evtriage: cannot write JSON: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    }
-    if items.iter().any(|e| e.known) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let text = match format {
+        ExplainFormat::Text => to_text(&items),
+        ExplainFormat::Json => {
+            serde_json::to_string_pretty(&items).map_err(|e| Error::Unlabelled(format!("cannot write JSON: {e}")))?
+                + "\n"
+        }
+    };
+    super::ui::write_stdout(text.as_bytes()).map_err(Error::stdout)?;
+    Ok(Outcome::flagged_if(!items.iter().any(|e| e.known)))
 }

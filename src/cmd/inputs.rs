@@ -7,10 +7,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use evtriage_core::{Diagnostic, InputSummary, Reader, Record, Sink};
 use serde::Serialize;
+
+use crate::error::{Error, Outcome};
 
 /// Output shape of `evtriage inputs`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -56,12 +57,10 @@ fn belongs(d: &Diagnostic, path: &str) -> bool {
     s == path || s.strip_prefix(path).is_some_and(|rest| rest.starts_with('!'))
 }
 
-/// Runs `evtriage inputs`. Exit status: 0 when records were read, 2 on
-/// error (a missing path, or no record at all could be read).
-pub fn run(paths: &[PathBuf], format: InputsFormat, ui: super::ui::Ui) -> ExitCode {
-    if !ui.check_paths(paths) {
-        return ExitCode::from(2);
-    }
+/// Runs `evtriage inputs`: an error for a missing path, or when no record
+/// at all could be read (after the list, which says why).
+pub fn run(paths: &[PathBuf], format: InputsFormat, ui: super::ui::Ui) -> Result<Outcome, Error> {
+    ui.check_paths(paths)?;
     let reader = Reader::default();
     let mut sink = CountSink::default();
     let summaries = reader.read_paths(paths, &mut sink);
@@ -89,28 +88,18 @@ pub fn run(paths: &[PathBuf], format: InputsFormat, ui: super::ui::Ui) -> ExitCo
     let report = Report { files, other, unread: &unread };
     let mut out = std::io::stdout().lock();
     let written = match format {
-        InputsFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => writeln!(out, "{s}"),
-            Err(e) => {
-                eprintln!("evtriage: cannot write the report as JSON: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        InputsFormat::Json => {
+            let json = serde_json::to_string_pretty(&report)
+                .map_err(|e| Error::Unlabelled(format!("cannot write the report as JSON: {e}")))?;
+            writeln!(out, "{json}")
+        }
         InputsFormat::Table => print_table(&mut out, &report),
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) if summaries.iter().all(|s| s.records == 0) => {
-            let stale: u64 = summaries.iter().map(|s| s.stale).sum();
-            ui.no_record(stale, "the list above says why for each input.")
-        }
-        Ok(()) => ExitCode::SUCCESS,
-        // The reader went away (`| head`): not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("evtriage: cannot write the report: {e}");
-            ExitCode::from(2)
-        }
-    }
+    written
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::writing(e, |e| Error::Unlabelled(format!("cannot write the report: {e}"))))?;
+    Error::nothing_read(&summaries, Vec::new(), "the list above says why for each input.")?;
+    Ok(Outcome::Success)
 }
 
 fn print_table(out: &mut impl Write, report: &Report<'_>) -> std::io::Result<()> {

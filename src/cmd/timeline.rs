@@ -35,7 +35,6 @@
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -43,6 +42,7 @@ use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Si
 use evtriage_print::timeline::{cell, Row};
 use evtriage_print::{TimelineFormat, TimelineOptions, Zone};
 
+use crate::error::{Error, Outcome};
 use crate::time::{parse_duration, parse_time, parse_zone, BareDate};
 
 use super::ui::Ui;
@@ -269,30 +269,20 @@ pub fn build_filter(args: &TimelineArgs, zone: Zone) -> Result<Filter, String> {
     })
 }
 
-/// Runs `evtriage timeline`.
-pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
-    let Some(zone) = parse_zone(&args.tz) else {
-        ui.error(&format!("--tz {:?} is not a time zone; use UTC, local, or an offset such as +02:00.", args.tz));
-        return ExitCode::from(2);
-    };
-    let filter = match build_filter(&args, zone) {
-        Ok(f) => f,
-        Err(sentence) => {
-            ui.error(&sentence);
-            return ExitCode::from(2);
-        }
-    };
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
+/// Runs `evtriage timeline`: an error for a wrong option, a missing path,
+/// no record read at all, or output that cannot be written.
+pub fn run(args: TimelineArgs, ui: Ui) -> Result<Outcome, Error> {
+    let zone = parse_zone(&args.tz).ok_or_else(|| {
+        Error::Usage(format!("--tz {:?} is not a time zone; use UTC, local, or an offset such as +02:00.", args.tz))
+    })?;
+    let filter = build_filter(&args, zone).map_err(Error::Usage)?;
+    ui.check_paths(&args.paths)?;
     let reader =
         Reader::new(ReadOptions { threads: 0, event_filter: Some(key_filter(&filter)), recovered: args.recovered });
     let mut sink = TimelineSink::new(filter);
     let summaries = ui.read_paths(&reader, &args.paths, &mut sink);
     let unread = evtriage_core::unread(&summaries, &sink.diagnostics);
-    if let Some(code) = ui.nothing_read(&summaries, &unread) {
-        return code;
-    }
+    Error::nothing_read(&summaries, unread, "check them, or give the folder or zip that holds the logs.")?;
     // Stable: equal times keep delivery order (inputs, then records).
     sink.rows.sort_by_key(|r| r.time);
 
@@ -306,16 +296,13 @@ pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
     };
     let options = TimelineOptions { format, zone, color: ui.color, recovered: args.recovered };
     let written = evtriage_print::timeline::write(&mut out, &sink.rows, &options);
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-        Err(e) => {
-            ui.error(&format!("cannot write the timeline: {e}; check that the output is writable."));
-            return ExitCode::from(2);
-        }
-    }
+    written.and_then(|()| out.flush()).map_err(|e| {
+        Error::writing(e, |e| {
+            Error::Write(format!("cannot write the timeline: {e}; check that the output is writable."))
+        })
+    })?;
     report_leftovers(&sink, &ui);
-    ExitCode::SUCCESS
+    Ok(Outcome::Success)
 }
 
 /// The cheap pre-decode filter: ids and providers, boot markers always pass.

@@ -7,17 +7,18 @@
 //!   under `--color auto`;
 //! - a progress bar only on stderr, only when stderr is a terminal, and never
 //!   with `-q`; output on stdout is never mixed with it, so pipes stay clean;
-//! - errors are one sentence: what failed, the path, and what to do.
+//! - errors are one sentence: what failed, the path, and what to do
+//!   (`crate::error` decides which, and the exit status).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use std::process::ExitCode;
-
 use evtriage_core::{Diagnostic, InputSummary, Locator, Reader, Record, Sink, Unread};
 use evtriage_print::text::paint;
+
+use crate::error::Error;
 
 /// Input text (paths, member names, reasons) made safe for a terminal.
 pub fn safe(text: &str) -> String {
@@ -87,45 +88,25 @@ impl Ui {
         }
     }
 
-    /// When no record at all was read from the given paths: lists why, says
-    /// so in one error sentence, and gives exit status 2. `None` when
-    /// something was read.
-    pub fn nothing_read(&self, summaries: &[InputSummary], unread: &[Unread]) -> Option<ExitCode> {
-        if summaries.iter().any(|s| s.records > 0) {
-            return None;
-        }
-        self.report_unread(unread);
-        let stale: u64 = summaries.iter().map(|s| s.stale).sum();
-        Some(self.no_record(stale, "check them, or give the folder or zip that holds the logs."))
-    }
-
-    /// The error of a run that read no record at all from its paths (exit
-    /// status 2), whatever else it wrote: `stale` stale records were found
-    /// in slack space; `then` says where to look next.
-    pub fn no_record(&self, stale: u64, then: &str) -> ExitCode {
-        let hint = match stale {
-            0 => String::new(),
-            n => format!(" (only {n} stale record(s) in slack space, which are not used by default)"),
-        };
-        self.error(&format!("no record could be read from the given paths{hint}; {then}"));
-        ExitCode::from(2)
-    }
-
-    /// Checks that every path exists, printing one error sentence per missing
-    /// one; returns false when any is missing.
-    pub fn check_paths(&self, paths: &[PathBuf]) -> bool {
-        let mut ok = true;
-        for p in paths {
-            if let Err(e) = std::fs::metadata(p) {
-                self.error(&format!(
+    /// Checks that every path exists: [`Error::Paths`] with one sentence per
+    /// missing one when any is.
+    pub fn check_paths(&self, paths: &[PathBuf]) -> Result<(), Error> {
+        let missing: Vec<String> = paths
+            .iter()
+            .filter_map(|p| {
+                let e = std::fs::metadata(p).err()?;
+                Some(format!(
                     "cannot open {}: {}; check the path, or give the folder or zip that holds the logs.",
                     p.display(),
                     io_reason(&e)
-                ));
-                ok = false;
-            }
+                ))
+            })
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Paths(missing))
         }
-        ok
     }
 
     /// Reads `paths` with [`Reader::read_paths`] (same order, same result,
@@ -220,6 +201,12 @@ impl Sink for ProgressSink<'_> {
 
 fn short_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Writes `bytes` to standard output, flushed.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes).and_then(|()| out.flush())
 }
 
 /// An I/O error as a lowercase reason without the OS error number.
