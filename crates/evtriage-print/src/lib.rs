@@ -27,6 +27,11 @@
 //! - [`time`]: how times are shown, in UTC ([`show_time`]) or in a display
 //!   zone ([`Zone`], `timeline --tz`).
 //!
+//! And the other commands' listings: [`inputs`] (what each input is and how
+//! much of it was read) and [`codes`] (`explain`'s error codes). The rule
+//! catalogue (`rules list`, also `docs/rules.md`) is the rules crate's
+//! `catalog`.
+//!
 //! Text from the inputs is made safe for its destination in one place per
 //! destination: a terminal with `evtriage_core::util::terminal_safe`, HTML
 //! with [`html_escape`], Markdown with [`markdown_escape`]. Whitespace runs
@@ -65,9 +70,11 @@ use std::io::{self, Write};
 
 use evtriage_rules::Report;
 
+pub mod codes;
 pub mod context;
 pub mod csv;
 pub mod html;
+pub mod inputs;
 pub mod json;
 pub mod jsonl;
 pub mod markdown;
