@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod cmd;
+mod error;
+mod time;
+mod ui;
 
 /// mimalloc instead of the system allocator: decoding allocates many small,
 /// short-lived strings per event, and glibc malloc/free took about a quarter
@@ -14,7 +17,7 @@ mod cmd;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use cmd::{completions, explain, timeline, ui};
+use cmd::{completions, explain, timeline};
 
 /// Offline triage of Windows logs: read .evtx, XML exports, ETW traces and
 /// netstat captures, and name the known problem with evidence.
@@ -82,17 +85,22 @@ enum Command {
     Man,
 }
 
+/// Parses the command line, runs the command, and maps its result to the
+/// exit status, in one place ([`error::exit`]): 0 success (or a closed
+/// pipe), 1 an answer that calls for attention (faults, failing fixtures,
+/// unknown codes), 2 an error. Usage errors found by the parser exit 2 too.
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ui = ui::Ui::new(cli.color, cli.quiet);
-    match cli.command {
+    let result = match cli.command {
         Command::Timeline(args) => timeline::run(args, ui),
-        Command::Completions { shell } => completions::completions(shell, Cli::command(), ui),
-        Command::Man => completions::man(Cli::command(), ui),
-        Command::Dump(args) => cmd::dump::run(args, ui),
+        Command::Completions { shell } => completions::completions(shell, Cli::command()),
+        Command::Man => completions::man(Cli::command()),
+        Command::Dump(args) => cmd::dump::run(args),
         Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
-        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format, ui),
-    }
+        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
+    };
+    ExitCode::from(error::exit(result, &ui))
 }

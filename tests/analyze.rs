@@ -198,6 +198,48 @@ fn output_that_cannot_be_written_is_an_error_for_every_command() {
         assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
         assert!(stderr.contains("cannot write") && stderr.contains("No space left"), "{cmd}: {stderr}");
     }
+    // The commands without inputs too (they used to panic).
+    for args in [&["explain", "0x5b"][..], &["rules", "list"], &["rules", "show", "kb4530043-ismserv-boot"]] {
+        let Ok(stdout) = full.try_clone() else { return };
+        let out = match bin().args(args).stdout(stdout).output() {
+            Ok(o) => o,
+            Err(e) => panic!("the evtriage binary does not run: {e}"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("cannot write to standard output: No space left"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_is_success_for_every_command() {
+    // `evtriage … | head`: the reader goes away; the command ends quietly with 0
+    // (analyze too, though this case has faults: its exit status would be 1).
+    let case = "fixtures/rules/kb4530043-ismserv-boot/positive/boot-likely/System.xml";
+    let runs: [&[&str]; 7] = [
+        &["inputs", case],
+        &["dump", case],
+        &["timeline", case],
+        &["analyze", case],
+        &["explain", "0x5b"],
+        &["rules", "list"],
+        &["completions", "bash"],
+    ];
+    for args in runs {
+        let mut child =
+            match bin().args(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn() {
+                Ok(c) => c,
+                Err(e) => panic!("the evtriage binary does not run: {e}"),
+            };
+        drop(child.stdout.take());
+        let out = match child.wait_with_output() {
+            Ok(o) => o,
+            Err(e) => panic!("{e}"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("error:"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -54,6 +54,9 @@ fn provider_level_and_time_filters() {
     assert_eq!(count(&["--provider", "service CONTROL"]), 100);
     assert_eq!(count(&["--id", "7000-7045", "--level", "error"]), 16);
     assert_eq!(count(&["--id", "7023", "--since", "2017-07-12T17:16:28.5Z", "--until", "2017-07-13"]), 1);
+    // The times timeline takes too (one parser): a wall-clock time, UTC for dump.
+    assert_eq!(count(&["--id", "7023", "--since", "2017-07-12 17:16:28.5", "--until", "2017-07-13"]), 1);
+    assert_eq!(count(&["--id", "7023", "--since", "2017-07-12T17:16:29", "--until", "2017-07-13"]), 0);
     assert_eq!(count(&["--channel", "system", "--id", "7023,7026"]), 15);
 }
 

@@ -256,3 +256,39 @@ fn analyze_writes_html_and_markdown_reports() {
     assert!(md.contains("[KB4530043](https://support.microsoft.com/kb/4530043)"));
     assert!(!md.contains("Around it"), "--context 0 shows no context");
 }
+
+/// One event as `wevtutil qe /f:xml` writes it.
+fn event_xml(provider: &str, id: u32, time: &str, computer: &str) -> String {
+    format!(
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/>\
+         <EventID>{id}</EventID><Level>4</Level><TimeCreated SystemTime='{time}'/><EventRecordID>1</EventRecordID>\
+         <Channel>System</Channel><Computer>{computer}</Computer></System></Event>\n"
+    )
+}
+
+#[test]
+fn timeline_boots_are_the_boots_the_rules_use() {
+    // Core's boot module: markers within 300 s of a boot's first marker are
+    // that boot, and `DC1` and `dc1.contoso.com` are one computer. (The
+    // timeline used to say: within ten minutes of the previous marker, and
+    // computer names compared whole — two boots at 10:00 and 10:02, none at
+    // 10:07.)
+    let dir = crate::util::scratch("timeline-boots");
+    let xml = [
+        event_xml("EventLog", 6005, "2026-03-02T10:00:00.000Z", "DC1"),
+        event_xml("EventLog", 6009, "2026-03-02T10:02:00.000Z", "dc1.contoso.com"),
+        event_xml("Microsoft-Windows-Kernel-General", 12, "2026-03-02T10:07:00.000Z", "DC1"),
+    ]
+    .concat();
+    crate::util::write(&dir.join("System.xml"), &xml);
+    let o = run(&["timeline", p(&dir.join("System.xml"))]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = stdout(&o);
+    let separators: Vec<&str> = text.lines().filter(|l| l.starts_with("— boot at")).collect();
+    assert_eq!(
+        separators,
+        ["— boot at 2026-03-02 10:00:00.000Z (DC1) —", "— boot at 2026-03-02 10:07:00.000Z (DC1) —"],
+        "{text}"
+    );
+    assert!(text.ends_with("3 event(s), 2 boot(s)\n"), "{text}");
+}

@@ -2,11 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use evtriage_core::{ReadOptions, Reader};
-use evtriage_rules::{Engine, JsonReport, Report, ReportSink, RuleSet, TextReport};
+use evtriage_print::{HtmlReport, JsonReport, MarkdownReport, ReportSink, SurroundingsOptions, TextReport};
+use evtriage_rules::{Analyzer, RuleSet};
+
+use crate::error::{Error, Outcome};
 
 /// Output format of `analyze`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -59,29 +60,17 @@ pub struct AnalyzeArgs {
     pub recovered: bool,
 }
 
-/// Runs `analyze`. Exit status: 0 no faults (informational \"by design\"
-/// findings do not count), 1 faults found, 2 error.
+/// Runs `analyze`: [`Outcome::Flagged`] when there are faults (informational
+/// "by design" findings do not count); an error for a missing path, rules
+/// that do not load, no record read at all, or a report that cannot be
+/// written.
 /// Colour follows the global `--color` (and `NO_COLOR`); a report written to a file is never coloured.
-pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
-    let rules = match load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(e) => {
-            ui.error(&e);
-            return ExitCode::from(2);
-        }
-    };
-    // What `evtriage_rules::analyze` does, with a progress bar on a terminal.
-    let report = {
-        let mut engine = Engine::new(rules.clone());
-        let options =
-            ReadOptions { threads: args.threads, event_filter: Some(engine.event_filter()), ..Default::default() };
-        let inputs = ui.read_paths(&Reader::new(options), &args.paths, &mut engine);
-        let analysis = engine.finish();
-        Report::new(&inputs, analysis.findings, &analysis.diagnostics)
-    };
+pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
+    Error::check_paths(&args.paths)?;
+    let rules = load_rules(&args.rules).map_err(Error::Rules)?;
+    let mut bar = crate::ui::ProgressBar::new(&ui);
+    let report = Analyzer::new(rules.clone()).threads(args.threads).progress(|p| bar.update(p)).analyze(&args.paths);
+    bar.finish();
     warn_rule_problems(&rules, &ui);
     let color = args.output.is_none() && ui.color;
     let mut buf: Vec<u8> = Vec::new();
@@ -96,17 +85,14 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             }
         }),
         Format::Html | Format::Markdown => {
-            // A second read of the inputs, bounded per finding (see evtriage_report::context).
-            let options = evtriage_report::ContextOptions {
-                minutes: args.context,
-                recovered: args.recovered,
-                ..Default::default()
-            };
-            let context = evtriage_report::collect_context(&report, &args.paths, &options);
+            // A second read of the inputs, bounded per finding (see evtriage_print::context).
+            let options =
+                SurroundingsOptions { minutes: args.context, recovered: args.recovered, ..Default::default() };
+            let around = evtriage_print::collect_surroundings(&report, &args.paths, &options);
             if args.format == Format::Html {
-                evtriage_report::HtmlReport { context: Some(&context), title: None }.write_report(&report, &mut buf)
+                HtmlReport { surroundings: Some(&around), title: None }.write_report(&report, &mut buf)
             } else {
-                evtriage_report::MarkdownReport { context: Some(&context) }.write_report(&report, &mut buf)
+                MarkdownReport { surroundings: Some(&around) }.write_report(&report, &mut buf)
             }
         }
     };
@@ -117,34 +103,27 @@ pub fn run(args: AnalyzeArgs, ui: super::ui::Ui) -> ExitCode {
             out.write_all(&buf).and_then(|()| out.flush())
         }
     });
-    if let Err(e) = result {
-        if args.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
-            // The reader went away (`| head`): not an error.
-        } else {
+    result.map_err(|e| {
+        Error::writing(e, |e| {
             let target =
                 args.output.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "standard output".into());
-            ui.error(&format!(
+            Error::Write(format!(
                 "cannot write the report to {target}: {}; check that the folder exists and is writable.",
-                super::ui::io_reason(&e)
-            ));
-            return ExitCode::from(2);
-        }
-    }
-    // Nothing read at all is an error, whatever the report says.
+                crate::ui::io_reason(e)
+            ))
+        })
+    })?;
+    // Nothing read at all is an error, whatever the report says (the report lists why).
+    let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
     if report.inputs.iter().all(|i| i.records == 0) {
-        let stale: u64 = report.inputs.iter().map(|i| i.stale).sum();
-        return ui.no_record(stale, "the report lists why for each input.");
+        return Err(Error::NothingRead { unread: Vec::new(), stale, then: "the report lists why for each input." });
     }
-    if report.faults() == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    Ok(Outcome::flagged_if(report.faults() > 0))
 }
 
 /// Warns on stderr about the user's rules whose sources or remediation have
 /// problems (see `evtriage_rules::audit`); the built-in rules have none.
-fn warn_rule_problems(rules: &RuleSet, ui: &super::ui::Ui) {
+fn warn_rule_problems(rules: &RuleSet, ui: &crate::ui::Ui) {
     for r in rules.rules().iter().filter(|r| !matches!(r.origin, evtriage_rules::RuleOrigin::Builtin(_))) {
         for p in evtriage_rules::audit::problems(r) {
             ui.note(&format!("{} ({}): {}", p, r.origin, "its findings may not be trustworthy"));

@@ -13,36 +13,26 @@
 //! `docs/evtriage.1` in the repository is the output of `evtriage man`; a
 //! test fails when it is stale.
 
-use std::io::Write;
-use std::process::ExitCode;
-
-use super::ui::Ui;
+use crate::error::{Error, Outcome};
 
 /// Writes the completion script for `shell` to stdout.
-pub fn completions(shell: clap_complete::Shell, mut cmd: clap::Command, ui: Ui) -> ExitCode {
+pub fn completions(shell: clap_complete::Shell, mut cmd: clap::Command) -> Result<Outcome, Error> {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "evtriage", &mut buf);
-    write_out(&buf, ui)
+    write_out(&buf)
 }
 
 /// Writes the man page (roff) to stdout.
-pub fn man(cmd: clap::Command, ui: Ui) -> ExitCode {
+pub fn man(cmd: clap::Command) -> Result<Outcome, Error> {
     let mut buf = Vec::new();
-    if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
-        ui.error(&format!("cannot render the man page: {e}."));
-        return ExitCode::FAILURE;
-    }
-    write_out(&buf, ui)
+    clap_mangen::Man::new(cmd)
+        .render(&mut buf)
+        .map_err(|e| Error::Packaging(format!("cannot render the man page: {e}.")))?;
+    write_out(&buf)
 }
 
-fn write_out(buf: &[u8], ui: Ui) -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(buf).and_then(|()| out.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(e) => {
-            ui.error(&format!("cannot write to stdout: {e}."));
-            ExitCode::FAILURE
-        }
-    }
+fn write_out(buf: &[u8]) -> Result<Outcome, Error> {
+    crate::ui::write_stdout(buf)
+        .map_err(|e| Error::writing(e, |e| Error::Packaging(format!("cannot write to stdout: {e}."))))?;
+    Ok(Outcome::Success)
 }

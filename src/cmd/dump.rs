@@ -13,17 +13,21 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use evtriage_core::{
     Diagnostic, Entry, Event, EventKey, JsonLines, KeepLine, LineFacts, ReadOptions, Reader, Record, Severity, Unit,
 };
+use evtriage_print::records::{self, RecordFormat};
+use evtriage_print::Zone;
 
-/// Output format of `dump`.
+use crate::error::{Error, Outcome};
+use crate::time::{parse_time, BareDate};
+
+/// Output format of `dump` (see [`evtriage_print::records`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// One JSON object per line (the model's JSON, see docs/model.md, plus `rendered`).
@@ -56,10 +60,10 @@ pub struct DumpArgs {
     /// Keep events of these levels: names (`error`, `warning`, …) or numbers, comma-separated.
     #[arg(long, value_parser = parse_levels)]
     pub level: Option<LevelSet>,
-    /// Keep events at or after this time (RFC 3339, or a date `YYYY-MM-DD` meaning its start, UTC).
+    /// Keep events at or after this time (RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC; a date means its start).
     #[arg(long, value_parser = parse_since)]
     pub since: Option<DateTime<Utc>>,
-    /// Keep events at or before this time (RFC 3339, or a date `YYYY-MM-DD` meaning its end, UTC).
+    /// Keep events at or before this time (RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC; a date means its end).
     #[arg(long, value_parser = parse_until)]
     pub until: Option<DateTime<Utc>>,
     /// Worker threads (0 = one per core).
@@ -137,22 +141,18 @@ fn parse_levels(s: &str) -> Result<LevelSet, String> {
     Ok(LevelSet(out))
 }
 
-fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, String> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD"))?;
-    let t = if end_of_day { d.and_hms_nano_opt(23, 59, 59, 999_999_999) } else { d.and_hms_opt(0, 0, 0) };
-    t.map(|t| t.and_utc()).ok_or_else(|| format!("`{s}` is not a valid date"))
-}
-
+/// `--since`: a TIME (see [`crate::time`]), in UTC; a date means its start.
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(s, false)
+    parse_time(s, Zone::Utc, BareDate::Start).ok_or_else(|| not_a_time(s))
 }
 
+/// `--until`: a TIME (see [`crate::time`]), in UTC; a date means its end.
 fn parse_until(s: &str) -> Result<DateTime<Utc>, String> {
-    parse_time(s, true)
+    parse_time(s, Zone::Utc, BareDate::End).ok_or_else(|| not_a_time(s))
+}
+
+fn not_a_time(s: &str) -> String {
+    format!("`{s}` is neither an RFC 3339 time nor a date YYYY-MM-DD")
 }
 
 /// Filters that need the whole event (the cheap ones go into the reader's event filter).
@@ -194,8 +194,8 @@ impl LateFilter {
 }
 
 /// How records are turned into output bytes (shared with the reader's workers).
-struct Fmt {
-    format: OutputFormat,
+struct Formatter {
+    format: RecordFormat,
     /// `--recovered`: table and CSV get a column marking stale records.
     recovered: bool,
     late: Arc<LateFilter>,
@@ -216,12 +216,12 @@ struct Formatted {
     diagnostics: Vec<Diagnostic>,
 }
 
-/// The first guess of [`Fmt::per_record`].
+/// The first guess of [`Formatter::per_record`].
 const BYTES_PER_RECORD: usize = 1024;
 
-impl Fmt {
+impl Formatter {
     fn unit(&self, mut unit: Unit) -> Formatted {
-        if self.format == OutputFormat::Jsonl {
+        if self.format == RecordFormat::JsonLines {
             // Written by the reader (see `read_paths_lines`).
             let bytes = unit.take_lines();
             let printed = unit.line_count();
@@ -246,7 +246,7 @@ impl Fmt {
                         }
                     }
                     out.printed += 1;
-                    self.one(&r, &mut out.bytes, &mut message);
+                    records::write_record(self.format, self.recovered, &r, &mut out.bytes, &mut message);
                 }
                 Entry::Diagnostic(d) => out.diagnostics.push(d),
             }
@@ -257,31 +257,6 @@ impl Fmt {
             self.per_record.store((avg + avg / 8).clamp(64, 64 * 1024), Ordering::Relaxed);
         }
         out
-    }
-    /// Appends `r` in the output format to `buf`; `message` is scratch space.
-    fn one(&self, r: &Record, buf: &mut Vec<u8>, message: &mut String) {
-        match self.format {
-            // The model's JSON and the rendered message (the reader writes
-            // these itself for `read_paths_lines`; this is the same function).
-            OutputFormat::Jsonl => evtriage_core::jsonl::write_line(r, true, buf, message),
-            OutputFormat::Csv => {
-                let mut fields = csv_fields(r);
-                if self.recovered {
-                    fields.push(is_recovered(r).to_string());
-                }
-                let line: Vec<String> = fields.iter().map(|f| csv_quote(f)).collect();
-                // Input text must not reach a terminal as escape sequences.
-                buf.extend_from_slice(evtriage_core::display::terminal_safe(&line.join(","), false).as_bytes());
-                buf.push(b'\n');
-            }
-            OutputFormat::Table => {
-                if self.recovered {
-                    buf.extend_from_slice(if is_recovered(r) { b"STALE  " } else { b"       " });
-                }
-                buf.extend_from_slice(evtriage_core::display::terminal_safe(&table_line(r), false).as_bytes());
-                buf.push(b'\n');
-            }
-        }
     }
 }
 
@@ -326,129 +301,10 @@ impl<W: Write> Printer<W> {
     }
 }
 
-const CSV_HEADER: &str = "time,level,provider,event_id,record_id,channel,computer,data,message,source,locator\n";
-
-/// Whether `r` is a stale record carved from slack space.
-fn is_recovered(r: &Record) -> bool {
-    matches!(r, Record::Event(e) if e.recovered)
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn time_text(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)).unwrap_or_default()
-}
-
-fn data_summary(e: &Event, max: usize) -> String {
-    let mut s = String::new();
-    for d in &e.data {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        if let Some(n) = &d.name {
-            s.push_str(n);
-            s.push('=');
-        }
-        s.push_str(&d.value.replace("\r\n", "⏎").replace(['\r', '\n'], "⏎"));
-        if s.chars().count() > max {
-            break;
-        }
-    }
-    if let Some(b) = &e.binary {
-        if !s.is_empty() {
-            s.push(' ');
-        }
-        s.push_str("binary=");
-        s.push_str(&evtriage_core::display::to_hex(b));
-    }
-    if s.chars().count() > max {
-        s = s.chars().take(max.saturating_sub(1)).collect();
-        s.push('…');
-    }
-    s
-}
-
-fn csv_fields(r: &Record) -> Vec<String> {
-    let origin = r.origin();
-    match r {
-        Record::Event(e) => vec![
-            time_text(e.time),
-            e.level_name().to_string(),
-            e.provider_label(),
-            e.event_id.to_string(),
-            e.record_id.map(|x| x.to_string()).unwrap_or_default(),
-            e.channel.clone().unwrap_or_default(),
-            e.computer.clone().unwrap_or_default(),
-            data_summary(e, usize::MAX),
-            evtriage_core::message::render(e),
-            origin.source.to_string(),
-            origin.locator.to_string(),
-        ],
-        other => {
-            let json = serde_json::to_string(other).unwrap_or_default();
-            vec![
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                json,
-                String::new(),
-                origin.source.to_string(),
-                origin.locator.to_string(),
-            ]
-        }
-    }
-}
-
-fn table_line(r: &Record) -> String {
-    match r {
-        Record::Event(e) => {
-            let time = e.time.map(|t| t.format("%Y-%m-%d %H:%M:%S%.3f").to_string()).unwrap_or_else(|| "-".repeat(23));
-            format!(
-                "{time}  {:<11} {:<40} {:>5}  {:<20} {}",
-                e.level_name(),
-                e.provider_label(),
-                e.event_id,
-                e.computer.as_deref().unwrap_or("-"),
-                evtriage_core::display::one_line(&evtriage_core::message::render(e), 200)
-            )
-        }
-        Record::Socket(s) => format!(
-            "socket  {} {}:{} -> {}:{} {} pid={}",
-            s.protocol,
-            s.local_address,
-            s.local_port,
-            s.remote_address.as_deref().unwrap_or("*"),
-            s.remote_port.map(|p| p.to_string()).unwrap_or_else(|| "*".into()),
-            s.state.as_deref().unwrap_or(""),
-            s.pid.map(|p| p.to_string()).unwrap_or_else(|| "-".into())
-        ),
-        Record::Process(p) => format!("process {} pid={} services={}", p.image, p.pid, p.services.join(",")),
-        Record::Registry(v) => {
-            format!("registry {}\\{} = {}", v.key, v.name, serde_json::to_string(&v.data).unwrap_or_default())
-        }
-        Record::Command(c) => {
-            let props: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            format!("command {} {}", c.command.as_deref().unwrap_or("-"), props.join(" "))
-        }
-    }
-}
-
-/// Runs `dump`. Exit status: 0 when records were read, 2 on error (a
-/// missing path, or no record at all could be read from the given paths).
-pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
+/// Runs `dump`: an error for a missing path, output that cannot be
+/// written, or when no record at all could be read from the given paths.
+pub fn run(args: DumpArgs) -> Result<Outcome, Error> {
+    Error::check_paths(&args.paths)?;
     let mut options = ReadOptions { threads: args.threads, event_filter: None, recovered: args.recovered };
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();
@@ -470,8 +326,13 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         }));
     }
     let stdout = io::stdout();
-    let fmt = Fmt {
-        format: args.format,
+    let format = match args.format {
+        OutputFormat::Jsonl => RecordFormat::JsonLines,
+        OutputFormat::Csv => RecordFormat::Csv,
+        OutputFormat::Table => RecordFormat::Table,
+    };
+    let fmt = Formatter {
+        format,
         recovered: args.recovered,
         late: Arc::new(LateFilter { channel: args.channel, level: args.level, since: args.since, until: args.until }),
         per_record: AtomicUsize::new(BYTES_PER_RECORD),
@@ -479,13 +340,12 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
     // Units arrive as buffers of 100 KiB and more (an evtx chunk's records),
     // written through as they are; the buffer only gathers small ones.
     let mut printer = Printer::new(BufWriter::with_capacity(32 * 1024, stdout.lock()));
-    if args.format == OutputFormat::Csv {
-        let extra = if args.recovered { ",recovered" } else { "" };
-        printer.write_bytes(format!("{}{extra}\n", CSV_HEADER.trim_end()).as_bytes());
+    if format == RecordFormat::Csv {
+        printer.write_bytes(records::csv_header(args.recovered).as_bytes());
     }
     let reader = Reader::new(options);
     // Each unit is formatted on the worker that decoded it; this thread only writes.
-    let summaries = if args.format == OutputFormat::Jsonl {
+    let summaries = if format == RecordFormat::JsonLines {
         let late = fmt.late.clone();
         let keep: Option<KeepLine> =
             if late.is_empty() { None } else { Some(Arc::new(move |f: &LineFacts<'_>| late.wants_facts(f))) };
@@ -515,7 +375,7 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         printer.printed
     );
     // Sources and messages carry input text (file and member names): no terminal escapes.
-    use super::ui::safe;
+    use crate::ui::safe;
     let mut groups: BTreeMap<(String, Severity), Vec<&Diagnostic>> = BTreeMap::new();
     for d in &printer.diagnostics {
         groups.entry((d.source.to_string(), d.severity)).or_default().push(d);
@@ -540,11 +400,12 @@ pub fn run(args: DumpArgs, ui: super::ui::Ui) -> ExitCode {
         }
     }
     drop(err);
-    // The reader went away (`| head`): not an error; any other write error is.
-    if let Some(e) = printer.failed.as_ref().filter(|e| e.kind() != io::ErrorKind::BrokenPipe) {
-        ui.error(&format!("cannot write the records: {e}; check that the output is writable."));
-        return ExitCode::from(2);
+    if let Some(e) = printer.failed.take() {
+        return Err(Error::writing(e, |e| {
+            Error::Write(format!("cannot write the records: {e}; check that the output is writable."))
+        }));
     }
     let unread = evtriage_core::unread(&summaries, &printer.diagnostics);
-    ui.nothing_read(&summaries, &unread).unwrap_or(ExitCode::SUCCESS)
+    Error::nothing_read(&summaries, unread, "check them, or give the folder or zip that holds the logs.")?;
+    Ok(Outcome::Success)
 }

@@ -7,12 +7,11 @@
 //! "unknown". Exit status: 0 when at least one argument was known, 1 when none
 //! was.
 
-use std::process::ExitCode;
+use evtriage_print::codes::{explain, to_text, Explained};
 
-use evtriage_core::codes::{self, CodeInfo};
-use serde::Serialize;
+use crate::error::{Error, Outcome};
 
-/// Output format of `explain`.
+/// Output format of `explain` (see [`evtriage_print::codes`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExplainFormat {
     /// Aligned text for people.
@@ -21,90 +20,17 @@ pub enum ExplainFormat {
     Json,
 }
 
-/// What one argument turned out to be.
-#[derive(Debug, Serialize)]
-pub struct Explained {
-    /// The argument as given.
-    pub input: String,
-    /// The number, when the argument is a number or a known name.
-    pub code: Option<u32>,
-    /// The number in hex (`0x0000003A`).
-    pub hex: Option<String>,
-    /// The number read as signed 32-bit, when that differs (negative).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signed: Option<i32>,
-    /// Whether any namespace knows the number.
-    pub known: bool,
-    /// Every meaning, in namespace order.
-    pub meanings: Vec<CodeInfo>,
-}
-
-/// Looks `input` up.
-pub fn explain(input: &str) -> Explained {
-    let code = codes::parse_code(input);
-    let meanings = code.map(codes::lookup).unwrap_or_default();
-    Explained {
-        input: input.to_string(),
-        code,
-        hex: code.map(|c| format!("0x{c:08X}")),
-        signed: code.map(|c| c as i32).filter(|s| *s < 0),
-        known: !meanings.is_empty(),
-        meanings,
-    }
-}
-
-/// The text output for `items`.
-pub fn to_text(items: &[Explained]) -> String {
-    let mut out = String::new();
-    for (i, e) in items.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        match e.code {
-            None => {
-                out.push_str(&format!("{}: unknown (not a number or a known code name)\n", e.input));
-                continue;
-            }
-            Some(c) => {
-                let signed = e.signed.map(|s| format!(", {s}")).unwrap_or_default();
-                out.push_str(&format!("{} = {c} (0x{c:X}{signed})\n", e.input));
-            }
-        }
-        if e.meanings.is_empty() {
-            out.push_str("  unknown: no table has this code\n");
-        }
-        for m in &e.meanings {
-            let msg = m.message.as_deref().unwrap_or("(no message in table)");
-            out.push_str(&format!(
-                "  {:<9} {:>10}  {:<10}  {}\n  {:<9} {}\n",
-                m.namespace.label(),
-                m.code,
-                format!("0x{:X}", m.code),
-                m.name,
-                "",
-                msg
-            ));
-        }
-    }
-    out
-}
-
-/// Runs `explain` over `inputs`, printing in `format`.
-pub fn run(inputs: &[String], format: ExplainFormat) -> ExitCode {
+/// Runs `explain` over `inputs`, printing in `format`: [`Outcome::Flagged`]
+/// when no argument was known.
+pub fn run(inputs: &[String], format: ExplainFormat) -> Result<Outcome, Error> {
     let items: Vec<Explained> = inputs.iter().map(|i| explain(i)).collect();
-    match format {
-        ExplainFormat::Text => print!("{}", to_text(&items)),
-        ExplainFormat::Json => match serde_json::to_string_pretty(&items) {
-            Ok(s) => println!("{s}"),
-            Err(e) => {
-                eprintln!("evtriage: cannot write JSON: {e}");
-                return ExitCode::from(2);
-            }
-        },
-    }
-    if items.iter().any(|e| e.known) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    let text = match format {
+        ExplainFormat::Text => to_text(&items),
+        ExplainFormat::Json => {
+            serde_json::to_string_pretty(&items).map_err(|e| Error::Unlabelled(format!("cannot write JSON: {e}")))?
+                + "\n"
+        }
+    };
+    crate::ui::write_stdout(text.as_bytes()).map_err(Error::stdout)?;
+    Ok(Outcome::flagged_if(!items.iter().any(|e| e.known)))
 }

@@ -7,4 +7,3 @@ pub mod explain;
 pub mod inputs;
 pub mod rules;
 pub mod timeline;
-pub mod ui;

@@ -1,11 +1,13 @@
 //! `evtriage rules list|show|test`: the rule catalogue and rule fixtures.
 
+use std::fmt::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use evtriage_rules::catalog;
-use evtriage_rules::fixtures::{self, Outcome};
+use evtriage_rules::fixtures;
+
+use crate::error::{Error, Outcome};
 
 /// Arguments of `evtriage rules`.
 #[derive(Debug, Args)]
@@ -54,14 +56,13 @@ pub enum RulesCommand {
     },
 }
 
-/// Prints a rule's sources as comment lines above its file.
-fn print_sources(rule: &evtriage_rules::Rule) {
+/// A rule's sources as comment lines above its file.
+fn write_sources(out: &mut String, rule: &evtriage_rules::Rule) -> std::fmt::Result {
     let sources = &rule.spec.sources;
     if sources.is_empty() {
-        println!("# Sources: none given");
-        return;
+        return writeln!(out, "# Sources: none given");
     }
-    println!("# Sources:");
+    writeln!(out, "# Sources:")?;
     for s in sources {
         let mut head = format!("#   - {}", s.title);
         if let Some(kb) = s.kb_id() {
@@ -70,92 +71,102 @@ fn print_sources(rule: &evtriage_rules::Rule) {
         if let Some(who) = s.third_party() {
             head.push_str(&format!(" [third-party: {who}]"));
         }
-        println!("{head}");
+        writeln!(out, "{head}")?;
         if let Some(u) = &s.url {
-            println!("#     {u}");
+            writeln!(out, "#     {u}")?;
         }
-        println!("#     {}", s.says.trim());
+        writeln!(out, "#     {}", s.says.trim())?;
     }
+    Ok(())
 }
 
-/// Runs `rules`.
-pub fn run(args: RulesArgs) -> ExitCode {
-    let set = match super::analyze::load_rules(&args.rules) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("evtriage: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match args.command {
+/// Runs `rules`: [`Outcome::Flagged`] when `rules test` has failing cases.
+pub fn run(args: RulesArgs) -> Result<Outcome, Error> {
+    let set = super::analyze::load_rules(&args.rules).map_err(Error::Unlabelled)?;
+    let mut out = String::new();
+    let outcome = match args.command {
         RulesCommand::List { format } => {
-            let text = match format {
+            out = match format {
                 ListFormat::Text => catalog::text(&set),
                 ListFormat::Markdown => catalog::markdown(&set),
                 ListFormat::Json => catalog::json(&set) + "\n",
             };
-            print!("{text}");
-            ExitCode::SUCCESS
+            Ok(Outcome::Success)
         }
         RulesCommand::Show { id } => match set.get(&id) {
             Some(rule) => {
-                println!("# {} ({})", rule.id(), rule.origin);
-                print_sources(rule);
-                for p in evtriage_rules::audit::problems(rule) {
-                    println!("# PROBLEM: {}", p.message);
-                }
-                print!("{}", rule.source_text);
-                if !rule.source_text.ends_with('\n') {
-                    println!();
-                }
-                ExitCode::SUCCESS
+                // Writing to a String does not fail.
+                let _ = show(&mut out, rule);
+                Ok(Outcome::Success)
             }
-            None => {
-                eprintln!("evtriage: no rule `{id}`; `evtriage rules list` shows them");
-                ExitCode::from(2)
-            }
+            None => Err(Error::Unlabelled(format!("no rule `{id}`; `evtriage rules list` shows them"))),
         },
         RulesCommand::Test { fixtures: dir, rule } => {
             if !dir.is_dir() {
-                eprintln!("evtriage: {} is not a folder of rule fixtures", dir.display());
-                return ExitCode::from(2);
+                return Err(Error::Unlabelled(format!("{} is not a folder of rule fixtures", dir.display())));
             }
             let results = fixtures::run(&set, &dir, rule.as_deref());
-            let (mut pass, mut fail, mut skip) = (0, 0, 0);
-            // A rule's sources and remediation are part of what is tested.
-            for r in set.rules().iter().filter(|r| rule.as_deref().is_none_or(|id| id == r.id())) {
-                for p in evtriage_rules::audit::problems(r) {
-                    fail += 1;
-                    println!("FAIL {} sources: {}", r.id(), p.message);
-                }
-            }
-            for r in &results {
-                let label = format!("{} {} {}", r.rule, r.kind, r.path.display());
-                match &r.outcome {
-                    Outcome::Pass => {
-                        pass += 1;
-                        println!("PASS {label}");
-                    }
-                    Outcome::Fail(why) => {
-                        fail += 1;
-                        println!("FAIL {label}: {why}");
-                    }
-                    Outcome::Skip(why) => {
-                        skip += 1;
-                        println!("SKIP {label}: {why}");
-                    }
-                }
-            }
-            println!("{pass} passed, {fail} failed, {skip} skipped");
+            let mut fail = 0;
+            // Writing to a String does not fail.
+            let _ = test_results(&mut out, &set, &results, rule.as_deref(), &mut fail);
             if results.is_empty() {
-                eprintln!("evtriage: no fixture cases found under {}", dir.display());
-                return ExitCode::from(2);
-            }
-            if fail > 0 {
-                ExitCode::from(1)
+                Err(Error::Unlabelled(format!("no fixture cases found under {}", dir.display())))
             } else {
-                ExitCode::SUCCESS
+                Ok(Outcome::flagged_if(fail > 0))
+            }
+        }
+    };
+    crate::ui::write_stdout(out.as_bytes()).map_err(Error::stdout)?;
+    outcome
+}
+
+/// `rules show`: where the rule comes from, its sources and problems, its file.
+fn show(out: &mut String, rule: &evtriage_rules::Rule) -> std::fmt::Result {
+    writeln!(out, "# {} ({})", rule.id(), rule.origin)?;
+    write_sources(out, rule)?;
+    for p in evtriage_rules::audit::problems(rule) {
+        writeln!(out, "# PROBLEM: {}", p.message)?;
+    }
+    out.push_str(&rule.source_text);
+    if !rule.source_text.ends_with('\n') {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// `rules test`: one line per case and per problem of a rule's sources, then
+/// the counts; `fail` counts the failures.
+fn test_results(
+    out: &mut String,
+    set: &evtriage_rules::RuleSet,
+    results: &[fixtures::CaseResult],
+    rule: Option<&str>,
+    fail: &mut usize,
+) -> std::fmt::Result {
+    let (mut pass, mut skip) = (0, 0);
+    // A rule's sources and remediation are part of what is tested.
+    for r in set.rules().iter().filter(|r| rule.is_none_or(|id| id == r.id())) {
+        for p in evtriage_rules::audit::problems(r) {
+            *fail += 1;
+            writeln!(out, "FAIL {} sources: {}", r.id(), p.message)?;
+        }
+    }
+    for r in results {
+        let label = format!("{} {} {}", r.rule, r.kind, r.path.display());
+        match &r.outcome {
+            fixtures::Outcome::Pass => {
+                pass += 1;
+                writeln!(out, "PASS {label}")?;
+            }
+            fixtures::Outcome::Fail(why) => {
+                *fail += 1;
+                writeln!(out, "FAIL {label}: {why}")?;
+            }
+            fixtures::Outcome::Skip(why) => {
+                skip += 1;
+                writeln!(out, "SKIP {label}: {why}")?;
             }
         }
     }
+    writeln!(out, "{pass} passed, {fail} failed, {skip} skipped")
 }

@@ -10,7 +10,7 @@
 //!   file. Times stay UTC inside; `--tz` changes only how they are shown.
 //! - **Boot sessions**: EventLog 6005/6009 and Kernel-General 12 mark a boot.
 //!   The table shows a `— boot at … —` line before the first marker of each
-//!   boot (markers of one computer within ten minutes are one boot); the
+//!   boot (the boots of `evtriage_core::boot`, as the rules see them); the
 //!   machine formats carry a `boot_session` number instead (boots seen in the
 //!   inputs before the row, counted even outside a `--since`/`--around`
 //!   window, so numbers agree between runs). Boot markers are kept as
@@ -35,18 +35,21 @@
 use std::collections::HashSet;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
-use evtriage_core::{Diagnostic, Event, EventKey, Locator, ReadOptions, Reader, Record, Sink};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use evtriage_core::{Diagnostic, Event, EventKey, ReadOptions, Reader, Record, Sink};
+use evtriage_print::timeline::{cell, Row};
+use evtriage_print::{TimelineFormat, TimelineOptions, Zone};
 
-use super::ui::Ui;
+use crate::error::{Error, Outcome};
+use crate::time::{parse_duration, parse_time, parse_zone, BareDate};
 
-/// Output shape of `evtriage timeline`.
+use crate::ui::Ui;
+
+/// Output shape of `evtriage timeline` (see [`evtriage_print::timeline`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum TimelineFormat {
+pub enum Format {
     /// Aligned columns with boot separators, for reading.
     Table,
     /// One JSON object per line.
@@ -100,128 +103,11 @@ pub struct TimelineArgs {
     pub tz: String,
     /// Output shape.
     #[arg(long, value_enum, default_value = "table")]
-    pub format: TimelineFormat,
+    pub format: Format,
     /// Also show stale records carved from .evtx slack space, marked `recovered`
     /// (by default only the logs' live records are shown; `inputs` counts the stale ones).
     #[arg(long)]
     pub recovered: bool,
-}
-
-/// The display zone (`--tz`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Zone {
-    /// UTC, shown with a `Z`.
-    Utc,
-    /// The machine's local zone.
-    Local,
-    /// A fixed offset.
-    Fixed(FixedOffset),
-}
-
-impl Zone {
-    /// Parses `UTC`, `Z`, `local` or `+HH:MM` / `-HH:MM` / `+HHMM` / `+HH`.
-    pub fn parse(text: &str) -> Option<Zone> {
-        let t = text.trim();
-        if t.eq_ignore_ascii_case("utc") || t.eq_ignore_ascii_case("z") || t.eq_ignore_ascii_case("gmt") {
-            return Some(Zone::Utc);
-        }
-        if t.eq_ignore_ascii_case("local") {
-            return Some(Zone::Local);
-        }
-        let t = t.strip_prefix("UTC").or_else(|| t.strip_prefix("utc")).unwrap_or(t);
-        let (sign, rest) = match t.as_bytes().first()? {
-            b'+' => (1, t.get(1..)?),
-            b'-' => (-1, t.get(1..)?),
-            _ => return None,
-        };
-        let digits: String = rest.chars().filter(|c| *c != ':').collect();
-        if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let (h, m) = match digits.len() {
-            1 | 2 => (digits.parse::<i32>().ok()?, 0),
-            4 => (digits.get(..2)?.parse::<i32>().ok()?, digits.get(2..)?.parse::<i32>().ok()?),
-            _ => return None,
-        };
-        if h > 14 || m > 59 {
-            return None;
-        }
-        FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
-    }
-
-    /// The offset in effect at `t`.
-    fn offset_at(&self, t: &DateTime<Utc>) -> FixedOffset {
-        match self {
-            Zone::Utc => Utc.fix(),
-            Zone::Local => Local.offset_from_utc_datetime(&t.naive_utc()).fix(),
-            Zone::Fixed(o) => *o,
-        }
-    }
-
-    /// `t` as shown in the table: `2024-03-05 14:02:07.123Z` or `… 15:02:07.123+01:00`.
-    pub fn table_time(&self, t: &DateTime<Utc>) -> String {
-        match self {
-            Zone::Utc => t.format("%Y-%m-%d %H:%M:%S%.3fZ").to_string(),
-            _ => t.with_timezone(&self.offset_at(t)).format("%Y-%m-%d %H:%M:%S%.3f%:z").to_string(),
-        }
-    }
-
-    /// `t` as RFC 3339 with the source's full precision, in this zone.
-    pub fn rfc3339(&self, t: &DateTime<Utc>) -> String {
-        match self {
-            Zone::Utc => t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            _ => t.with_timezone(&self.offset_at(t)).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-        }
-    }
-
-    /// A naive wall-clock time in this zone, as UTC.
-    fn to_utc(self, naive: NaiveDateTime) -> Option<DateTime<Utc>> {
-        match self {
-            Zone::Utc => Some(naive.and_utc()),
-            Zone::Local => Local.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc)),
-            Zone::Fixed(o) => o.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc)),
-        }
-    }
-}
-
-/// Parses a user-given time: RFC 3339, or a naive `YYYY-MM-DD[ T]HH:MM[:SS[.f]]`
-/// or `YYYY-MM-DD` read in `zone`.
-pub fn parse_time(text: &str, zone: Zone) -> Option<DateTime<Utc>> {
-    let t = text.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Some(stripped) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')) {
-        return parse_naive(stripped).map(|n| n.and_utc());
-    }
-    zone.to_utc(parse_naive(t)?)
-}
-
-fn parse_naive(t: &str) -> Option<NaiveDateTime> {
-    for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(t, f) {
-            return Some(n);
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0))
-}
-
-/// Parses `30s`, `5m`, `2h`, `1d` (also `1.5h`).
-pub fn parse_duration(text: &str) -> Option<chrono::Duration> {
-    let t = text.trim();
-    let unit = t.chars().last()?;
-    let secs_per = match unit.to_ascii_lowercase() {
-        's' => 1.0,
-        'm' => 60.0,
-        'h' => 3600.0,
-        'd' => 86400.0,
-        _ => return None,
-    };
-    let n: f64 = t.get(..t.len() - 1)?.trim().parse().ok()?;
-    if !n.is_finite() || n < 0.0 || n * secs_per > 3.2e9 {
-        return None;
-    }
-    chrono::Duration::try_milliseconds((n * secs_per * 1000.0).round() as i64)
 }
 
 /// What `timeline` keeps.
@@ -264,48 +150,6 @@ impl Filter {
     }
 }
 
-/// Whether (provider, id) marks a boot: EventLog 6005/6009, Kernel-General 12.
-pub fn is_boot_marker(provider: Option<&str>, event_id: u32) -> bool {
-    match provider {
-        Some(p) if p.eq_ignore_ascii_case("EventLog") => event_id == 6005 || event_id == 6009,
-        Some(p) if p.eq_ignore_ascii_case("Microsoft-Windows-Kernel-General") => event_id == 12,
-        _ => false,
-    }
-}
-
-/// One compact timeline row.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// When (UTC).
-    pub time: DateTime<Utc>,
-    /// Event id.
-    pub event_id: u32,
-    /// `System/Level`.
-    pub level: Option<u8>,
-    /// Whether the event marks a boot.
-    pub boot: bool,
-    /// Whether the row passes the filters (boot markers that do not are separators only).
-    pub shown: bool,
-    /// Whether the row is inside the time filters (boot markers outside are
-    /// kept only so that `boot_session` numbers do not depend on the window).
-    pub in_range: bool,
-    /// Provider label (shared).
-    pub provider: Arc<str>,
-    /// Computer (shared).
-    pub computer: Option<Arc<str>>,
-    /// Channel (shared).
-    pub channel: Option<Arc<str>>,
-    /// Rendered message, whitespace collapsed to one line (empty for
-    /// separator-only rows); shared by the rows that say the same.
-    pub message: Arc<str>,
-    /// Input the event came from.
-    pub source: Arc<str>,
-    /// Place in the input.
-    pub locator: Locator,
-    /// A stale record carved from slack space (`--recovered`).
-    pub recovered: bool,
-}
-
 /// The reading sink: filters and turns events into rows.
 #[derive(Default)]
 pub struct TimelineSink {
@@ -344,7 +188,7 @@ impl TimelineSink {
             return;
         }
         // A stale record's boot marker is no boot of this log.
-        let boot = !e.recovered && is_boot_marker(e.provider.name.as_deref(), e.event_id);
+        let boot = !e.recovered && evtriage_core::boot::is_boot_marker(e);
         let in_range = self.filter.time_ok(&time);
         if !in_range && !boot {
             return;
@@ -355,9 +199,9 @@ impl TimelineSink {
             return;
         }
         // Most of a log says the same few things: rows share their text.
-        let message = if shown { self.intern(&one_line(&evtriage_core::message::render(e))) } else { self.intern("") };
-        let provider = self.intern(&one_line(&label));
-        let computer = e.computer.as_deref().map(|c| self.intern(&one_line(c)));
+        let message = if shown { self.intern(&cell(&evtriage_core::message::render(e))) } else { self.intern("") };
+        let provider = self.intern(&cell(&label));
+        let computer = e.computer.as_deref().map(|c| self.intern(&cell(c)));
         let channel = e.channel.as_deref().map(|c| self.intern(c));
         self.rows.push(Row {
             time,
@@ -388,19 +232,12 @@ impl Sink for TimelineSink {
     }
 }
 
-/// Collapses all whitespace runs (newlines included) into single spaces, and
-/// neutralises control characters (terminal escapes from the input).
-pub fn one_line(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    evtriage_core::display::terminal_safe(&line, false).into_owned()
-}
-
 /// Builds the filter from the arguments, or the one sentence explaining what is wrong.
 pub fn build_filter(args: &TimelineArgs, zone: Zone) -> Result<Filter, String> {
     let time = |flag: &str, v: &Option<String>| -> Result<Option<DateTime<Utc>>, String> {
         match v {
             None => Ok(None),
-            Some(s) => parse_time(s, zone).map(Some).ok_or_else(|| {
+            Some(s) => parse_time(s, zone, BareDate::Start).map(Some).ok_or_else(|| {
                 format!("{flag} {s:?} is not a time; write e.g. 2024-03-05T14:02:00Z or '2024-03-05 14:02'.")
             }),
         }
@@ -423,58 +260,49 @@ pub fn build_filter(args: &TimelineArgs, zone: Zone) -> Result<Filter, String> {
     })
 }
 
-/// Runs `evtriage timeline`.
-pub fn run(args: TimelineArgs, ui: Ui) -> ExitCode {
-    let Some(zone) = Zone::parse(&args.tz) else {
-        ui.error(&format!("--tz {:?} is not a time zone; use UTC, local, or an offset such as +02:00.", args.tz));
-        return ExitCode::from(2);
-    };
-    let filter = match build_filter(&args, zone) {
-        Ok(f) => f,
-        Err(sentence) => {
-            ui.error(&sentence);
-            return ExitCode::from(2);
-        }
-    };
-    if !ui.check_paths(&args.paths) {
-        return ExitCode::from(2);
-    }
+/// Runs `evtriage timeline`: an error for a wrong option, a missing path,
+/// no record read at all, or output that cannot be written.
+pub fn run(args: TimelineArgs, ui: Ui) -> Result<Outcome, Error> {
+    let zone = parse_zone(&args.tz).ok_or_else(|| {
+        Error::Usage(format!("--tz {:?} is not a time zone; use UTC, local, or an offset such as +02:00.", args.tz))
+    })?;
+    let filter = build_filter(&args, zone).map_err(Error::Usage)?;
+    Error::check_paths(&args.paths)?;
     let reader =
         Reader::new(ReadOptions { threads: 0, event_filter: Some(key_filter(&filter)), recovered: args.recovered });
     let mut sink = TimelineSink::new(filter);
-    let summaries = ui.read_paths(&reader, &args.paths, &mut sink);
+    let mut bar = crate::ui::ProgressBar::new(&ui);
+    let summaries = reader.read_paths(&args.paths, &mut crate::ui::WithProgress { inner: &mut sink, bar: &mut bar });
+    bar.finish();
     let unread = evtriage_core::unread(&summaries, &sink.diagnostics);
-    if let Some(code) = ui.nothing_read(&summaries, &unread) {
-        return code;
-    }
+    Error::nothing_read(&summaries, unread, "check them, or give the folder or zip that holds the logs.")?;
     // Stable: equal times keep delivery order (inputs, then records).
     sink.rows.sort_by_key(|r| r.time);
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let written = match args.format {
-        TimelineFormat::Table => write_table(&mut out, &sink.rows, zone, &ui),
-        TimelineFormat::Jsonl => write_jsonl(&mut out, &sink.rows, zone, false),
-        TimelineFormat::Timesketch => write_jsonl(&mut out, &sink.rows, Zone::Utc, true),
-        TimelineFormat::Csv => write_csv(&mut out, &sink.rows, zone, args.recovered),
+    let format = match args.format {
+        Format::Table => TimelineFormat::Table,
+        Format::Jsonl => TimelineFormat::JsonLines,
+        Format::Csv => TimelineFormat::Csv,
+        Format::Timesketch => TimelineFormat::Timesketch,
     };
-    match written.and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return ExitCode::SUCCESS,
-        Err(e) => {
-            ui.error(&format!("cannot write the timeline: {e}; check that the output is writable."));
-            return ExitCode::from(2);
-        }
-    }
+    let options = TimelineOptions { format, zone, color: ui.color, recovered: args.recovered };
+    let written = evtriage_print::timeline::write(&mut out, &sink.rows, &options);
+    written.and_then(|()| out.flush()).map_err(|e| {
+        Error::writing(e, |e| {
+            Error::Write(format!("cannot write the timeline: {e}; check that the output is writable."))
+        })
+    })?;
     report_leftovers(&sink, &ui);
-    ExitCode::SUCCESS
+    Ok(Outcome::Success)
 }
 
 /// The cheap pre-decode filter: ids and providers, boot markers always pass.
 fn key_filter(filter: &Filter) -> Arc<dyn evtriage_core::EventFilter> {
     let f = filter.clone();
     Arc::new(move |k: &EventKey<'_>| {
-        if is_boot_marker(k.provider, k.event_id) {
+        if evtriage_core::boot::is_boot_marker_key(k) {
             return true;
         }
         // Without a name (GUID only) the provider is decided after decoding.
@@ -499,270 +327,9 @@ fn report_leftovers(sink: &TimelineSink, ui: &Ui) {
     }
 }
 
-/// Boot separators: the index of each row that starts a new boot (first
-/// marker of a computer more than ten minutes after its previous one).
-fn boot_starts(rows: &[Row]) -> Vec<bool> {
-    let mut last: Vec<(Option<Arc<str>>, DateTime<Utc>)> = Vec::new();
-    rows.iter()
-        .map(|r| {
-            if !r.boot {
-                return false;
-            }
-            let gap = chrono::Duration::minutes(10);
-            match last.iter_mut().find(|(c, _)| *c == r.computer) {
-                Some((_, t)) => {
-                    let new = r.time - *t > gap;
-                    *t = r.time;
-                    new
-                }
-                None => {
-                    last.push((r.computer.clone(), r.time));
-                    true
-                }
-            }
-        })
-        .collect()
-}
-
-fn level_short(level: Option<u8>) -> &'static str {
-    match level {
-        Some(1) => "CRIT",
-        Some(2) => "ERROR",
-        Some(3) => "WARN",
-        Some(5) => "VERB",
-        _ => "INFO",
-    }
-}
-
-fn write_table(out: &mut impl Write, rows: &[Row], zone: Zone, ui: &Ui) -> std::io::Result<()> {
-    let shown = || rows.iter().filter(|r| r.shown);
-    let pw = shown().map(|r| r.provider.chars().count()).max().unwrap_or(8).clamp(8, 40);
-    let cw = shown().map(|r| r.computer.as_deref().map_or(1, |c| c.chars().count())).max().unwrap_or(8).clamp(8, 32);
-    let tw = rows.first().map_or(23, |r| zone.table_time(&r.time).chars().count());
-    // With stale records, a column says which rows are (`STALE`).
-    let stale_col = rows.iter().any(|r| r.recovered);
-    let mark = |r: &Row| match (stale_col, r.recovered) {
-        (false, _) => "",
-        (true, true) => "STALE  ",
-        (true, false) => "       ",
-    };
-    let header = format!(
-        "{}{:<tw$}  {:<5}  {:>5}  {:<pw$}  {:<cw$}  MESSAGE",
-        if stale_col { "STALE  " } else { "" },
-        "TIME",
-        "LEVEL",
-        "ID",
-        "PROVIDER",
-        "COMPUTER"
-    );
-    writeln!(out, "{}", ui.paint("1", &header))?;
-    for (r, starts) in rows.iter().zip(boot_starts(rows)) {
-        if starts && r.in_range {
-            let who = r.computer.as_deref().map(|c| format!(" ({c})")).unwrap_or_default();
-            let line = format!("— boot at {}{who} —", zone.table_time(&r.time));
-            writeln!(out, "{}", ui.paint("1;34", &line))?;
-        }
-        if !r.shown {
-            continue;
-        }
-        let level = format!("{:<5}", level_short(r.level));
-        let level = match r.level {
-            Some(1) | Some(2) => ui.paint("31", &level),
-            Some(3) => ui.paint("33", &level),
-            _ => level,
-        };
-        writeln!(
-            out,
-            "{}{}  {level}  {:>5}  {:<pw$}  {:<cw$}  {}",
-            mark(r),
-            zone.table_time(&r.time),
-            r.event_id,
-            r.provider,
-            r.computer.as_deref().unwrap_or("-"),
-            r.message
-        )?;
-    }
-    let n = rows.iter().filter(|r| r.shown).count();
-    let boots = rows.iter().zip(boot_starts(rows)).filter(|(r, b)| *b && r.in_range).count();
-    writeln!(out, "{n} event(s), {boots} boot(s)")
-}
-
-#[derive(Serialize)]
-struct JsonRow<'a> {
-    time: String,
-    event_id: u32,
-    level: &'static str,
-    provider: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    computer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    channel: Option<&'a str>,
-    message: &'a str,
-    source: &'a str,
-    locator: Locator,
-    boot_session: u32,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    boot: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    recovered: bool,
-}
-
-#[derive(Serialize)]
-struct SketchRow<'a> {
-    message: &'a str,
-    datetime: String,
-    timestamp: i64,
-    timestamp_desc: &'static str,
-    data_type: &'static str,
-    event_id: u32,
-    level: &'static str,
-    provider: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    computer: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    channel: Option<&'a str>,
-    source_file: &'a str,
-    locator: String,
-    boot_session: u32,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    recovered: bool,
-}
-
-fn write_jsonl(out: &mut impl Write, rows: &[Row], zone: Zone, sketch: bool) -> std::io::Result<()> {
-    let mut session = 0u32;
-    for (r, starts) in rows.iter().zip(boot_starts(rows)) {
-        session += u32::from(starts);
-        if !r.shown {
-            continue;
-        }
-        let line = if sketch {
-            let message =
-                if r.message.is_empty() { format!("{} {}", r.provider, r.event_id) } else { r.message.to_string() };
-            serde_json::to_string(&SketchRow {
-                message: &message,
-                datetime: r.time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                timestamp: r.time.timestamp_micros(),
-                timestamp_desc: "Event Recorded",
-                data_type: "windows:evtriage:event",
-                event_id: r.event_id,
-                level: evtriage_core::model::level_name(r.level),
-                provider: &r.provider,
-                computer: r.computer.as_deref(),
-                channel: r.channel.as_deref(),
-                source_file: &r.source,
-                locator: r.locator.to_string(),
-                boot_session: session,
-                recovered: r.recovered,
-            })
-        } else {
-            serde_json::to_string(&JsonRow {
-                time: zone.rfc3339(&r.time),
-                event_id: r.event_id,
-                level: evtriage_core::model::level_name(r.level),
-                provider: &r.provider,
-                computer: r.computer.as_deref(),
-                channel: r.channel.as_deref(),
-                message: &r.message,
-                source: &r.source,
-                locator: r.locator,
-                boot_session: session,
-                boot: r.boot,
-                recovered: r.recovered,
-            })
-        };
-        match line {
-            Ok(l) => writeln!(out, "{l}")?,
-            Err(e) => return Err(std::io::Error::other(e)),
-        }
-    }
-    Ok(())
-}
-
-/// One CSV field, quoted when it holds a comma, quote or line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn write_csv(out: &mut impl Write, rows: &[Row], zone: Zone, recovered: bool) -> std::io::Result<()> {
-    // With `--recovered`, a last column says which rows are stale.
-    let extra = if recovered { ",recovered" } else { "" };
-    writeln!(out, "time,level,event_id,provider,computer,channel,message,source,locator,boot_session{extra}")?;
-    let mut session = 0u32;
-    for (r, starts) in rows.iter().zip(boot_starts(rows)) {
-        session += u32::from(starts);
-        if !r.shown {
-            continue;
-        }
-        let fields = [
-            zone.rfc3339(&r.time),
-            evtriage_core::model::level_name(r.level).to_string(),
-            r.event_id.to_string(),
-            r.provider.to_string(),
-            r.computer.as_deref().unwrap_or("").to_string(),
-            r.channel.as_deref().unwrap_or("").to_string(),
-            r.message.to_string(),
-            r.source.to_string(),
-            r.locator.to_string(),
-            session.to_string(),
-        ];
-        let mut line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        if recovered {
-            line.push(r.recovered.to_string());
-        }
-        writeln!(out, "{}", line.join(","))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zones_parse() {
-        assert_eq!(Zone::parse("utc"), Some(Zone::Utc));
-        assert_eq!(Zone::parse("local"), Some(Zone::Local));
-        assert_eq!(Zone::parse("+02:00"), FixedOffset::east_opt(7200).map(Zone::Fixed));
-        assert_eq!(Zone::parse("-0530"), FixedOffset::east_opt(-19800).map(Zone::Fixed));
-        assert_eq!(Zone::parse("+3"), FixedOffset::east_opt(10800).map(Zone::Fixed));
-        assert_eq!(Zone::parse("Europe/Paris"), None);
-        assert_eq!(Zone::parse("+25:00"), None);
-        assert_eq!(Zone::parse(""), None);
-    }
-
-    #[test]
-    fn times_and_durations_parse() {
-        let z2 = Zone::parse("+02:00").unwrap_or(Zone::Utc);
-        let want = Utc.with_ymd_and_hms(2024, 3, 5, 12, 2, 0).single();
-        assert_eq!(parse_time("2024-03-05T12:02:00Z", z2), want);
-        assert_eq!(parse_time("2024-03-05T14:02:00+02:00", Zone::Utc), want);
-        assert_eq!(parse_time("2024-03-05 14:02", z2), want);
-        assert_eq!(parse_time("2024-03-05 12:02:00Z", z2), want);
-        assert_eq!(parse_time("2024-03-05", Zone::Utc), Utc.with_ymd_and_hms(2024, 3, 5, 0, 0, 0).single());
-        assert_eq!(parse_time("yesterday", Zone::Utc), None);
-        assert_eq!(parse_duration("5m"), Some(chrono::Duration::minutes(5)));
-        assert_eq!(parse_duration("90s"), Some(chrono::Duration::seconds(90)));
-        assert_eq!(parse_duration("1.5h"), Some(chrono::Duration::minutes(90)));
-        assert_eq!(parse_duration("2d"), Some(chrono::Duration::days(2)));
-        assert_eq!(parse_duration("5"), None);
-        assert_eq!(parse_duration("m"), None);
-        assert_eq!(parse_duration("-5m"), None);
-        assert_eq!(parse_duration("1e300h"), None);
-    }
-
-    #[test]
-    fn display_times() {
-        let t = Utc.with_ymd_and_hms(2024, 3, 5, 23, 30, 0).single().unwrap_or_default();
-        assert_eq!(Zone::Utc.table_time(&t), "2024-03-05 23:30:00.000Z");
-        let z = Zone::parse("+02:00").unwrap_or(Zone::Utc);
-        assert_eq!(z.table_time(&t), "2024-03-06 01:30:00.000+02:00");
-        assert_eq!(z.rfc3339(&t), "2024-03-06T01:30:00+02:00");
-        assert_eq!(Zone::Utc.rfc3339(&t), "2024-03-05T23:30:00Z");
-    }
 
     #[test]
     fn filters_match() {
@@ -773,49 +340,5 @@ mod tests {
         assert!(!f.computer_ok(None));
         assert!(f.provider_ok("Microsoft-Windows-Kernel-General"));
         assert!(!f.provider_ok("EventLog"));
-        assert!(is_boot_marker(Some("EventLog"), 6005));
-        assert!(is_boot_marker(Some("eventlog"), 6009));
-        assert!(!is_boot_marker(Some("EventLog"), 6006));
-        assert!(is_boot_marker(Some("Microsoft-Windows-Kernel-General"), 12));
-        assert!(!is_boot_marker(Some("Microsoft-Windows-Kernel-General"), 13));
-    }
-
-    fn row(computer: &str, secs: i64, boot: bool) -> Row {
-        Row {
-            time: DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap_or_default(),
-            event_id: if boot { 6005 } else { 7036 },
-            level: Some(4),
-            boot,
-            shown: true,
-            in_range: true,
-            provider: Arc::from(if boot { "EventLog" } else { "Service Control Manager" }),
-            computer: Some(Arc::from(computer)),
-            channel: None,
-            message: "".into(),
-            source: Arc::from("x"),
-            locator: Locator::File,
-            recovered: false,
-        }
-    }
-
-    #[test]
-    fn boots_are_per_computer_and_merge_within_ten_minutes() {
-        let rows = vec![
-            row("DC1", 0, true),    // DC1 boots
-            row("DC2", 5, true),    // DC2 boots at the same time: its own separator
-            row("DC1", 20, true),   // 6005 after 6009: same boot
-            row("DC1", 30, false),  // not a marker
-            row("DC1", 900, true),  // 15 minutes later: a new boot
-            row("DC2", 1000, true), // DC2 again, > 10 min after its last marker
-        ];
-        assert_eq!(boot_starts(&rows), vec![true, true, false, false, true, true]);
-    }
-
-    #[test]
-    fn csv_quoting() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(one_line("a\r\n  b\tc "), "a b c");
     }
 }

@@ -12,7 +12,7 @@
 //!   the records no rule can use;
 //! - [`services`]: service identity (key name ↔ display name) and default ports;
 //! - [`codes`]: error-code equality (`%%58` = `58` = `0x3A` = `ERROR_BAD_NET_RESP`);
-//! - [`report`]: the [`Report`] and its sinks ([`TextReport`], [`JsonReport`]);
+//! - [`report`]: the [`Report`], the outcome of an analysis (written in each format by `evtriage-print`);
 //! - [`audit`]: a rule's sources and remediation checked (KBs backed by a source, no harmful command);
 //! - [`catalog`]: the rule catalogue (`rules list`);
 //! - [`fixtures`]: running each rule's positive and negative fixtures (`rules test`).
@@ -98,7 +98,7 @@ mod store;
 pub use analyzer::{Analyzer, Progress};
 pub use engine::{Analysis, Engine};
 pub use finding::{Confidence, Evidence, Finding, FindingItem, Kind, Role};
-pub use report::{JsonReport, Report, ReportSink, TextReport};
+pub use report::Report;
 pub use rule::{Rule, RuleError, RuleOrigin, RuleSet};
 
 /// The version of the findings JSON contract.

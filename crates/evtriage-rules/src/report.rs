@@ -1,10 +1,7 @@
-//! Reports: the outcome of an analysis, and the sinks that write it.
-//!
-//! A [`Report`] is plain data (what was read, the findings, the diagnostics).
-//! A [`ReportSink`] writes it in one format; [`TextReport`] (human, optional
-//! colour) and [`JsonReport`] (the versioned JSON contract) are here, and
-//! other formats (HTML, Markdown) are further implementations of the same
-//! trait.
+//! The outcome of an analysis: a [`Report`] is plain data (what was read,
+//! the findings in report order, the diagnostics, what could not be read).
+//! It is written in each format by the `evtriage-print` crate (text, JSON,
+//! HTML, Markdown); the JSON is this type's serialisation.
 //!
 //! The JSON contract (version [`crate::REPORT_VERSION`]); fields may be
 //! added, never removed or renamed:
@@ -20,16 +17,14 @@
 //!
 //! Findings of `"kind": "info"` name by-design behaviour that looks like a
 //! fault in the logs (W32Time stopping after boot on a workgroup machine).
-//! The text report lists them after the faults under "Not a fault (by
+//! The reports list them after the faults under "Not a fault (by
 //! design)", the summary line counts faults only, and [`Report::faults`]
 //! (what `evtriage analyze` bases its exit status on) leaves them out.
-
-use std::io::{self, Write};
 
 use evtriage_core::{Diagnostic, InputSummary};
 use serde::Serialize;
 
-use crate::finding::{Confidence, Finding, Kind, Role};
+use crate::finding::{Finding, Kind};
 
 /// One input as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -173,227 +168,8 @@ impl Report {
         self.findings.iter().filter(|f| f.kind == Kind::Security).count()
     }
 
-    /// The sentence that heads the list of unread inputs, when there are
-    /// any: "nothing could be read" when no record at all was, else how many
-    /// inputs could not be (every report format shows it first).
-    pub fn unread_heading(&self) -> Option<String> {
-        if self.unread.is_empty() {
-            return None;
-        }
-        let records: u64 = self.inputs.iter().map(|i| i.records).sum();
-        Some(if records == 0 {
-            "Nothing could be read: no finding can be trusted to mean \"healthy\".".to_string()
-        } else {
-            let n = self.unread.len();
-            format!(
-                "{n} input{} could not be read; nothing below rests on {}:",
-                plural(n),
-                if n == 1 { "it" } else { "them" }
-            )
-        })
-    }
-
     /// The computers that problem findings are about (faults and security).
     pub fn problem_computers(&self) -> std::collections::BTreeSet<&str> {
         self.findings.iter().filter(|f| f.kind.is_problem()).map(|f| f.computer.as_str()).collect()
-    }
-}
-
-/// Writes a [`Report`] in one format.
-pub trait ReportSink {
-    /// Writes the whole report to `out`.
-    fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()>;
-}
-
-/// The JSON contract, pretty-printed, with a final newline.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsonReport;
-
-impl ReportSink for JsonReport {
-    fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report).map_err(io::Error::other)?;
-        writeln!(out)
-    }
-}
-
-/// Human-readable text, grouped by computer, with ANSI colour when asked.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct TextReport {
-    /// Whether to colour the output (on a terminal, unless `NO_COLOR` is set).
-    pub color: bool,
-}
-
-struct Paint(bool);
-
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
-        if self.0 {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
-    }
-    fn bold(&self, t: &str) -> String {
-        self.wrap("1", t)
-    }
-    fn dim(&self, t: &str) -> String {
-        self.wrap("2", t)
-    }
-    fn confidence(&self, c: Confidence) -> String {
-        let label = format!("[{}]", c.name().to_uppercase());
-        match c {
-            Confidence::Confirmed => self.wrap("1;31", &label),
-            Confidence::Likely => self.wrap("1;33", &label),
-            Confidence::Possible => self.wrap("1;36", &label),
-        }
-    }
-    /// The label a finding starts with: `[SECURITY, LIKELY]` (magenta),
-    /// `[CONFIRMED]`…, or `[INFO]`; then the computer.
-    fn label(&self, f: &Finding) -> String {
-        let label = match f.kind {
-            Kind::Security => self.wrap("1;35", &format!("[SECURITY, {}]", f.confidence.name().to_uppercase())),
-            Kind::Fault => self.confidence(f.confidence),
-            Kind::Info => self.dim("[INFO]"),
-        };
-        format!("{label} {}", self.bold(&f.computer))
-    }
-}
-
-impl ReportSink for TextReport {
-    fn write_report(&mut self, report: &Report, out: &mut dyn Write) -> io::Result<()> {
-        let p = Paint(self.color);
-        // What could not be read comes first: a report is never silently healthy.
-        if let Some(head) = report.unread_heading() {
-            writeln!(out, "{}", p.wrap("1;33", &head))?;
-            for u in report.unread.iter().take(MAX_UNREAD_LISTED) {
-                writeln!(out, "  {}: {}", u.path, u.reason)?;
-            }
-            if report.unread.len() > MAX_UNREAD_LISTED {
-                writeln!(
-                    out,
-                    "  … and {} more (`evtriage inputs` lists them all)",
-                    report.unread.len() - MAX_UNREAD_LISTED
-                )?;
-            }
-            writeln!(out)?;
-        }
-        let records: u64 = report.inputs.iter().map(|i| i.records).sum();
-        let problems: Vec<&Finding> = report.findings.iter().filter(|f| f.kind.is_problem()).collect();
-        let security = report.security();
-        let infos: Vec<&Finding> = report.findings.iter().filter(|f| f.kind == Kind::Info).collect();
-        let computers = report.problem_computers();
-        let security_note = if security == 0 { String::new() } else { format!(" ({security} security)") };
-        let info_note =
-            if infos.is_empty() { String::new() } else { format!(", {} not a fault (by design)", infos.len()) };
-        writeln!(
-            out,
-            "{}",
-            p.bold(&format!(
-                "evtriage: {} finding{}{} on {} computer{}{} ({} input{}, {} records, {} diagnostic{})",
-                problems.len(),
-                plural(problems.len()),
-                security_note,
-                computers.len(),
-                plural(computers.len()),
-                info_note,
-                report.inputs.len(),
-                plural(report.inputs.len()),
-                records,
-                report.diagnostics.len(),
-                plural(report.diagnostics.len()),
-            ))
-        )?;
-        // In report order (security, faults, info; surest and earliest first), across computers.
-        for f in &problems {
-            write_finding(&p, f, &p.label(f), out)?;
-        }
-        if !infos.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "{}", p.bold("== Not a fault (by design) =="))?;
-            for f in &infos {
-                write_finding(&p, f, &p.label(f), out)?;
-            }
-        }
-        let notable: Vec<&_> = report.diagnostics.iter().filter(|d| d.severity != "note").collect();
-        if !notable.is_empty() {
-            writeln!(out)?;
-            writeln!(out, "{}", p.bold("Could not read everything:"))?;
-            for d in notable {
-                writeln!(out, "  {} ({}): {}", d.source, d.locator, d.message)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// At most this many unread inputs are listed at the top of a report.
-pub const MAX_UNREAD_LISTED: usize = 20;
-
-fn write_finding(p: &Paint, f: &Finding, label: &str, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out)?;
-    let kb = if f.kb.is_empty() { String::new() } else { format!("{} ", f.kb.join(", ")) };
-    writeln!(out, "{label}: {}{}", p.bold(&kb), p.bold(&f.title))?;
-    writeln!(out, "  {}", p.dim(&format!("rule {}", f.rule)))?;
-    let cause_label = if f.kind == Kind::Info { "Why" } else { "Cause" };
-    writeln!(out, "  {cause_label}: {}", f.cause)?;
-    if !f.remediation.is_empty() {
-        let steps = if f.kind == Kind::Info { "If it matters" } else { "What to do" };
-        writeln!(out, "  {steps}:")?;
-        for (i, step) in f.remediation.iter().enumerate() {
-            writeln!(out, "    {}. {}", i + 1, step)?;
-        }
-    }
-    if !f.items.is_empty() {
-        writeln!(out, "  Services ({}):", f.items.len())?;
-        for i in &f.items {
-            let when = match (i.first, i.last) {
-                (Some(a), Some(b)) if a != b => format!(
-                    ", {} to {}",
-                    a.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    b.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
-                (Some(a), _) => format!(", {}", a.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-                _ => String::new(),
-            };
-            writeln!(out, "    - {}: {} ({}×{when})", i.service_label(), i.detail, i.count)?;
-        }
-    }
-    if !f.sources.is_empty() {
-        writeln!(out, "  Sources:")?;
-        for s in &f.sources {
-            let kb = s.kb_id().map(|k| format!(" ({k})")).unwrap_or_default();
-            let who = s.third_party().map(|p| format!(" [third-party: {p}]")).unwrap_or_default();
-            let url = s.url.as_deref().map(|u| format!(" <{u}>")).unwrap_or_default();
-            writeln!(out, "    - {}{kb}{who}{url}", s.title)?;
-        }
-    }
-    if f.occurrences > 1 {
-        writeln!(out, "  Seen {} times.", f.occurrences)?;
-    }
-    writeln!(out, "  Evidence:")?;
-    for e in &f.evidence {
-        let time = e
-            .time
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
-            .unwrap_or_else(|| "(snapshot)".into());
-        let role = match e.role {
-            Role::Anchor => "*",
-            Role::Corroboration => "+",
-            Role::Context => "-",
-        };
-        writeln!(out, "    {role} {}  {} ({})", time, e.source, e.locator)?;
-        writeln!(out, "      {}", e.summary)?;
-    }
-    if f.omitted > 0 {
-        writeln!(out, "    … and {} more occurrences not listed", f.omitted)?;
-    }
-    Ok(())
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }

@@ -1,21 +1,23 @@
 //! The Markdown report: paste it into a ticket or a case note.
 //!
 //! GitHub-flavoured Markdown (pipe tables), readable as plain text too. Text
-//! from the inputs is escaped with [`crate::markdown_escape`] so that a
+//! from the inputs is escaped with [`markdown_escape`] so that a
 //! message holding `|`, `*` or `<tag>` cannot break a table or inject markup
 //! into the ticket system.
 
 use std::io::{self, Write};
 
-use evtriage_rules::{Finding, Kind, Report, ReportSink, Role};
+use evtriage_rules::{Finding, Kind, Report, Role};
 
-use crate::{kb_url, level_name, markdown_escape as md, show_time, Context};
+use crate::{kb_url, level_name, show_time, unread_heading, ReportSink, Surroundings, MAX_UNREAD_LISTED};
+
+use self::markdown_escape as md;
 
 /// Writes a [`Report`] as Markdown.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MarkdownReport<'a> {
-    /// The minutes around each finding, when gathered ([`crate::collect_context`]).
-    pub context: Option<&'a Context>,
+    /// The minutes around each finding, when gathered ([`crate::collect_surroundings`]).
+    pub surroundings: Option<&'a Surroundings>,
 }
 
 fn kb_links(kb: &[String]) -> String {
@@ -48,13 +50,13 @@ impl ReportSink for MarkdownReport<'_> {
             records,
             report.diagnostics.len()
         )?;
-        if let Some(head) = report.unread_heading() {
+        if let Some(head) = unread_heading(report) {
             writeln!(out, "> **{}**\n>", md(&head))?;
-            for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
+            for u in report.unread.iter().take(MAX_UNREAD_LISTED) {
                 writeln!(out, "> - `{}`: {}", code(&u.path), md(&u.reason))?;
             }
-            if report.unread.len() > evtriage_rules::report::MAX_UNREAD_LISTED {
-                writeln!(out, "> - … and {} more", report.unread.len() - evtriage_rules::report::MAX_UNREAD_LISTED)?;
+            if report.unread.len() > MAX_UNREAD_LISTED {
+                writeln!(out, "> - … and {} more", report.unread.len() - MAX_UNREAD_LISTED)?;
             }
             writeln!(out)?;
         }
@@ -103,6 +105,31 @@ impl ReportSink for MarkdownReport<'_> {
         }
         Ok(())
     }
+}
+
+/// Escapes text for a Markdown table cell or paragraph: the characters that
+/// could break a table, make a link or emphasis (`\ | [ ] *`) are
+/// backslash-escaped, `<`/`>`/`&` become entities (so that no HTML from an
+/// input reaches a renderer), and line breaks become spaces. Backticks and
+/// underscores are left alone: rule texts use `code` spans, and underscores
+/// inside names (`ERROR_BAD_NET_RESP`) are not emphasis in CommonMark.
+pub fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '*' | '[' | ']' | '|' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' | '\n' => out.push(' '),
+            c if c.is_control() && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text for inside a code span in a table: no backticks, pipes, line breaks
@@ -190,7 +217,7 @@ impl MarkdownReport<'_> {
             writeln!(out, "\n…and {} more occurrence(s) not listed.", f.omitted)?;
         }
         writeln!(out)?;
-        if let Some(ctx) = self.context {
+        if let Some(ctx) = self.surroundings {
             let rows = ctx.for_finding(index);
             if !rows.is_empty() {
                 writeln!(
@@ -218,5 +245,18 @@ impl MarkdownReport<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            markdown_escape("a|b *c* <img src=x> [l](u)\nnext `x` ERROR_BAD"),
+            "a\\|b \\*c\\* &lt;img src=x&gt; \\[l\\](u) next `x` ERROR_BAD"
+        );
     }
 }

@@ -1,9 +1,9 @@
-//! HTML and Markdown reports over the rule fixtures: content, links, escaping, context.
+//! HTML and Markdown reports over the rule fixtures: content, links, escaping, the minutes around each finding.
 
 use std::path::PathBuf;
 
-use evtriage_report::{collect_context, ContextOptions, HtmlReport, MarkdownReport};
-use evtriage_rules::{analyze, Report, ReportSink, RuleSet};
+use evtriage_print::{collect_surroundings, HtmlReport, MarkdownReport, ReportSink, SurroundingsOptions};
+use evtriage_rules::{analyze, Report, RuleSet};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,17 +20,17 @@ fn run(paths: &[PathBuf]) -> Report {
     analyze(&rules, paths)
 }
 
-fn html(report: &Report, paths: &[PathBuf], options: ContextOptions) -> String {
-    let context = collect_context(report, paths, &options);
+fn html(report: &Report, paths: &[PathBuf], options: SurroundingsOptions) -> String {
+    let context = collect_surroundings(report, paths, &options);
     let mut buf = Vec::new();
-    HtmlReport { context: Some(&context), title: None }.write_report(report, &mut buf).expect("write");
+    HtmlReport { surroundings: Some(&context), title: None }.write_report(report, &mut buf).expect("write");
     String::from_utf8(buf).expect("utf-8")
 }
 
 fn markdown(report: &Report, paths: &[PathBuf]) -> String {
-    let context = collect_context(report, paths, &ContextOptions::default());
+    let context = collect_surroundings(report, paths, &SurroundingsOptions::default());
     let mut buf = Vec::new();
-    MarkdownReport { context: Some(&context) }.write_report(report, &mut buf).expect("write");
+    MarkdownReport { surroundings: Some(&context) }.write_report(report, &mut buf).expect("write");
     String::from_utf8(buf).expect("utf-8")
 }
 
@@ -50,7 +50,7 @@ fn html_report_has_summary_finding_evidence_context_inputs() {
     let paths = confirmed_case();
     let report = run(&paths);
     assert_eq!(report.findings.len(), 1);
-    let page = html(&report, &paths, ContextOptions::default());
+    let page = html(&report, &paths, SurroundingsOptions::default());
 
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("<title>evtriage report</title>"));
@@ -96,7 +96,7 @@ fn html_report_has_summary_finding_evidence_context_inputs() {
 #[test]
 fn html_report_is_self_contained() {
     let paths = confirmed_case();
-    let page = html(&run(&paths), &paths, ContextOptions::default());
+    let page = html(&run(&paths), &paths, SurroundingsOptions::default());
     let lower = page.to_ascii_lowercase();
     for banned in ["<script", "<link", "<img", "<iframe", "@import", "url(", "src="] {
         assert!(!lower.contains(banned), "{banned} in a report that must need no network");
@@ -113,7 +113,7 @@ fn everything_from_the_input_is_escaped() {
     let paths = vec![repo().join("fixtures/report/escaping/System.xml")];
     let report = run(&paths);
     assert_eq!(report.findings.len(), 1, "the escaping fixture still matches KB4530043");
-    let page = html(&report, &paths, ContextOptions::default());
+    let page = html(&report, &paths, SurroundingsOptions::default());
     let lower = page.to_ascii_lowercase();
     assert!(!lower.contains("<script"), "raw script tag");
     assert!(!lower.contains("<img"), "raw img tag");
@@ -162,20 +162,22 @@ fn markdown_report_for_a_ticket() {
 fn context_is_bounded_and_nearest_the_anchor() {
     let paths = confirmed_case();
     let report = run(&paths);
-    let ctx = collect_context(&report, &paths, &ContextOptions { minutes: 5, max_rows: 3, recovered: false });
+    let ctx = collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 5, max_rows: 3, recovered: false });
     let rows = ctx.for_finding(0);
     // The three nearest 06:01:35.120: 06:01:34.918, 06:01:34.917, 06:01:35.120 — in time order.
-    let times: Vec<String> = rows.iter().map(|r| evtriage_report::show_time(&r.time)).collect();
+    let times: Vec<String> = rows.iter().map(|r| evtriage_print::show_time(&r.time)).collect();
     assert_eq!(times, ["2024-03-02 06:01:34.917Z", "2024-03-02 06:01:34.918Z", "2024-03-02 06:01:35.120Z"]);
     assert_eq!(rows.iter().filter(|r| r.evidence).count(), 2);
     assert_eq!(rows[2].event_id, 7023);
     assert_eq!(rows[2].level, Some(2));
     // One minute leaves out the boot (6009 and 6005 at 06:00:02) and keeps the AD DS start (06:00:41).
-    let ctx = collect_context(&report, &paths, &ContextOptions { minutes: 1, max_rows: 30, recovered: false });
+    let ctx =
+        collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 1, max_rows: 30, recovered: false });
     assert_eq!(ctx.for_finding(0).len(), 8);
     assert_eq!(ctx.for_finding(0)[0].event_id, 7036);
     // 0 minutes: no context and no second read.
-    let ctx = collect_context(&report, &paths, &ContextOptions { minutes: 0, max_rows: 30, recovered: false });
+    let ctx =
+        collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false });
     assert!(ctx.for_finding(0).is_empty());
     assert!(ctx.for_finding(7).is_empty());
 }
@@ -186,7 +188,7 @@ fn no_findings_still_lists_inputs_and_diagnostics() {
     let paths = vec![repo().join("fixtures/report/no-findings/System-damaged.xml")];
     let report = run(&paths);
     assert!(report.findings.is_empty(), "{:?}", report.findings.iter().map(|f| &f.rule).collect::<Vec<_>>());
-    let page = html(&report, &paths, ContextOptions::default());
+    let page = html(&report, &paths, SurroundingsOptions::default());
     assert!(page.contains("No known problem matched the inputs."));
     assert!(page.contains("System-damaged.xml</td><td>event-xml</td><td class=\"num\">1</td><td class=\"num\">2</td>"));
     // Something was read, so nothing is listed as unread.
@@ -205,7 +207,7 @@ fn by_design_findings_are_labelled_not_a_fault() {
     let report = run(&paths);
     assert_eq!(report.findings.len(), 1);
     assert_eq!(report.faults(), 0);
-    let page = html(&report, &paths, ContextOptions { minutes: 0, max_rows: 30, recovered: false });
+    let page = html(&report, &paths, SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false });
     // Computers are counted as in the text report: those with faults.
     assert!(page.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{page}");
     assert!(page.contains("<span class=\"badge info\">not a fault</span>"));

@@ -1,4 +1,5 @@
-//! The minutes around a finding: a small timeline for the report.
+//! The minutes around a finding ([`Surroundings`]): a small timeline for
+//! the HTML and Markdown reports (`analyze --context MINUTES`).
 //!
 //! A finding lists its evidence, but a support engineer also wants to see
 //! what else happened just before and after the anchor (the service that
@@ -8,20 +9,22 @@
 //! findings (and so the anchor times) are known.
 //!
 //! Memory is bounded: each finding keeps at most
-//! [`ContextOptions::max_rows`] events (the ones nearest its anchor; while
+//! [`SurroundingsOptions::max_rows`] events (the ones nearest its anchor; while
 //! reading, at most twice that), whatever the size of the input. The cost is
 //! time: a second full read of the inputs, done only when a report format
-//! that shows context asks for it.
+//! that shows the surroundings asks for it.
 
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
+use evtriage_core::display::one_line;
 use evtriage_core::{Diagnostic, Event, Reader, Record, Sink};
+use evtriage_rules::engine::UNKNOWN_COMPUTER;
 use evtriage_rules::Report;
 
-/// How much context to gather.
+/// How much of the surroundings to gather.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ContextOptions {
+pub struct SurroundingsOptions {
     /// Minutes either side of a finding's first anchor.
     pub minutes: u32,
     /// At most this many events per finding (those nearest the anchor).
@@ -31,15 +34,15 @@ pub struct ContextOptions {
     pub recovered: bool,
 }
 
-impl Default for ContextOptions {
+impl Default for SurroundingsOptions {
     fn default() -> Self {
-        ContextOptions { minutes: 5, max_rows: 30, recovered: false }
+        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false }
     }
 }
 
-/// One event of a context timeline.
+/// One event near a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContextRow {
+pub struct NearbyEvent {
     /// When (UTC).
     pub time: DateTime<Utc>,
     /// `System/Level` (2 error, 3 warning, …).
@@ -60,21 +63,21 @@ pub struct ContextRow {
     pub recovered: bool,
 }
 
-/// Messages in context rows are cut to this many characters (with `…`).
+/// Messages of nearby events are cut to this many characters (and a `…`).
 pub const MAX_MESSAGE: usize = 400;
 
-/// The context timelines of a report's findings.
+/// The minutes around each finding of a report: one small timeline per finding.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Context {
-    /// The options used.
+pub struct Surroundings {
+    /// Minutes either side of each finding's first anchor (the option used).
     pub minutes: u32,
     /// One timeline per finding, in the order of `report.findings`.
-    pub per_finding: Vec<Vec<ContextRow>>,
+    pub per_finding: Vec<Vec<NearbyEvent>>,
 }
 
-impl Context {
-    /// The rows around finding `index` (empty when it has none or no timed anchor).
-    pub fn for_finding(&self, index: usize) -> &[ContextRow] {
+impl Surroundings {
+    /// The events around finding `index` (empty when it has none or no timed anchor).
+    pub fn for_finding(&self, index: usize) -> &[NearbyEvent] {
         self.per_finding.get(index).map(Vec::as_slice).unwrap_or(&[])
     }
 }
@@ -83,10 +86,10 @@ struct Window {
     anchor: DateTime<Utc>,
     computer: Option<String>,
     evidence: Vec<(String, String)>,
-    rows: Vec<(u64, ContextRow)>,
+    rows: Vec<(u64, NearbyEvent)>,
 }
 
-struct ContextSink {
+struct SurroundingsSink {
     windows: Vec<Window>,
     width: Duration,
     max_rows: usize,
@@ -111,11 +114,11 @@ impl Window {
     }
 }
 
-impl Sink for ContextSink {
+impl Sink for SurroundingsSink {
     fn record(&mut self, record: Record) {
         let Record::Event(e) = record else { return };
         let Some(t) = e.time else { return };
-        let mut row: Option<ContextRow> = None;
+        let mut row: Option<NearbyEvent> = None;
         let seq = self.seq;
         self.seq += 1;
         for w in self.windows.iter_mut() {
@@ -136,13 +139,14 @@ impl Sink for ContextSink {
     }
 }
 
-fn make_row(e: &Event, t: DateTime<Utc>) -> ContextRow {
-    let text = evtriage_core::message::render(e);
-    let mut message = text.split_whitespace().collect::<Vec<_>>().join(" ");
+fn make_row(e: &Event, t: DateTime<Utc>) -> NearbyEvent {
+    // On one line; a longer one keeps MAX_MESSAGE characters and gains a `…`
+    // (`one_line` keeps one fewer, hence the second cut).
+    let mut message = one_line(&evtriage_core::message::render(e), MAX_MESSAGE + 1);
     if message.chars().count() > MAX_MESSAGE {
         message = message.chars().take(MAX_MESSAGE).collect::<String>() + "…";
     }
-    ContextRow {
+    NearbyEvent {
         time: t,
         level: e.level,
         event_id: e.event_id,
@@ -158,14 +162,18 @@ fn make_row(e: &Event, t: DateTime<Utc>) -> ContextRow {
 /// Reads `paths` again and keeps, for each finding of `report`, the events
 /// within `options.minutes` of its first anchor on the same computer.
 /// Findings without a timed anchor (snapshot-only) get no context.
-pub fn collect_context<P: AsRef<Path>>(report: &Report, paths: &[P], options: &ContextOptions) -> Context {
+pub fn collect_surroundings<P: AsRef<Path>>(
+    report: &Report,
+    paths: &[P],
+    options: &SurroundingsOptions,
+) -> Surroundings {
     let windows: Vec<Option<Window>> = report
         .findings
         .iter()
         .map(|f| {
             f.first_time().map(|anchor| Window {
                 anchor,
-                computer: (f.computer != "(unknown)").then(|| f.computer.clone()),
+                computer: (f.computer != UNKNOWN_COMPUTER).then(|| f.computer.clone()),
                 evidence: f.evidence.iter().map(|e| (e.source.clone(), e.locator.clone())).collect(),
                 rows: Vec::new(),
             })
@@ -174,9 +182,9 @@ pub fn collect_context<P: AsRef<Path>>(report: &Report, paths: &[P], options: &C
     let present: Vec<usize> = windows.iter().enumerate().filter(|(_, w)| w.is_some()).map(|(i, _)| i).collect();
     let mut per_finding = vec![Vec::new(); report.findings.len()];
     if options.minutes == 0 || options.max_rows == 0 || present.is_empty() {
-        return Context { minutes: options.minutes, per_finding };
+        return Surroundings { minutes: options.minutes, per_finding };
     }
-    let mut sink = ContextSink {
+    let mut sink = SurroundingsSink {
         windows: windows.into_iter().flatten().collect(),
         width: Duration::minutes(i64::from(options.minutes)),
         max_rows: options.max_rows,
@@ -191,5 +199,5 @@ pub fn collect_context<P: AsRef<Path>>(report: &Report, paths: &[P], options: &C
             *slot = w.rows.into_iter().map(|(_, r)| r).collect();
         }
     }
-    Context { minutes: options.minutes, per_finding }
+    Surroundings { minutes: options.minutes, per_finding }
 }

@@ -4,27 +4,29 @@
 //! the network: it opens the same offline, in a mail client's preview or in a
 //! ticket system's sandbox. Long sections use `<details>`, which folds
 //! without script. Every string from the inputs (messages, paths, computer
-//! names) is escaped with [`crate::html_escape`]; the only markup is ours.
+//! names) is escaped with [`html_escape`]; the only markup is ours.
 //!
 //! Layout: the inputs that could not be read (first, when there are any), a
 //! summary table, then each finding (KB links, cause, what to do, the
 //! services of a generic finding, sources, evidence, and the minutes around
-//! its anchor from [`crate::Context`]), then the inputs read and the
+//! its anchor from [`crate::Surroundings`]), then the inputs read and the
 //! diagnostics. Findings come in report order (security, faults, by design;
 //! surest and earliest first, across computers), security ones in their own
 //! colour.
 
 use std::io::{self, Write};
 
-use evtriage_rules::{Confidence, Finding, Kind, Report, ReportSink, Role};
+use evtriage_rules::{Confidence, Finding, Kind, Report, Role};
 
-use crate::{html_escape as esc, kb_url, level_name, show_time, Context};
+use crate::{kb_url, level_name, plural, show_time, unread_heading, ReportSink, Surroundings, MAX_UNREAD_LISTED};
+
+use self::html_escape as esc;
 
 /// Writes a [`Report`] as one HTML page.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HtmlReport<'a> {
-    /// The minutes around each finding, when gathered ([`crate::collect_context`]).
-    pub context: Option<&'a Context>,
+    /// The minutes around each finding, when gathered ([`crate::collect_surroundings`]).
+    pub surroundings: Option<&'a Surroundings>,
     /// The page title; `evtriage report` when `None`.
     pub title: Option<&'a str>,
 }
@@ -143,16 +145,16 @@ impl ReportSink for HtmlReport<'_> {
         )?;
 
         // What could not be read comes before anything else.
-        if let Some(head) = report.unread_heading() {
+        if let Some(head) = unread_heading(report) {
             writeln!(out, "<section class=\"unread\" id=\"unread\">\n<h2>{}</h2>\n<ul>", esc(&head))?;
-            for u in report.unread.iter().take(evtriage_rules::report::MAX_UNREAD_LISTED) {
+            for u in report.unread.iter().take(MAX_UNREAD_LISTED) {
                 writeln!(out, "<li><span class=\"mono\">{}</span>: {}</li>", esc(&u.path), esc(&u.reason))?;
             }
-            if report.unread.len() > evtriage_rules::report::MAX_UNREAD_LISTED {
+            if report.unread.len() > MAX_UNREAD_LISTED {
                 writeln!(
                     out,
                     "<li>… and {} more (see Inputs and Diagnostics below)</li>",
-                    report.unread.len() - evtriage_rules::report::MAX_UNREAD_LISTED
+                    report.unread.len() - MAX_UNREAD_LISTED
                 )?;
             }
             writeln!(out, "</ul>\n</section>")?;
@@ -317,7 +319,7 @@ impl HtmlReport<'_> {
             )?;
         }
         writeln!(out, "</tbody>\n</table>")?;
-        if let Some(ctx) = self.context {
+        if let Some(ctx) = self.surroundings {
             let rows = ctx.for_finding(index);
             if !rows.is_empty() {
                 writeln!(
@@ -384,12 +386,22 @@ pub fn code_spans(escaped: &str) -> String {
     out
 }
 
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters (other than tab/newline) have no business in a report.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
     }
+    out
 }
 
 #[cfg(test)]
@@ -403,5 +415,14 @@ mod tests {
         assert_eq!(code_spans("no code"), "no code");
         assert_eq!(file_name("case.zip!logs/System.evtx"), "System.evtx");
         assert_eq!(file_name("C:\\logs\\System.evtx"), "System.evtx");
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            html_escape("<script>alert('x')</script> & \"q\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
+        );
+        assert_eq!(html_escape("a\u{1b}[31mb"), "a\u{fffd}[31mb");
     }
 }
