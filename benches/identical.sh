@@ -52,7 +52,7 @@ else
 fi
 compare fixtures fixtures
 compare_dump fixtures fixtures
-for f in system-2048 security-2048 unique-nobin unique-bin; do
+for f in system-2048 security-2048 system-16384 security-16384 unique-0 unique-nobin unique-bin; do
   if [ -f "$bench/$f.evtx" ]; then
     compare "$f" "$bench/$f.evtx"
     compare_dump "$f" "$bench/$f.evtx"

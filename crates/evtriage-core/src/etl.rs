@@ -21,10 +21,7 @@ use evtriage_etl::{EtlEvent, LdapClientEvent};
 
 use crate::contract::{EventKey, InputSummary, ReadOptions, Sink};
 use crate::diag::Diagnostic;
-use crate::model::{DataItem, Event, Guid, Locator, Origin, TraceInfo};
-
-/// The provider name given to Microsoft-Windows-LDAP-Client events.
-pub const LDAP_CLIENT_PROVIDER_NAME: &str = evtriage_etl::LDAP_CLIENT_PROVIDER_NAME;
+use crate::model::{DataItem, Event, Locator, Origin, TraceInfo};
 
 /// Whether `head` (the first bytes of an input) is an ETL trace.
 pub fn looks_like_etl(head: &[u8]) -> bool {
@@ -77,7 +74,7 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
     let mut reviewer = None;
     for e in &trace.events {
         let label = provider_name(e);
-        let guid = e.provider.or_else(|| kernel_guid(e)).map(|g| Guid(g.0));
+        let guid = e.provider.or_else(|| kernel_guid(e));
         let key = EventKey { provider: label, guid: guid.as_ref(), event_id: u32::from(e.event_id()) };
         summary.records += 1;
         let selection = options.select(&key);
@@ -100,7 +97,7 @@ pub fn read_etl(name: Arc<str>, bytes: &[u8], options: &ReadOptions, sink: &mut 
 
 fn provider_name(e: &EtlEvent) -> Option<&str> {
     if e.provider == Some(evtriage_etl::LDAP_CLIENT_PROVIDER) {
-        return Some(LDAP_CLIENT_PROVIDER_NAME);
+        return Some(evtriage_etl::LDAP_CLIENT_PROVIDER_NAME);
     }
     e.tracelogging.as_ref().and_then(|tl| tl.provider_name.as_deref())
 }
@@ -114,12 +111,12 @@ fn kernel_guid(e: &EtlEvent) -> Option<evtriage_etl::Guid> {
 pub fn to_event(e: &EtlEvent, source: Arc<str>) -> Event {
     let origin = Origin::new(source, Locator::EtlBuffer { buffer: e.buffer, offset: e.offset });
     let mut ev = Event::new(provider_name(e).map(str::to_owned), u32::from(e.event_id()), origin);
-    ev.provider.guid = e.provider.or_else(|| kernel_guid(e)).map(|g| Guid(g.0));
+    ev.provider.guid = e.provider.or_else(|| kernel_guid(e));
     ev.time = e.time;
     ev.process_id = e.process_id;
     ev.thread_id = e.thread_id;
-    ev.activity_id = e.activity_id.map(|g| Guid(g.0));
-    ev.related_activity_id = e.extended.iter().find_map(|x| x.related_activity_id()).map(|g| Guid(g.0));
+    ev.activity_id = e.activity_id;
+    ev.related_activity_id = e.extended.iter().find_map(|x| x.related_activity_id());
     ev.user_sid = e.extended.iter().find_map(|x| x.sid());
     if let Some(d) = &e.descriptor {
         ev.version = Some(d.version);

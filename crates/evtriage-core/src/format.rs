@@ -46,7 +46,7 @@ pub fn detect_text(text: &str) -> Format {
         return Format::Reg;
     }
     if trimmed.starts_with('<') {
-        if crate::xml_event::XmlEvents::new(trimmed, std::sync::Arc::from("")).next().is_some()
+        if crate::event_parser::XmlEvents::new(trimmed, std::sync::Arc::from("")).next().is_some()
             || trimmed.contains("<Events")
         {
             if trimmed.contains("ProcessorID=") || trimmed.contains("KernelTime=") {

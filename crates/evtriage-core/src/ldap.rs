@@ -19,8 +19,9 @@ use regex::Regex;
 
 use crate::model::{Event, LdapClientMessage, TraceInfo};
 
-/// The provider name whose messages [`enrich_event`] parses.
-pub const LDAP_CLIENT_PROVIDER: &str = "Microsoft-Windows-LDAP-Client";
+/// The provider name whose messages [`enrich_event`] parses (the ETL
+/// reader's, which also knows its GUID: one definition).
+pub use evtriage_etl::LDAP_CLIENT_PROVIDER_NAME as LDAP_CLIENT_PROVIDER;
 
 static OPERATION: LazyLock<Regex> = LazyLock::new(|| crate::text::constant_regex(r"^\s*([A-Za-z_][A-Za-z0-9_:]*)"));
 static CONNECTION: LazyLock<Regex> =

@@ -29,7 +29,7 @@
 //!   reported and skipped, never fatal;
 //! - [`boot`]: which events mark a boot, and how a computer's markers group
 //!   into boot sessions;
-//! - one module per source format ([`evtx`], [`xml_event`] and the text
+//! - one module per source format ([`evtx`], [`event_parser`] and the text
 //!   formats and zip archives under [`sources`], decoded by [`text`]; LDAP
 //!   client trace messages parsed by [`ldap`]); `docs/formats.md` lists them.
 //!
@@ -123,6 +123,8 @@ pub mod evtx;
 #[doc(hidden)]
 pub use evtx::check as evtx_check;
 #[doc(hidden)]
+pub mod event_parser;
+#[doc(hidden)]
 pub mod jsonl;
 #[doc(hidden)]
 pub mod ldap;
@@ -132,8 +134,6 @@ pub mod sources;
 pub mod text;
 #[doc(hidden)]
 pub mod walk;
-#[doc(hidden)]
-pub mod xml_event;
 
 pub use contract::{
     unread, Collect, EventFilter, EventKey, Format, InputSummary, ReadOptions, Selection, Sink, Unread,

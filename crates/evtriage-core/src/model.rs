@@ -127,88 +127,10 @@ impl fmt::Display for Locator {
     }
 }
 
-/// A GUID, stored as its 16 bytes in Windows (mixed-endian) order and shown
-/// as `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}` in lowercase.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Guid(pub [u8; 16]);
-
-impl Guid {
-    /// Parses `{0a1b…}` or `0a1b…` (braces optional, case-insensitive).
-    pub fn parse(text: &str) -> Option<Guid> {
-        let t = text.trim();
-        let t = t.strip_prefix('{').unwrap_or(t);
-        let t = t.strip_suffix('}').unwrap_or(t);
-        // 32 hex digits in five dash-separated groups; no allocation (this is on hot paths).
-        let mut raw = [0u8; 16];
-        let (mut digits, mut dashes) = (0usize, 0usize);
-        for c in t.bytes() {
-            if c == b'-' {
-                dashes += 1;
-                continue;
-            }
-            let v = (c as char).to_digit(16)? as u8;
-            let slot = raw.get_mut(digits / 2)?;
-            *slot = (*slot << 4) | v;
-            digits += 1;
-        }
-        if digits != 32 || dashes != 4 {
-            return None;
-        }
-        // Windows stores the first three groups little-endian.
-        let mut out = raw;
-        out[0..4].copy_from_slice(&[raw[3], raw[2], raw[1], raw[0]]);
-        out[4..6].copy_from_slice(&[raw[5], raw[4]]);
-        out[6..8].copy_from_slice(&[raw[7], raw[6]]);
-        Some(Guid(out))
-    }
-
-    /// The `{xxxxxxxx-…}` text in a stack buffer (Display and Serialize use it).
-    pub(crate) fn text_buf(&self) -> [u8; 38] {
-        const ORDER: [usize; 16] = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15];
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut out = [b'-'; 38];
-        out[0] = b'{';
-        out[37] = b'}';
-        let mut n = 1;
-        for (i, idx) in ORDER.iter().enumerate() {
-            if matches!(i, 4 | 6 | 8 | 10) {
-                n += 1;
-            }
-            let b = self.0[*idx];
-            out[n] = HEX[usize::from(b >> 4)];
-            out[n + 1] = HEX[usize::from(b & 15)];
-            n += 2;
-        }
-        out
-    }
-}
-
-impl fmt::Display for Guid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let buf = self.text_buf();
-        f.write_str(std::str::from_utf8(&buf).map_err(|_| fmt::Error)?)
-    }
-}
-
-impl fmt::Debug for Guid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-impl Serialize for Guid {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let buf = self.text_buf();
-        s.serialize_str(std::str::from_utf8(&buf).map_err(serde::ser::Error::custom)?)
-    }
-}
-
-impl<'de> Deserialize<'de> for Guid {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Guid::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("not a GUID: {s}")))
-    }
-}
+/// A GUID (16 bytes in Windows' mixed-endian order, shown and serialised as
+/// `{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}` in lowercase): one type for the
+/// whole workspace, defined by the ETL reader, which core builds on.
+pub use evtriage_etl::Guid;
 
 /// The provider (publisher) of an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

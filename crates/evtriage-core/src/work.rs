@@ -106,12 +106,17 @@ impl Unit {
     /// Gives every record and diagnostic to `sink`, in input order (what
     /// [`Reader::read_paths`](crate::Reader::read_paths) does with each unit).
     pub fn deliver(self, sink: &mut dyn Sink) {
-        for item in self.items {
-            match item {
-                Part::Record(r) => sink.record(r),
-                Part::Diagnostic(d) => sink.diagnostic(d),
-                Part::Line(..) => {}
-            }
+        deliver_parts(self.items, sink);
+    }
+}
+
+/// Gives every record and diagnostic of `parts` to `sink`, in order.
+fn deliver_parts(parts: Vec<Part>, sink: &mut dyn Sink) {
+    for part in parts {
+        match part {
+            Part::Record(r) => sink.record(r),
+            Part::Diagnostic(d) => sink.diagnostic(d),
+            Part::Line(..) => {}
         }
     }
 }
@@ -174,13 +179,7 @@ impl Batch {
         summary.skipped += self.skipped;
         summary.filtered += self.filtered;
         summary.stale += self.stale;
-        for item in self.items {
-            match item {
-                Part::Record(r) => sink.record(r),
-                Part::Diagnostic(d) => sink.diagnostic(d),
-                Part::Line(..) => {}
-            }
-        }
+        deliver_parts(self.items, sink);
     }
 
     /// Makes every record of the output a JSON line of [`Batch::lines`], in

@@ -464,7 +464,7 @@ fn corpus_flips_never_panic() {
 }
 
 /// A template nested deeper than our decoder follows: the record still comes
-/// through, rendered by the `evtx` crate as XML and read by `xml_event`.
+/// through, rendered by the `evtx` crate as XML and read by `event_parser`.
 fn deep_template(b: &mut Bx) {
     b.u8(0x0f).u8(1).u8(1).u8(0);
     b.open("Event", false, true).close_start();

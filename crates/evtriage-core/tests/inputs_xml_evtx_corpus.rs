@@ -1,10 +1,10 @@
-//! `xml_event` against real event XML: records of corpus `.evtx` files
+//! `event_parser` against real event XML: records of corpus `.evtx` files
 //! rendered to XML by the `evtx` crate (the fallback path the evtx reader
 //! uses) must all parse, with the values the XML holds.
 
 use std::sync::Arc;
 
-use evtriage_core::xml_event::event_from_xml;
+use evtriage_core::event_parser::event_from_xml;
 use evtriage_core::{Locator, Origin};
 use evtriage_testutil::corpus;
 

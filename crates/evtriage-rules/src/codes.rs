@@ -11,23 +11,19 @@ use evtriage_core::codes::normalize_code;
 
 /// The number a written code stands for: `%%58`, `58`, `0x3A`, `-2147024838`,
 /// `0x8007003A` (reduced to 58) or a symbolic name of any code table.
-pub fn code_value(text: &str) -> Option<u32> {
+pub(crate) fn code_value(text: &str) -> Option<u32> {
     normalize_code(text)
 }
 
 /// Whether a value seen in a log is the (normalised) code `wanted`.
-pub fn value_is_code(value: &str, wanted: u32) -> bool {
+pub(crate) fn value_is_code(value: &str, wanted: u32) -> bool {
     normalize_code(value) == Some(wanted)
-}
-
-/// Whether two written codes are the same code.
-pub fn codes_equal(a: &str, b: &str) -> bool {
-    evtriage_core::codes::codes_equal(a, b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use evtriage_core::codes::codes_equal;
 
     #[test]
     fn all_spellings_of_58_are_equal() {

@@ -83,7 +83,7 @@
 mod analyzer;
 pub mod audit;
 pub mod catalog;
-pub mod codes;
+mod codes;
 pub mod engine;
 mod filter;
 pub mod finding;

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use evtriage_core::xml_event::XmlEvents;
+use evtriage_core::event_parser::XmlEvents;
 use evtriage_core::Event;
 
 use crate::damage::{apply, Damage, DamageError};

@@ -32,7 +32,7 @@
 //! [`damage`] breaks such files on purpose (bad chunk magic, bad CRC32s,
 //! truncation) for the reliability tests, and [`fixtures`] is what the
 //! `gen-fixtures` command writes: the `.evtx` twin of every XML scenario (read
-//! with `evtriage_core::xml_event`) and the multi-chunk and damaged files.
+//! with `evtriage_core::event_parser`) and the multi-chunk and damaged files.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -67,7 +67,7 @@ pub(super) fn carved_records_accepted(chunk: &mut EvtxChunkData, steps: &[Step])
 }
 
 /// Records our decoder could not map (an unusual token or layout): let the
-/// `evtx` crate render them as XML, and read that with [`crate::xml_event`].
+/// `evtx` crate render them as XML, and read that with [`crate::event_parser`].
 pub(super) fn retry_through_xml(
     name: &Arc<str>,
     chunk: &mut EvtxChunkData,
@@ -107,7 +107,7 @@ pub(super) fn retry_through_xml(
     for (slot, raw, e) in retry {
         let origin = Origin::new(name.clone(), Locator::Evtx { chunk: number, record_id: raw.id });
         let result = match xml.remove(&(raw.binxml_start as u64)) {
-            Some(Ok(text)) => crate::xml_event::event_from_xml(&text, origin).map_err(|x| x.to_string()),
+            Some(Ok(text)) => crate::event_parser::event_from_xml(&text, origin).map_err(|x| x.to_string()),
             Some(Err(why)) => Err(why),
             None => Err(errors.remove(&raw.id).unwrap_or_else(|| "the evtx crate cannot read it either".into())),
         };

@@ -17,7 +17,7 @@
 //! The crate's own (slower) record pass is used only where it is the better
 //! judge: to confirm records carved from slack space (a stale record can
 //! point at a template definition that has since been overwritten), and to
-//! render as XML, for [`crate::xml_event`], a live record our decoder cannot
+//! render as XML, for [`crate::event_parser`], a live record our decoder cannot
 //! map. Both happen rarely; the output is the same as decoding every record
 //! through the crate, only faster.
 //!

@@ -168,9 +168,9 @@ fn prefix_time(prefix: &str) -> Option<DateTime<Utc>> {
         Some(zone) => {
             let z = zone.as_str();
             let z = if z.len() == 5 { format!("{}:{}", z.get(..3)?, z.get(3..)?) } else { z.to_string() };
-            crate::xml_event::parse_system_time(&format!("{date}T{time}{z}"))
+            crate::event_parser::parse_system_time(&format!("{date}T{time}{z}"))
         }
-        None => crate::xml_event::parse_system_time(&format!("{date}T{time}")),
+        None => crate::event_parser::parse_system_time(&format!("{date}T{time}")),
     }
 }
 

@@ -6,14 +6,14 @@
 //! tracerpt wraps them in `<Events>`, writes local times with an offset, the
 //! processor in `Execution/@ProcessorID`, and the trace text of WPP/manifest
 //! providers as `<Data Name="Message">`. Each element is parsed by
-//! [`crate::xml_event`]; a broken or truncated one is skipped with its line.
+//! [`crate::event_parser`]; a broken or truncated one is skipped with its line.
 //!
 //! For tracerpt, an event with no rendered message takes its `Message` data
 //! item as message, and Microsoft-Windows-LDAP-Client events get their message
 //! parsed ([`crate::ldap`]).
 
 use crate::contract::Format;
-use crate::xml_event::XmlEvents;
+use crate::event_parser::XmlEvents;
 
 use super::Ctx;
 

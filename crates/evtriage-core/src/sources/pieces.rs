@@ -9,7 +9,7 @@
 //! parallel, like the chunks of an evtx log, and delivered in order. Cutting
 //! where the parser itself would start a new record changes nothing it
 //! reads: an `<Event>` element ends at the next `<Event` start tag at the
-//! latest (see [`crate::xml_event::XmlEvents`]), and an ETW text record is
+//! latest (see [`crate::event_parser::XmlEvents`]), and an ETW text record is
 //! one line. Records and diagnostics carry the line numbers of the whole
 //! file.
 //!
@@ -134,7 +134,7 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout) -> Option<u
 }
 
 /// How many lines `bytes` moves the line count on: its line feeds, as both
-/// parsers count lines ([`crate::xml_event::XmlEvents`] and
+/// parsers count lines ([`crate::event_parser::XmlEvents`] and
 /// [`crate::text::numbered_lines`]).
 pub(crate) fn line_breaks(bytes: &[u8], layout: Layout) -> u64 {
     let lf = layout.encode("\n");

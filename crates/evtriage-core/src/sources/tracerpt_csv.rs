@@ -48,7 +48,7 @@ fn clock_time(text: &str) -> Option<DateTime<Utc>> {
         }
         return None;
     }
-    crate::xml_event::parse_system_time(t).or_else(|| {
+    crate::event_parser::parse_system_time(t).or_else(|| {
         ["%m/%d/%Y %H:%M:%S%.f", "%d/%m/%Y %H:%M:%S%.f", "%m/%d/%Y %I:%M:%S%.f %p"]
             .iter()
             .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok())
@@ -106,7 +106,7 @@ impl Columns {
 }
 
 fn num<T: TryFrom<u64>>(row: &[String], col: Option<usize>) -> Option<T> {
-    crate::xml_event::parse_num(row.get(col?)?.trim())
+    crate::event_parser::parse_num(row.get(col?)?.trim())
 }
 
 fn text_at(row: &[String], col: Option<usize>) -> Option<&str> {

@@ -70,6 +70,7 @@ pub struct Engine {
     intake: Intake,
 }
 
+#[doc(hidden)]
 /// What an [`Engine`] holds for rule evaluation, from [`Engine::retained`]:
 /// how memory grows with the input (issue 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +93,7 @@ impl Engine {
         Engine { intake: Intake::new(&rules), rules }
     }
 
+    #[doc(hidden)]
     /// What the engine holds so far for rule evaluation (kept events, distinct
     /// bodies, bytes per event): for tests and measurements of memory.
     pub fn retained(&self) -> Retained {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use evtriage_core::xml_event::{event_from_xml, XmlEvents};
+use evtriage_core::event_parser::{event_from_xml, XmlEvents};
 use evtriage_core::{Event, Locator, Origin};
 use evtriage_evtx_writer::EvtxFile;
 
