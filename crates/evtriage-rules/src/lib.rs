@@ -3,6 +3,9 @@
 //! Maps patterns of typed records (from `evtriage-core`) to known,
 //! KB-documented causes, with evidence.
 //!
+//! The front door is the [`Analyzer`] (paths in, [`Report`] out; threads,
+//! stale records and a progress callback); [`analyze`] is its short form.
+//!
 //! - [`spec`]: the rule file format (TOML; the guide is `docs/rules.md`);
 //! - [`rule`]: loading and validating rules into a [`RuleSet`] — the built-in
 //!   rules are embedded, a user's own are added with [`RuleSet::load_dir`];
@@ -11,7 +14,8 @@
 //! - [`RuleSet::event_filter`]: passes over, on the reader's worker threads,
 //!   the records no rule can use;
 //! - [`services`]: service identity (key name ↔ display name) and default ports;
-//! - [`codes`]: error-code equality (`%%58` = `58` = `0x3A` = `ERROR_BAD_NET_RESP`);
+//! - error codes are compared as numbers (`%%58` = `58` = `0x3A` = `ERROR_BAD_NET_RESP`),
+//!   through [`evtriage_core::codes::normalize_code`];
 //! - [`report`]: the [`Report`], the outcome of an analysis (written in each format by `evtriage-print`);
 //! - [`audit`]: a rule's sources and remediation checked (KBs backed by a source, no harmful command);
 //! - [`catalog`]: the rule catalogue (`rules list`);
