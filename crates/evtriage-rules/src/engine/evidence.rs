@@ -3,7 +3,7 @@
 //! durations, paths and values as people read them.
 
 use chrono::{DateTime, Duration, Utc};
-use evtriage_core::{message, CommandOutput, Event, Origin, RegData, SocketEntry};
+use evtriage_core::{message, CommandOutput, Event, Origin, ProcessEntry, RegData, SocketEntry};
 
 use crate::finding::{Evidence, Role};
 use crate::rule::command_text;
@@ -87,6 +87,16 @@ pub(super) fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
     let text = if parts.is_empty() { command_text(c) } else { parts.join("; ") };
     let name = c.command.as_deref().unwrap_or("command output");
     Evidence::new(&c.origin, None, format!("{name}: {text}"), role)
+}
+
+/// Corroboration: the process that holds a socket, and the services it hosts.
+pub(super) fn process_evidence(p: &ProcessEntry) -> Evidence {
+    Evidence::new(
+        &p.origin,
+        None,
+        format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
+        Role::Corroboration,
+    )
 }
 
 pub(super) fn socket_evidence(s: &SocketEntry) -> Evidence {

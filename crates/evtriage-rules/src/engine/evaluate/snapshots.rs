@@ -9,7 +9,7 @@ use evtriage_core::boot::{computer_key, SLACK_MS};
 use evtriage_core::{Protocol, SocketEntry};
 
 use super::{Anchor, CheckOutcome, Evaluation};
-use crate::engine::evidence::{basename, join_or, reg_text, socket_evidence};
+use crate::engine::evidence::{basename, join_or, process_evidence, reg_text, socket_evidence};
 use crate::engine::ingest::key_matches;
 use crate::finding::{Confidence, Evidence, Role};
 
@@ -106,12 +106,7 @@ impl Evaluation<'_> {
             ));
         }
         if let Some(p) = process {
-            evidence.push(Evidence::new(
-                &p.origin,
-                None,
-                format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
-                Role::Corroboration,
-            ));
+            evidence.push(process_evidence(p));
         }
         let services = process.map(|p| join_or(&p.services, "no services")).unwrap_or_else(|| "unknown".into());
         Some(CheckOutcome::new(
@@ -196,12 +191,7 @@ impl Evaluation<'_> {
             };
             let mut evidence = vec![socket_evidence(s)];
             if let Some(p) = process {
-                evidence.push(Evidence::new(
-                    &p.origin,
-                    None,
-                    format!("process {} PID {} hosts {}", p.image, p.pid, join_or(&p.services, "no services")),
-                    Role::Corroboration,
-                ));
+                evidence.push(process_evidence(p));
             }
             let mut bindings = vec![
                 ("port".to_string(), port.to_string()),
