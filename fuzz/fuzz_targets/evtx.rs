@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     static RULES: std::sync::OnceLock<Option<evtriage_rules::RuleSet>> = std::sync::OnceLock::new();
     if let Some(rules) = RULES.get_or_init(|| evtriage_rules::RuleSet::builtin().ok()) {
         let mut engine = evtriage_rules::Engine::new(rules.clone());
-        let options = evtriage_core::ReadOptions { threads: 1, event_filter: Some(engine.event_filter()), recovered: true };
+        let options = evtriage_core::ReadOptions::new().threads(1).event_filter(engine.event_filter()).recovered(true);
         let filtered = evtriage_core::Reader::new(options).read_bytes(Arc::from("fuzz.evtx"), input, &mut engine);
         assert_eq!(filtered.format, evtriage_core::Format::Evtx);
         let _ = engine.finish();
@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
     // the line cache) must be the records written one by one.
     let path = std::env::temp_dir().join(format!("evtriage-fuzz-lines-{}.evtx", std::process::id()));
     if std::fs::write(&path, input).is_ok() {
-        let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions { threads: 1, event_filter: None, recovered: true });
+        let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions::new().threads(1).recovered(true));
         let mut want = Vec::new();
         let mut scratch = String::new();
         reader.read_paths_map(&[&path], &|unit: evtriage_core::Unit| unit, |unit: evtriage_core::Unit| {

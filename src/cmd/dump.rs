@@ -305,11 +305,11 @@ impl<W: Write> Printer<W> {
 /// written, or when no record at all could be read from the given paths.
 pub fn run(args: DumpArgs) -> Result<Outcome, Error> {
     Error::check_paths(&args.paths)?;
-    let mut options = ReadOptions { threads: args.threads, event_filter: None, recovered: args.recovered };
+    let mut options = ReadOptions::new().threads(args.threads).recovered(args.recovered);
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();
         let provider = args.provider.as_ref().map(|p| p.to_lowercase());
-        options.event_filter = Some(Arc::new(move |k: &EventKey<'_>| {
+        options = options.event_filter(Arc::new(move |k: &EventKey<'_>| {
             if let Some(ids) = &ids {
                 if !ids.contains(k.event_id) {
                     return false;

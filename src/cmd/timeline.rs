@@ -268,8 +268,7 @@ pub fn run(args: TimelineArgs, ui: Ui) -> Result<Outcome, Error> {
     })?;
     let filter = build_filter(&args, zone).map_err(Error::Usage)?;
     Error::check_paths(&args.paths)?;
-    let reader =
-        Reader::new(ReadOptions { threads: 0, event_filter: Some(key_filter(&filter)), recovered: args.recovered });
+    let reader = Reader::new(ReadOptions::new().threads(0).event_filter(key_filter(&filter)).recovered(args.recovered));
     let mut sink = TimelineSink::new(filter);
     let mut bar = crate::ui::ProgressBar::new(&ui);
     let summaries = reader.read_paths(&args.paths, &mut crate::ui::WithProgress { inner: &mut sink, bar: &mut bar });

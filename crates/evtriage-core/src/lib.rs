@@ -84,13 +84,9 @@
 //!     fn diagnostic(&mut self, _d: Diagnostic) {}
 //! }
 //!
-//! let options = ReadOptions {
-//!     threads: 0,
-//!     event_filter: Some(Arc::new(|k: &EventKey<'_>| {
-//!         k.provider == Some("Service Control Manager") && matches!(k.event_id, 7023 | 7024 | 7031 | 7034)
-//!     })),
-//!     ..ReadOptions::default()
-//! };
+//! let options = ReadOptions::new().event_filter(Arc::new(|k: &EventKey<'_>| {
+//!     k.provider == Some("Service Control Manager") && matches!(k.event_id, 7023 | 7024 | 7031 | 7034)
+//! }));
 //! # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/evtx/example-dc-boot.xml");
 //! let mut sink = Failures::default();
 //! Reader::new(options).read_path(path.as_ref(), &mut sink);

@@ -64,7 +64,12 @@ impl EventFilter for Partial {
 
 fn read(paths: &[PathBuf], threads: usize, filter: Option<Arc<dyn EventFilter>>) -> Vec<Event> {
     let mut sink = Collect::default();
-    Reader::new(ReadOptions { threads, event_filter: filter, ..Default::default() }).read_paths(paths, &mut sink);
+    let options = ReadOptions::new().threads(threads);
+    let options = match filter {
+        Some(f) => options.event_filter(f),
+        None => options,
+    };
+    Reader::new(options).read_paths(paths, &mut sink);
     sink.records
         .into_iter()
         .filter_map(|r| match r {
@@ -151,8 +156,7 @@ fn dropped_events_are_counted_as_filtered() {
     let all = read(&paths, 1, None).len() as u64;
     let mut sink = Collect::default();
     let filter = Partial::new(Verdict::Drop);
-    let summaries = Reader::new(ReadOptions { threads: 2, event_filter: Some(filter), ..Default::default() })
-        .read_paths(&paths, &mut sink);
+    let summaries = Reader::new(ReadOptions::new().threads(2).event_filter(filter)).read_paths(&paths, &mut sink);
     assert_eq!(sink.records.iter().filter(|r| matches!(r, Record::Event(_))).count(), 0);
     let filtered: u64 = summaries.iter().map(|s| s.filtered).sum();
     assert_eq!(filtered, all);

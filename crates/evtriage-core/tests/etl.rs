@@ -81,12 +81,9 @@ fn ldap_client_trace_reads_like_its_text_rendering() {
 
 #[test]
 fn event_filter_counts_what_it_passes_over() {
-    let options = ReadOptions {
-        event_filter: Some(Arc::new(|k: &evtriage_core::EventKey<'_>| {
-            k.provider == Some("Microsoft-Windows-LDAP-Client") && k.event_id == 2
-        })),
-        ..ReadOptions::default()
-    };
+    let options = ReadOptions::new().event_filter(Arc::new(|k: &evtriage_core::EventKey<'_>| {
+        k.provider == Some("Microsoft-Windows-LDAP-Client") && k.event_id == 2
+    }));
     let (summary, sink) = read(&boot_ldap_etl(), options);
     assert_eq!((summary.records, summary.filtered), (40, 20));
     assert!(sink.events().all(|e| e.event_id == 2));

@@ -62,7 +62,7 @@ fn read(path: &std::path::Path, threads: usize) -> (Collect, Vec<InputSummary>) 
 
 /// [`read`], also delivering stale records from slack space when `recovered`.
 fn read_with(path: &std::path::Path, threads: usize, recovered: bool) -> (Collect, Vec<InputSummary>) {
-    let reader = Reader::new(ReadOptions { threads, event_filter: None, recovered });
+    let reader = Reader::new(ReadOptions::new().threads(threads).recovered(recovered));
     let mut sink = Collect::default();
     let summaries = reader.read_path(path, &mut sink);
     (sink, summaries)
@@ -257,7 +257,7 @@ fn in_memory_input_reads_like_the_file() {
     let bytes = std::fs::read(&path).expect("read");
     let (from_file, s_file) = read(&path, 2);
     for threads in [1, 2] {
-        let reader = Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() });
+        let reader = Reader::new(ReadOptions::new().threads(threads));
         let mut sink = Collect::default();
         let s = reader.read_bytes(Arc::from(path.to_string_lossy().as_ref()), &bytes, &mut sink);
         assert_eq!(s, s_file[0], "threads={threads}");
@@ -269,7 +269,7 @@ fn in_memory_input_reads_like_the_file() {
 fn event_filter_counts_and_skips() {
     let Some(path) = corpus("evtx/omerbenamram_system.evtx") else { return };
     let filter = Arc::new(|k: &EventKey<'_>| k.event_id == 7023 && k.provider == Some("Service Control Manager"));
-    let reader = Reader::new(ReadOptions { threads: 2, event_filter: Some(filter), ..Default::default() });
+    let reader = Reader::new(ReadOptions::new().threads(2).event_filter(filter));
     let mut sink = Collect::default();
     let s = reader.read_path(&path, &mut sink);
     assert_eq!(sink.records.len(), 12);

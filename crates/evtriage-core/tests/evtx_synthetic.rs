@@ -275,7 +275,7 @@ fn userdata(record_id: u64) -> Rec {
 }
 
 fn read(bytes: &[u8], threads: usize) -> (Collect, evtriage_core::InputSummary) {
-    let reader = Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() });
+    let reader = Reader::new(ReadOptions::new().threads(threads));
     let mut sink = Collect::default();
     let s = reader.read_bytes(Arc::from("synthetic.evtx"), bytes, &mut sink);
     (sink, s)
@@ -381,7 +381,7 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 fn read_fixture(name: &str, threads: usize) -> (Collect, evtriage_core::InputSummary) {
-    let reader = Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() });
+    let reader = Reader::new(ReadOptions::new().threads(threads));
     let mut sink = Collect::default();
     let mut s = reader.read_path(&fixture(name), &mut sink);
     (sink, s.remove(0))

@@ -119,7 +119,7 @@ fn compare(file: &str) {
         expected.entry(id).or_default().push(f);
     }
     let mut sink = Collect::default();
-    Reader::new(ReadOptions { threads: 2, event_filter: None, ..Default::default() }).read_path(&path, &mut sink);
+    Reader::new(ReadOptions::new().threads(2)).read_path(&path, &mut sink);
     let mut seen: HashMap<u64, usize> = HashMap::new();
     let mut compared = 0;
     for e in sink.events() {

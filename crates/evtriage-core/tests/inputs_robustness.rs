@@ -65,11 +65,8 @@ fn a_damaged_line_costs_only_that_line() {
 
 #[test]
 fn event_filter_counts_without_delivering() {
-    let opts = ReadOptions {
-        threads: 1,
-        event_filter: Some(Arc::new(|k: &evtriage_core::EventKey<'_>| k.event_id == 7023)),
-        ..Default::default()
-    };
+    let opts =
+        ReadOptions::new().threads(1).event_filter(Arc::new(|k: &evtriage_core::EventKey<'_>| k.event_id == 7023));
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/inputs/eventviewer_system_ismserv.xml");
     let mut sink = Collect::default();
     let s = Reader::new(opts).read_file(&path, &mut sink);

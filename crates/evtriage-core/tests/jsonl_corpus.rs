@@ -13,7 +13,7 @@ fn fast_json_equals_serde_json_for_every_corpus_record() {
     for dir in ["evtx", "etw", "etl", "netstat"] {
         let Some(path) = corpus(dir) else { return };
         let mut sink = Collect::default();
-        Reader::new(ReadOptions { threads: 2, event_filter: None, recovered: true }).read_path(&path, &mut sink);
+        Reader::new(ReadOptions::new().threads(2).recovered(true)).read_path(&path, &mut sink);
         assert!(!sink.records.is_empty(), "nothing read from {}", path.display());
         let mut fast = Vec::new();
         for r in &sink.records {

@@ -83,7 +83,7 @@ fn by_lines(paths: &[PathBuf], options: ReadOptions, keep: Option<&Keep>) -> Run
 }
 
 fn options(threads: usize) -> ReadOptions {
-    ReadOptions { threads, event_filter: None, ..Default::default() }
+    ReadOptions::new().threads(threads)
 }
 
 fn assert_same(paths: &[PathBuf], make: impl Fn(usize) -> ReadOptions, keep: Option<&Keep>) -> Run {
@@ -134,7 +134,7 @@ fn lines_of_every_corpus_log_are_its_records_written_one_by_one() {
     assert!(lines > 30_000, "{lines} lines");
     // With the stale records of slack space too: they are written from their
     // own values (never from a cached line), marked `"recovered":true`.
-    let stale = |threads| ReadOptions { threads, event_filter: None, recovered: true };
+    let stale = |threads| ReadOptions::new().threads(threads).recovered(true);
     let with_stale = assert_same(&files, stale, None);
     assert!(with_stale.lines > lines, "{} lines with stale records, {lines} without", with_stale.lines);
     let text = String::from_utf8(with_stale.bytes).unwrap();
@@ -157,7 +157,7 @@ fn filters_drop_the_same_lines_as_from_records() {
     // With an event filter on provider and id too.
     let with_filter = |threads| {
         let f = |k: &EventKey<'_>| (7000..=7045).contains(&k.event_id);
-        ReadOptions { threads, event_filter: Some(Arc::new(f)), ..Default::default() }
+        ReadOptions::new().threads(threads).event_filter(Arc::new(f))
     };
     let scm = assert_same(&paths, with_filter, Some(&keep));
     assert!(scm.lines > 100 && scm.lines < some.lines, "{} lines", scm.lines);

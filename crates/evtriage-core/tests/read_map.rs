@@ -15,7 +15,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn reader(threads: usize) -> Reader {
-    Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() })
+    Reader::new(ReadOptions::new().threads(threads))
 }
 
 /// What `read_paths` delivers with one thread: the reference.

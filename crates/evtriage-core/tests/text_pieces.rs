@@ -62,14 +62,12 @@ fn assert_pieces_equal_whole(path: &Path) -> Collect {
     assert!(bytes.len() > BIG - 1024);
     let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
     let mut whole = Collect::default();
-    let whole_summary = Reader::new(ReadOptions { threads: 1, event_filter: None, ..Default::default() })
-        .read_bytes(name, &bytes, &mut whole);
+    let whole_summary = Reader::new(ReadOptions::new().threads(1)).read_bytes(name, &bytes, &mut whole);
     assert!(whole.records.len() > 1000, "{path:?}: {} records", whole.records.len());
     for threads in [1, 2] {
         let mut pieces = Collect::default();
         let summaries: Vec<InputSummary> =
-            Reader::new(ReadOptions { threads, event_filter: None, ..Default::default() })
-                .read_paths(&[path], &mut pieces);
+            Reader::new(ReadOptions::new().threads(threads)).read_paths(&[path], &mut pieces);
         assert_eq!(summaries, vec![whole_summary.clone()], "{path:?}, {threads} threads: summary");
         assert_eq!(pieces.records.len(), whole.records.len(), "{path:?}, {threads} threads: records");
         for (i, (p, w)) in pieces.records.iter().zip(&whole.records).enumerate() {
@@ -145,7 +143,7 @@ fn a_damaged_stretch_costs_its_piece_only() {
     let path = dir.0.join("lossy.xml");
     std::fs::write(&path, &bytes).unwrap();
     let mut read = Collect::default();
-    Reader::new(ReadOptions { threads: 2, event_filter: None, ..Default::default() }).read_paths(&[&path], &mut read);
+    Reader::new(ReadOptions::new().threads(2)).read_paths(&[&path], &mut read);
     let notes: Vec<_> = read
         .diagnostics
         .iter()

@@ -190,7 +190,7 @@ pub fn collect_surroundings<P: AsRef<Path>>(
         max_rows: options.max_rows,
         seq: 0,
     };
-    let read = evtriage_core::ReadOptions { recovered: options.recovered, ..Default::default() };
+    let read = evtriage_core::ReadOptions::new().recovered(options.recovered);
     Reader::new(read).read_paths(paths, &mut sink);
     for (i, mut w) in present.into_iter().zip(sink.windows) {
         w.trim(options.max_rows);

@@ -117,8 +117,7 @@ fn case_inputs(case: &Path) -> Vec<PathBuf> {
 /// Analyses one set of inputs with `rules` (events filtered as in `analyze`).
 pub fn analyze_files(rules: &RuleSet, files: &[PathBuf]) -> Report {
     let mut engine = Engine::new(rules.clone());
-    let reader =
-        Reader::new(ReadOptions { threads: 1, event_filter: Some(engine.event_filter()), ..Default::default() });
+    let reader = Reader::new(ReadOptions::new().threads(1).event_filter(engine.event_filter()));
     let inputs = reader.read_paths(files, &mut engine);
     let analysis = engine.finish();
     Report::new(&inputs, analysis.findings, &analysis.diagnostics)

@@ -696,11 +696,7 @@ mod tests {
         let mut events = 0usize;
         for path in paths {
             let mut collect = evtriage_core::Collect::default();
-            let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions {
-                threads: 2,
-                event_filter: None,
-                ..Default::default()
-            });
+            let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions::new().threads(2));
             reader.read_paths(&[&path], &mut collect);
             for e in collect.events() {
                 events += 1;

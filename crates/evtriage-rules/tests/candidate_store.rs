@@ -221,8 +221,7 @@ fn unique_candidates_read_through_the_filter() {
     assert!(written.is_ok(), "cannot write {}: {written:?}", path.display());
     let read = |threads: usize| {
         let mut engine = Engine::new(builtin());
-        let options =
-            evtriage_core::ReadOptions { threads, event_filter: Some(engine.event_filter()), ..Default::default() };
+        let options = evtriage_core::ReadOptions::new().threads(threads).event_filter(engine.event_filter());
         evtriage_core::Reader::new(options).read_paths(&[&path], &mut engine);
         let retained = engine.retained();
         (engine.finish(), retained)

@@ -96,7 +96,7 @@ const FOUNDING_RULES: &[&str] = &[
 /// `recovered` (the rules must not use them).
 fn analyze_with(rules: &RuleSet, paths: &[PathBuf], recovered: bool) -> Report {
     let mut engine = Engine::new(rules.clone());
-    let options = evtriage_core::ReadOptions { threads: 2, event_filter: Some(engine.event_filter()), recovered };
+    let options = evtriage_core::ReadOptions::new().threads(2).event_filter(engine.event_filter()).recovered(recovered);
     let inputs = evtriage_core::Reader::new(options).read_paths(paths, &mut engine);
     let analysis = engine.finish();
     Report::new(&inputs, analysis.findings, &analysis.diagnostics)
@@ -201,11 +201,8 @@ fn every_network_rule_is_listed_here() {
 fn scm_failures_in_a_real_log_are_candidates_and_no_founding_or_network_rule_fires() {
     let Some(path) = evtriage_testutil::corpus("evtx/omerbenamram_system.evtx") else { return };
     let rules = common::builtin();
-    let reader = evtriage_core::Reader::new(evtriage_core::ReadOptions {
-        threads: 1,
-        event_filter: Some(rules.event_filter()),
-        ..Default::default()
-    });
+    let reader =
+        evtriage_core::Reader::new(evtriage_core::ReadOptions::new().threads(1).event_filter(rules.event_filter()));
     let mut engine = Engine::new(rules);
     let inputs = reader.read_paths(&[&path], &mut engine);
     let analysis = engine.finish();

@@ -26,7 +26,11 @@ fn run(paths: &[PathBuf], with: With, threads: usize) -> (Vec<Finding>, u64, u64
         With::RuleSet => Some(rules.event_filter()),
         With::Engine => Some(engine.event_filter()),
     };
-    let reader = Reader::new(ReadOptions { threads, event_filter, ..Default::default() });
+    let options = ReadOptions::new().threads(threads);
+    let reader = Reader::new(match event_filter {
+        Some(f) => options.event_filter(f),
+        None => options,
+    });
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();
     let read = inputs.iter().map(|i| i.records).sum();

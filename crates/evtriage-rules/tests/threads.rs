@@ -13,7 +13,7 @@ use evtriage_rules::{Engine, Report};
 fn report_json(paths: &[PathBuf], threads: usize) -> (String, usize) {
     let rules = common::builtin();
     let mut engine = Engine::new(rules);
-    let reader = Reader::new(ReadOptions { threads, event_filter: Some(engine.event_filter()), ..Default::default() });
+    let reader = Reader::new(ReadOptions::new().threads(threads).event_filter(engine.event_filter()));
     let inputs = reader.read_paths(paths, &mut engine);
     let analysis = engine.finish();
     let report = Report::new(&inputs, analysis.findings, &analysis.diagnostics);

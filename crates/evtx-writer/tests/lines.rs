@@ -25,7 +25,7 @@ fn repeated_content_keeps_each_records_own_time_ids_and_place() {
     std::fs::write(&path, &file.bytes).unwrap();
 
     for threads in [1, 2] {
-        let reader = Reader::new(evtriage_core::ReadOptions { threads, event_filter: None, ..Default::default() });
+        let reader = Reader::new(evtriage_core::ReadOptions::new().threads(threads));
         // The reference: the records, each written with `write_line`.
         let mut want = Vec::new();
         let mut scratch = String::new();

@@ -51,20 +51,20 @@ impl<'a> LineFacts<'a> {
     }
 }
 
-/// How to read.
+/// How to read, built as `ReadOptions::new().threads(2)…`.
 #[derive(Clone, Default)]
 pub struct ReadOptions {
     /// Worker threads; 0 = one per core.
-    pub threads: usize,
+    pub(crate) threads: usize,
     /// Which events are decoded and delivered (snapshots are always
     /// delivered); `None` delivers every event.
-    pub event_filter: Option<Arc<dyn EventFilter>>,
+    pub(crate) event_filter: Option<Arc<dyn EventFilter>>,
     /// Also deliver stale records carved from `.evtx` slack space (marked
     /// [`crate::Event::recovered`]), as `evtx_dump --recover-records` does.
     /// Off by default: they are older copies Windows released, possibly of
     /// another log or computer, and are only counted
     /// ([`InputSummary::stale`](crate::InputSummary::stale)).
-    pub recovered: bool,
+    pub(crate) recovered: bool,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -86,8 +86,9 @@ impl ReadOptions {
     /// use evtriage_core::{EventKey, ReadOptions};
     ///
     /// let options = ReadOptions::new().threads(2).recovered(true).event_filter(Arc::new(|k: &EventKey<'_>| k.event_id == 7023));
-    /// assert_eq!((options.threads, options.recovered), (2, true));
+    /// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
     /// assert!(!options.wants(&EventKey { provider: None, guid: None, event_id: 7024 }));
+    /// assert_eq!(format!("{options:?}"), "ReadOptions { threads: 2, recovered: true, event_filter: true }");
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -99,14 +100,19 @@ impl ReadOptions {
         self
     }
 
-    /// Sets which events are decoded and delivered (see [`EventFilter`]).
+    /// Sets which events are decoded and delivered (see [`EventFilter`]);
+    /// snapshots (sockets, processes, registry values) are always delivered.
+    /// Without a filter every event is.
     pub fn event_filter(mut self, filter: Arc<dyn EventFilter>) -> Self {
         self.event_filter = Some(filter);
         self
     }
 
-    /// Also delivers stale records carved from `.evtx` slack space (see the
-    /// field of the same name).
+    /// Also delivers stale records carved from `.evtx` slack space (marked
+    /// [`crate::Event::recovered`]), as `evtx_dump --recover-records` does.
+    /// Off by default: they are older copies Windows released, possibly of
+    /// another log or computer, and are only counted
+    /// ([`InputSummary::stale`](crate::InputSummary::stale)).
     pub fn recovered(mut self, recovered: bool) -> Self {
         self.recovered = recovered;
         self
