@@ -40,7 +40,7 @@ pub struct EventKey<'a> {
 /// use evtriage_core::{EventFilter, EventKey, ReadOptions};
 ///
 /// let filter: Arc<dyn EventFilter> = Arc::new(|k: &EventKey<'_>| k.event_id == 7023);
-/// let options = ReadOptions { threads: 0, event_filter: Some(filter), ..Default::default() };
+/// let options = ReadOptions::new().event_filter(filter);
 /// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
 /// ```
 ///
