@@ -164,6 +164,16 @@ fn dump_records_match_record_schema() {
     }
     // Every kind of record is covered by the fixtures.
     assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["command", "event", "process", "registry", "socket"]);
+    // Events with display names, from a log's LocaleMetaData (corpus).
+    if let Some(mta) = crate::util::corpus("mta") {
+        let records = lines(&run(&["-q", "dump"], &[&mta]));
+        assert_eq!(records.len(), 239);
+        assert!(records.iter().all(|r| r["display"]["level"] == "Log Always"));
+        records.iter().for_each(|r| validate(r, "record.schema.json"));
+        let v: Value = serde_json::from_str(&run(&["inputs", "--format", "json"], &[&mta])).expect("json");
+        validate(&v, "inputs.schema.json");
+        assert!(v["files"].as_array().is_some_and(|f| f.iter().any(|f| f["format"] == "locale-metadata")));
+    }
 }
 
 #[test]

@@ -21,6 +21,7 @@ pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 /// | `netstat` | a `Proto  Local Address` header, or rows `TCP  addr:port  addr:port …` |
 /// | `tasklist` | a `=====  ====  ====` rule line under a header with `PID`, or a CSV header `"Image Name","PID",…` |
 /// | `etw-text` | a `[Provider/Channel] Message=` record (or a tracefmt `[0]PID.TID::time [Provider]` prefix) |
+/// | `locale-metadata` | the `MTAFile\0` magic (a LocaleMetaData `.MTA` file) |
 /// | `powershell-list` | `Name : value` property lines, or a PowerShell error (`Verb-Noun : …` + `At line:`/`CategoryInfo`) |
 pub fn detect(head: &[u8]) -> Format {
     if head.starts_with(EVTX_MAGIC) {
@@ -31,6 +32,9 @@ pub fn detect(head: &[u8]) -> Format {
     }
     if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         return Format::Zip;
+    }
+    if head.starts_with(crate::locale::MTA_MAGIC) {
+        return Format::LocaleMetaData;
     }
     match crate::text::decode_head(head) {
         Ok(decoded) => detect_text(&decoded.text),

@@ -26,7 +26,7 @@ use crate::model::{DataSection, Event, Guid, Locator, Record};
 /// `serde_json::to_writer(out, record)`, written faster for events.
 pub fn write_record(record: &Record, out: &mut Vec<u8>) {
     match record {
-        Record::Event(e) if e.trace.is_none() => write_event(e, out),
+        Record::Event(e) if e.trace.is_none() && e.display.is_none() => write_event(e, out),
         other => {
             let start = out.len();
             if serde_json::to_writer(&mut *out, other).is_err() {
@@ -39,7 +39,7 @@ pub fn write_record(record: &Record, out: &mut Vec<u8>) {
 /// Appends `event` as a JSON record (`{"kind":"event",…}`) to `out`, as
 /// [`write_record`] does for `Record::Event`.
 pub fn write_event(e: &Event, out: &mut Vec<u8>) {
-    if e.trace.is_some() {
+    if e.trace.is_some() || e.display.is_some() {
         write_traced_event(e, out);
         return;
     }
@@ -53,7 +53,8 @@ pub fn write_event(e: &Event, out: &mut Vec<u8>) {
     out.push(b'}');
 }
 
-/// An event with ETW trace details (rare): those go through serde.
+/// An event with ETW trace details or display names (rare): those go
+/// through serde.
 fn write_traced_event(e: &Event, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(br#"{"kind":"event","#);

@@ -103,6 +103,7 @@ pub mod contract;
 pub mod diag;
 pub mod display;
 pub mod format;
+pub mod locale;
 pub mod message;
 pub mod model;
 mod pipeline;
@@ -138,8 +139,8 @@ pub use contract::{
 pub use contract::{ContentId, JsonLines, KeepLine, LineFacts, Reviewer, Verdict};
 pub use diag::{Diagnostic, Severity};
 pub use model::{
-    CommandOutput, DataItem, DataSection, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry, Protocol,
-    Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
+    CommandOutput, DataItem, DataSection, DisplayNames, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry,
+    Protocol, Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
 pub use read::Reader;
 pub use work::{Entry, Unit};

@@ -132,6 +132,25 @@ impl fmt::Display for Locator {
 /// whole workspace, defined by the ETL reader, which core builds on.
 pub use evtriage_etl::Guid;
 
+/// The localized names of an event's level, task, opcode and keywords, as
+/// Event Viewer shows them (from the log's LocaleMetaData). A name the
+/// metadata does not have is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisplayNames {
+    /// The level's name (`Information`, `Error`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// The task's name (the "Task Category" column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The opcode's name (`Info`, `Start`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opcode: Option<String>,
+    /// The names of the keywords set, lowest bit first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+}
+
 /// The provider (publisher) of an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
@@ -253,6 +272,11 @@ pub struct Event {
     /// (`RenderingInfo/Message`, or a trace record's text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The names Event Viewer shows for the level, task, opcode and keywords,
+    /// when the log came with its display information (a LocaleMetaData
+    /// `.MTA` file beside the `.evtx`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<Box<DisplayNames>>,
     /// Extra facts of ETW trace records (processor, parsed LDAP client message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Box<TraceInfo>>,
@@ -315,6 +339,7 @@ impl Event {
             data: Vec::new(),
             binary: None,
             message: None,
+            display: None,
             recovered: false,
             trace: None,
             origin,

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::contract::{Collect, Format, InputSummary, JsonLines, ReadOptions, Sink};
 use crate::diag::Diagnostic;
+use crate::locale::{Found, Locale};
+use crate::model::Record;
 use crate::pipeline::{Delivered, Job, Pipeline, CHUNKS_PER_JOB};
 use crate::work::{merge_collect, Unit};
 use crate::work::{Batch, Part};
@@ -245,8 +247,9 @@ impl Reader {
             let format = crate::format::detect(&head);
             pipe.summaries.push(InputSummary::new(name.clone(), format));
             if format == Format::Evtx {
+                let locale = self.locale_of(pipe, file, &name, path);
                 match std::fs::File::open(path) {
-                    Ok(f) => self.push_evtx(pipe, file, &name, std::io::BufReader::new(f)),
+                    Ok(f) => self.push_evtx(pipe, file, &name, std::io::BufReader::new(f), locale),
                     Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
                 }
                 continue;
@@ -293,9 +296,45 @@ impl Reader {
         }
     }
 
-    /// Queues every chunk of an evtx source on the pipeline.
-    fn push_evtx<'s, T, M, D, R>(&self, pipe: &mut Pipeline<'_, 's, T, M, D>, file: usize, name: &Arc<str>, mut data: R)
+    /// The display information (LocaleMetaData) of the log at `path`, if
+    /// any, with a note on the input saying which file was used, or why one
+    /// was not.
+    fn locale_of<'s, T, M, D>(
+        &self,
+        pipe: &mut Pipeline<'_, 's, T, M, D>,
+        file: usize,
+        name: &Arc<str>,
+        path: &Path,
+    ) -> Option<Arc<Locale>>
     where
+        T: Send + 's,
+        M: Fn(Unit) -> T + Sync + ?Sized,
+        D: FnMut(Delivered<'_, T>),
+    {
+        let (note, locale) = match crate::locale::find(path) {
+            Found::None => return None,
+            Found::Locale(l) => (l.note(), Some(l)),
+            Found::Unusable(mta, why) => (
+                format!("LocaleMetaData {} not used ({why}); messages come from the built-in table", mta.display()),
+                None,
+            ),
+        };
+        let mut batch = Batch::default();
+        batch.items.push(Part::Diagnostic(Diagnostic::note(name.clone(), crate::model::Locator::File, note)));
+        pipe.push_ready(file, batch);
+        locale
+    }
+
+    /// Queues every chunk of an evtx source on the pipeline; with `locale`,
+    /// each delivered event gets its message and display names from it.
+    fn push_evtx<'s, T, M, D, R>(
+        &self,
+        pipe: &mut Pipeline<'_, 's, T, M, D>,
+        file: usize,
+        name: &Arc<str>,
+        mut data: R,
+        locale: Option<Arc<Locale>>,
+    ) where
         T: Send + 's,
         M: Fn(Unit) -> T + Sync + ?Sized,
         D: FnMut(Delivered<'_, T>),
@@ -325,10 +364,15 @@ impl Reader {
                     let lines = self.lines.clone();
                     let unit = crate::pipeline::next_unit();
                     let pool = self.contents.clone();
+                    let locale = locale.clone();
                     batch.push(Box::new(move || {
-                        pool.with(|contents| {
-                            crate::evtx::decode_chunk(&name, c, (&options, lines.as_deref()), Some(unit), contents)
-                        })
+                        // With display information, records are decoded whole and
+                        // given their strings before they become lines.
+                        let decode_lines = if locale.is_some() { None } else { lines.as_deref() };
+                        let out = pool.with(|contents| {
+                            crate::evtx::decode_chunk(&name, c, (&options, decode_lines), Some(unit), contents)
+                        });
+                        with_locale(out, locale.as_deref(), lines.as_deref())
                     }));
                     if batch.len() >= per_job {
                         pipe.push_batch(file, std::mem::take(&mut batch));
@@ -352,9 +396,11 @@ impl Reader {
             pipe.push(
                 file,
                 Box::new(move || {
-                    pool.with(|contents| {
-                        crate::evtx::decode_tail(&name, t, (&options, lines.as_deref()), Some(unit), contents)
-                    })
+                    let decode_lines = if locale.is_some() { None } else { lines.as_deref() };
+                    let out = pool.with(|contents| {
+                        crate::evtx::decode_tail(&name, t, (&options, decode_lines), Some(unit), contents)
+                    });
+                    with_locale(out, locale.as_deref(), lines.as_deref())
                 }),
             );
         }
@@ -394,6 +440,10 @@ impl Reader {
                     }
                 }
             }
+            Format::LocaleMetaData => match crate::locale::check_mta_input(&name, bytes) {
+                Ok(note) => sink.diagnostic(Diagnostic::note(name, crate::model::Locator::File, note)),
+                Err(why) => sink.diagnostic(Diagnostic::failed(name, why)),
+            },
             Format::Zip => {
                 let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink| self.read_bytes(name, bytes, sink);
                 crate::sources::zip::read_zip(&member, name, bytes, sink, &mut summary)
@@ -430,6 +480,21 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+/// `out` with every event given its strings from `locale` (when there is
+/// one), then written as JSON lines when lines are wanted.
+fn with_locale(mut out: Batch, locale: Option<&Locale>, lines: Option<&JsonLines>) -> Batch {
+    let Some(locale) = locale else { return out };
+    for part in &mut out.items {
+        if let Part::Record(Record::Event(e)) = part {
+            locale.apply(e);
+        }
+    }
+    match lines {
+        Some(format) => out.settle_lines(format),
+        None => out,
+    }
+}
+
 /// An output holding one diagnostic: the input could not be read at all.
 fn failed(name: &Arc<str>, message: String) -> Batch {
     let mut o = Batch::default();
@@ -459,7 +524,7 @@ impl crate::pipeline::Feed for Inputs<'_> {
     {
         match self.what {
             ToRead::Files(files) => self.reader.feed_files(pipe, files),
-            ToRead::Evtx(name, bytes) => self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes)),
+            ToRead::Evtx(name, bytes) => self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes), None),
         }
     }
 }

@@ -34,9 +34,15 @@ pub enum Format {
     /// `regedit` export (`Windows Registry Editor Version 5.00` / `REGEDIT4`).
     Reg,
     /// PowerShell `Format-List` output (e.g. `Test-OutlookWebServices | fl`).
+    #[serde(rename = "powershell-list", alias = "power-shell-list")]
     PowerShellList,
     /// A zip archive of any of the above.
     Zip,
+    /// LocaleMetaData (`MTAFile\0` magic): the display information Windows
+    /// saves beside an exported `.evtx` (`LocaleMetaData/<log>_<LCID>.MTA`);
+    /// it holds no record, it lends its strings to the log's events.
+    #[serde(rename = "locale-metadata")]
+    LocaleMetaData,
     /// Not recognised.
     Unknown,
 }
@@ -57,6 +63,7 @@ impl Format {
             Format::Reg => "reg",
             Format::PowerShellList => "powershell-list",
             Format::Zip => "zip",
+            Format::LocaleMetaData => "locale-metadata",
             Format::Unknown => "unknown",
         }
     }
@@ -133,6 +140,11 @@ pub fn unread(summaries: &[InputSummary], diagnostics: &[Diagnostic]) -> Vec<Unr
         }
         let about = |d: &&Diagnostic| *d.source == *s.path;
         let first = |sev: Severity| diagnostics.iter().filter(about).find(|d| d.severity == sev);
+        // Display information holds no record by nature: unread only when
+        // it could not be used.
+        if s.format == Format::LocaleMetaData && first(Severity::Failed).is_none() {
+            return;
+        }
         let reason = if let Some(d) = first(Severity::Failed) {
             d.message.clone()
         } else if s.format == Format::Unknown {
@@ -161,4 +173,33 @@ pub fn unread(summaries: &[InputSummary], diagnostics: &[Diagnostic]) -> Vec<Unr
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn a_formats_name_is_its_json_spelling() {
+        use Format::*;
+        let all = [
+            Evtx,
+            EventXml,
+            TracerptXml,
+            TracerptCsv,
+            EtwText,
+            Etl,
+            Netstat,
+            Tcpvcon,
+            Tasklist,
+            Reg,
+            PowerShellList,
+            Zip,
+            LocaleMetaData,
+            Unknown,
+        ];
+        for f in all {
+            assert_eq!(serde_json::to_value(f).ok(), Some(serde_json::Value::from(f.name())), "{f:?}");
+        }
+    }
 }
