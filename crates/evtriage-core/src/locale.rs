@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use evtx::mta::{MtaEvent, MtaFile};
 
-use crate::model::{DisplayNames, Event};
+use crate::contract::{InputSummary, Sink};
+use crate::diag::Diagnostic;
+use crate::model::{DisplayNames, Event, Record};
 
 /// The first bytes of an `.MTA` file.
 pub const MTA_MAGIC: &[u8; 8] = b"MTAFile\0";
@@ -79,6 +81,36 @@ pub fn find(evtx: &Path) -> Found {
     }
 }
 
+/// The log an `.MTA` path serves and its LCID: `dir/LocaleMetaData/<log>_<LCID>.MTA`
+/// gives (`dir/<log>` in lower case, LCID); `None` for any other path.
+pub fn mta_member_key(path: &str) -> Option<(String, u32)> {
+    let (folder, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let (dir, meta) = folder.rsplit_once('/').unwrap_or(("", folder));
+    if !meta.eq_ignore_ascii_case("LocaleMetaData") {
+        return None;
+    }
+    let base = file.get(..file.len().checked_sub(4)?)?;
+    let (log, _) = base.rsplit_once('_')?;
+    let lcid = mta_lcid(file, log)?;
+    Some((join_lower(dir, log), lcid))
+}
+
+/// The key [`mta_member_key`] gives for the `.MTA` of the `.evtx` at
+/// `path` (`dir/<log>.evtx`), when it is one.
+pub fn evtx_member_key(path: &str) -> Option<String> {
+    let (dir, file) = path.rsplit_once('/').unwrap_or(("", path));
+    let stem = file.get(..file.len().checked_sub(5)?)?;
+    file.get(stem.len()..)?.eq_ignore_ascii_case(".evtx").then(|| join_lower(dir, stem))
+}
+
+fn join_lower(dir: &str, log: &str) -> String {
+    if dir.is_empty() {
+        log.to_lowercase()
+    } else {
+        format!("{}/{}", dir.to_lowercase(), log.to_lowercase())
+    }
+}
+
 /// The `LocaleMetaData` folder in `dir` (as Windows spells it, or in lower
 /// or upper case, as an archive tool may have written it). Looked up by name,
 /// not by listing `dir`: a folder of many logs costs one lookup per log.
@@ -139,6 +171,12 @@ pub fn check_mta_input(name: &str, bytes: &[u8]) -> Result<String, String> {
 }
 
 impl Locale {
+    /// Display information read from `bytes` (an `.MTA` file named `path`).
+    pub fn from_bytes(bytes: &[u8], path: PathBuf, lcid: u32) -> Result<Locale, String> {
+        let mta = MtaFile::from_bytes(bytes).map_err(|e| format!("damaged: {e}"))?;
+        Ok(Locale { mta, path, lcid })
+    }
+
     /// Gives `event` its message (unless it has one) and its display names,
     /// as Windows renders an archived log: the message of the first entry
     /// with the event's record id, the names of its publisher (or the
@@ -182,6 +220,33 @@ impl Locale {
     }
 }
 
+/// A sink that gives every event its strings from a [`Locale`] before
+/// passing it on (for logs read from memory, such as archive members).
+pub struct Localized<'a> {
+    /// Where the records go.
+    pub inner: &'a mut dyn Sink,
+    /// The display information.
+    pub locale: &'a Locale,
+}
+
+impl Sink for Localized<'_> {
+    fn record(&mut self, mut record: Record) {
+        if let Record::Event(e) = &mut record {
+            self.locale.apply(e);
+        }
+        self.inner.record(record);
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.inner.diagnostic(diagnostic);
+    }
+    fn begin_input(&mut self, input: &InputSummary) {
+        self.inner.begin_input(input);
+    }
+    fn end_input(&mut self, input: &InputSummary) {
+        self.inner.end_input(input);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +261,16 @@ mod tests {
         assert_eq!(mta_lcid("System_.MTA", "System"), None);
         assert_eq!(mta_lcid("System_1033.evtx", "System"), None);
         assert_eq!(mta_lcid(".MTA", "System"), None);
+    }
+
+    #[test]
+    fn archive_members_pair_a_log_with_its_locale_metadata() {
+        assert_eq!(mta_member_key("Logs/LocaleMetaData/System_1033.MTA"), Some(("logs/system".into(), 1033)));
+        assert_eq!(mta_member_key("LocaleMetaData/System_1031.mta"), Some(("system".into(), 1031)));
+        assert_eq!(mta_member_key("Logs/System_1033.MTA"), None);
+        assert_eq!(mta_member_key("Logs/LocaleMetaData/System.MTA"), None);
+        assert_eq!(evtx_member_key("Logs/System.evtx"), Some("logs/system".into()));
+        assert_eq!(evtx_member_key("SYSTEM.EVTX"), Some("system".into()));
+        assert_eq!(evtx_member_key("Logs/System.xml"), None);
     }
 }

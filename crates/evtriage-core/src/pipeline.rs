@@ -25,18 +25,26 @@ pub(crate) fn next_unit() -> u64 {
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// The counts of one unit, added to its input's summary on delivery.
-#[derive(Debug, Clone, Copy, Default)]
+/// The counts of one unit, added to its input's summary on delivery (and,
+/// for an archive, what was read from each member).
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Counts {
     records: u64,
     skipped: u64,
     filtered: u64,
     stale: u64,
+    members: Vec<InputSummary>,
 }
 
 /// Splits a decoder's output into its counts and a [`Unit`].
 pub(crate) fn into_unit(file: usize, out: Batch) -> (Counts, Unit) {
-    let counts = Counts { records: out.records, skipped: out.skipped, filtered: out.filtered, stale: out.stale };
+    let counts = Counts {
+        records: out.records,
+        skipped: out.skipped,
+        filtered: out.filtered,
+        stale: out.stale,
+        members: out.members,
+    };
     (counts, Unit::new(Some(file), out.items, out.lines, out.line_count))
 }
 
@@ -254,6 +262,7 @@ where
             summary.skipped += counts.skipped;
             summary.filtered += counts.filtered;
             summary.stale += counts.stale;
+            summary.members.extend(counts.members);
         }
         (self.deliver)(Delivered::Unit(t));
     }

@@ -282,7 +282,13 @@ impl Reader {
                     let out = match std::fs::read(&path) {
                         Ok(bytes) => {
                             let s = inner.read_bytes(name.clone(), &bytes, &mut collect);
-                            Batch { records: s.records, skipped: s.skipped, filtered: s.filtered, ..Batch::default() }
+                            Batch {
+                                records: s.records,
+                                skipped: s.skipped,
+                                filtered: s.filtered,
+                                members: s.members,
+                                ..Batch::default()
+                            }
                         }
                         Err(e) => failed(&name, format!("cannot read the file: {e}")),
                     };

@@ -153,6 +153,8 @@ pub(crate) struct Batch {
     pub(crate) filtered: u64,
     /// Stale records found in slack space and not delivered (see [`crate::ReadOptions::recovered`]).
     pub(crate) stale: u64,
+    /// For an archive read whole: what was read from each member.
+    pub(crate) members: Vec<InputSummary>,
     /// The records as JSON lines, when read for [`crate::Reader::read_paths_lines`].
     pub(crate) lines: Vec<u8>,
     /// How many lines `lines` holds.

@@ -173,3 +173,59 @@ fn en_us_is_preferred_among_several_languages() {
     let note = sink.diagnostics.iter().find(|d| d.source.ends_with("Setup.evtx")).expect("a note");
     assert_eq!(note.message, "messages and display names from LocaleMetaData/Setup_1031.MTA (LCID 1031)");
 }
+
+#[test]
+fn a_zipped_case_lends_its_locale_metadata_to_its_log() {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let (Some(evtx), Some(mta)) = (corpus("mta/setup-export.evtx"), corpus("mta/LocaleMetaData/setup-export_1033.MTA"))
+    else {
+        return;
+    };
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    // The log sorts before its metadata folder; an .MTA whose log is not in
+    // the archive is reported.
+    for (name, path) in [
+        ("case/Logs/Application.evtx", &evtx),
+        ("case/Logs/LocaleMetaData/Application_1033.MTA", &mta),
+        ("case/Logs/LocaleMetaData/System_1033.MTA", &mta),
+    ] {
+        let _ = w.start_file(name, opts);
+        let _ = w.write_all(&std::fs::read(path).unwrap_or_default());
+    }
+    let bytes = w.finish().map(|c| c.into_inner()).unwrap_or_default();
+    let dir = scratch("mta-zip");
+    let zip = dir.join("case.zip");
+    let _ = std::fs::write(&zip, bytes);
+    let (sink, summaries) = read(&zip);
+    assert_eq!(sink.events().count(), 239);
+    assert!(sink.events().all(|e| e.message.is_some()), "every event has its message");
+    let about = |end: &str| {
+        sink.diagnostics
+            .iter()
+            .filter(|d| d.source.ends_with(end))
+            .map(|d| (d.severity, d.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(about("Logs/Application.evtx").contains(&(
+        Severity::Note,
+        "messages and display names from LocaleMetaData/Application_1033.MTA (LCID 1033)".into()
+    )));
+    assert_eq!(
+        about("System_1033.MTA"),
+        [(Severity::Failed, "LocaleMetaData (LCID 1033) of a log not in the archive: not used".to_string())]
+    );
+    let members: Vec<(String, Format)> =
+        summaries[0].members.iter().map(|m| (m.path.rsplit('!').next().unwrap_or("").to_string(), m.format)).collect();
+    assert_eq!(
+        members,
+        [
+            ("case/Logs/LocaleMetaData/Application_1033.MTA".to_string(), Format::LocaleMetaData),
+            ("case/Logs/LocaleMetaData/System_1033.MTA".to_string(), Format::LocaleMetaData),
+            ("case/Logs/Application.evtx".to_string(), Format::Evtx),
+        ]
+    );
+    let unread = evtriage_core::unread(&summaries, &sink.diagnostics);
+    assert_eq!(unread.len(), 1, "{unread:?}");
+}

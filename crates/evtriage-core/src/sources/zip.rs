@@ -76,6 +76,12 @@ pub fn read_zip(
     let mut members: Vec<(String, usize)> =
         (0..archive.len()).filter_map(|i| archive.name_for_index(i).map(|n| (n.to_string(), i))).collect();
     members.sort();
+    // LocaleMetaData (`dir/LocaleMetaData/<log>_<LCID>.MTA`) first, so that
+    // each `dir/<log>.evtx` is read with its display information.
+    members.sort_by_key(|(n, _)| crate::locale::mta_member_key(n).is_none());
+    let logs: std::collections::HashSet<String> =
+        members.iter().filter_map(|(n, _)| crate::locale::evtx_member_key(n)).collect();
+    let mut locales: std::collections::HashMap<String, crate::locale::Locale> = std::collections::HashMap::new();
     let mut total: u64 = 0;
     for (member_name, index) in members {
         let display: Arc<str> = Arc::from(format!("{name}!{member_name}"));
@@ -161,7 +167,42 @@ pub fn read_zip(
         // No ratio check is needed here: reading stopped at `ratio_cap`, so a member
         // that got this far is within MAX_RATIO (or below RATIO_FLOOR).
         total += got;
-        let member = read_member(display.clone(), &buf, sink);
+        if let Some((log, lcid)) = crate::locale::mta_member_key(&member_name) {
+            if buf.starts_with(crate::locale::MTA_MAGIC) {
+                let member = InputSummary::new(display.clone(), crate::contract::Format::LocaleMetaData);
+                match crate::locale::Locale::from_bytes(&buf, member_name.clone().into(), lcid) {
+                    Err(why) => {
+                        sink.diagnostic(Diagnostic::failed(display, format!("LocaleMetaData, {why}; not used")))
+                    }
+                    Ok(_) if !logs.contains(&log) => sink.diagnostic(Diagnostic::failed(
+                        display,
+                        format!("LocaleMetaData (LCID {lcid}) of a log not in the archive: not used"),
+                    )),
+                    Ok(locale) => {
+                        sink.diagnostic(Diagnostic::note(
+                            display,
+                            Locator::File,
+                            format!("LocaleMetaData (LCID {lcid}): lends its messages and display names to its log"),
+                        ));
+                        // en-US when there, else the lowest LCID (members come in name order).
+                        let better = locales.get(&log).is_none_or(|l| lcid == crate::locale::EN_US && l.lcid != lcid);
+                        if better {
+                            locales.insert(log, locale);
+                        }
+                    }
+                }
+                summary.members.push(member);
+                continue;
+            }
+        }
+        let locale = crate::locale::evtx_member_key(&member_name).and_then(|k| locales.get(&k));
+        let member = match locale {
+            Some(locale) => {
+                sink.diagnostic(Diagnostic::note(display.clone(), Locator::File, locale.note()));
+                read_member(display.clone(), &buf, &mut crate::locale::Localized { inner: sink, locale })
+            }
+            None => read_member(display.clone(), &buf, sink),
+        };
         if member.format != crate::contract::Format::Unknown {
             // Say what each member was, so that a listing of the archive shows it.
             sink.diagnostic(Diagnostic::note(
