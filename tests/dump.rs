@@ -128,3 +128,33 @@ fn bundled_example_without_corpus() {
     assert!(stderr.contains("truncated.evtx") && stderr.contains("is incomplete"), "{stderr}");
     assert!(stderr.contains("damaged-chunk-magic.evtx (chunk 1): chunk skipped"), "{stderr}");
 }
+
+#[test]
+fn locale_chooses_the_language_of_a_logs_display_information() {
+    let (Some(evtx), Some(mta)) = (corpus("mta/setup-export.evtx"), corpus("mta/LocaleMetaData/setup-export_1033.MTA"))
+    else {
+        return;
+    };
+    let dir = crate::util::scratch("dump-locale");
+    let _ = std::fs::create_dir_all(dir.join("LocaleMetaData"));
+    let _ = std::fs::copy(&evtx, dir.join("Setup.evtx"));
+    for lcid in [1031, 1033] {
+        let _ = std::fs::copy(&mta, dir.join(format!("LocaleMetaData/Setup_{lcid}.MTA")));
+    }
+    let log = dir.join("Setup.evtx");
+    let log = log.to_str().unwrap_or_default();
+    let note = |args: &[&str]| {
+        let o = dump(args);
+        text(&o.stderr).lines().find(|l| l.contains("messages and display names from")).unwrap_or_default().to_string()
+    };
+    assert!(note(&["--format", "table", log]).ends_with("LocaleMetaData/Setup_1033.MTA (LCID 1033)"));
+    assert!(
+        note(&["--format", "table", "--locale", "de-DE", log]).ends_with("LocaleMetaData/Setup_1031.MTA (LCID 1031)")
+    );
+    assert!(note(&["--format", "table", "--locale", "1031", log]).ends_with("(LCID 1031)"));
+    // A language the log does not have: en-US.
+    assert!(note(&["--format", "table", "--locale", "ja-JP", log]).ends_with("(LCID 1033)"));
+    let o = dump(&["--locale", "klingon", log]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("\"klingon\" is not a language; use an LCID such as 1031 or a name such as de-DE"));
+}

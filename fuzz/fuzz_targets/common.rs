@@ -15,7 +15,7 @@ pub fn read_as(format: Format, data: &[u8]) {
     let mut summary = InputSummary::new(name.clone(), format);
     if format == Format::Zip {
         let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn evtriage_core::Sink| reader.read_bytes(name, bytes, sink);
-        evtriage_core::sources::zip::read_zip(&member, name, data, &mut sink, &mut summary);
+        evtriage_core::sources::zip::read_zip(&member, name, data, &mut sink, &mut summary, None);
     } else {
         evtriage_core::sources::read_format(reader.options(), format, name, data, &mut sink, &mut summary);
     }

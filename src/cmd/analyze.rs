@@ -58,6 +58,11 @@ pub struct AnalyzeArgs {
     /// on them.
     #[arg(long)]
     pub recovered: bool,
+    /// The language of a log's display information (LocaleMetaData beside the
+    /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
+    /// else the one present.
+    #[arg(long, value_name = "LCID|NAME", value_parser = crate::cmd::locale_arg)]
+    pub locale: Option<u32>,
 }
 
 /// Runs `analyze`: [`Outcome::Flagged`] when there are faults (informational
@@ -69,7 +74,11 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
     Error::check_paths(&args.paths)?;
     let rules = load_rules(&args.rules).map_err(Error::Rules)?;
     let mut bar = crate::ui::ProgressBar::new(&ui);
-    let report = Analyzer::new(rules.clone()).threads(args.threads).progress(|p| bar.update(p)).analyze(&args.paths);
+    let mut analyzer = Analyzer::new(rules.clone()).threads(args.threads).progress(|p| bar.update(p));
+    if let Some(lcid) = args.locale {
+        analyzer = analyzer.locale(lcid);
+    }
+    let report = analyzer.analyze(&args.paths);
     bar.finish();
     warn_rule_problems(&rules, &ui);
     let color = args.output.is_none() && ui.color;
@@ -86,8 +95,12 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
         }),
         Format::Html | Format::Markdown => {
             // A second read of the inputs, bounded per finding (see evtriage_print::context).
-            let options =
-                SurroundingsOptions { minutes: args.context, recovered: args.recovered, ..Default::default() };
+            let options = SurroundingsOptions {
+                minutes: args.context,
+                recovered: args.recovered,
+                locale: args.locale,
+                ..Default::default()
+            };
             let around = evtriage_print::collect_surroundings(&report, &args.paths, &options);
             if args.format == Format::Html {
                 HtmlReport { surroundings: Some(&around), title: None }.write_report(&report, &mut buf)

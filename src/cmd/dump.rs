@@ -74,6 +74,11 @@ pub struct DumpArgs {
     /// only the logs' live records are printed and the stale ones are counted.
     #[arg(long)]
     pub recovered: bool,
+    /// The language of a log's display information (LocaleMetaData beside the
+    /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
+    /// else the one present.
+    #[arg(long, value_name = "LCID|NAME", value_parser = crate::cmd::locale_arg)]
+    pub locale: Option<u32>,
 }
 
 /// A set of event ids, as ranges.
@@ -306,6 +311,9 @@ impl<W: Write> Printer<W> {
 pub fn run(args: DumpArgs) -> Result<Outcome, Error> {
     Error::check_paths(&args.paths)?;
     let mut options = ReadOptions::new().threads(args.threads).recovered(args.recovered);
+    if let Some(lcid) = args.locale {
+        options = options.locale(lcid);
+    }
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();
         let provider = args.provider.as_ref().map(|p| p.to_lowercase());

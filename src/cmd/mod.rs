@@ -7,3 +7,9 @@ pub mod explain;
 pub mod inputs;
 pub mod rules;
 pub mod timeline;
+
+/// `--locale`: an LCID or a language name (see `evtriage_core::locale::parse_locale`).
+pub fn locale_arg(text: &str) -> Result<u32, String> {
+    evtriage_core::locale::parse_locale(text)
+        .ok_or_else(|| format!("{text:?} is not a language; use an LCID such as 1031 or a name such as de-DE"))
+}

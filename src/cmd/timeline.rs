@@ -108,6 +108,11 @@ pub struct TimelineArgs {
     /// (by default only the logs' live records are shown; `inputs` counts the stale ones).
     #[arg(long)]
     pub recovered: bool,
+    /// The language of a log's display information (LocaleMetaData beside the
+    /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
+    /// else the one present.
+    #[arg(long, value_name = "LCID|NAME", value_parser = crate::cmd::locale_arg)]
+    pub locale: Option<u32>,
 }
 
 /// What `timeline` keeps.
@@ -268,7 +273,11 @@ pub fn run(args: TimelineArgs, ui: Ui) -> Result<Outcome, Error> {
     })?;
     let filter = build_filter(&args, zone).map_err(Error::Usage)?;
     Error::check_paths(&args.paths)?;
-    let reader = Reader::new(ReadOptions::new().threads(0).event_filter(key_filter(&filter)).recovered(args.recovered));
+    let mut options = ReadOptions::new().threads(0).event_filter(key_filter(&filter)).recovered(args.recovered);
+    if let Some(lcid) = args.locale {
+        options = options.locale(lcid);
+    }
+    let reader = Reader::new(options);
     let mut sink = TimelineSink::new(filter);
     let mut bar = crate::ui::ProgressBar::new(&ui);
     let summaries = reader.read_paths(&args.paths, &mut crate::ui::WithProgress { inner: &mut sink, bar: &mut bar });

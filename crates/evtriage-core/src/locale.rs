@@ -55,10 +55,60 @@ pub enum Found {
     Unusable(PathBuf, String),
 }
 
+/// Common languages by name, with their LCIDs ([MS-LCID], Microsoft's
+/// "Windows Language Code Identifier Reference").
+const NAMES: &[(&str, u32)] = &[
+    ("cs-CZ", 1029),
+    ("da-DK", 1030),
+    ("de-DE", 1031),
+    ("en-GB", 2057),
+    ("en-US", 1033),
+    ("es-ES", 3082),
+    ("fi-FI", 1035),
+    ("fr-FR", 1036),
+    ("hu-HU", 1038),
+    ("it-IT", 1040),
+    ("ja-JP", 1041),
+    ("ko-KR", 1042),
+    ("nb-NO", 1044),
+    ("nl-NL", 1043),
+    ("pl-PL", 1045),
+    ("pt-BR", 1046),
+    ("pt-PT", 2070),
+    ("ru-RU", 1049),
+    ("sv-SE", 1053),
+    ("tr-TR", 1055),
+    ("zh-CN", 2052),
+    ("zh-TW", 1028),
+];
+
+/// A language as a user writes it: an LCID (`1031`, `0x407`) or a name
+/// (`de-DE`, any case).
+pub fn parse_locale(text: &str) -> Option<u32> {
+    let t = text.trim();
+    if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        return u32::from_str_radix(hex, 16).ok();
+    }
+    if let Ok(n) = t.parse() {
+        return Some(n);
+    }
+    NAMES.iter().find(|(n, _)| n.eq_ignore_ascii_case(t)).map(|(_, l)| *l)
+}
+
+/// Of the LCIDs available (in ascending order), the one to use: `prefer`
+/// when there, else en-US, else the lowest.
+pub fn choose(available: &[u32], prefer: Option<u32>) -> Option<u32> {
+    prefer
+        .filter(|p| available.contains(p))
+        .or_else(|| available.iter().copied().find(|l| *l == EN_US))
+        .or_else(|| available.first().copied())
+}
+
 /// The display information of the `.evtx` at `evtx`: the `.MTA` files named
 /// after it in the `LocaleMetaData` folder beside it (names compared without
-/// regard to case, as Windows does); en-US when there, else the lowest LCID.
-pub fn find(evtx: &Path) -> Found {
+/// regard to case, as Windows does); the language `prefer` when there, else
+/// en-US, else the lowest LCID.
+pub fn find(evtx: &Path, prefer: Option<u32>) -> Found {
     let (Some(dir), Some(stem)) = (evtx.parent(), evtx.file_stem().and_then(|s| s.to_str())) else {
         return Found::None;
     };
@@ -73,7 +123,8 @@ pub fn find(evtx: &Path) -> Found {
         })
         .collect();
     candidates.sort();
-    let chosen = candidates.iter().find(|(l, _)| *l == EN_US).or_else(|| candidates.first());
+    let lcids: Vec<u32> = candidates.iter().map(|(l, _)| *l).collect();
+    let chosen = choose(&lcids, prefer).and_then(|l| candidates.iter().find(|(c, _)| *c == l));
     let Some((lcid, path)) = chosen.cloned() else { return Found::None };
     match load(&path) {
         Ok(mta) => Found::Locale(Arc::new(Locale { mta, path, lcid })),
@@ -261,6 +312,19 @@ mod tests {
         assert_eq!(mta_lcid("System_.MTA", "System"), None);
         assert_eq!(mta_lcid("System_1033.evtx", "System"), None);
         assert_eq!(mta_lcid(".MTA", "System"), None);
+    }
+
+    #[test]
+    fn languages_are_lcids_or_names() {
+        assert_eq!(parse_locale("1031"), Some(1031));
+        assert_eq!(parse_locale("0x407"), Some(1031));
+        assert_eq!(parse_locale("de-de"), Some(1031));
+        assert_eq!(parse_locale("en-US"), Some(1033));
+        assert_eq!(parse_locale("klingon"), None);
+        assert_eq!(choose(&[1031, 1033, 1036], Some(1036)), Some(1036));
+        assert_eq!(choose(&[1031, 1033, 1036], Some(1041)), Some(1033));
+        assert_eq!(choose(&[1031, 1036], None), Some(1031));
+        assert_eq!(choose(&[], None), None);
     }
 
     #[test]

@@ -317,7 +317,7 @@ impl Reader {
         M: Fn(Unit) -> T + Sync + ?Sized,
         D: FnMut(Delivered<'_, T>),
     {
-        let (note, locale) = match crate::locale::find(path) {
+        let (note, locale) = match crate::locale::find(path, self.options.locale) {
             Found::None => return None,
             Found::Locale(l) => (l.note(), Some(l)),
             Found::Unusable(mta, why) => (
@@ -452,7 +452,7 @@ impl Reader {
             },
             Format::Zip => {
                 let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink| self.read_bytes(name, bytes, sink);
-                crate::sources::zip::read_zip(&member, name, bytes, sink, &mut summary)
+                crate::sources::zip::read_zip(&member, name, bytes, sink, &mut summary, self.options.locale)
             }
             Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml

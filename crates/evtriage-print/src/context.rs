@@ -32,11 +32,13 @@ pub struct SurroundingsOptions {
     /// Also show stale records carved from `.evtx` slack space (marked as
     /// such; `analyze --recovered`). The findings never rest on them.
     pub recovered: bool,
+    /// The language of display information to prefer (`--locale`).
+    pub locale: Option<u32>,
 }
 
 impl Default for SurroundingsOptions {
     fn default() -> Self {
-        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false }
+        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false, locale: None }
     }
 }
 
@@ -190,7 +192,10 @@ pub fn collect_surroundings<P: AsRef<Path>>(
         max_rows: options.max_rows,
         seq: 0,
     };
-    let read = evtriage_core::ReadOptions::new().recovered(options.recovered);
+    let mut read = evtriage_core::ReadOptions::new().recovered(options.recovered);
+    if let Some(lcid) = options.locale {
+        read = read.locale(lcid);
+    }
     Reader::new(read).read_paths(paths, &mut sink);
     for (i, mut w) in present.into_iter().zip(sink.windows) {
         w.trim(options.max_rows);

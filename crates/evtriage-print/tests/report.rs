@@ -162,7 +162,11 @@ fn markdown_report_for_a_ticket() {
 fn context_is_bounded_and_nearest_the_anchor() {
     let paths = confirmed_case();
     let report = run(&paths);
-    let ctx = collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 5, max_rows: 3, recovered: false });
+    let ctx = collect_surroundings(
+        &report,
+        &paths,
+        &SurroundingsOptions { minutes: 5, max_rows: 3, recovered: false, locale: None },
+    );
     let rows = ctx.for_finding(0);
     // The three nearest 06:01:35.120: 06:01:34.918, 06:01:34.917, 06:01:35.120 — in time order.
     let times: Vec<String> = rows.iter().map(|r| evtriage_print::show_time(&r.time)).collect();
@@ -171,13 +175,19 @@ fn context_is_bounded_and_nearest_the_anchor() {
     assert_eq!(rows[2].event_id, 7023);
     assert_eq!(rows[2].level, Some(2));
     // One minute leaves out the boot (6009 and 6005 at 06:00:02) and keeps the AD DS start (06:00:41).
-    let ctx =
-        collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 1, max_rows: 30, recovered: false });
+    let ctx = collect_surroundings(
+        &report,
+        &paths,
+        &SurroundingsOptions { minutes: 1, max_rows: 30, recovered: false, locale: None },
+    );
     assert_eq!(ctx.for_finding(0).len(), 8);
     assert_eq!(ctx.for_finding(0)[0].event_id, 7036);
     // 0 minutes: no context and no second read.
-    let ctx =
-        collect_surroundings(&report, &paths, &SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false });
+    let ctx = collect_surroundings(
+        &report,
+        &paths,
+        &SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false, locale: None },
+    );
     assert!(ctx.for_finding(0).is_empty());
     assert!(ctx.for_finding(7).is_empty());
 }
@@ -207,7 +217,7 @@ fn by_design_findings_are_labelled_not_a_fault() {
     let report = run(&paths);
     assert_eq!(report.findings.len(), 1);
     assert_eq!(report.faults(), 0);
-    let page = html(&report, &paths, SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false });
+    let page = html(&report, &paths, SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false, locale: None });
     // Computers are counted as in the text report: those with faults.
     assert!(page.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{page}");
     assert!(page.contains("<span class=\"badge info\">not a fault</span>"));

@@ -52,6 +52,7 @@ pub struct Analyzer<'p> {
     rules: RuleSet,
     threads: usize,
     recovered: bool,
+    locale: Option<u32>,
     progress: Option<ProgressFn<'p>>,
 }
 
@@ -61,6 +62,7 @@ impl std::fmt::Debug for Analyzer<'_> {
             .field("rules", &self.rules.rules().len())
             .field("threads", &self.threads)
             .field("recovered", &self.recovered)
+            .field("locale", &self.locale)
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -70,7 +72,7 @@ impl<'p> Analyzer<'p> {
     /// An analyzer with `rules` (e.g. [`RuleSet::builtin`]), one worker
     /// thread per core, stale records not read, no progress callback.
     pub fn new(rules: RuleSet) -> Self {
-        Analyzer { rules, threads: 0, recovered: false, progress: None }
+        Analyzer { rules, threads: 0, recovered: false, locale: None, progress: None }
     }
 
     /// Worker threads; 0 (the default) is one per core. The report is the
@@ -85,6 +87,13 @@ impl<'p> Analyzer<'p> {
     /// default.
     pub fn recovered(mut self, recovered: bool) -> Self {
         self.recovered = recovered;
+        self
+    }
+
+    /// The language of a log's display information (LocaleMetaData) when it
+    /// has several: an LCID (see [`evtriage_core::ReadOptions::locale`]).
+    pub fn locale(mut self, lcid: u32) -> Self {
+        self.locale = Some(lcid);
         self
     }
 
@@ -105,9 +114,12 @@ impl<'p> Analyzer<'p> {
     /// in the report, and an input that gave nothing is listed in
     /// [`Report::unread`].
     pub fn analyze<P: AsRef<Path>>(self, paths: &[P]) -> Report {
-        let Analyzer { rules, threads, recovered, progress } = self;
+        let Analyzer { rules, threads, recovered, locale, progress } = self;
         let mut engine = Engine::new(rules);
-        let options = ReadOptions::new().threads(threads).recovered(recovered).event_filter(engine.event_filter());
+        let mut options = ReadOptions::new().threads(threads).recovered(recovered).event_filter(engine.event_filter());
+        if let Some(lcid) = locale {
+            options = options.locale(lcid);
+        }
         let reader = Reader::new(options);
         let inputs = match progress {
             None => reader.read_paths(paths, &mut engine),

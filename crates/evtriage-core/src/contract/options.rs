@@ -65,6 +65,8 @@ pub struct ReadOptions {
     /// another log or computer, and are only counted
     /// ([`InputSummary::stale`](crate::InputSummary::stale)).
     pub(crate) recovered: bool,
+    /// The language of display information to prefer (an LCID).
+    pub(crate) locale: Option<u32>,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -73,6 +75,7 @@ impl std::fmt::Debug for ReadOptions {
             .field("threads", &self.threads)
             .field("recovered", &self.recovered)
             .field("event_filter", &self.event_filter.is_some())
+            .field("locale", &self.locale)
             .finish()
     }
 }
@@ -88,7 +91,7 @@ impl ReadOptions {
     /// let options = ReadOptions::new().threads(2).recovered(true).event_filter(Arc::new(|k: &EventKey<'_>| k.event_id == 7023));
     /// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
     /// assert!(!options.wants(&EventKey { provider: None, guid: None, event_id: 7024 }));
-    /// assert_eq!(format!("{options:?}"), "ReadOptions { threads: 2, recovered: true, event_filter: true }");
+    /// assert_eq!(format!("{options:?}"), "ReadOptions { threads: 2, recovered: true, event_filter: true, locale: None }");
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -105,6 +108,15 @@ impl ReadOptions {
     /// Without a filter every event is.
     pub fn event_filter(mut self, filter: Arc<dyn EventFilter>) -> Self {
         self.event_filter = Some(filter);
+        self
+    }
+
+    /// The language to use when a log's display information (LocaleMetaData,
+    /// see [`crate::locale`]) exists in several: an LCID (1031 for de-DE;
+    /// [`crate::locale::parse_locale`] reads names). Without it, or when the
+    /// log lacks that language: en-US, else the lowest LCID.
+    pub fn locale(mut self, lcid: u32) -> Self {
+        self.locale = Some(lcid);
         self
     }
 

@@ -47,13 +47,15 @@ pub const MAX_DEPTH: usize = 3;
 /// its name, its bytes, where its records go; what was read from it.
 pub type ReadMember<'a> = dyn Fn(Arc<str>, &[u8], &mut dyn Sink) -> InputSummary + 'a;
 
-/// Reads every member of the zip archive `bytes`, adding members' counts to `summary`.
+/// Reads every member of the zip archive `bytes`, adding members' counts to
+/// `summary`; `prefer` is the language of display information to prefer.
 pub fn read_zip(
     read_member: &ReadMember<'_>,
     name: Arc<str>,
     bytes: &[u8],
     sink: &mut dyn Sink,
     summary: &mut InputSummary,
+    prefer: Option<u32>,
 ) {
     let depth = name.matches('!').count();
     if depth >= MAX_DEPTH {
@@ -184,8 +186,10 @@ pub fn read_zip(
                             Locator::File,
                             format!("LocaleMetaData (LCID {lcid}): lends its messages and display names to its log"),
                         ));
-                        // en-US when there, else the lowest LCID (members come in name order).
-                        let better = locales.get(&log).is_none_or(|l| lcid == crate::locale::EN_US && l.lcid != lcid);
+                        // As for a folder: the preferred language, else en-US, else the lowest.
+                        let better = locales.get(&log).is_none_or(|l| {
+                            crate::locale::choose(&[l.lcid.min(lcid), l.lcid.max(lcid)], prefer) == Some(lcid)
+                        });
                         if better {
                             locales.insert(log, locale);
                         }
