@@ -25,7 +25,7 @@
 //! | [`Namespace::Winsock`] | 95 | `WSA*` | yes (short titles) |
 //! | [`Namespace::Ldap`] | 62 | `LDAP_*` | 59 (Microsoft's LDAP "Return Values") |
 //! | [`Namespace::Ntstatus`] | 1,670 | `STATUS_*` | no |
-//! | [`Namespace::Hresult`] | 724 | `E_*`, `CO_E_*`, `RPC_E_*`, `SEC_E_*`, `NTE_*`, `CRYPT_E_*`, `CERT_E_*`, `TRUST_E_*`, … | yes (Microsoft's "COM Error Codes") |
+//! | [`Namespace::Hresult`] | 935 | `E_*`, `CO_E_*`, `RPC_E_*`, `SCHED_E_*`, `DISP_E_*`, `SEC_E_*`, `NTE_*`, `CRYPT_E_*`, `CERT_E_*`, `TRUST_E_*`, … | all but 8 (Microsoft's "COM Error Codes") |
 //!
 //! Error code descriptions © Microsoft, from the Windows API documentation,
 //! licensed under CC BY 4.0 (Win32, NERR, Winsock, LDAP texts and the HRESULT
@@ -43,8 +43,8 @@
 //!
 //! The HRESULT table (`hresult.tsv`) then names and explains the values of
 //! the other facilities that Microsoft's "COM Error Codes" pages list — COM,
-//! RPC, storage, security packages (SChannel, Kerberos), CryptoAPI,
-//! certificates and trust: `%%2147549471` = `0x8001011F` is `RPC_E_TIMEOUT`,
+//! COM+ and DTC, Task Scheduler, automation, RPC, storage, security packages
+//! (SChannel, Kerberos), CryptoAPI, certificates and trust: `%%2147549471` = `0x8001011F` is `RPC_E_TIMEOUT`,
 //! "This operation returned because the timeout period expired." A
 //! `FACILITY_WIN32` value keeps the Win32 text even when the table also has
 //! a row for it (`E_ACCESSDENIED` = `0x80070005` reads as Win32 5, "Access is

@@ -64,6 +64,9 @@ fn common_com_crypto_and_schannel_hresults() {
     let cases = [
         (0x8000_4005, "E_FAIL", "Unspecified error"),
         (0x8004_0154, "REGDB_E_CLASSNOTREG", "Class not registered"),
+        (0x8008_0005, "CO_E_SERVER_EXEC_FAILURE", "Server execution failed"),
+        (0x8004_1315, "SCHED_E_SERVICE_NOT_RUNNING", "The Task Scheduler Service is not running."),
+        (0x8002_0009, "DISP_E_EXCEPTION", "Exception occurred."),
         (0x8001_0108, "RPC_E_DISCONNECTED", "The object invoked has disconnected from its clients."),
         (0x8009_0016, "NTE_BAD_KEYSET", "Keyset does not exist"),
         (0x8009_0325, "SEC_E_UNTRUSTED_ROOT", "The certificate chain was issued by an authority that is not trusted."),
