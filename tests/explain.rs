@@ -66,3 +66,21 @@ fn json_output() {
     assert_eq!(items[1]["known"], false);
     assert!(items[1]["code"].is_null());
 }
+
+#[test]
+fn hresult_ldap_and_bare_hex_ntstatus_have_text_and_source() {
+    let (out, code) = explain(&["0x5b", "c0000022", "%%2147549471", "0x80070005"]);
+    assert_eq!(code, 0);
+    for want in [
+        "  ldap              91  0x5B        LDAP_CONNECT_ERROR\n            Cannot establish the connection.  [ldap table]\n",
+        "c0000022 = 3221225506 (0xC0000022, -1073741790)\n  ntstatus  3221225506  0xC0000022  STATUS_ACCESS_DENIED\n            (no message in table)\n",
+        "%%2147549471 = 2147549471 (0x8001011F, -2147417825)\n  hresult   2147549471  0x8001011F  RPC_E_TIMEOUT\n            This operation returned because the timeout period expired.  [hresult table]\n",
+        "E_ACCESSDENIED = HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED)\n            Access is denied.  [win32 table]\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    let (out, _) = explain(&["--format", "json", "%%2147549471"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v[0]["meanings"][0]["name"], "RPC_E_TIMEOUT");
+    assert_eq!(v[0]["meanings"][0]["message_from"], "hresult");
+}

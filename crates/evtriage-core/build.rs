@@ -10,12 +10,13 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-const TABLES: [(&str, &str, &str); 5] = [
+const TABLES: [(&str, &str, &str); 6] = [
     ("WIN32", "Win32", "win32.tsv"),
     ("NERR", "Nerr", "nerr.tsv"),
     ("WINSOCK", "Winsock", "winsock.tsv"),
     ("LDAP", "Ldap", "ldap.tsv"),
     ("NTSTATUS", "Ntstatus", "ntstatus.tsv"),
+    ("HRESULT", "Hresult", "hresult.tsv"),
 ];
 
 struct Row {

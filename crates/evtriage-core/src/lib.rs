@@ -10,8 +10,9 @@
 //! codes of every Windows namespace are looked up from compiled-in tables
 //! ([`codes`]). Data attribution: the error-code tables (`data/codes/`, see
 //! its `PROVENANCE.md`) — Error code descriptions © Microsoft, from the
-//! Windows API documentation, licensed under CC BY 4.0; LDAP and NTSTATUS
-//! names from the public-domain mingw-w64 headers.
+//! Windows API documentation, licensed under CC BY 4.0 (the Win32, NERR,
+//! Winsock and HRESULT tables and the LDAP texts); LDAP and NTSTATUS names
+//! from the public-domain mingw-w64 headers.
 //!
 //! The pieces:
 //! - [`model`]: the records ([`Event`], [`SocketEntry`], [`RegistryValue`], …)

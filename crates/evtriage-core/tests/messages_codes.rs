@@ -9,11 +9,30 @@ fn table_counts_match_provenance() {
     assert_eq!(codes::table_len(Namespace::Winsock), 95);
     assert_eq!(codes::table_len(Namespace::Ldap), 62);
     assert_eq!(codes::table_len(Namespace::Ntstatus), 1670);
-    assert_eq!(codes::table_len(Namespace::Hresult), 0);
-    // Every Win32, NERR and Winsock row has a message; LDAP and NTSTATUS rows have none.
+    assert_eq!(codes::table_len(Namespace::Hresult), 935);
+    // Every Win32 and NERR row has a message; 59 of the 62 LDAP rows have
+    // Microsoft's "Return Values" text; NTSTATUS rows have none yet.
     assert!(codes::entries(Namespace::Win32).all(|e| e.message.is_some()));
     assert!(codes::entries(Namespace::Nerr).all(|e| e.message.is_some()));
+    assert_eq!(codes::entries(Namespace::Ldap).filter(|e| e.message.is_some()).count(), 59);
     assert!(codes::entries(Namespace::Ntstatus).all(|e| e.message.is_none() && e.name.starts_with("STATUS_")));
+    // All but eight HRESULT rows have a text (the page's description of
+    // these only repeats the name).
+    let untexted: Vec<String> =
+        codes::entries(Namespace::Hresult).filter(|e| e.message.is_none()).map(|e| e.name).collect();
+    assert_eq!(
+        untexted,
+        [
+            "XACT_S_DEFECT",
+            "XACT_E_CLERKNOTFOUND",
+            "XACT_E_CLERKEXISTS",
+            "XACT_E_RECOVERYINPROGRESS",
+            "XACT_E_TRANSACTIONCLOSED",
+            "XACT_E_INVALIDLSN",
+            "XACT_E_REPLAYREQUEST",
+            "SEC_E_NO_KERB_KEY"
+        ]
+    );
 }
 
 #[test]
@@ -88,7 +107,8 @@ fn hresult_insertions_decode_to_win32() {
     assert_eq!(code, 0x8007_000E);
     let hits = codes::lookup(code);
     let h = hits.iter().find(|h| h.namespace == Namespace::Hresult).expect("an HRESULT meaning");
-    assert_eq!(h.name, "HRESULT_FROM_WIN32(ERROR_OUTOFMEMORY)");
+    assert_eq!(h.name, "E_OUTOFMEMORY = HRESULT_FROM_WIN32(ERROR_OUTOFMEMORY)");
+    assert_eq!(h.message_from, Some(Namespace::Win32), "a FACILITY_WIN32 value reads the Win32 text");
     assert_eq!(h.message.as_deref(), Some("Not enough storage is available to complete this operation."));
     assert_eq!(codes::insertion_message(code), codes::win32_message(14));
     let d = codes::decompose_hresult(code).expect("decomposes");

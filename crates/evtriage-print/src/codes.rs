@@ -1,6 +1,8 @@
 //! Error codes as `explain` prints them: for each argument, every
 //! namespace that knows its number (namespace, decimal, hex, name and
-//! message), as aligned text or JSON.
+//! message, and the table the message comes from — `[win32 table]` — since a
+//! `FACILITY_WIN32` HRESULT reads the Win32 table's text), as aligned text or
+//! JSON (`message_from`).
 
 use evtriage_core::codes::{self, CodeInfo};
 use serde::Serialize;
@@ -59,7 +61,11 @@ pub fn to_text(items: &[Explained]) -> String {
             out.push_str("  unknown: no table has this code\n");
         }
         for m in &e.meanings {
-            let msg = m.message.as_deref().unwrap_or("(no message in table)");
+            let msg = match (m.message.as_deref(), m.message_from) {
+                (Some(text), Some(table)) => format!("{text}  [{table} table]"),
+                (Some(text), None) => text.to_string(),
+                (None, _) => "(no message in table)".to_string(),
+            };
             out.push_str(&format!(
                 "  {:<9} {:>10}  {:<10}  {}\n  {:<9} {}\n",
                 m.namespace.label(),
