@@ -165,9 +165,19 @@ pub(super) fn field_bindings(e: &Event) -> Vec<(String, String)> {
         let value = d.value.trim().to_string();
         if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
             let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
-            let label = match evtriage_core::codes::name(evtriage_core::codes::Namespace::Win32, code) {
-                Some(sym) => format!("{code} ({sym})"),
-                None => code.to_string(),
+            use evtriage_core::codes::Namespace;
+            // An HRESULT (high bit set, `%%2147549471`) reads as hex, as its
+            // documentation writes it: `0x8001011F (RPC_E_TIMEOUT)`.
+            let label = if code & 0x8000_0000 != 0 {
+                match evtriage_core::codes::name(Namespace::Hresult, code) {
+                    Some(sym) => format!("0x{code:08X} ({sym})"),
+                    None => format!("0x{code:08X}"),
+                }
+            } else {
+                match evtriage_core::codes::name(Namespace::Win32, code) {
+                    Some(sym) => format!("{code} ({sym})"),
+                    None => code.to_string(),
+                }
             };
             // `{<name>_text}`: the error with its message, `1058 (ERROR_SERVICE_DISABLED): The service cannot …`.
             if let Some(text) = evtriage_core::codes::insertion_message(code) {
@@ -196,6 +206,15 @@ mod tests {
         ];
         let b = field_bindings(&e);
         let get = |k: &str| b.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let mut hr = Event::new(Some("Service Control Manager".into()), 7023, e.origin.clone());
+        hr.data = vec![evtriage_core::DataItem::named("param2", "%%2147549471")];
+        let hb = field_bindings(&hr);
+        let hget = |k: &str| hb.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(hget("param2_error"), Some("0x8001011F (RPC_E_TIMEOUT)"));
+        assert_eq!(
+            hget("param2_text"),
+            Some("0x8001011F (RPC_E_TIMEOUT): This operation returned because the timeout period expired.")
+        );
         assert_eq!(get("param1"), Some("MSSQLSERVER"));
         assert_eq!(get("param3"), Some("%%1326"));
         assert_eq!(get("param3_error"), Some("1326 (ERROR_LOGON_FAILURE)"));
