@@ -92,6 +92,34 @@ fn common_com_crypto_and_schannel_hresults() {
 }
 
 #[test]
+fn smart_card_and_device_install_hresults() {
+    // com-error-codes-4.md after SPAPI_E_SECTION_NOT_FOUND: SetupAPI and smart card codes.
+    let cases = [
+        (
+            0x8010_000C,
+            "SCARD_E_NO_SMARTCARD",
+            "The operation requires a Smart Card, but no Smart Card is currently in the device.",
+        ),
+        (
+            0x8010_006C,
+            "SCARD_W_CHV_BLOCKED",
+            "The card cannot be accessed because the maximum number of PIN entry attempts has been reached.",
+        ),
+        (
+            0x800F_0248,
+            "SPAPI_E_DEVICE_INSTALL_BLOCKED",
+            "The installation of this device is forbidden by system policy. Contact your system administrator.",
+        ),
+    ];
+    for (code, name, text) in cases {
+        assert_eq!(codes::name(Namespace::Hresult, code), Some(name), "0x{code:08X}");
+        assert_eq!(codes::message(Namespace::Hresult, code), Some(text), "{name}");
+        assert_eq!(codes::insertion_message(code), Some(text), "{name}");
+        assert_eq!(codes::by_name(name).map(|i| i.code), Some(code), "{name}");
+    }
+}
+
+#[test]
 fn small_insertions_stay_win32() {
     // 0x00040200 (262656) is EVENT_S_SOME_SUBSCRIBERS_FAILED in the HRESULT
     // table, but a %%N insertion of a small number is a Win32 code: it has

@@ -15,7 +15,7 @@ and also accepts the same row with the anchors and padding dropped:
 
 It writes the table in the shape of the other code tables (`code` decimal,
 `hex`, `name`, `message`), sorted by code. Markdown escapes (`\\_`, `\\[`,
-`\\*`, `\\\\`) are undone and `<br/>` is dropped; the text is otherwise
+`\\*`, `\\\\`) are undone, `<br/>` and bold (`**`) are dropped; the text is otherwise
 Microsoft's, unchanged. A description that only repeats the constant's name
 is left empty. When two rows carry the same value, the first one read wins
 and the others are reported on stderr.
@@ -31,7 +31,7 @@ ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>\"'])")
 
 
 def clean(text):
-    text = text.replace("<br/>", " ").replace("<br />", " ")
+    text = text.replace("<br/>", " ").replace("<br />", " ").replace("**", "")
     text = ESCAPE.sub(r"\1", text)
     return " ".join(text.split())
 
