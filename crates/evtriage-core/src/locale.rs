@@ -290,6 +290,9 @@ impl Sink for Localized<'_> {
     fn diagnostic(&mut self, diagnostic: Diagnostic) {
         self.inner.diagnostic(diagnostic);
     }
+    fn begin_read(&mut self, files: &[PathBuf]) {
+        self.inner.begin_read(files);
+    }
     fn begin_input(&mut self, input: &InputSummary) {
         self.inner.begin_input(input);
     }
