@@ -12,7 +12,7 @@
 //!    `RenderingInfo`, a trace record's text), that message is kept;
 //! 2. else, when a template is known for (provider, event id), it is filled in
 //!    (see [`template`]; the table is the data file
-//!    `crates/evtriage-core/data/templates.tsv`, compiled in, easy to extend);
+//!    `crates/evtriage-core/data/templates/*.tsv`, compiled in, easy to extend);
 //! 3. else the provider, id and data values are shown — never an empty
 //!    message. `%%N` values are followed by their Win32 message only for
 //!    providers known to use the system message table for insertions
@@ -35,8 +35,14 @@ use std::sync::OnceLock;
 use crate::codes::{self, Namespace};
 use crate::model::Event;
 
-/// The template table, compiled in.
-const TEMPLATES_TSV: &str = include_str!("../data/templates.tsv");
+/// The template table, compiled in: one file a group of providers, all in the
+/// format `core.tsv`'s header describes.
+const TEMPLATE_FILES: &[(&str, &str)] = &[
+    ("core.tsv", include_str!("../data/templates/core.tsv")),
+    ("system.tsv", include_str!("../data/templates/system.tsv")),
+    ("application.tsv", include_str!("../data/templates/application.tsv")),
+    ("security.tsv", include_str!("../data/templates/security.tsv")),
+];
 
 /// What an event's `EventData/Binary` holds, per template row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +97,7 @@ fn parse_templates(text: &'static str) -> Vec<Template> {
 /// Every row of the compiled-in template table, parsed on first use.
 pub fn templates() -> &'static [Template] {
     static TEMPLATES: OnceLock<Vec<Template>> = OnceLock::new();
-    TEMPLATES.get_or_init(|| parse_templates(TEMPLATES_TSV))
+    TEMPLATES.get_or_init(|| TEMPLATE_FILES.iter().flat_map(|(_, text)| parse_templates(text)).collect())
 }
 
 /// The template row for `provider`'s event `event_id`, if the table has one.

@@ -146,7 +146,7 @@ fn first_lookup_is_cheap() {
     let start = std::time::Instant::now();
     assert!(evtriage_core::message::template("EventLog", 6005).is_some());
     eprintln!(
-        "cold first code lookup: {codes_cost:?}; first template lookup (parses templates.tsv): {:?}",
+        "cold first code lookup: {codes_cost:?}; first template lookup (parses the template files): {:?}",
         start.elapsed()
     );
 }

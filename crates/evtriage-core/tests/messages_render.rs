@@ -393,3 +393,15 @@ fn expand_insertions_with_stray_percent_signs() {
         assert_eq!(message::expand_insertions(value), want, "{value:?}");
     }
 }
+
+#[test]
+fn template_rows_are_unique_across_files() {
+    // A (provider, id) pair defined twice would shadow one row silently.
+    let mut seen = std::collections::HashSet::new();
+    for t in message::templates() {
+        for p in &t.providers {
+            assert!(seen.insert((p.to_ascii_lowercase(), t.event_id)), "{p} {} has two template rows", t.event_id);
+        }
+    }
+    assert!(seen.len() >= 44, "{}", seen.len());
+}
