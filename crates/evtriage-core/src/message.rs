@@ -165,27 +165,32 @@ pub fn render_into(event: &Event, out: &mut String) {
 /// Microsoft-Windows-Security-Auditing 4624, `%%1833` is msobjs.dll's "Yes",
 /// not Win32 error 1833; GroupPolicy's `%%4160` is its own text too. Those are
 /// left as written rather than rendered wrongly.
-const WIN32_PARAMETER_PROVIDERS: &[&str] = &["Service Control Manager", "NETLOGON", "EventLog"];
+///
+/// A provider joins this list when its records carry `%%N` values that Event
+/// Viewer shows as Win32 messages (checked on a real record or a source
+/// quoting one); a template row alone does not make it so.
+pub const WIN32_PARAMETER_PROVIDERS: &[&str] = &[
+    "Service Control Manager",
+    "NETLOGON",
+    "EventLog",
+    "Microsoft-Windows-DNS-Server-Service",
+    "DNS",
+    "MSExchangeIMC",
+];
 
 /// Whether `%%N` insertions of `provider`'s events are Win32 messages: true
-/// for the providers in the template table and a few classic system sources
-/// (Service Control Manager, NETLOGON, EventLog), false otherwise.
+/// for the providers listed in [`WIN32_PARAMETER_PROVIDERS`], false
+/// otherwise (their `%%N` values are left as written, in templates too).
 pub fn uses_win32_parameters(provider: &str) -> bool {
-    // Those names, de-duplicated once (the table repeats its providers row by row).
-    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
-    let names = NAMES.get_or_init(|| {
-        let mut v: Vec<&'static str> = WIN32_PARAMETER_PROVIDERS.to_vec();
-        for t in templates() {
-            for p in &t.providers {
-                if !v.iter().any(|x| x.eq_ignore_ascii_case(p)) {
-                    v.push(p);
-                }
-            }
-        }
-        v
-    });
     let p = provider.trim();
-    names.iter().any(|w| w.eq_ignore_ascii_case(p))
+    WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p))
+}
+
+/// Whether `event`'s provider (or event source) uses Win32 `%%N` insertions.
+fn event_uses_win32(event: &Event) -> bool {
+    [&event.provider.name, &event.provider.event_source_name]
+        .into_iter()
+        .any(|n| n.as_deref().is_some_and(uses_win32_parameters))
 }
 
 /// Appends `n` in decimal.
@@ -209,9 +214,7 @@ fn push_u32(out: &mut String, n: u32) {
 /// Provider, id and data values; for providers whose `%%N` values are Win32
 /// codes ([`uses_win32_parameters`]), each is followed by its message.
 fn fallback_into(event: &Event, out: &mut String) {
-    let win32 = [&event.provider.name, &event.provider.event_source_name]
-        .into_iter()
-        .any(|n| n.as_deref().is_some_and(uses_win32_parameters));
+    let win32 = event_uses_win32(event);
     match (&event.provider.name, &event.provider.guid) {
         (Some(n), _) if !n.is_empty() => out.push_str(n),
         (Some(_), _) | (None, None) => out.push_str("Event"),
@@ -252,8 +255,9 @@ fn fallback_into(event: &Event, out: &mut String) {
 /// break, `%r` carriage return, `%t` tab, `%b` space, `%%` percent, `%.` and
 /// `%!` literal, `%0` end of message, and `%%%N` (data item N rendered as an
 /// error-code insertion, for templates like SCM 7024 that take a bare number).
-/// A data value of the form `%%N` renders as the Win32 message of N. A
-/// reference to data the event does not have is left as written, as Event
+/// A data value of the form `%%N` renders as the Win32 message of N when the
+/// event's provider uses Win32 insertions ([`uses_win32_parameters`]); other
+/// providers' `%%N` values are kept as written. A reference to data the event does not have is left as written, as Event
 /// Viewer does.
 pub fn fill(template: &str, event: &Event) -> String {
     let mut out = String::with_capacity(template.len() + 64);
@@ -263,6 +267,14 @@ pub fn fill(template: &str, event: &Event) -> String {
 
 /// [`fill`], appending to `out`.
 fn fill_into(template: &str, event: &Event, out: &mut String) {
+    let win32 = event_uses_win32(event);
+    let value_into = |v: &str, out: &mut String| {
+        if win32 {
+            expand_insertions_into(v, out)
+        } else {
+            out.push_str(v)
+        }
+    };
     let mut rest = template;
     while let Some(pos) = memchr::memchr(b'%', rest.as_bytes()) {
         out.push_str(&rest[..pos]);
@@ -315,7 +327,7 @@ fn fill_into(template: &str, event: &Event, out: &mut String) {
                 Some(end) => {
                     let name = &after[1..end];
                     match event.data_named(name) {
-                        Some(v) => expand_insertions_into(v, out),
+                        Some(v) => value_into(v, out),
                         None => out.push_str(&rest[pos..pos + 2 + end]),
                     }
                     rest = &after[end + 1..];
@@ -335,7 +347,7 @@ fn fill_into(template: &str, event: &Event, out: &mut String) {
                     }
                 }
                 match num.and_then(|n| insertion(event, n)) {
-                    Some(v) => expand_insertions_into(v, out),
+                    Some(v) => value_into(v, out),
                     None => out.push_str(&rest[pos..pos + 1 + consumed]),
                 }
                 rest = &after[consumed..];

@@ -301,8 +301,11 @@ fn fill_handles_escapes_and_junk() {
     assert_eq!(message::fill("%é", &e), "é");
     assert_eq!(message::fill("%1!é", &e), "one!é");
     // Inserted values are not parsed again as templates.
-    let tricky = event("p", 1, &[("", "%2 %n %%58x")]);
+    let tricky = event("Service Control Manager", 1, &[("", "%2 %n %%58x")]);
     assert_eq!(message::fill("<%1>", &tricky), "<%2 %n The specified server cannot perform the requested operation.x>");
+    // A provider not known to use Win32 insertions keeps its `%%N` as written.
+    let own = event("p", 1, &[("", "%%58")]);
+    assert_eq!(message::fill("<%1>", &own), "<%%58>");
     assert_eq!(
         message::expand_insertions("a %%58 b %%x %%-1 %%"),
         "a The specified server cannot perform the requested operation. b %%x %%-1 %%"
