@@ -67,8 +67,10 @@ fn write_traced_event(e: &Event, out: &mut Vec<u8>) {
 }
 
 /// Appends `record` as one JSON line: its JSON as [`write_record`] writes
-/// it, for an event with a last key `"rendered"` holding its message as
-/// [`crate::message::render`] renders it (when `rendered`), and a newline.
+/// it, for an event with a key `"rendered"` holding its message as
+/// [`crate::message::render`] renders it (when `rendered`) followed, unless
+/// the event's own `message_source` was written, by `"message_source"`
+/// (`input`, `table` or `raw`), and a newline.
 /// This is what `evtriage dump --format jsonl` prints for each record, and
 /// what [`crate::Reader::read_paths_lines`] delivers. `scratch` is space for
 /// the message (its content on return is unspecified).
@@ -89,14 +91,20 @@ pub fn write_event_line(e: &Event, rendered: bool, out: &mut Vec<u8>, scratch: &
 }
 
 /// Ends the line of an event written by [`write_event`] (which ends on the
-/// `}` that closes the object): the `"rendered"` key, and the newline.
+/// `}` that closes the object): the `"rendered"` and `"message_source"` keys, and the newline.
 fn end_event_line(e: &Event, rendered: bool, out: &mut Vec<u8>, scratch: &mut String) {
     if rendered && out.last() == Some(&b'}') {
         out.pop();
         out.extend_from_slice(br#","rendered":"#);
         scratch.clear();
-        crate::message::render_into(e, scratch);
+        let source = crate::message::render_with_source_into(e, scratch);
         write_str(scratch, out);
+        // The event's own `message_source` was written with it; else say it here.
+        if e.message_source.is_none() {
+            out.extend_from_slice(br#","message_source":""#);
+            out.extend_from_slice(source.as_str().as_bytes());
+            out.push(b'"');
+        }
         out.push(b'}');
     }
     out.push(b'\n');

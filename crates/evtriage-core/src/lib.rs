@@ -140,8 +140,8 @@ pub use contract::{
 pub use contract::{ContentId, JsonLines, KeepLine, LineFacts, Reviewer, Verdict};
 pub use diag::{Diagnostic, Severity};
 pub use model::{
-    CommandOutput, DataItem, DataSection, DisplayNames, Event, Guid, LdapClientMessage, Locator, Origin, ProcessEntry,
-    Protocol, Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
+    CommandOutput, DataItem, DataSection, DisplayNames, Event, Guid, LdapClientMessage, Locator, MessageSource, Origin,
+    ProcessEntry, Protocol, Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
 pub use read::Reader;
 pub use work::{Entry, Unit};

@@ -251,7 +251,10 @@ impl Locale {
         };
         let Some(info) = self.mta.rendering_info(&key) else { return };
         if event.message.is_none() {
-            event.message = info.message.map(str::to_string);
+            if let Some(m) = info.message {
+                event.message = Some(m.to_string());
+                event.message_source = Some(crate::model::MessageSource::Mta);
+            }
         }
         let names = DisplayNames {
             level: info.level.map(str::to_string),

@@ -8,8 +8,11 @@
 //! "The specified server cannot perform the requested operation." This module
 //! does what Event Viewer does, for the events triage depends on:
 //!
-//! 1. when the source already carries a rendered message (an XML export's
-//!    `RenderingInfo`, a trace record's text), that message is kept;
+//! 1. when the event already carries a rendered message, that message is
+//!    kept: the input's own (an XML export's `RenderingInfo`, a text
+//!    export's message, a trace record's text), a rendered twin's lent to the
+//!    binary record, or the log's LocaleMetaData's
+//!    ([`Event::message_source`] says which);
 //! 2. else, when a template is known for (provider, event id), it is filled in
 //!    (see [`template`]; the table is the data file
 //!    `crates/evtriage-core/data/templates/*.tsv`, compiled in, easy to extend);
@@ -33,7 +36,7 @@
 use std::sync::OnceLock;
 
 use crate::codes::{self, Namespace};
-use crate::model::Event;
+use crate::model::{Event, MessageSource};
 
 /// The template table, compiled in: one file a group of providers, all in the
 /// format `core.tsv`'s header describes.
@@ -139,11 +142,16 @@ pub fn render(event: &Event) -> String {
 /// common cases: for writing many messages into one reused buffer
 /// (`evtriage dump` renders every event of a log).
 pub fn render_into(event: &Event, out: &mut String) {
-    if let Some(m) = &event.message {
-        if !m.trim().is_empty() {
-            out.push_str(m);
-            return;
-        }
+    render_with_source_into(event, out);
+}
+
+/// [`render_into`], telling where the text came from: the event's own
+/// message (its [`Event::message_source`], `Input` when unset), the template
+/// table, or the raw fallback.
+pub fn render_with_source_into(event: &Event, out: &mut String) -> MessageSource {
+    if let Some(m) = own_message(event) {
+        out.push_str(m);
+        return event.message_source.unwrap_or(MessageSource::Input);
     }
     if let Some(t) = template_for(event) {
         let start = out.len();
@@ -153,11 +161,32 @@ pub fn render_into(event: &Event, out: &mut String) {
             out.push_str(&line);
         }
         if !out.get(start..).unwrap_or_default().trim().is_empty() {
-            return;
+            return MessageSource::Table;
         }
         out.truncate(start);
     }
     fallback_into(event, out);
+    MessageSource::Raw
+}
+
+/// The event's own message, when it has one that is not blank.
+fn own_message(event: &Event) -> Option<&str> {
+    event.message.as_deref().filter(|m| !m.trim().is_empty())
+}
+
+/// Where the message [`render`] shows for `event` comes from, without
+/// rendering it: its own message's source (`Input` when unset), else
+/// `Table` when a template row applies, else `Raw`. (A template that fills
+/// to blank text falls back to `Raw` in [`render_with_source_into`]; no
+/// row of the table does.)
+pub fn source_of(event: &Event) -> MessageSource {
+    if own_message(event).is_some() {
+        event.message_source.unwrap_or(MessageSource::Input)
+    } else if template_for(event).is_some() {
+        MessageSource::Table
+    } else {
+        MessageSource::Raw
+    }
 }
 
 /// Providers whose `%%N` insertions refer to the system (Win32) message

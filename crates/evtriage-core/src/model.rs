@@ -151,6 +151,44 @@ pub struct DisplayNames {
     pub keywords: Vec<String>,
 }
 
+/// Where an event's shown message comes from, best first.
+///
+/// `Input`, `Twin` and `Mta` are set on [`Event::message_source`] by whoever
+/// sets [`Event::message`]; `Table` and `Raw` are what
+/// [`crate::message::source_of`] says when the event has no message of its
+/// own. In JSON: `input`, `twin`, `mta`, `table`, `raw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageSource {
+    /// The input carried the rendered message itself: an XML export's
+    /// `RenderingInfo/Message`, a text export's message column, a trace
+    /// record's text.
+    Input,
+    /// A rendered export of the same record beside the binary log (its
+    /// "twin": Event Viewer XML with `RenderingInfo`, `wevtutil qe
+    /// /f:RenderedXml`, a text export) lent its message.
+    Twin,
+    /// The log's LocaleMetaData (`.MTA`) file.
+    Mta,
+    /// evtriage's built-in template table, filled with the event's data.
+    Table,
+    /// No message known: provider, id and data values.
+    Raw,
+}
+
+impl MessageSource {
+    /// The JSON spelling (`input`, `twin`, `mta`, `table`, `raw`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageSource::Input => "input",
+            MessageSource::Twin => "twin",
+            MessageSource::Mta => "mta",
+            MessageSource::Table => "table",
+            MessageSource::Raw => "raw",
+        }
+    }
+}
+
 /// The provider (publisher) of an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provider {
@@ -272,6 +310,11 @@ pub struct Event {
     /// (`RenderingInfo/Message`, or a trace record's text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Where [`Event::message`] came from (`input`, `twin` or `mta`); absent
+    /// when the event has no message of its own. See
+    /// [`crate::message::source_of`] for the source of the shown message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_source: Option<MessageSource>,
     /// The names Event Viewer shows for the level, task, opcode and keywords,
     /// when the log came with its display information (a LocaleMetaData
     /// `.MTA` file beside the `.evtx`); absent otherwise.
@@ -339,6 +382,7 @@ impl Event {
             data: Vec::new(),
             binary: None,
             message: None,
+            message_source: None,
             display: None,
             recovered: false,
             trace: None,
