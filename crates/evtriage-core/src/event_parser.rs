@@ -24,7 +24,8 @@
 //! - `UserData`: flattened — each leaf element below the wrapper element
 //!   becomes a data item named by its local name, and
 //!   [`Event::data_section`] is [`DataSection::UserData`];
-//! - `RenderingInfo/Message` into [`Event::message`].
+//! - `RenderingInfo/Message` into [`Event::message`], and its `Level`,
+//!   `Task`, `Opcode` and `Keywords/Keyword` into [`Event::display`].
 //!
 //! For documents holding many events (an `<Events>` wrapper, or `wevtutil`
 //! output with `<Event>` elements back to back and no declaration),
@@ -91,6 +92,11 @@ enum Field {
     Binary,
     UserLeaf,
     Message,
+    /// `RenderingInfo/Level`, `Task`, `Opcode`, `Keywords/Keyword`: display names.
+    ShownLevel,
+    ShownTask,
+    ShownOpcode,
+    ShownKeyword,
 }
 
 /// Parses one `<Event>` element (namespaced or not) into an [`Event`] whose
@@ -342,7 +348,16 @@ fn open_element(
             *field = Some(Field::UserLeaf);
         }
         Section::RenderingInfo if depth == 3 => {
-            *field = if name == b"Message" { Some(Field::Message) } else { None };
+            *field = match name {
+                b"Message" => Some(Field::Message),
+                b"Level" => Some(Field::ShownLevel),
+                b"Task" => Some(Field::ShownTask),
+                b"Opcode" => Some(Field::ShownOpcode),
+                _ => None,
+            };
+        }
+        Section::RenderingInfo if depth == 4 => {
+            *field = (name == b"Keyword").then_some(Field::ShownKeyword);
         }
         _ => *field = None,
     }
@@ -388,6 +403,16 @@ fn close_element(
             }
         }
         Field::Message => ev.message = non_empty(t),
+        Field::ShownLevel | Field::ShownTask | Field::ShownOpcode | Field::ShownKeyword => {
+            let Some(v) = non_empty(v.to_string()) else { return };
+            let names = ev.display.get_or_insert_with(Default::default);
+            match f {
+                Field::ShownLevel => names.level = Some(v),
+                Field::ShownTask => names.task = Some(v),
+                Field::ShownOpcode => names.opcode = Some(v),
+                _ => names.keywords.push(v),
+            }
+        }
     }
 }
 
@@ -625,6 +650,22 @@ The request is not supported.</Message><Level>Error</Level></RenderingInfo></Eve
             ev.message.as_deref(),
             Some("The Intersite Messaging service terminated with the following error: \r\nThe request is not supported.")
         );
+        assert_eq!(ev.display.as_ref().and_then(|d| d.level.as_deref()), Some("Error"));
+    }
+
+    #[test]
+    fn rendering_info_names() {
+        let xml = r#"<Event><System><Provider Name="X"/><EventID>1</EventID></System>
+            <RenderingInfo Culture="de-DE"><Message>Hallo</Message><Level>Fehler</Level><Task>Keine</Task>
+            <Opcode>Info</Opcode><Channel>System</Channel><Provider>X</Provider>
+            <Keywords><Keyword>Klassisch</Keyword><Keyword> </Keyword><Keyword>Audit</Keyword></Keywords></RenderingInfo></Event>"#;
+        let ev = event_from_xml(xml, Origin::new(Arc::from("t.xml"), Locator::File)).expect("parses");
+        let d = ev.display.expect("display names");
+        assert_eq!(
+            (d.level.as_deref(), d.task.as_deref(), d.opcode.as_deref(), d.keywords),
+            (Some("Fehler"), Some("Keine"), Some("Info"), vec!["Klassisch".to_string(), "Audit".to_string()])
+        );
+        assert_eq!(ev.message.as_deref(), Some("Hallo"));
     }
 
     #[test]

@@ -133,8 +133,8 @@ impl fmt::Display for Locator {
 pub use evtriage_etl::Guid;
 
 /// The localized names of an event's level, task, opcode and keywords, as
-/// Event Viewer shows them (from the log's LocaleMetaData). A name the
-/// metadata does not have is absent.
+/// Event Viewer shows them (from the log's LocaleMetaData, or a rendered
+/// export). A name the source does not have is absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisplayNames {
     /// The level's name (`Information`, `Error`, …).
@@ -316,8 +316,9 @@ pub struct Event {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_source: Option<MessageSource>,
     /// The names Event Viewer shows for the level, task, opcode and keywords,
-    /// when the log came with its display information (a LocaleMetaData
-    /// `.MTA` file beside the `.evtx`); absent otherwise.
+    /// when the input has them: a LocaleMetaData `.MTA` file beside the
+    /// `.evtx`, an XML export's `RenderingInfo`, a text export's columns, or
+    /// a rendered twin of the record; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display: Option<Box<DisplayNames>>,
     /// Extra facts of ETW trace records (processor, parsed LDAP client message).
