@@ -109,6 +109,7 @@ pub mod message;
 pub mod model;
 mod pipeline;
 mod read;
+mod twins;
 mod work;
 
 // Internals: the readers of each format, the evtx decoder, the fast JSON-lines

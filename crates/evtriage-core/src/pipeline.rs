@@ -317,6 +317,13 @@ where
         }
     }
 
+    /// Delivers everything queued so far: every job pushed before has run.
+    pub(crate) fn drain(&mut self) {
+        while !self.queue.is_empty() {
+            self.deliver_front();
+        }
+    }
+
     fn finish(&mut self) -> Vec<InputSummary> {
         while !self.queue.is_empty() {
             self.deliver_front();

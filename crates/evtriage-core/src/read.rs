@@ -9,6 +9,7 @@ use crate::diag::Diagnostic;
 use crate::locale::{Found, Locale};
 use crate::model::Record;
 use crate::pipeline::{Delivered, Job, Pipeline, CHUNKS_PER_JOB};
+use crate::twins::{Lenders, TwinSet};
 use crate::work::{merge_collect, Unit};
 use crate::work::{Batch, Part};
 
@@ -233,7 +234,12 @@ impl Reader {
         M: Fn(Unit) -> T + Sync + ?Sized,
         D: FnMut(Delivered<'_, T>),
     {
+        let twins = self.twins(files);
         for path in files {
+            if twins.holds(path) {
+                // Read after every binary log (see `twins`).
+                continue;
+            }
             let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
             let file = pipe.summaries.len();
             let head = match read_head(path) {
@@ -248,8 +254,9 @@ impl Reader {
             pipe.summaries.push(InputSummary::new(name.clone(), format));
             if format == Format::Evtx {
                 let locale = self.locale_of(pipe, file, &name, path);
+                let lenders = twins.lenders_for(path);
                 match std::fs::File::open(path) {
-                    Ok(f) => self.push_evtx(pipe, file, &name, std::io::BufReader::new(f), locale),
+                    Ok(f) => self.push_evtx(pipe, file, &name, std::io::BufReader::new(f), (locale, lenders)),
                     Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
                 }
                 continue;
@@ -300,6 +307,48 @@ impl Reader {
                 }),
             );
         }
+        if twins.exports.is_empty() {
+            return;
+        }
+        // Every binary log has been read: what each export did not lend is final.
+        pipe.drain();
+        let inner = self.single_threaded();
+        for export in &twins.exports {
+            let file = pipe.summaries.len();
+            pipe.summaries.push(InputSummary::new(export.name.clone(), export.format));
+            let (collect, s) = export.leftovers(self);
+            if let Some(summary) = pipe.summaries.get_mut(file) {
+                summary.paired = s.paired;
+            }
+            let out = Batch { records: s.records, skipped: s.skipped, filtered: s.filtered, ..Batch::default() };
+            let out = merge_collect(out, collect);
+            let out = match &inner.lines {
+                Some(format) => out.settle_lines(format),
+                None => out,
+            };
+            pipe.push_ready(file, out);
+        }
+    }
+
+    /// The rendered exports among `files` that pair with a binary log in
+    /// their folder (see `twins`). Only folders holding an `.evtx` and
+    /// something else are looked at.
+    fn twins(&self, files: &[PathBuf]) -> TwinSet {
+        let mut dirs: Vec<&Path> = files.iter().filter_map(|p| p.parent()).collect();
+        dirs.sort();
+        let shared: Vec<&Path> = dirs.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        if shared.is_empty() {
+            return TwinSet::default();
+        }
+        let typed: Vec<(PathBuf, Format)> = files
+            .iter()
+            .filter(|p| p.parent().is_some_and(|d| shared.contains(&d)))
+            .filter_map(|p| Some((p.clone(), crate::format::detect(&read_head(p).ok()?))))
+            .collect();
+        if !typed.iter().any(|(_, f)| f.is_rendered_export()) {
+            return TwinSet::default();
+        }
+        TwinSet::prepare(self, &typed)
     }
 
     /// The display information (LocaleMetaData) of the log at `path`, if
@@ -331,15 +380,16 @@ impl Reader {
         locale
     }
 
-    /// Queues every chunk of an evtx source on the pipeline; with `locale`,
-    /// each delivered event gets its message and display names from it.
+    /// Queues every chunk of an evtx source on the pipeline; with rendered
+    /// twins (`lenders`) or a `locale`, each delivered event gets its message
+    /// and display names from its twin, else from the locale.
     fn push_evtx<'s, T, M, D, R>(
         &self,
         pipe: &mut Pipeline<'_, 's, T, M, D>,
         file: usize,
         name: &Arc<str>,
         mut data: R,
-        locale: Option<Arc<Locale>>,
+        (locale, lenders): (Option<Arc<Locale>>, Option<Arc<Lenders>>),
     ) where
         T: Send + 's,
         M: Fn(Unit) -> T + Sync + ?Sized,
@@ -371,14 +421,16 @@ impl Reader {
                     let unit = crate::pipeline::next_unit();
                     let pool = self.contents.clone();
                     let locale = locale.clone();
+                    let lenders = lenders.clone();
                     batch.push(Box::new(move || {
-                        // With display information, records are decoded whole and
-                        // given their strings before they become lines.
-                        let decode_lines = if locale.is_some() { None } else { lines.as_deref() };
+                        // With display information or twins, records are decoded
+                        // whole and given their strings before they become lines.
+                        let lend = (locale.as_deref(), lenders.as_deref());
+                        let decode_lines = if lend.0.is_none() && lend.1.is_none() { lines.as_deref() } else { None };
                         let out = pool.with(|contents| {
                             crate::evtx::decode_chunk(&name, c, (&options, decode_lines), Some(unit), contents)
                         });
-                        with_locale(out, locale.as_deref(), lines.as_deref())
+                        with_strings(out, lend, lines.as_deref())
                     }));
                     if batch.len() >= per_job {
                         pipe.push_batch(file, std::mem::take(&mut batch));
@@ -402,13 +454,25 @@ impl Reader {
             pipe.push(
                 file,
                 Box::new(move || {
-                    let decode_lines = if locale.is_some() { None } else { lines.as_deref() };
+                    let lend = (locale.as_deref(), lenders.as_deref());
+                    let decode_lines = if lend.0.is_none() && lend.1.is_none() { lines.as_deref() } else { None };
                     let out = pool.with(|contents| {
                         crate::evtx::decode_tail(&name, t, (&options, decode_lines), Some(unit), contents)
                     });
-                    with_locale(out, locale.as_deref(), lines.as_deref())
+                    with_strings(out, lend, lines.as_deref())
                 }),
             );
+        }
+    }
+
+    /// The same reader on one thread, without event filter and without
+    /// lines: how rendered twins are read (see `twins`), so that every record
+    /// of an export is indexed and found again in the same place.
+    pub(crate) fn for_twins(&self) -> Reader {
+        Reader {
+            options: ReadOptions { threads: 1, event_filter: None, ..self.options.clone() },
+            contents: self.contents.clone(),
+            lines: None,
         }
     }
 
@@ -486,13 +550,25 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// `out` with every event given its strings from `locale` (when there is
-/// one), then written as JSON lines when lines are wanted.
-fn with_locale(mut out: Batch, locale: Option<&Locale>, lines: Option<&JsonLines>) -> Batch {
-    let Some(locale) = locale else { return out };
+/// `out` with every event given its strings from its rendered twin, else
+/// from `locale` (when there are such), then written as JSON lines when lines
+/// are wanted.
+fn with_strings(
+    mut out: Batch,
+    (locale, lenders): (Option<&Locale>, Option<&Lenders>),
+    lines: Option<&JsonLines>,
+) -> Batch {
+    if locale.is_none() && lenders.is_none() {
+        return out;
+    }
     for part in &mut out.items {
         if let Part::Record(Record::Event(e)) = part {
-            locale.apply(e);
+            if lenders.is_some_and(|l| l.lend(e)) {
+                continue;
+            }
+            if let Some(locale) = locale {
+                locale.apply(e);
+            }
         }
     }
     match lines {
@@ -530,7 +606,9 @@ impl crate::pipeline::Feed for Inputs<'_> {
     {
         match self.what {
             ToRead::Files(files) => self.reader.feed_files(pipe, files),
-            ToRead::Evtx(name, bytes) => self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes), None),
+            ToRead::Evtx(name, bytes) => {
+                self.reader.push_evtx(pipe, 0, name, std::io::Cursor::new(bytes), (None, None))
+            }
         }
     }
 }

@@ -48,6 +48,14 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether inputs of this format are renderings of event log records
+    /// (exports) that may be the "twin" of a binary log beside them: their
+    /// records lend their messages to the log's and are not counted twice
+    /// (see `twins`).
+    pub fn is_rendered_export(self) -> bool {
+        matches!(self, Format::EventXml)
+    }
+
     /// The short name used in output (`evtx`, `event-xml`, …).
     pub fn name(self) -> &'static str {
         match self {
@@ -95,15 +103,24 @@ pub struct InputSummary {
     /// counted, and delivered (marked) only when asked for.
     #[serde(default)]
     pub stale: u64,
+    /// For a rendered export beside a binary log of the same records (its
+    /// "twin"): the records that lent their message and names to the log's
+    /// records and were not delivered again (not counted in `records`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub paired: u64,
     /// For an archive: what was read from each member (`archive.zip!member`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<InputSummary>,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl InputSummary {
     /// The summary of an input not read yet: every count zero.
     pub fn new(path: Arc<str>, format: Format) -> Self {
-        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, members: Vec::new() }
+        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, paired: 0, members: Vec::new() }
     }
 }
 
@@ -134,8 +151,9 @@ pub fn unread(summaries: &[InputSummary], diagnostics: &[Diagnostic]) -> Vec<Unr
         for m in &s.members {
             walk(m, diagnostics, out, known);
         }
-        // An archive's members are listed one by one.
-        if s.records > 0 || !s.members.is_empty() {
+        // An archive's members are listed one by one; a twin whose records
+        // all went to its binary log was read.
+        if s.records > 0 || s.paired > 0 || !s.members.is_empty() {
             return;
         }
         let about = |d: &&Diagnostic| *d.source == *s.path;
