@@ -17,10 +17,33 @@
 //!    (see [`template`]; the table is the data file
 //!    `crates/evtriage-core/data/templates/*.tsv`, compiled in, easy to extend);
 //! 3. else the provider, id and data values are shown — never an empty
-//!    message. `%%N` values are followed by their Win32 message only for
-//!    providers known to use the system message table for insertions
-//!    ([`uses_win32_parameters`]); Security-Auditing's `%%1833` is not Win32
-//!    error 1833 and is left as written.
+//!    message.
+//!
+//! ## `%%N` insertions
+//!
+//! A data value written `%%N` is a reference to message N of a *parameter
+//! file*, which one depends on the provider ([`insertion_rule`]):
+//! - providers known to use the system message table
+//!   ([`WIN32_PARAMETER_PROVIDERS`]): N is a Win32 error (or an HRESULT
+//!   written in decimal), e.g. SCM 7023's `%%1058`;
+//! - Microsoft-Windows-Security-Auditing ([`SECURITY_PARAMETER_PROVIDERS`]):
+//!   N is one of msobjs.dll's parameter strings, compiled in from
+//!   `crates/evtriage-core/data/templates/security-parameters.tsv`
+//!   (`%%1833` = "Impersonation", `%%1842` = "Yes", `%%4416` = "ReadData (or
+//!   ListDirectory)"), not Win32 error 1833;
+//! - any other provider: left as written (GroupPolicy's `%%4160` is its own
+//!   text, which we do not have).
+//!
+//! Codes a table does not know stay as written. Templates and the fallback
+//! apply the same rule; the fallback shows the text after the value,
+//! `ImpersonationLevel=%%1833 (Impersonation)`.
+//!
+//! ## Versions
+//!
+//! A template row may be for one event version (`4624/0`): manifest
+//! providers such as Security-Auditing changed an event's message between
+//! versions, and records of each version are found in the same logs. A
+//! record takes the row for its version, else the row without a version.
 //!
 //! ## Binary data
 //!
@@ -47,6 +70,9 @@ const TEMPLATE_FILES: &[(&str, &str)] = &[
     ("security.tsv", include_str!("../data/templates/security.tsv")),
 ];
 
+/// Security-Auditing's parameter strings (msobjs.dll), compiled in: `code<TAB>text` a line.
+const SECURITY_PARAMETERS: &str = include_str!("../data/templates/security-parameters.tsv");
+
 /// What an event's `EventData/Binary` holds, per template row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BinaryKind {
@@ -67,6 +93,9 @@ pub struct Template {
     pub providers: Vec<&'static str>,
     /// The event id.
     pub event_id: u32,
+    /// The event version the row is for (`4624/0` in the table), or `None`
+    /// for a row that applies to any version without a row of its own.
+    pub version: Option<u8>,
     /// What the event's binary data holds.
     pub binary: BinaryKind,
     /// Whether the wording was taken from a verified source (`exact`) rather
@@ -83,7 +112,12 @@ fn parse_templates(text: &'static str) -> Vec<Template> {
             let mut cols = line.splitn(5, '\t');
             let providers: Vec<&'static str> =
                 cols.next()?.split('|').map(str::trim).filter(|p| !p.is_empty()).collect();
-            let event_id = cols.next()?.trim().parse::<u32>().ok()?;
+            // `4624` (any version) or `4624/0` (version 0 only).
+            let id = cols.next()?.trim();
+            let (event_id, version) = match id.split_once('/') {
+                Some((id, v)) => (id.parse::<u32>().ok()?, Some(v.parse::<u8>().ok()?)),
+                None => (id.parse::<u32>().ok()?, None),
+            };
             let binary = match cols.next()?.trim() {
                 "service_key" => BinaryKind::ServiceKey,
                 "ntstatus" => BinaryKind::Ntstatus,
@@ -92,7 +126,7 @@ fn parse_templates(text: &'static str) -> Vec<Template> {
             };
             let exact = cols.next()?.trim() == "exact";
             let text = cols.next()?;
-            (!providers.is_empty()).then_some(Template { providers, event_id, binary, exact, text })
+            (!providers.is_empty()).then_some(Template { providers, event_id, version, binary, exact, text })
         })
         .collect()
 }
@@ -103,8 +137,34 @@ pub fn templates() -> &'static [Template] {
     TEMPLATES.get_or_init(|| TEMPLATE_FILES.iter().flat_map(|(_, text)| parse_templates(text)).collect())
 }
 
-/// The template row for `provider`'s event `event_id`, if the table has one.
+/// The template row for `provider`'s event `event_id`, if the table has one:
+/// the row without a version, else the first row of any version. For a
+/// record, [`template_for`] picks the row of its version.
 pub fn template(provider: &str, event_id: u32) -> Option<&'static Template> {
+    let mut rows = rows_for(provider, event_id);
+    let first = rows.next()?;
+    if first.version.is_none() {
+        return Some(first);
+    }
+    rows.find(|t| t.version.is_none()).or(Some(first))
+}
+
+/// The template row for `provider`'s event `event_id` of version `version`:
+/// the row for that version, else the row without a version.
+pub fn template_for_version(provider: &str, event_id: u32, version: Option<u8>) -> Option<&'static Template> {
+    let mut any = None;
+    for t in rows_for(provider, event_id) {
+        match t.version {
+            Some(v) if Some(v) == version => return Some(t),
+            Some(_) => {}
+            None => any = any.or(Some(t)),
+        }
+    }
+    any
+}
+
+/// The rows for (`provider`, `event_id`), in table order.
+fn rows_for(provider: &str, event_id: u32) -> impl Iterator<Item = &'static Template> + '_ {
     // The rows sorted by event id (table order kept among rows of one id),
     // so that a look-up only compares providers of rows for that id: every
     // event of a dumped log is looked up once or twice.
@@ -116,16 +176,19 @@ pub fn template(provider: &str, event_id: u32) -> Option<&'static Template> {
     });
     let first = rows.partition_point(|(id, _)| *id < event_id);
     let provider = provider.trim();
-    rows.get(first..)?
+    rows.get(first..)
+        .unwrap_or_default()
         .iter()
-        .take_while(|(id, _)| *id == event_id)
+        .take_while(move |(id, _)| *id == event_id)
         .map(|(_, t)| *t)
-        .find(|t| t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider)))
+        .filter(move |t| t.providers.iter().any(|p| p.eq_ignore_ascii_case(provider)))
 }
 
-/// The template row for `event`: by provider name, else by event source name.
+/// The template row for `event`: by provider name, else by event source
+/// name; the row for the event's version, else the row without a version.
 pub fn template_for(event: &Event) -> Option<&'static Template> {
-    let by = |name: &Option<String>| name.as_deref().and_then(|n| template(n, event.event_id));
+    let by =
+        |name: &Option<String>| name.as_deref().and_then(|n| template_for_version(n, event.event_id, event.version));
     by(&event.provider.name).or_else(|| by(&event.provider.event_source_name))
 }
 
@@ -191,9 +254,10 @@ pub fn source_of(event: &Event) -> MessageSource {
 
 /// Providers whose `%%N` insertions refer to the system (Win32) message
 /// table. Other providers point `%%N` at their own parameter file: in
-/// Microsoft-Windows-Security-Auditing 4624, `%%1833` is msobjs.dll's "Yes",
-/// not Win32 error 1833; GroupPolicy's `%%4160` is its own text too. Those are
-/// left as written rather than rendered wrongly.
+/// Microsoft-Windows-Security-Auditing 4624, `%%1833` is msobjs.dll's
+/// "Impersonation", not Win32 error 1833 (see
+/// [`SECURITY_PARAMETER_PROVIDERS`]); GroupPolicy's `%%4160` is its own text
+/// too, left as written rather than rendered wrongly.
 ///
 /// A provider joins this list when its records carry `%%N` values that Event
 /// Viewer shows as Win32 messages (checked on a real record or a source
@@ -207,19 +271,82 @@ pub const WIN32_PARAMETER_PROVIDERS: &[&str] = &[
     "MSExchangeIMC",
 ];
 
-/// Whether `%%N` insertions of `provider`'s events are Win32 messages: true
-/// for the providers listed in [`WIN32_PARAMETER_PROVIDERS`], false
-/// otherwise (their `%%N` values are left as written, in templates too).
-pub fn uses_win32_parameters(provider: &str) -> bool {
-    let p = provider.trim();
-    WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p))
+/// Providers whose `%%N` insertions are msobjs.dll's parameter strings (the
+/// security audit parameter file), rendered from
+/// `data/templates/security-parameters.tsv` ([`security_parameter`]).
+/// Microsoft-Windows-Eventlog's Security-channel events (1100, 1102, …) carry
+/// no `%%N` values in the corpus and are not listed.
+pub const SECURITY_PARAMETER_PROVIDERS: &[&str] = &["Microsoft-Windows-Security-Auditing"];
+
+/// Which table a provider's `%%N` data values refer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertionRule {
+    /// Win32 errors (and HRESULTs in decimal): [`WIN32_PARAMETER_PROVIDERS`].
+    Win32,
+    /// msobjs.dll's parameter strings: [`SECURITY_PARAMETER_PROVIDERS`].
+    SecurityAudit,
+    /// Unknown: values are kept as written.
+    Verbatim,
 }
 
-/// Whether `event`'s provider (or event source) uses Win32 `%%N` insertions.
-fn event_uses_win32(event: &Event) -> bool {
+impl InsertionRule {
+    /// The text of `%%token` under this rule (`token` is the digits after
+    /// `%%`, possibly with a leading `-`), if known.
+    fn text(self, token: &str) -> Option<&'static str> {
+        match self {
+            InsertionRule::Win32 => codes::parse_code_number(token).and_then(codes::insertion_message),
+            InsertionRule::SecurityAudit => token.parse::<u32>().ok().and_then(security_parameter),
+            InsertionRule::Verbatim => None,
+        }
+    }
+}
+
+/// The insertion rule of `provider`'s events.
+pub fn insertion_rule(provider: &str) -> InsertionRule {
+    let p = provider.trim();
+    if WIN32_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p)) {
+        InsertionRule::Win32
+    } else if SECURITY_PARAMETER_PROVIDERS.iter().any(|w| w.eq_ignore_ascii_case(p)) {
+        InsertionRule::SecurityAudit
+    } else {
+        InsertionRule::Verbatim
+    }
+}
+
+/// Whether `%%N` insertions of `provider`'s events are Win32 messages: true
+/// for the providers listed in [`WIN32_PARAMETER_PROVIDERS`].
+pub fn uses_win32_parameters(provider: &str) -> bool {
+    insertion_rule(provider) == InsertionRule::Win32
+}
+
+/// The insertion rule of `event`: its provider's, else its event source's.
+fn event_insertion_rule(event: &Event) -> InsertionRule {
     [&event.provider.name, &event.provider.event_source_name]
         .into_iter()
-        .any(|n| n.as_deref().is_some_and(uses_win32_parameters))
+        .flatten()
+        .map(|n| insertion_rule(n))
+        .find(|r| *r != InsertionRule::Verbatim)
+        .unwrap_or(InsertionRule::Verbatim)
+}
+
+/// The text of Security-Auditing's parameter `%%code` (msobjs.dll), if
+/// `security-parameters.tsv` has it: `1833` → "Impersonation".
+pub fn security_parameter(code: u32) -> Option<&'static str> {
+    static TABLE: OnceLock<Vec<(u32, &'static str)>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut v: Vec<(u32, &'static str)> = SECURITY_PARAMETERS
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let (code, text) = l.split_once('\t')?;
+                Some((code.trim().parse::<u32>().ok()?, text))
+            })
+            .collect();
+        v.sort_by_key(|(c, _)| *c);
+        v
+    });
+    let i = table.binary_search_by_key(&code, |(c, _)| *c).ok()?;
+    table.get(i).map(|(_, t)| *t)
 }
 
 /// Appends `n` in decimal.
@@ -240,10 +367,10 @@ fn push_u32(out: &mut String, n: u32) {
     out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
 }
 
-/// Provider, id and data values; for providers whose `%%N` values are Win32
-/// codes ([`uses_win32_parameters`]), each is followed by its message.
+/// Provider, id and data values; a value holding `%%N` insertions the
+/// provider's rule knows ([`insertion_rule`]) is followed by its text.
 fn fallback_into(event: &Event, out: &mut String) {
-    let win32 = event_uses_win32(event);
+    let rule = event_insertion_rule(event);
     match (&event.provider.name, &event.provider.guid) {
         (Some(n), _) if !n.is_empty() => out.push_str(n),
         (Some(_), _) | (None, None) => out.push_str("Event"),
@@ -258,13 +385,13 @@ fn fallback_into(event: &Event, out: &mut String) {
             out.push('=');
         }
         out.push_str(&d.value);
-        if !win32 || find_double_percent(&d.value).is_none() {
+        if rule == InsertionRule::Verbatim || find_double_percent(&d.value).is_none() {
             continue;
         }
         // ` (message)` when the value expands to something else.
         let mark = out.len();
         out.push_str(" (");
-        expand_insertions_into(&d.value, out);
+        expand_with(rule, &d.value, out);
         let expanded = out.get(mark + 2..).unwrap_or_default();
         if expanded == d.value {
             out.truncate(mark);
@@ -284,10 +411,10 @@ fn fallback_into(event: &Event, out: &mut String) {
 /// break, `%r` carriage return, `%t` tab, `%b` space, `%%` percent, `%.` and
 /// `%!` literal, `%0` end of message, and `%%%N` (data item N rendered as an
 /// error-code insertion, for templates like SCM 7024 that take a bare number).
-/// A data value of the form `%%N` renders as the Win32 message of N when the
-/// event's provider uses Win32 insertions ([`uses_win32_parameters`]); other
-/// providers' `%%N` values are kept as written. A reference to data the event does not have is left as written, as Event
-/// Viewer does.
+/// `%%N` insertions inside data values render by the provider's rule
+/// ([`insertion_rule`]: Win32 message, Security-Auditing parameter string, or
+/// as written). A reference to data the event does not have is left as
+/// written, as Event Viewer does.
 pub fn fill(template: &str, event: &Event) -> String {
     let mut out = String::with_capacity(template.len() + 64);
     fill_into(template, event, &mut out);
@@ -296,13 +423,10 @@ pub fn fill(template: &str, event: &Event) -> String {
 
 /// [`fill`], appending to `out`.
 fn fill_into(template: &str, event: &Event, out: &mut String) {
-    let win32 = event_uses_win32(event);
-    let value_into = |v: &str, out: &mut String| {
-        if win32 {
-            expand_insertions_into(v, out)
-        } else {
-            out.push_str(v)
-        }
+    let rule = event_insertion_rule(event);
+    let value_into = |v: &str, out: &mut String| match rule {
+        InsertionRule::Verbatim => out.push_str(v),
+        rule => expand_with(rule, v, out),
     };
     let mut rest = template;
     while let Some(pos) = memchr::memchr(b'%', rest.as_bytes()) {
@@ -458,6 +582,12 @@ fn find_double_percent(s: &str) -> Option<usize> {
 
 /// [`expand_insertions`], appending to `out`.
 fn expand_insertions_into(value: &str, out: &mut String) {
+    expand_with(InsertionRule::Win32, value, out)
+}
+
+/// Expands every `%%N` inside `value` by `rule`, appending to `out`; codes the
+/// rule does not know are left as written.
+fn expand_with(rule: InsertionRule, value: &str, out: &mut String) {
     let mut rest = value;
     while let Some(pos) = find_double_percent(rest) {
         out.push_str(&rest[..pos]);
@@ -465,7 +595,7 @@ fn expand_insertions_into(value: &str, out: &mut String) {
         let neg = usize::from(after.starts_with('-'));
         let digits = after[neg..].bytes().take_while(u8::is_ascii_digit).count();
         let token = &after[..neg + digits];
-        match (digits > 0).then(|| codes::parse_code_number(token)).flatten().and_then(codes::insertion_message) {
+        match (digits > 0).then(|| rule.text(token)).flatten() {
             Some(m) => out.push_str(m),
             None => {
                 out.push_str("%%");

@@ -263,9 +263,12 @@ fn fallback_is_never_empty() {
         "Service Control Manager 7099 | param1=Foo | param2=%%58 (The specified server cannot perform the requested \
          operation.) | plain"
     );
-    // Security-Auditing's %%1833 is msobjs.dll's text, not Win32 1833: left as written.
-    let e = event("Microsoft-Windows-Security-Auditing", 4624, &[("ImpersonationLevel", "%%1833")]);
-    assert_eq!(message::render(&e), "Microsoft-Windows-Security-Auditing 4624 | ImpersonationLevel=%%1833");
+    // Security-Auditing's %%1833 is msobjs.dll's "Impersonation", not Win32 1833.
+    let e = event("Microsoft-Windows-Security-Auditing", 4999, &[("ImpersonationLevel", "%%1833")]);
+    assert_eq!(
+        message::render(&e),
+        "Microsoft-Windows-Security-Auditing 4999 | ImpersonationLevel=%%1833 (Impersonation)"
+    );
     assert!(!message::uses_win32_parameters("Microsoft-Windows-GroupPolicy"));
     assert!(message::uses_win32_parameters("netlogon"));
     assert!(message::uses_win32_parameters("DNS"));
@@ -338,7 +341,8 @@ fn template_table_covers_the_issue_list() {
         }
     }
     assert_eq!(n, 42);
-    assert_eq!(message::templates().len(), 44);
+    // 44 rows of core.tsv, 50 of security.tsv.
+    assert_eq!(message::templates().len(), 94);
     assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
 }
 
@@ -399,11 +403,16 @@ fn expand_insertions_with_stray_percent_signs() {
 
 #[test]
 fn template_rows_are_unique_across_files() {
-    // A (provider, id) pair defined twice would shadow one row silently.
+    // A (provider, id, version) defined twice would shadow one row silently.
     let mut seen = std::collections::HashSet::new();
     for t in message::templates() {
         for p in &t.providers {
-            assert!(seen.insert((p.to_ascii_lowercase(), t.event_id)), "{p} {} has two template rows", t.event_id);
+            assert!(
+                seen.insert((p.to_ascii_lowercase(), t.event_id, t.version)),
+                "{p} {} {:?} has two template rows",
+                t.event_id,
+                t.version
+            );
         }
     }
     assert!(seen.len() >= 44, "{}", seen.len());
