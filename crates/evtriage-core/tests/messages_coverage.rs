@@ -53,7 +53,6 @@ fn tally(unit: Unit) -> Tally {
 }
 
 #[test]
-#[ignore = "issue 19 part 4: the table is being extended to reach 80% / 60%; run with --ignored to measure"]
 fn table_alone_renders_most_system_and_application_records() {
     let (Some(evtx), Some(more)) = (corpus("evtx"), corpus("evtx-more")) else { return };
     let mut shares: HashMap<String, Share> = HashMap::new();

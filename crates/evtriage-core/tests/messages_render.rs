@@ -341,8 +341,8 @@ fn template_table_covers_the_issue_list() {
         }
     }
     assert_eq!(n, 42);
-    // 44 rows of core.tsv, 50 of security.tsv.
-    assert_eq!(message::templates().len(), 94);
+    // 44 rows of core.tsv and more in the other files; a shrinking table is a loss.
+    assert!(message::templates().len() >= 320, "{}", message::templates().len());
     assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
 }
 

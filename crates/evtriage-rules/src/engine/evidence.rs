@@ -62,7 +62,12 @@ pub(super) fn human_duration(d: Duration) -> String {
 /// The evidence an event gives: its message (made from the event's content,
 /// which is all a kept event's body holds), at `origin` and `time`.
 pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTime<Utc>>, role: Role) -> Evidence {
-    let mut summary = message::render(e).split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut text = String::new();
+    let source = message::render_with_source_into(e, &mut text);
+    let mut summary = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if source != evtriage_core::MessageSource::Raw {
+        append_hidden_fields(e, &mut summary);
+    }
     if summary.len() > 600 {
         let mut cut = 600;
         while !summary.is_char_boundary(cut) {
@@ -77,6 +82,34 @@ pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTim
         summary = format!("{label} {}: {summary}", e.event_id);
     }
     Evidence::new(origin, time, summary, role)
+}
+
+/// Appends ` [Name=value, …]` for the named data items whose values the
+/// message does not show (Event Viewer keeps them in the Details tab: who
+/// cleared a log, the backup path…), so that evidence states them; at most
+/// 200 characters of them.
+fn append_hidden_fields(e: &Event, summary: &mut String) {
+    let mut hidden = String::new();
+    for d in &e.data {
+        let (Some(name), value) = (d.name.as_deref(), d.value.trim()) else { continue };
+        if value.is_empty() || value == "-" || summary.contains(value) {
+            continue;
+        }
+        let item = format!("{name}={}", value.split_whitespace().collect::<Vec<_>>().join(" "));
+        if hidden.len() + item.len() > 200 {
+            hidden.push_str(if hidden.is_empty() { "…" } else { ", …" });
+            break;
+        }
+        if !hidden.is_empty() {
+            hidden.push_str(", ");
+        }
+        hidden.push_str(&item);
+    }
+    if !hidden.is_empty() {
+        summary.push_str(" [");
+        summary.push_str(&hidden);
+        summary.push(']');
+    }
 }
 
 pub(super) fn command_evidence(c: &CommandOutput, role: Role) -> Evidence {
