@@ -110,6 +110,7 @@ pub mod model;
 mod pipeline;
 mod read;
 mod work;
+pub mod zone;
 
 // Internals: the readers of each format, the evtx decoder, the fast JSON-lines
 // writer. Public for the fuzz targets, the workspace's tests and the output
@@ -145,3 +146,4 @@ pub use model::{
 };
 pub use read::Reader;
 pub use work::{Entry, Unit};
+pub use zone::SourceTz;
