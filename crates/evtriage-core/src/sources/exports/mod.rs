@@ -388,6 +388,9 @@ pub fn deliver(rows: Vec<Row>, how: &Delivery<'_>, ctx: &mut Ctx<'_>) -> u64 {
     let (mut repeated, mut skipped_times, mut delivered) = (0u64, 0u64, 0u64);
     for (row, stamp) in rows.into_iter().zip(stamps) {
         let line = row.line;
+        let stamp = stamp.filter(|s| {
+            s.fits(DateOrder::MonthDayYear) || s.fits(DateOrder::DayMonthYear) || s.fits(DateOrder::YearMonthDay)
+        });
         let Some(stamp) = stamp else {
             ctx.skip_line(line, format!("{}: unreadable date `{}`; record skipped", how.what, row.time.trim()));
             continue;
