@@ -32,6 +32,13 @@ enum Kind {
     Zone(jiff::tz::TimeZone),
 }
 
+impl PartialEq for SourceTz {
+    /// Zones are equal when written the same (offsets normalised).
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 impl Default for SourceTz {
     fn default() -> Self {
         SourceTz::utc()
