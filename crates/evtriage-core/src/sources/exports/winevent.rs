@@ -100,14 +100,16 @@ pub fn looks_like_csv(first: &str) -> bool {
     ["TimeCreated", "ProviderName", "Id"].iter().all(|n| cells.contains(n))
 }
 
+/// A Format-List block being read: its first line, its properties, the value column of the last.
+type Block = Option<(u64, Vec<(String, String)>, usize)>;
+
 /// Reads `Get-WinEvent | Format-List` output.
 pub fn read_list(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
     let what = "Get-WinEvent list";
     let mut rows: Vec<Row> = Vec::new();
-    // The block being read: its first line, its properties, the value column of the last.
-    let mut block: Option<(u64, Vec<(String, String)>, usize)> = None;
+    let mut block: Block = None;
     let mut blanks = 0usize;
-    let finish = |block: &mut Option<(u64, Vec<(String, String)>, usize)>, rows: &mut Vec<Row>, ctx: &mut Ctx<'_>| {
+    let finish = |block: &mut Block, rows: &mut Vec<Row>, ctx: &mut Ctx<'_>| {
         let Some((line, props, _)) = block.take() else { return };
         let names: Vec<&str> = props.iter().map(|(n, _)| n.as_str()).collect();
         if !["TimeCreated", "ProviderName", "Id"].iter().all(|n| names.iter().any(|m| m.eq_ignore_ascii_case(n))) {
