@@ -182,13 +182,12 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
             continue;
         }
         let mut fields = fields;
-        let mut last = line_no;
         if open {
             // A quoted field (the message) goes on over the next lines.
             let mut joined = line.to_string();
             let mut end = at;
             let mut closed = false;
-            while let Some((n, next)) = lines.get(end).copied() {
+            while let Some((_, next)) = lines.get(end).copied() {
                 end += 1;
                 joined.push('\n');
                 joined.push_str(next);
@@ -196,7 +195,6 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
                 if !still_open {
                     fields = f;
                     closed = true;
-                    last = n;
                     break;
                 }
             }
@@ -207,7 +205,6 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
             }
             at = end;
         }
-        let _ = last;
         let get = |i: usize| fields.get(i).cloned();
         let message_quoted = line.split(delim).nth(5).is_some_and(|m| m.starts_with('"'));
         let message =

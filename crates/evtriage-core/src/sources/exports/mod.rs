@@ -21,7 +21,7 @@
 //! in `docs/formats.md`; those marked *unconfirmed* below are the documented
 //! spelling of Windows' display strings that no export seen confirms.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::model::{DisplayNames, Event, Locator, Origin};
 use crate::zone::{Resolved, SourceTz};
@@ -522,11 +522,6 @@ fn fill(ev: &mut Event, row: &Row) {
     if display != DisplayNames::default() {
         ev.display = Some(Box::new(display));
     }
-}
-
-/// UTC for tests and callers that already hold a zone: `local` in `tz`.
-pub fn local_to_utc(tz: &SourceTz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    tz.to_utc(local).map(|(t, _)| t)
 }
 
 #[cfg(test)]
