@@ -158,3 +158,33 @@ fn locale_chooses_the_language_of_a_logs_display_information() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("\"klingon\" is not a language; use an LCID such as 1031 or a name such as de-DE"));
 }
+
+#[test]
+fn an_event_viewer_csv_in_berlin_time_reads_as_events() {
+    let path = fixture("exports/eventviewer-de.csv");
+    let p = path.to_string_lossy();
+    let out = dump(&["--source-tz", "Europe/Berlin", "--format", "jsonl", &p]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<serde_json::Value> =
+        stdout.lines().map(|l| serde_json::from_str(l).expect("each line is JSON")).collect();
+    assert_eq!(lines.len(), 3);
+    // Summer time (+02:00) in October, winter time (+01:00) in March and February.
+    let got: Vec<(&str, u64, &str)> = lines
+        .iter()
+        .map(|l| {
+            (l["time"].as_str().unwrap_or(""), l["event_id"].as_u64().unwrap_or(0), l["message"].as_str().unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(got[0].0, "2021-10-27T10:28:26Z");
+    assert_eq!(got[0].1, 808);
+    assert!(got[0].2.starts_with("Fehler beim Laden eines Plug-In-Moduls"), "{}", got[0].2);
+    assert_eq!((got[1].0, got[1].1), ("2021-03-05T07:15:00Z", 300));
+    assert_eq!(got[1].2, "Der Drucker Kiwi wurde erstellt. Es ist keine Benutzeraktion erforderlich.");
+    assert_eq!((got[2].0, got[2].1), ("2021-02-01T06:00:00Z", 36));
+    assert_eq!(lines[0]["display"]["level"], "Fehler");
+    assert_eq!(lines[0]["level"], 2);
+    let bad = dump(&["--source-tz", "Mars/Olympus", &p]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("not a time zone"), "{}", text(&bad.stderr));
+}

@@ -63,6 +63,12 @@ pub struct AnalyzeArgs {
     /// else the one present.
     #[arg(long, value_name = "LCID|NAME", value_parser = crate::cmd::locale_arg)]
     pub locale: Option<u32>,
+    /// The time zone of the machine that wrote text exports of events (Event
+    /// Viewer CSV/text, wevtutil /f:text, Get-WinEvent output), which write
+    /// local times without saying their zone: UTC (the default), an offset
+    /// (+02:00, -0530) or an IANA name (Europe/Berlin, with daylight saving).
+    #[arg(long, value_name = "ZONE", value_parser = crate::cmd::source_tz_arg)]
+    pub source_tz: Option<evtriage_core::SourceTz>,
 }
 
 /// Runs `analyze`: [`Outcome::Flagged`] when there are faults (informational
@@ -77,6 +83,9 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
     let mut analyzer = Analyzer::new(rules.clone()).threads(args.threads).progress(|p| bar.update(p));
     if let Some(lcid) = args.locale {
         analyzer = analyzer.locale(lcid);
+    }
+    if let Some(zone) = args.source_tz.clone() {
+        analyzer = analyzer.source_tz(zone);
     }
     let report = analyzer.analyze(&args.paths);
     bar.finish();
@@ -99,6 +108,7 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
                 minutes: args.context,
                 recovered: args.recovered,
                 locale: args.locale,
+                source_tz: args.source_tz.clone(),
                 ..Default::default()
             };
             let around = evtriage_print::collect_surroundings(&report, &args.paths, &options);

@@ -79,6 +79,12 @@ pub struct DumpArgs {
     /// else the one present.
     #[arg(long, value_name = "LCID|NAME", value_parser = crate::cmd::locale_arg)]
     pub locale: Option<u32>,
+    /// The time zone of the machine that wrote text exports of events (Event
+    /// Viewer CSV/text, wevtutil /f:text, Get-WinEvent output), which write
+    /// local times without saying their zone: UTC (the default), an offset
+    /// (+02:00, -0530) or an IANA name (Europe/Berlin, with daylight saving).
+    #[arg(long, value_name = "ZONE", value_parser = crate::cmd::source_tz_arg)]
+    pub source_tz: Option<evtriage_core::SourceTz>,
 }
 
 /// A set of event ids, as ranges.
@@ -313,6 +319,9 @@ pub fn run(args: DumpArgs) -> Result<Outcome, Error> {
     let mut options = ReadOptions::new().threads(args.threads).recovered(args.recovered);
     if let Some(lcid) = args.locale {
         options = options.locale(lcid);
+    }
+    if let Some(zone) = args.source_tz.clone() {
+        options = options.source_tz(zone);
     }
     if args.id.is_some() || args.provider.is_some() {
         let ids = args.id.clone();

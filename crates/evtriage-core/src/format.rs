@@ -22,6 +22,10 @@ pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 /// | `tasklist` | a `=====  ====  ====` rule line under a header with `PID`, or a CSV header `"Image Name","PID",…` |
 /// | `etw-text` | a `[Provider/Channel] Message=` record (or a tracefmt `[0]PID.TID::time [Provider]` prefix) |
 /// | `locale-metadata` | the `MTAFile\0` magic (a LocaleMetaData `.MTA` file) |
+/// | `eventviewer-csv` / `eventviewer-text` | a five-column header (`Level,Date and Time,Source,Event ID,Task Category`, localized; commas or tabs), or one followed by a row `level,date,source,number,…` |
+/// | `wevtutil-text` | an `Event[N]:` line followed by `  Label: value` lines |
+/// | `get-winevent-list` | `TimeCreated`, `ProviderName` and `Id` properties in `Name : value` lines |
+/// | `get-winevent-csv` | `#TYPE System.Diagnostics.Eventing.Reader.EventLogRecord`, or a CSV header with `TimeCreated`, `ProviderName` and `Id` columns |
 /// | `powershell-list` | `Name : value` property lines, or a PowerShell error (`Verb-Noun : …` + `At line:`/`CategoryInfo`) |
 pub fn detect(head: &[u8]) -> Format {
     if head.starts_with(EVTX_MAGIC) {
@@ -72,6 +76,9 @@ pub fn detect_text(text: &str) -> Format {
     {
         return Format::TracerptCsv;
     }
+    if let Some(f) = detect_export(&lines) {
+        return f;
+    }
     let csv_rows = lines.iter().filter(|l| is_tcpvcon_row(l)).count();
     if csv_rows > 0 && csv_rows * 2 >= lines.len() {
         return Format::Tcpvcon;
@@ -94,6 +101,28 @@ pub fn detect_text(text: &str) -> Format {
         return Format::PowerShellList;
     }
     Format::Unknown
+}
+
+/// Event Viewer's and PowerShell's exports of events (see `sources::exports`).
+fn detect_export(lines: &[&str]) -> Option<Format> {
+    use crate::sources::exports::{eventviewer, wevtutil, winevent};
+    let first = lines.first()?;
+    if winevent::looks_like_csv(first) {
+        return Some(Format::GetWinEventCsv);
+    }
+    if first.contains('\t') && eventviewer::looks_like(lines, '\t') {
+        return Some(Format::EventViewerText);
+    }
+    if eventviewer::looks_like(lines, ',') {
+        return Some(Format::EventViewerCsv);
+    }
+    if wevtutil::looks_like(lines) {
+        return Some(Format::WevtutilText);
+    }
+    if winevent::looks_like_list(lines) {
+        return Some(Format::GetWinEventList);
+    }
+    None
 }
 
 fn is_tcpvcon_row(line: &str) -> bool {

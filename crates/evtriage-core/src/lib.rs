@@ -111,6 +111,7 @@ mod pipeline;
 mod read;
 mod twins;
 mod work;
+pub mod zone;
 
 // Internals: the readers of each format, the evtx decoder, the fast JSON-lines
 // writer. Public for the fuzz targets, the workspace's tests and the output
@@ -146,3 +147,4 @@ pub use model::{
 };
 pub use read::Reader;
 pub use work::{Entry, Unit};
+pub use zone::SourceTz;

@@ -527,7 +527,12 @@ impl Reader {
             | Format::Tcpvcon
             | Format::Tasklist
             | Format::Reg
-            | Format::PowerShellList => {
+            | Format::PowerShellList
+            | Format::EventViewerCsv
+            | Format::EventViewerText
+            | Format::WevtutilText
+            | Format::GetWinEventList
+            | Format::GetWinEventCsv => {
                 crate::sources::read_format(&self.options, format, name, bytes, sink, &mut summary)
             }
             _ => {

@@ -23,7 +23,7 @@ use evtriage_rules::engine::UNKNOWN_COMPUTER;
 use evtriage_rules::Report;
 
 /// How much of the surroundings to gather.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SurroundingsOptions {
     /// Minutes either side of a finding's first anchor.
     pub minutes: u32,
@@ -34,11 +34,13 @@ pub struct SurroundingsOptions {
     pub recovered: bool,
     /// The language of display information to prefer (`--locale`).
     pub locale: Option<u32>,
+    /// The zone of exports that write local times without one (`--source-tz`).
+    pub source_tz: Option<evtriage_core::SourceTz>,
 }
 
 impl Default for SurroundingsOptions {
     fn default() -> Self {
-        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false, locale: None }
+        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false, locale: None, source_tz: None }
     }
 }
 
@@ -195,6 +197,9 @@ pub fn collect_surroundings<P: AsRef<Path>>(
     let mut read = evtriage_core::ReadOptions::new().recovered(options.recovered);
     if let Some(lcid) = options.locale {
         read = read.locale(lcid);
+    }
+    if let Some(zone) = &options.source_tz {
+        read = read.source_tz(zone.clone());
     }
     Reader::new(read).read_paths(paths, &mut sink);
     for (i, mut w) in present.into_iter().zip(sink.windows) {

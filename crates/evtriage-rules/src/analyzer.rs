@@ -53,6 +53,7 @@ pub struct Analyzer<'p> {
     threads: usize,
     recovered: bool,
     locale: Option<u32>,
+    source_tz: Option<evtriage_core::SourceTz>,
     progress: Option<ProgressFn<'p>>,
 }
 
@@ -63,6 +64,7 @@ impl std::fmt::Debug for Analyzer<'_> {
             .field("threads", &self.threads)
             .field("recovered", &self.recovered)
             .field("locale", &self.locale)
+            .field("source_tz", &self.source_tz.as_ref().map(|z| z.name()))
             .field("progress", &self.progress.is_some())
             .finish()
     }
@@ -72,7 +74,7 @@ impl<'p> Analyzer<'p> {
     /// An analyzer with `rules` (e.g. [`RuleSet::builtin`]), one worker
     /// thread per core, stale records not read, no progress callback.
     pub fn new(rules: RuleSet) -> Self {
-        Analyzer { rules, threads: 0, recovered: false, locale: None, progress: None }
+        Analyzer { rules, threads: 0, recovered: false, locale: None, source_tz: None, progress: None }
     }
 
     /// Worker threads; 0 (the default) is one per core. The report is the
@@ -97,6 +99,13 @@ impl<'p> Analyzer<'p> {
         self
     }
 
+    /// The zone of exports that write local times without saying it (see
+    /// [`evtriage_core::ReadOptions::source_tz`]); UTC without it.
+    pub fn source_tz(mut self, zone: evtriage_core::SourceTz) -> Self {
+        self.source_tz = Some(zone);
+        self
+    }
+
     /// Calls `progress` on the calling thread as the inputs are read (see
     /// [`Progress`]).
     pub fn progress(mut self, progress: impl FnMut(Progress<'_>) + 'p) -> Self {
@@ -114,11 +123,14 @@ impl<'p> Analyzer<'p> {
     /// in the report, and an input that gave nothing is listed in
     /// [`Report::unread`].
     pub fn analyze<P: AsRef<Path>>(self, paths: &[P]) -> Report {
-        let Analyzer { rules, threads, recovered, locale, progress } = self;
+        let Analyzer { rules, threads, recovered, locale, source_tz, progress } = self;
         let mut engine = Engine::new(rules);
         let mut options = ReadOptions::new().threads(threads).recovered(recovered).event_filter(engine.event_filter());
         if let Some(lcid) = locale {
             options = options.locale(lcid);
+        }
+        if let Some(zone) = source_tz {
+            options = options.source_tz(zone);
         }
         let reader = Reader::new(options);
         let inputs = match progress {

@@ -36,6 +36,25 @@ pub enum Format {
     /// PowerShell `Format-List` output (e.g. `Test-OutlookWebServices | fl`).
     #[serde(rename = "powershell-list", alias = "power-shell-list")]
     PowerShellList,
+    /// Event Viewer "Save All Events As… CSV" (`Level,Date and Time,Source,Event
+    /// ID,Task Category`, then the message), localized headers included.
+    #[serde(rename = "eventviewer-csv")]
+    EventViewerCsv,
+    /// Event Viewer "Save All Events As… Text (Tab delimited)": the same
+    /// columns as [`Format::EventViewerCsv`], separated by tabs.
+    #[serde(rename = "eventviewer-text")]
+    EventViewerText,
+    /// `wevtutil qe LOG /f:text`: `Event[N]:` blocks of `Log Name:`, `Source:`,
+    /// `Date:`, … `Description:` and the message.
+    #[serde(rename = "wevtutil-text")]
+    WevtutilText,
+    /// `Get-WinEvent … | Format-List`: blocks of `TimeCreated`,
+    /// `ProviderName`, `Id`, `Message` (and more with `*`).
+    #[serde(rename = "get-winevent-list")]
+    GetWinEventList,
+    /// `Get-WinEvent … | Export-Csv` (`"Message","Id","Version",…` columns of an `EventLogRecord`).
+    #[serde(rename = "get-winevent-csv")]
+    GetWinEventCsv,
     /// A zip archive of any of the above.
     Zip,
     /// LocaleMetaData (`MTAFile\0` magic): the display information Windows
@@ -70,6 +89,11 @@ impl Format {
             Format::Tasklist => "tasklist",
             Format::Reg => "reg",
             Format::PowerShellList => "powershell-list",
+            Format::EventViewerCsv => "eventviewer-csv",
+            Format::EventViewerText => "eventviewer-text",
+            Format::WevtutilText => "wevtutil-text",
+            Format::GetWinEventList => "get-winevent-list",
+            Format::GetWinEventCsv => "get-winevent-csv",
             Format::Zip => "zip",
             Format::LocaleMetaData => "locale-metadata",
             Format::Unknown => "unknown",
@@ -212,6 +236,11 @@ mod tests {
             Tasklist,
             Reg,
             PowerShellList,
+            EventViewerCsv,
+            EventViewerText,
+            WevtutilText,
+            GetWinEventList,
+            GetWinEventCsv,
             Zip,
             LocaleMetaData,
             Unknown,

@@ -67,6 +67,9 @@ pub struct ReadOptions {
     pub(crate) recovered: bool,
     /// The language of display information to prefer (an LCID).
     pub(crate) locale: Option<u32>,
+    /// The zone of the local times text exports write without an offset
+    /// (`None`: UTC, as the default).
+    pub(crate) source_tz: Option<crate::zone::SourceTz>,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -76,6 +79,7 @@ impl std::fmt::Debug for ReadOptions {
             .field("recovered", &self.recovered)
             .field("event_filter", &self.event_filter.is_some())
             .field("locale", &self.locale)
+            .field("source_tz", &self.source_tz.as_ref().map(|z| z.name()))
             .finish()
     }
 }
@@ -91,7 +95,7 @@ impl ReadOptions {
     /// let options = ReadOptions::new().threads(2).recovered(true).event_filter(Arc::new(|k: &EventKey<'_>| k.event_id == 7023));
     /// assert!(options.wants(&EventKey { provider: None, guid: None, event_id: 7023 }));
     /// assert!(!options.wants(&EventKey { provider: None, guid: None, event_id: 7024 }));
-    /// assert_eq!(format!("{options:?}"), "ReadOptions { threads: 2, recovered: true, event_filter: true, locale: None }");
+    /// assert_eq!(format!("{options:?}"), "ReadOptions { threads: 2, recovered: true, event_filter: true, locale: None, source_tz: None }");
     /// ```
     pub fn new() -> Self {
         Self::default()
@@ -118,6 +122,21 @@ impl ReadOptions {
     pub fn locale(mut self, lcid: u32) -> Self {
         self.locale = Some(lcid);
         self
+    }
+
+    /// The time zone of the exporting machine, for exports that write local
+    /// times without saying their zone (Event Viewer's CSV and text,
+    /// `wevtutil qe /f:text`, `Get-WinEvent` output; see [`crate::zone`]).
+    /// Without it those times are taken as UTC; either way each such input
+    /// gets a note saying which zone was used.
+    pub fn source_tz(mut self, zone: crate::zone::SourceTz) -> Self {
+        self.source_tz = Some(zone);
+        self
+    }
+
+    /// The zone given with [`ReadOptions::source_tz`], if any.
+    pub fn source_tz_given(&self) -> Option<&crate::zone::SourceTz> {
+        self.source_tz.as_ref()
     }
 
     /// Also delivers stale records carved from `.evtx` slack space (marked

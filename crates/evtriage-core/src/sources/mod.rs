@@ -15,6 +15,7 @@ use crate::model::{Event, Locator, Record};
 
 pub mod etw_text;
 pub mod event_xml;
+pub mod exports;
 pub mod netstat;
 pub(crate) mod pieces;
 pub mod powershell;
@@ -86,6 +87,11 @@ impl Ctx<'_> {
         self.sink.diagnostic(d);
     }
 
+    /// A note about one line (nothing lost).
+    pub fn note_line(&mut self, line: u64, message: impl Into<String>) {
+        self.sink.diagnostic(Diagnostic::note(self.name.clone(), Locator::Line { line }, message));
+    }
+
     /// A note about the whole input (nothing lost).
     pub fn note(&mut self, message: impl Into<String>) {
         self.sink.diagnostic(Diagnostic::note(self.name.clone(), Locator::File, message));
@@ -128,6 +134,21 @@ pub fn read_format(
         Format::Tasklist => tasklist::read(text, &mut ctx),
         Format::Reg => reg::read(text, &mut ctx),
         Format::PowerShellList => powershell::read(text, &mut ctx),
+        Format::EventViewerCsv => {
+            exports::eventviewer::read(text, ',', &mut ctx, None, None);
+        }
+        Format::EventViewerText => {
+            exports::eventviewer::read(text, '\t', &mut ctx, None, None);
+        }
+        Format::WevtutilText => {
+            exports::wevtutil::read(text, &mut ctx, true);
+        }
+        Format::GetWinEventList => {
+            exports::winevent::read_list(text, &mut ctx, true);
+        }
+        Format::GetWinEventCsv => {
+            exports::winevent::read_csv(text, &mut ctx);
+        }
         _ => ctx.note("not a format evtriage reads; passed over"),
     }
 }
