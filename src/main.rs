@@ -71,6 +71,12 @@ enum Command {
         /// Output shape.
         #[arg(long, value_enum, default_value = "table")]
         format: cmd::inputs::InputsFormat,
+        /// The language of LocaleMetaData to read, as in `dump --locale`.
+        #[arg(long, value_name = "LCID|NAME", value_parser = cmd::locale_arg)]
+        locale: Option<u32>,
+        /// The time zone of text exports' local times, as in `dump --source-tz`.
+        #[arg(long, value_name = "ZONE", value_parser = cmd::source_tz_arg, allow_hyphen_values = true)]
+        source_tz: Option<evtriage_core::SourceTz>,
     },
     /// Merge every event and trace record into one UTC-ordered timeline, with boot separators.
     Timeline(timeline::TimelineArgs),
@@ -100,7 +106,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
-        Command::Inputs { paths, format } => cmd::inputs::run(&paths, format),
+        Command::Inputs { paths, format, locale, source_tz } => cmd::inputs::run(&paths, format, locale, source_tz),
     };
     ExitCode::from(error::exit(result, &ui))
 }

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use evtriage_core::{Diagnostic, Reader, Record, Sink};
+use evtriage_core::{Diagnostic, ReadOptions, Reader, Record, Sink};
 use evtriage_print::inputs::InputList;
 
 use crate::error::{Error, Outcome};
@@ -37,9 +37,21 @@ impl Sink for CountSink {
 
 /// Runs `evtriage inputs`: an error for a missing path, or when no record
 /// at all could be read (after the list, which says why).
-pub fn run(paths: &[PathBuf], format: InputsFormat) -> Result<Outcome, Error> {
+pub fn run(
+    paths: &[PathBuf],
+    format: InputsFormat,
+    locale: Option<u32>,
+    source_tz: Option<evtriage_core::SourceTz>,
+) -> Result<Outcome, Error> {
     Error::check_paths(paths)?;
-    let reader = Reader::default();
+    let mut options = ReadOptions::new();
+    if let Some(lcid) = locale {
+        options = options.locale(lcid);
+    }
+    if let Some(zone) = source_tz {
+        options = options.source_tz(zone);
+    }
+    let reader = Reader::new(options);
     let mut sink = CountSink::default();
     let summaries = reader.read_paths(paths, &mut sink);
     let unread = evtriage_core::unread(&summaries, &sink.diagnostics);

@@ -117,7 +117,7 @@ pub struct TimelineArgs {
     /// Viewer CSV/text, wevtutil /f:text, Get-WinEvent output), which write
     /// local times without saying their zone: UTC (the default), an offset
     /// (+02:00, -0530) or an IANA name (Europe/Berlin, with daylight saving).
-    #[arg(long, value_name = "ZONE", value_parser = crate::cmd::source_tz_arg)]
+    #[arg(long, value_name = "ZONE", value_parser = crate::cmd::source_tz_arg, allow_hyphen_values = true)]
     pub source_tz: Option<evtriage_core::SourceTz>,
 }
 

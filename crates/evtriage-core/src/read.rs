@@ -568,12 +568,25 @@ fn with_strings(
     }
     for part in &mut out.items {
         if let Part::Record(Record::Event(e)) = part {
-            if lenders.is_some_and(|l| l.lend(e)) {
+            let lent = lenders.is_some_and(|l| l.lend(e));
+            let Some(locale) = locale else { continue };
+            if !lent {
+                locale.apply(e);
                 continue;
             }
-            if let Some(locale) = locale {
-                locale.apply(e);
-            }
+            // The twin's message and names first; the locale fills in names
+            // the twin did not have (a CSV has no opcode or keywords).
+            let twin = e.display.take();
+            locale.apply(e);
+            e.display = match (twin, e.display.take()) {
+                (Some(t), Some(l)) => Some(Box::new(crate::model::DisplayNames {
+                    level: t.level.or(l.level),
+                    task: t.task.or(l.task),
+                    opcode: t.opcode.or(l.opcode),
+                    keywords: if t.keywords.is_empty() { l.keywords } else { t.keywords },
+                })),
+                (t, l) => t.or(l),
+            };
         }
     }
     match lines {

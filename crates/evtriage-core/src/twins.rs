@@ -54,6 +54,34 @@ const SAMPLE_CHUNKS: usize = 4;
 /// entry that is its twin.
 type Pair = (u64, usize, u32);
 
+/// How an export's local times were corrected to line up with a binary log.
+#[derive(Debug, Clone, Default)]
+enum Adjust {
+    /// Not corrected.
+    #[default]
+    None,
+    /// Moved by a fixed number of seconds.
+    Shift(i64),
+    /// Read again as local times of this zone (they had been read with a
+    /// fixed offset of this many seconds east of UTC).
+    Zone(crate::zone::SourceTz, i64),
+}
+
+impl Adjust {
+    /// `time`, corrected.
+    fn apply(&self, time: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+        let t = time?;
+        match self {
+            Adjust::None => Some(t),
+            Adjust::Shift(secs) => t.checked_add_signed(Duration::seconds(*secs)),
+            Adjust::Zone(zone, read_with) => {
+                let local = t.naive_utc().checked_add_signed(Duration::seconds(*read_with))?;
+                zone.to_utc(local).map(|(t, _)| t)
+            }
+        }
+    }
+}
+
 /// One record of a rendered export, as pairing needs it.
 #[derive(Debug)]
 struct Entry {
@@ -62,7 +90,7 @@ struct Entry {
     provider: Option<String>,
     computer: Option<String>,
     channel: Option<String>,
-    /// The export's time, shifted by [`Export::shift`].
+    /// The export's time, corrected as [`Export::adjust`] says.
     time: Option<DateTime<Utc>>,
     message: Option<String>,
     display: Option<Box<DisplayNames>>,
@@ -87,9 +115,12 @@ pub(crate) struct Export {
     by_second: HashMap<(u32, i64), Vec<u32>>,
     /// Whether the export's times are UTC as written (XML's `SystemTime`).
     times_utc: bool,
-    /// Seconds added to the export's times so that they line up with the
-    /// binary log's (0 when the given zone was right or nothing was found).
-    pub(crate) shift: i64,
+    /// How the export's times were corrected to line up with the binary
+    /// log's (nothing when the zone they were read in was right, or nothing
+    /// fitted).
+    adjust: Adjust,
+    /// The zone its local times were read in (`--source-tz`, `UTC` by default).
+    read_in: String,
     /// The binary logs it lent to, by name (for the note).
     lent_to: Vec<Arc<str>>,
 }
@@ -133,13 +164,17 @@ impl TwinSet {
                 continue;
             }
             let Some(mut export) = Export::read(reader, path, *format) else { continue };
+            let read_with = match reader.options().source_tz_given() {
+                None => Some(0),
+                Some(zone) => zone.fixed_offset(),
+            };
             if !export.times_utc && export.by_second.values().map(Vec::len).sum::<usize>() > 0 {
                 let logs: Vec<&PathBuf> = files
                     .iter()
                     .filter(|(p, f)| *f == Format::Evtx && p.parent() == Some(dir))
                     .map(|(p, _)| p)
                     .collect();
-                export.align(&logs);
+                export.align(&logs, read_with);
             }
             exports.push(export);
         }
@@ -254,7 +289,8 @@ impl Export {
             by_record: HashMap::new(),
             by_second: HashMap::new(),
             times_utc: format == Format::EventXml,
-            shift: 0,
+            adjust: Adjust::None,
+            read_in: reader.options().source_tz_given().map_or_else(|| "UTC".to_string(), |z| z.name().to_string()),
             lent_to: Vec::new(),
         };
         export.index();
@@ -274,52 +310,80 @@ impl Export {
         }
     }
 
-    /// Finds the offset that lines this export's times up with the binary
-    /// logs `logs` (sampled from their first chunks) and shifts its times by
-    /// it. Votes: for each sampled record and each export record of the same
-    /// event id and provider, the difference of their times, when it is a
-    /// whole multiple of 15 minutes within 14 hours. The winner must have at
-    /// least 3 votes and twice the runner-up's.
-    fn align(&mut self, logs: &[&PathBuf]) {
-        let mut by_id: HashMap<u32, Vec<(Option<&str>, i64)>> = HashMap::new();
+    /// Finds how this export's times line up with the binary logs `logs`
+    /// (sampled from their first chunks) and corrects them so. Votes: for
+    /// each sampled record and each export record of the same event id and
+    /// provider within 14 hours, the difference of their times, when it is
+    /// a whole multiple of 15 minutes. One difference with nine votes in ten
+    /// is a fixed offset; when the times were read with a fixed offset
+    /// (`read_with`, seconds east of UTC; UTC by default) and the votes split (a log across a daylight-saving change), the time zone whose
+    /// offsets explain nine in ten of them is taken; else a difference with
+    /// at least 3 votes and twice the runner-up's.
+    fn align(&mut self, logs: &[&PathBuf], read_with: Option<i32>) {
+        // The export's times by event id, sorted: each sampled record looks
+        // only at those within 14 hours of its own time.
+        let mut by_id: HashMap<u32, Vec<(i64, Option<&str>)>> = HashMap::new();
         for e in &self.entries {
             if let (None, Some(t)) = (e.record_id, e.time) {
-                let v = by_id.entry(e.event_id).or_default();
-                if v.len() < 64 {
-                    v.push((e.provider.as_deref(), t.timestamp()));
-                }
+                by_id.entry(e.event_id).or_default().push((t.timestamp(), e.provider.as_deref()));
             }
         }
-        let mut votes: HashMap<i64, u32> = HashMap::new();
+        for v in by_id.values_mut() {
+            v.sort_unstable_by_key(|(t, _)| *t);
+        }
+        const WINDOW: i64 = 14 * 3600;
+        // (the binary record's UTC second, the difference).
+        let mut seen: Vec<(i64, i64)> = Vec::new();
         for log in logs {
             for (provider, id, secs) in sample_log(log) {
-                let Some(candidates) = by_id.get(&id) else { continue };
-                for (p, t) in candidates {
+                let Some(times) = by_id.get(&id) else { continue };
+                let from = times.partition_point(|(t, _)| *t < secs - WINDOW);
+                for (t, p) in times.iter().skip(from).take_while(|(t, _)| *t <= secs + WINDOW).take(64) {
                     if p.zip(provider.as_deref()).is_some_and(|(a, b)| !a.eq_ignore_ascii_case(b)) {
                         continue;
                     }
                     let delta = secs - t;
-                    if delta % 900 == 0 && delta.abs() <= 14 * 3600 {
-                        *votes.entry(delta).or_default() += 1;
+                    if delta % 900 == 0 {
+                        seen.push((secs, delta));
                     }
                 }
             }
         }
-        let mut ranked: Vec<(i64, u32)> = votes.into_iter().collect();
+        let mut votes: HashMap<i64, usize> = HashMap::new();
+        for (_, d) in &seen {
+            *votes.entry(*d).or_default() += 1;
+        }
+        let mut ranked: Vec<(i64, usize)> = votes.into_iter().collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.abs().cmp(&b.0.abs())));
-        let best = match ranked.as_slice() {
-            [(d, n), rest @ ..] if *n >= 3 && rest.first().is_none_or(|(_, m)| *n >= 2 * m) => *d,
-            _ => return,
+        let total = seen.len();
+        let adjust = match ranked.as_slice() {
+            [] => return,
+            [(d, n), ..] if *n >= 3 && n * 10 >= total * 9 => Adjust::Shift(*d),
+            [(d, n), rest @ ..] => {
+                // The offset each vote saw: local time (as written) minus UTC.
+                let zone = read_with.and_then(|read| {
+                    let offsets: Vec<(i64, i32)> = seen
+                        .iter()
+                        .filter_map(|(utc, d)| Some((*utc, i32::try_from(i64::from(read) - d).ok()?)))
+                        .collect();
+                    crate::zone::fitting_zone(&offsets).filter(|(_, fit)| *fit >= 3 && fit * 10 >= total * 9)
+                });
+                match zone {
+                    Some((zone, _)) => Adjust::Zone(zone, i64::from(read_with.unwrap_or(0))),
+                    None if *n >= 3 && rest.first().is_none_or(|(_, m)| *n >= 2 * m) => Adjust::Shift(*d),
+                    None => return,
+                }
+            }
         };
-        if best == 0 {
+        if matches!(adjust, Adjust::Shift(0)) {
             return;
         }
-        self.shift = best;
         for e in &mut self.entries {
             if e.record_id.is_none() {
-                e.time = e.time.and_then(|t| t.checked_add_signed(Duration::seconds(best)));
+                e.time = adjust.apply(e.time);
             }
         }
+        self.adjust = adjust;
         self.index();
     }
 
@@ -405,8 +469,8 @@ impl Export {
                         dropped += 1;
                         continue;
                     }
-                    if self.shift != 0 && e.record_id.is_none() {
-                        e.time = e.time.and_then(|t| t.checked_add_signed(Duration::seconds(self.shift)));
+                    if e.record_id.is_none() {
+                        e.time = self.adjust.apply(e.time);
                     }
                     let key = EventKey {
                         provider: e.provider.name.as_deref(),
@@ -442,12 +506,20 @@ impl Export {
                 total - paired
             )
         };
-        if self.shift != 0 {
-            note.push_str(&format!(
-                "; its times were written by a clock {} the zone they were read in (--source-tz, UTC by default): that offset lines its records up with the binary log's, and was applied",
-                shift_words(self.shift)
-            ));
-        } else if paired == 0 && !self.times_utc && !self.by_second.is_empty() {
+        match &self.adjust {
+            Adjust::Shift(secs) => note.push_str(&format!(
+                "; its times were written by a clock {} {} (the zone they were read in): that offset lines its records up with the binary log's, and was applied",
+                shift_words(*secs),
+                self.read_in
+            )),
+            Adjust::Zone(zone, _) => note.push_str(&format!(
+                "; its times were read again as local times of {} (daylight saving included), whose offsets line its records up with the binary log's; {} (the zone they were first read in) did not",
+                zone.name(),
+                self.read_in
+            )),
+            Adjust::None => {}
+        }
+        if matches!(self.adjust, Adjust::None) && paired == 0 && !self.times_utc && !self.by_second.is_empty() {
             note.push_str("; if the export was written in another time zone, give it with --source-tz");
         }
         note

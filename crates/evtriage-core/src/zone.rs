@@ -111,6 +111,15 @@ impl SourceTz {
         &self.name
     }
 
+    /// The offset in seconds east of UTC, when this is UTC or a fixed offset
+    /// (not an IANA zone).
+    pub(crate) fn fixed_offset(&self) -> Option<i32> {
+        match self.kind {
+            Kind::Fixed(secs) => Some(secs),
+            Kind::Zone(_) => None,
+        }
+    }
+
     /// Whether this is UTC.
     pub fn is_utc(&self) -> bool {
         matches!(self.kind, Kind::Fixed(0))
@@ -153,6 +162,63 @@ impl SourceTz {
             }
         }
     }
+}
+
+/// Zones tried first when several zones of the database fit equally (they
+/// share their rules over the times seen): the usual names for them.
+const USUAL_ZONES: &[&str] = &[
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "Europe/Moscow",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+];
+
+/// The time zone whose UTC offset, at each instant of `seen` (UTC seconds,
+/// offset in seconds east of UTC), is the offset seen, for the most of them;
+/// with how many fit. A usual name ([`USUAL_ZONES`]) is preferred among
+/// zones that fit as many, then the first by name. `None` without any fit.
+///
+/// This is how an export's zone is found from its records' times lined up
+/// with a binary log's (see `twins`): a log spanning a daylight-saving change
+/// shows two offsets, which only a zone with rules explains.
+pub(crate) fn fitting_zone(seen: &[(i64, i32)]) -> Option<(SourceTz, usize)> {
+    let fits = |tz: &jiff::tz::TimeZone| {
+        seen.iter()
+            .filter(|(utc, offset)| {
+                jiff::Timestamp::from_second(*utc).is_ok_and(|t| tz.to_offset(t).seconds() == *offset)
+            })
+            .count()
+    };
+    let mut best: Option<(String, jiff::tz::TimeZone, usize)> = None;
+    let db = jiff::tz::db();
+    let mut names: Vec<String> = USUAL_ZONES.iter().map(|s| s.to_string()).collect();
+    let mut others: Vec<String> = db.available().map(|n| n.to_string()).collect();
+    others.sort();
+    names.extend(others);
+    for name in names {
+        let Ok(tz) = db.get(&name) else { continue };
+        let n = fits(&tz);
+        if n > best.as_ref().map_or(0, |b| b.2) {
+            best = Some((name, tz, n));
+        }
+    }
+    best.map(|(name, tz, n)| (SourceTz { name, kind: Kind::Zone(tz) }, n))
 }
 
 /// `+02:00`, `-0530`, `+2`, `+02` → seconds east of UTC (at most ±18 h).
@@ -199,6 +265,18 @@ mod tests {
         let z = SourceTz::parse("-08:00").unwrap_or_default();
         let (t, r) = z.to_utc(local("2025-12-09 17:37:32")).unwrap_or_default_pair();
         assert_eq!((t.to_rfc3339().as_str(), r), ("2025-12-10T01:37:32+00:00", Resolved::Exact));
+    }
+
+    #[test]
+    fn a_zone_is_found_from_offsets_seen() {
+        // Pacific time: -07:00 in July, -08:00 in December.
+        let july = 1_752_580_800; // 2025-07-15T12:00:00Z
+        let december = 1_765_800_000; // 2025-12-15T12:00:00Z
+        let seen = [(july, -7 * 3600), (december, -8 * 3600), (december + 60, -8 * 3600)];
+        let (zone, fit) = fitting_zone(&seen).expect("a zone fits");
+        assert_eq!((zone.name(), fit), ("America/Los_Angeles", 3));
+        // Nothing fits an offset no zone has.
+        assert!(fitting_zone(&[(july, 7 * 3600 + 1)]).is_none());
     }
 
     #[test]

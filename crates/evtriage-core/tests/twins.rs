@@ -119,3 +119,43 @@ fn an_export_in_another_folder_is_not_a_twin() {
     assert_eq!(summary(&summaries, "System.xml").paired, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn event_viewer_csv_twin_with_daylight_saving_found_from_the_log() {
+    // The corpus's localized Setup log, its LocaleMetaData and Event Viewer's
+    // CSV of it, written in US Pacific time (-08:00 in winter, -07:00 in
+    // summer) without saying so.
+    let Some(mta) = evtriage_testutil::corpus("mta") else { return };
+    for zone in [None, Some("-08:00"), Some("America/Los_Angeles")] {
+        let mut options = ReadOptions::new();
+        if let Some(z) = zone {
+            options = options.source_tz(evtriage_core::SourceTz::parse(z).expect("zone"));
+        }
+        let (events, sink, summaries) = read(&[&mta], options);
+        assert_eq!(events.len(), 239, "{zone:?}: each record once");
+        assert!(events
+            .iter()
+            .all(|e| e.origin.source.ends_with(".evtx") && e.message_source == Some(MessageSource::Twin)));
+        let csv = summary(&summaries, "setup-export-eventviewer.csv");
+        assert_eq!((csv.format, csv.records, csv.paired), (Format::EventViewerCsv, 0, 239), "{zone:?}");
+        let note = sink
+            .diagnostics
+            .iter()
+            .find(|d| d.message.starts_with("rendered twin of setup-export.evtx: 239 of its 239 records"))
+            .expect("the pairing note");
+        assert_eq!(
+            note.message.contains("read again as local times of America/Los_Angeles"),
+            zone != Some("America/Los_Angeles"),
+            "{zone:?}: {}",
+            note.message
+        );
+    }
+    // A record's message is the CSV's, its time the log's (to the 100 ns).
+    let (events, _, _) = read(&[&mta], ReadOptions::new());
+    let e = events.iter().find(|e| e.record_id == Some(10)).expect("record 10");
+    assert_eq!(
+        e.message.as_deref(),
+        Some("Initiating changes for package KB5020683. Current state is Absent. Target state is Installed. Client id: WindowsUpdateAgent.")
+    );
+    assert_eq!(e.time.map(|t| t.to_rfc3339()).as_deref(), Some("2024-01-22T22:04:22.282770+00:00"));
+}

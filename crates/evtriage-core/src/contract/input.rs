@@ -72,7 +72,15 @@ impl Format {
     /// records lend their messages to the log's and are not counted twice
     /// (see `twins`).
     pub fn is_rendered_export(self) -> bool {
-        matches!(self, Format::EventXml)
+        matches!(
+            self,
+            Format::EventXml
+                | Format::EventViewerCsv
+                | Format::EventViewerText
+                | Format::WevtutilText
+                | Format::GetWinEventList
+                | Format::GetWinEventCsv
+        )
     }
 
     /// The short name used in output (`evtx`, `event-xml`, …).
