@@ -3,7 +3,7 @@
 use evtriage_core::codes::{self, Namespace};
 
 /// NTSTATUS rows with a text (`fill_ntstatus.py`, PROVENANCE.md).
-const NTSTATUS_TEXTS: usize = 582;
+const NTSTATUS_TEXTS: usize = 974;
 
 #[test]
 fn table_counts_match_provenance() {
@@ -181,6 +181,28 @@ fn ntstatus_texts_from_the_sdk_header() {
              utility on the volume %hs."
         )
     );
+    assert_eq!(
+        nt(0xC000_0234),
+        Some(
+            "The user account has been automatically locked because too many invalid logon attempts or password \
+             change attempts have been requested."
+        )
+    );
+    assert_eq!(
+        nt(0xC000_0413),
+        Some(
+            "Logon Failure: The machine you are logging onto is protected by an authentication firewall. The \
+             specified account is not allowed to authenticate to the machine."
+        )
+    );
+    assert_eq!(
+        nt(0xC000_A101),
+        Some("The hash requests is not present or not up to date with the current file contents.")
+    );
+    // The mingw-w64 table has STATUS_PKU2U_CERT_FAILURE at 0xC000042E, the SDK
+    // at 0xC000042F: a value and name that do not both match get no text.
+    assert_eq!(codes::name(Namespace::Ntstatus, 0xC000_042E), Some("STATUS_PKU2U_CERT_FAILURE"));
+    assert_eq!(nt(0xC000_042E), None);
     // A MessageText that only repeats the name is not a text.
     assert_eq!(nt(0x0000_0102), None, "STATUS_TIMEOUT");
     assert_eq!(nt(0xC000_009C), None, "STATUS_DEVICE_DATA_ERROR");
