@@ -24,7 +24,7 @@
 //! | [`Namespace::Nerr`] | 320 | `NERR_*` | yes |
 //! | [`Namespace::Winsock`] | 95 | `WSA*` | yes (short titles) |
 //! | [`Namespace::Ldap`] | 62 | `LDAP_*` | 59 (Microsoft's LDAP "Return Values") |
-//! | [`Namespace::Ntstatus`] | 1,670 | `STATUS_*` | 974 (the Windows SDK's `ntstatus.h` MessageText) |
+//! | [`Namespace::Ntstatus`] | 1,670 | `STATUS_*` | 1,633 (the Windows SDK's `ntstatus.h` MessageText) |
 //! | [`Namespace::Hresult`] | 2,817 | `E_*`, `CO_E_*`, `RPC_E_*`, `SCHED_E_*`, `DISP_E_*`, `SEC_E_*`, `NTE_*`, `CRYPT_E_*`, `CERT_E_*`, `TRUST_E_*`, `WU_E_*`, … | all but 8 (Microsoft's "COM Error Codes" and "Windows Update error codes") |
 //!
 //! Error code descriptions © Microsoft, from the Windows API documentation,

@@ -3,7 +3,7 @@
 use evtriage_core::codes::{self, Namespace};
 
 /// NTSTATUS rows with a text (`fill_ntstatus.py`, PROVENANCE.md).
-const NTSTATUS_TEXTS: usize = 974;
+const NTSTATUS_TEXTS: usize = 1633;
 
 #[test]
 fn table_counts_match_provenance() {
@@ -199,6 +199,17 @@ fn ntstatus_texts_from_the_sdk_header() {
         nt(0xC000_A101),
         Some("The hash requests is not present or not up to date with the current file contents.")
     );
+    // Facility-specific values: BitLocker, Remote Desktop, the cluster.
+    assert_eq!(nt(0xC021_0000), Some("This volume is locked by BitLocker Drive Encryption."));
+    assert_eq!(
+        nt(0xC00A_0038),
+        Some(
+            "The Terminal Server security layer detected an error in the protocol stream and has disconnected the \
+             client. Client IP: %2."
+        )
+    );
+    assert_eq!(nt(0xC013_000C), Some("The cluster node is down."));
+    assert_eq!(nt(0xC036_8000), Some("IPsec DoS Protection matched an explicit block rule."));
     // The mingw-w64 table has STATUS_PKU2U_CERT_FAILURE at 0xC000042E, the SDK
     // at 0xC000042F: a value and name that do not both match get no text.
     assert_eq!(codes::name(Namespace::Ntstatus, 0xC000_042E), Some("STATUS_PKU2U_CERT_FAILURE"));
