@@ -73,7 +73,9 @@ fn hresult_ldap_and_bare_hex_ntstatus_have_text_and_source() {
     assert_eq!(code, 0);
     for want in [
         "  ldap              91  0x5B        LDAP_CONNECT_ERROR\n            Cannot establish the connection.  [ldap table]\n",
-        "c0000022 = 3221225506 (0xC0000022, -1073741790)\n  ntstatus  3221225506  0xC0000022  STATUS_ACCESS_DENIED\n            (no message in table)\n",
+        "c0000022 = 3221225506 (0xC0000022, -1073741790)\n  ntstatus  3221225506  0xC0000022  STATUS_ACCESS_DENIED\n            \
+         {Access Denied} A process has requested access to an object, but has not been granted those access \
+         rights.  [ntstatus table]\n",
         "%%2147549471 = 2147549471 (0x8001011F, -2147417825)\n  hresult   2147549471  0x8001011F  RPC_E_TIMEOUT\n            This operation returned because the timeout period expired.  [hresult table]\n",
         "E_ACCESSDENIED = HRESULT_FROM_WIN32(ERROR_ACCESS_DENIED)\n            Access is denied.  [win32 table]\n",
     ] {
@@ -83,4 +85,63 @@ fn hresult_ldap_and_bare_hex_ntstatus_have_text_and_source() {
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert_eq!(v[0]["meanings"][0]["name"], "RPC_E_TIMEOUT");
     assert_eq!(v[0]["meanings"][0]["message_from"], "hresult");
+}
+
+/// The NTSTATUS meaning of 0xC0000022 as `explain` prints it.
+const ACCESS_DENIED: &str = "  ntstatus  3221225506  0xC0000022  STATUS_ACCESS_DENIED\n            {Access Denied} A \
+     process has requested access to an object, but has not been granted those access rights.  [ntstatus table]\n";
+
+#[test]
+fn ntstatus_windows_update_and_winhttp_codes_have_text() {
+    let (out, code) = explain(&["0xC0000022", "c0000022", "3221225506", "0x80244022", "0x80072EE2", "%%2147549471"]);
+    assert_eq!(code, 0);
+    let blocks: Vec<&str> = out.split("\n\n").collect();
+    assert_eq!(blocks.len(), 6, "{out}");
+    for (block, input) in blocks.iter().zip(["0xC0000022", "c0000022", "3221225506"]) {
+        assert_eq!(
+            *block,
+            format!("{input} = 3221225506 (0xC0000022, -1073741790)\n{ACCESS_DENIED}").trim_end(),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        blocks[3],
+        "0x80244022 = 2149859362 (0x80244022, -2145107934)\n  hresult   2149859362  0x80244022  \
+         WU_E_PT_HTTP_STATUS_SERVICE_UNAVAIL\n            Same as HTTP status 503 - the service is temporarily \
+         overloaded.  [hresult table]"
+    );
+    assert_eq!(
+        blocks[4],
+        "0x80072EE2 = 2147954402 (0x80072EE2, -2147012894)\n  hresult   2147954402  0x80072EE2  \
+         HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT)\n            The request has timed out.  [win32 table]"
+    );
+    assert!(
+        blocks[5].ends_with(
+            "  hresult   2147549471  0x8001011F  RPC_E_TIMEOUT\n            This operation returned because the \
+             timeout period expired.  [hresult table]\n"
+        ),
+        "{out}"
+    );
+    // The Win32 code itself reads the same.
+    let (out, _) = explain(&["12002"]);
+    assert!(
+        out.contains("  win32          12002  0x2EE2      ERROR_WINHTTP_TIMEOUT\n            The request has timed out.  [win32 table]\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn hresult_from_nt_reads_as_the_ntstatus_text() {
+    let (out, code) = explain(&["0xD0000022"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(
+            "  hresult   3489660962  0xD0000022  HRESULT_FROM_NT(STATUS_ACCESS_DENIED)\n            {Access Denied} A \
+             process has requested access to an object, but has not been granted those access rights.  [ntstatus table]\n"
+        ),
+        "{out}"
+    );
+    let (out, _) = explain(&["--format", "json", "0xD0000022"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v[0]["meanings"][0]["message_from"], "ntstatus");
 }

@@ -20,16 +20,18 @@
 //!
 //! | namespace | rows | names | messages |
 //! |---|---|---|---|
-//! | [`Namespace::Win32`] | 2,743 | `ERROR_*` (and `WSA*` as FormatMessage knows them) | yes |
+//! | [`Namespace::Win32`] | 2,789 | `ERROR_*` (and `WSA*` as FormatMessage knows them), `ERROR_WINHTTP_*` | yes |
 //! | [`Namespace::Nerr`] | 320 | `NERR_*` | yes |
 //! | [`Namespace::Winsock`] | 95 | `WSA*` | yes (short titles) |
 //! | [`Namespace::Ldap`] | 62 | `LDAP_*` | 59 (Microsoft's LDAP "Return Values") |
-//! | [`Namespace::Ntstatus`] | 1,670 | `STATUS_*` | no |
-//! | [`Namespace::Hresult`] | 935 | `E_*`, `CO_E_*`, `RPC_E_*`, `SCHED_E_*`, `DISP_E_*`, `SEC_E_*`, `NTE_*`, `CRYPT_E_*`, `CERT_E_*`, `TRUST_E_*`, … | all but 8 (Microsoft's "COM Error Codes") |
+//! | [`Namespace::Ntstatus`] | 1,670 | `STATUS_*` | 1,633 (the Windows SDK's `ntstatus.h` MessageText) |
+//! | [`Namespace::Hresult`] | 2,817 | `E_*`, `CO_E_*`, `RPC_E_*`, `SCHED_E_*`, `DISP_E_*`, `SEC_E_*`, `NTE_*`, `CRYPT_E_*`, `CERT_E_*`, `TRUST_E_*`, `WU_E_*`, … | all but 8 (Microsoft's "COM Error Codes" and "Windows Update error codes") |
 //!
 //! Error code descriptions © Microsoft, from the Windows API documentation,
-//! licensed under CC BY 4.0 (Win32, NERR, Winsock, LDAP texts and the HRESULT
-//! table). LDAP and NTSTATUS names and numbers come from the public-domain
+//! licensed under CC BY 4.0 (Win32, WinHTTP, NERR, Winsock, LDAP texts and the
+//! HRESULT table, Windows Update included). NTSTATUS texts are the Windows
+//! SDK's `ntstatus.h` MessageText as Microsoft's win32metadata repository
+//! carries it. LDAP and NTSTATUS names and numbers come from the public-domain
 //! mingw-w64 headers.
 //!
 //! # HRESULTs
@@ -48,7 +50,8 @@
 //! "This operation returned because the timeout period expired." A
 //! `FACILITY_WIN32` value keeps the Win32 text even when the table also has
 //! a row for it (`E_ACCESSDENIED` = `0x80070005` reads as Win32 5, "Access is
-//! denied.").
+//! denied."; `0x80072EE2` as WinHTTP's 12002, "The request has timed out."),
+//! and an `HRESULT_FROM_NT` value (`0xD0000022`) reads as its NTSTATUS text.
 
 use std::cmp::Ordering;
 
@@ -268,7 +271,8 @@ pub fn lookup(code: u32) -> Vec<CodeInfo> {
 /// - a value the HRESULT table lists: its name (`RPC_E_TIMEOUT`) and text;
 /// - any other failure value: the decomposition spelled out
 ///   (`HRESULT SEVERITY_ERROR, FACILITY_ITF (4), code 512 (0x0200)` or
-///   `HRESULT_FROM_NT(STATUS_X)`), without text.
+///   `HRESULT_FROM_NT(STATUS_X)`), without text except for an
+///   `HRESULT_FROM_NT` value, which reads as the NTSTATUS table's text.
 pub fn hresult_info(code: u32) -> Option<CodeInfo> {
     let row = find(Namespace::Hresult, code);
     let h = decompose_hresult(code);
@@ -296,7 +300,17 @@ pub fn hresult_info(code: u32) -> Option<CodeInfo> {
     if let Some(r) = row {
         return Some(r.info(Namespace::Hresult));
     }
-    h.map(|h| CodeInfo { namespace: Namespace::Hresult, code, name: h.describe(), message: None, message_from: None })
+    h.map(|h| {
+        // HRESULT_FROM_NT(status) reads as the status's text, when known.
+        let nt = h.ntstatus.and_then(|nt| message(Namespace::Ntstatus, nt));
+        CodeInfo {
+            namespace: Namespace::Hresult,
+            code,
+            name: h.describe(),
+            message: nt.map(str::to_string),
+            message_from: nt.map(|_| Namespace::Ntstatus),
+        }
+    })
 }
 
 /// The code with symbolic name `name` (case-insensitive), if any table has it.
@@ -415,12 +429,13 @@ impl Hresult {
     }
 
     /// The text of the value: for `FACILITY_WIN32`, the message of the Win32
-    /// code inside; otherwise the HRESULT table's text, when it lists the
-    /// value.
+    /// code inside; otherwise the HRESULT table's text when it lists the
+    /// value, and for `HRESULT_FROM_NT` the NTSTATUS table's text.
     pub fn message(&self) -> Option<&'static str> {
         match self.win32() {
             Some(w) => win32_message(w),
-            None => message(Namespace::Hresult, self.value),
+            None => message(Namespace::Hresult, self.value)
+                .or_else(|| self.ntstatus.and_then(|nt| message(Namespace::Ntstatus, nt))),
         }
     }
 }

@@ -54,7 +54,9 @@
 //! NETLOGON's NTSTATUS. For events whose template row says the binary is an
 //! NTSTATUS or a Win32 code, [`render`] appends one line Event Viewer does not
 //! show but a support engineer wants, e.g.
-//! `Binary: 0xC000005E (STATUS_NO_LOGON_SERVERS)`.
+//! `Binary: 0xC0000022 (STATUS_ACCESS_DENIED): {Access Denied} A process has
+//! requested access to an object, but has not been granted those access
+//! rights.` (the NTSTATUS text when the table has one).
 
 use std::sync::OnceLock;
 
@@ -612,9 +614,10 @@ fn binary_line(kind: BinaryKind, event: &Event) -> Option<String> {
     match kind {
         BinaryKind::Ntstatus => {
             let code = binary_ntstatus(event)?;
-            Some(match codes::name(Namespace::Ntstatus, code) {
-                Some(n) => format!("Binary: 0x{code:08X} ({n})"),
-                None => format!("Binary: 0x{code:08X}"),
+            Some(match (codes::name(Namespace::Ntstatus, code), codes::message(Namespace::Ntstatus, code)) {
+                (Some(n), Some(m)) => format!("Binary: 0x{code:08X} ({n}): {m}"),
+                (Some(n), None) => format!("Binary: 0x{code:08X} ({n})"),
+                _ => format!("Binary: 0x{code:08X}"),
             })
         }
         BinaryKind::Win32 => {

@@ -2,20 +2,27 @@
 
 use evtriage_core::codes::{self, Namespace};
 
+/// NTSTATUS rows with a text (`fill_ntstatus.py`, PROVENANCE.md).
+const NTSTATUS_TEXTS: usize = 1633;
+
 #[test]
 fn table_counts_match_provenance() {
-    assert_eq!(codes::table_len(Namespace::Win32), 2743);
+    // 2,743 System Error Codes + 46 WinHTTP codes (winhttp.tsv).
+    assert_eq!(codes::table_len(Namespace::Win32), 2789);
     assert_eq!(codes::table_len(Namespace::Nerr), 320);
     assert_eq!(codes::table_len(Namespace::Winsock), 95);
     assert_eq!(codes::table_len(Namespace::Ldap), 62);
     assert_eq!(codes::table_len(Namespace::Ntstatus), 1670);
-    assert_eq!(codes::table_len(Namespace::Hresult), 2560);
+    // 2,560 COM Error Codes + 257 Windows Update codes (windows-update.tsv).
+    assert_eq!(codes::table_len(Namespace::Hresult), 2817);
     // Every Win32 and NERR row has a message; 59 of the 62 LDAP rows have
-    // Microsoft's "Return Values" text; NTSTATUS rows have none yet.
+    // Microsoft's "Return Values" text; NTSTATUS rows have the SDK's
+    // MessageText where ntstatus.h gives one (see PROVENANCE.md).
     assert!(codes::entries(Namespace::Win32).all(|e| e.message.is_some()));
     assert!(codes::entries(Namespace::Nerr).all(|e| e.message.is_some()));
     assert_eq!(codes::entries(Namespace::Ldap).filter(|e| e.message.is_some()).count(), 59);
-    assert!(codes::entries(Namespace::Ntstatus).all(|e| e.message.is_none() && e.name.starts_with("STATUS_")));
+    assert!(codes::entries(Namespace::Ntstatus).all(|e| e.name.starts_with("STATUS_")));
+    assert_eq!(codes::entries(Namespace::Ntstatus).filter(|e| e.message.is_some()).count(), NTSTATUS_TEXTS);
     // All but eight HRESULT rows have a text (the page's description of
     // these only repeats the name).
     let untexted: Vec<String> =
@@ -149,4 +156,126 @@ fn first_lookup_is_cheap() {
         "cold first code lookup: {codes_cost:?}; first template lookup (parses the template files): {:?}",
         start.elapsed()
     );
+}
+
+#[test]
+fn ntstatus_texts_from_the_sdk_header() {
+    let nt = |code| codes::message(Namespace::Ntstatus, code);
+    assert_eq!(
+        nt(0xC000_0022),
+        Some("{Access Denied} A process has requested access to an object, but has not been granted those access rights.")
+    );
+    assert_eq!(
+        nt(0xC000_006D),
+        Some("The attempted logon is invalid. This is either due to a bad username or authentication information.")
+    );
+    assert_eq!(
+        nt(0xC000_018D),
+        Some("The logon request failed because the trust relationship between this workstation and the primary domain failed.")
+    );
+    // Lines of a MessageText are joined by a space, {Title} kept.
+    assert_eq!(
+        nt(0xC000_0032),
+        Some(
+            "{Corrupt Disk} The file system structure on the disk is corrupt and unusable. Please run the Chkdsk \
+             utility on the volume %hs."
+        )
+    );
+    assert_eq!(
+        nt(0xC000_0234),
+        Some(
+            "The user account has been automatically locked because too many invalid logon attempts or password \
+             change attempts have been requested."
+        )
+    );
+    assert_eq!(
+        nt(0xC000_0413),
+        Some(
+            "Logon Failure: The machine you are logging onto is protected by an authentication firewall. The \
+             specified account is not allowed to authenticate to the machine."
+        )
+    );
+    assert_eq!(
+        nt(0xC000_A101),
+        Some("The hash requests is not present or not up to date with the current file contents.")
+    );
+    // Facility-specific values: BitLocker, Remote Desktop, the cluster.
+    assert_eq!(nt(0xC021_0000), Some("This volume is locked by BitLocker Drive Encryption."));
+    assert_eq!(
+        nt(0xC00A_0038),
+        Some(
+            "The Terminal Server security layer detected an error in the protocol stream and has disconnected the \
+             client. Client IP: %2."
+        )
+    );
+    assert_eq!(nt(0xC013_000C), Some("The cluster node is down."));
+    assert_eq!(nt(0xC036_8000), Some("IPsec DoS Protection matched an explicit block rule."));
+    // The mingw-w64 table has STATUS_PKU2U_CERT_FAILURE at 0xC000042E, the SDK
+    // at 0xC000042F: a value and name that do not both match get no text.
+    assert_eq!(codes::name(Namespace::Ntstatus, 0xC000_042E), Some("STATUS_PKU2U_CERT_FAILURE"));
+    assert_eq!(nt(0xC000_042E), None);
+    // A MessageText that only repeats the name is not a text.
+    assert_eq!(nt(0x0000_0102), None, "STATUS_TIMEOUT");
+    assert_eq!(nt(0xC000_009C), None, "STATUS_DEVICE_DATA_ERROR");
+    assert_eq!(nt(0x8000_0005), Some("{Buffer Overflow} The data was too large to fit into the specified buffer."));
+    assert_eq!(
+        nt(0x4000_0000),
+        Some("{Object Exists} An attempt was made to create an object and the object name already existed.")
+    );
+    // HRESULT_FROM_NT reads as the status.
+    let h = codes::hresult_info(0xD000_0017).expect("HRESULT_FROM_NT");
+    assert_eq!(h.name, "HRESULT_FROM_NT(STATUS_NO_MEMORY)");
+    assert_eq!(h.message_from, Some(Namespace::Ntstatus));
+    assert_eq!(
+        h.message.as_deref(),
+        Some("{Not Enough Quota} Not enough virtual memory or paging file quota is available to complete the specified operation.")
+    );
+}
+
+#[test]
+fn windows_update_codes_in_the_hresult_table() {
+    let hr = |code| codes::message(Namespace::Hresult, code);
+    assert_eq!(codes::name(Namespace::Hresult, 0x8024_4022), Some("WU_E_PT_HTTP_STATUS_SERVICE_UNAVAIL"));
+    assert_eq!(hr(0x8024_4022), Some("Same as HTTP status 503 - the service is temporarily overloaded."));
+    assert_eq!(
+        hr(0x8024_402C),
+        Some("Same as ERROR_WINHTTP_NAME_NOT_RESOLVED - the proxy server or target server name cannot be resolved.")
+    );
+    assert_eq!(hr(0x8024_0438), None, "not listed by the page");
+    assert_eq!(codes::name(Namespace::Hresult, 0x8024_D00C), Some("WU_E_SETUP_REBOOT_TO_FIX"));
+    assert_eq!(
+        hr(0x8024_D00C),
+        Some("Windows Update Agent could not be updated because a restart of the system is required.")
+    );
+    // Code spans of the page are dropped.
+    assert_eq!(hr(0x8024_A005), Some("No unmanaged service is registered with AU."));
+    // A success code of the page.
+    assert_eq!(hr(0x0024_0005), Some("The system must be restarted to complete installation of the update."));
+    assert_eq!(codes::by_name("wu_e_no_service").map(|i| i.code), Some(0x8024_0001));
+    // As an insertion (%%2149859362) too.
+    assert_eq!(codes::insertion_message(0x8024_4022), hr(0x8024_4022));
+}
+
+#[test]
+fn winhttp_codes_in_the_win32_table() {
+    assert_eq!(codes::name(Namespace::Win32, 12002), Some("ERROR_WINHTTP_TIMEOUT"));
+    assert_eq!(codes::win32_message(12002), Some("The request has timed out."));
+    assert_eq!(codes::win32_message(12029), Some("Returned if connection to the server failed."));
+    assert_eq!(codes::win32_message(12007), Some("The server name cannot be resolved."));
+    assert_eq!(
+        codes::win32_message(12175),
+        Some(
+            "One or more errors were found in the Secure Sockets Layer (SSL) certificate sent by the server. To \
+             determine what type of error was encountered, check for a WINHTTP_CALLBACK_STATUS_SECURE_FAILURE \
+             notification in a status callback function. For more information, see WINHTTP_STATUS_CALLBACK."
+        )
+    );
+    // FACILITY_WIN32: 0x80072EE2 = HRESULT_FROM_WIN32(12002), also as %%N.
+    let h = codes::hresult_info(0x8007_2EE2).expect("an HRESULT");
+    assert_eq!(h.name, "HRESULT_FROM_WIN32(ERROR_WINHTTP_TIMEOUT)");
+    assert_eq!(h.message.as_deref(), Some("The request has timed out."));
+    assert_eq!(h.message_from, Some(Namespace::Win32));
+    assert_eq!(codes::insertion_message(2_147_954_402), Some("The request has timed out."));
+    // Entries the page gives without a number are not in the table.
+    assert_eq!(codes::by_name("ERROR_WINHTTP_CLIENT_CERT_NO_PRIVATE_KEY"), None);
 }

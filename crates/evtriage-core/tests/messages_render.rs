@@ -5,6 +5,13 @@ use std::sync::Arc;
 use evtriage_core::message::{self, ServiceKey};
 use evtriage_core::{DataItem, Event, Locator, Origin};
 
+/// The line NETLOGON 5719 ends with: its NTSTATUS, named and explained (the
+/// SDK's ntstatus.h text for 0xC000005E).
+const NO_LOGON_SERVERS_LINE: &str = "\nBinary: 0xC000005E (STATUS_NO_LOGON_SERVERS): We can't sign you in with this \
+     credential because your domain isn't available. Make sure your device is connected to your organization's \
+     network and try again. If you previously signed in on this device with another credential, you can sign in \
+     with that credential.";
+
 fn event(provider: &str, id: u32, data: &[(&str, &str)]) -> Event {
     let mut e = Event::new(Some(provider.to_string()), id, Origin::new(Arc::from("test.evtx"), Locator::File));
     e.data =
@@ -175,7 +182,7 @@ fn netlogon_5719_binary_ntstatus() {
         ),
         "{m}"
     );
-    assert!(m.ends_with("\nBinary: 0xC000005E (STATUS_NO_LOGON_SERVERS)"), "{m}");
+    assert!(m.ends_with(NO_LOGON_SERVERS_LINE), "{m}");
 }
 
 #[test]
@@ -185,7 +192,8 @@ fn netlogon_5805_access_denied() {
     assert_eq!(
         message::render(&e),
         "The session setup from the computer 01566S-WIN16-IR failed to authenticate. The following error occurred: \
-         \nAccess is denied.\nBinary: 0xC0000022 (STATUS_ACCESS_DENIED)"
+         \nAccess is denied.\nBinary: 0xC0000022 (STATUS_ACCESS_DENIED): {Access Denied} A process has requested \
+         access to an object, but has not been granted those access rights."
     );
 }
 
