@@ -39,6 +39,11 @@ pub struct Evidence {
     pub summary: String,
     /// The part it plays.
     pub role: Role,
+    /// For an event: where its message in `summary` came from (`input`,
+    /// `twin`, `mta`, `table` or `raw`, as in `evtriage dump`); absent for
+    /// snapshot rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_source: Option<evtriage_core::MessageSource>,
     /// The origin, for sorting and de-duplication.
     #[serde(skip)]
     pub origin: Option<Origin>,
@@ -53,6 +58,7 @@ impl Evidence {
             time,
             summary,
             role,
+            message_source: None,
             origin: Some(origin.clone()),
         }
     }

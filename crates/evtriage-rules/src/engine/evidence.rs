@@ -81,7 +81,7 @@ pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTim
     if !summary.starts_with(&label) {
         summary = format!("{label} {}: {summary}", e.event_id);
     }
-    Evidence::new(origin, time, summary, role)
+    Evidence { message_source: Some(source), ..Evidence::new(origin, time, summary, role) }
 }
 
 /// Appends ` [Name=value, …]` for the named data items whose values the
