@@ -189,9 +189,38 @@ fn rows_for(provider: &str, event_id: u32) -> impl Iterator<Item = &'static Temp
 /// The template row for `event`: by provider name, else by event source
 /// name; the row for the event's version, else the row without a version.
 pub fn template_for(event: &Event) -> Option<&'static Template> {
+    if processing_error(event) {
+        return None;
+    }
     let by =
         |name: &Option<String>| name.as_deref().and_then(|n| template_for_version(n, event.event_id, event.version));
     by(&event.provider.name).or_else(|| by(&event.provider.event_source_name))
+}
+
+/// Whether `event` holds Windows' `ProcessingErrorData` instead of its own
+/// data: when a record's values did not fit its template, the event log
+/// service writes `ErrorCode`, `DataItemName` and the raw `EventPayload`
+/// (hex) instead. No template fits such a record; [`render`] shows the
+/// payload's strings (see [`payload_strings`]).
+pub fn processing_error(event: &Event) -> bool {
+    event.data_named("EventPayload").is_some() && event.data_named("ErrorCode").is_some()
+}
+
+/// The UTF-16LE strings of a `ProcessingErrorData` payload (hex), when it
+/// holds only such strings, NUL-terminated: `Administrator`, `EC2AMAZ-…`,
+/// `System` for a 104 whose values did not fit. `None` for other payloads.
+pub fn payload_strings(hex: &str) -> Option<Vec<String>> {
+    let bytes = crate::display::from_hex(hex.trim())?;
+    if bytes.len() % 2 != 0 || bytes.is_empty() {
+        return None;
+    }
+    let units = bytes.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
+    let text = char::decode_utf16(units).collect::<Result<String, _>>().ok()?;
+    if text.chars().any(|c| c.is_control() && c != '\0') {
+        return None;
+    }
+    let strings: Vec<String> = text.split('\0').filter(|s| !s.is_empty()).map(str::to_string).collect();
+    (!strings.is_empty()).then_some(strings)
 }
 
 /// The message Event Viewer would show for `event`: the source's own rendered
@@ -386,7 +415,10 @@ fn fallback_into(event: &Event, out: &mut String) {
             out.push_str(n);
             out.push('=');
         }
-        out.push_str(&d.value);
+        match (d.name.as_deref(), payload_strings(&d.value)) {
+            (Some("EventPayload"), Some(strings)) if processing_error(event) => out.push_str(&strings.join(" | ")),
+            _ => out.push_str(&d.value),
+        }
         if rule == InsertionRule::Verbatim || find_double_percent(&d.value).is_none() {
             continue;
         }

@@ -425,3 +425,25 @@ fn template_rows_are_unique_across_files() {
     }
     assert!(seen.len() >= 44, "{}", seen.len());
 }
+
+#[test]
+fn processing_error_data_shows_its_payload_strings() {
+    // A 104 whose values did not fit its template: Windows wrote
+    // ProcessingErrorData (corpus: anotherc0ne_EventLog_System.evtx record 62782).
+    let payload = "410064006D0069006E006900730074007200610074006F007200000045004300320041004D0041005A002D00470051003000480045004B0044000000530079007300740065006D0000000000";
+    let e = event(
+        "Microsoft-Windows-Eventlog",
+        104,
+        &[("ErrorCode", "15005"), ("DataItemName", "ClientProcessId"), ("EventPayload", payload)],
+    );
+    assert!(message::processing_error(&e) && message::template_for(&e).is_none());
+    assert_eq!(
+        message::render(&e),
+        "Microsoft-Windows-Eventlog 104 | ErrorCode=15005 | DataItemName=ClientProcessId | EventPayload=Administrator | \
+         EC2AMAZ-GQ0HEKD | System"
+    );
+    assert_eq!(message::source_of(&e), evtriage_core::MessageSource::Raw);
+    // Binary payloads stay hex.
+    assert_eq!(message::payload_strings("0100FF00"), None);
+    assert_eq!(message::payload_strings("zz"), None);
+}

@@ -92,7 +92,8 @@ fn append_hidden_fields(e: &Event, summary: &mut String) {
     let mut hidden = String::new();
     for d in &e.data {
         let (Some(name), value) = (d.name.as_deref(), d.value.trim()) else { continue };
-        if value.is_empty() || value == "-" || summary.contains(value) {
+        // `%%N` references are shown as their text in the message.
+        if value.is_empty() || value == "-" || value.starts_with("%%") || summary.contains(value) {
             continue;
         }
         let item = format!("{name}={}", value.split_whitespace().collect::<Vec<_>>().join(" "));
