@@ -210,7 +210,13 @@ impl TimelineSink {
             return;
         }
         // Most of a log says the same few things: rows share their text.
-        let message = if shown { self.intern(&cell(&evtriage_core::message::render(e))) } else { self.intern("") };
+        let (message, message_source) = if shown {
+            let mut text = String::new();
+            let source = evtriage_core::message::render_with_source_into(e, &mut text);
+            (self.intern(&cell(&text)), Some(source))
+        } else {
+            (self.intern(""), None)
+        };
         let provider = self.intern(&cell(&label));
         let computer = e.computer.as_deref().map(|c| self.intern(&cell(c)));
         let channel = e.channel.as_deref().map(|c| self.intern(c));
@@ -225,6 +231,7 @@ impl TimelineSink {
             computer,
             channel,
             message,
+            message_source,
             source: e.origin.source.clone(),
             locator: e.origin.locator,
             recovered: e.recovered,

@@ -76,6 +76,8 @@ pub struct Row {
     /// Rendered message, as [`cell`] shapes it (empty for separator-only
     /// rows); shared by the rows that say the same.
     pub message: Arc<str>,
+    /// Where the message came from (`None` for separator-only rows).
+    pub message_source: Option<evtriage_core::MessageSource>,
     /// Input the event came from.
     pub source: Arc<str>,
     /// Place in the input.
@@ -191,6 +193,8 @@ struct JsonRow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     channel: Option<&'a str>,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_source: Option<evtriage_core::MessageSource>,
     source: &'a str,
     locator: Locator,
     boot_session: u32,
@@ -256,6 +260,7 @@ fn write_jsonl(out: &mut dyn Write, rows: &[Row], zone: Zone, sketch: bool) -> i
                 computer: r.computer.as_deref(),
                 channel: r.channel.as_deref(),
                 message: &r.message,
+                message_source: r.message_source,
                 source: &r.source,
                 locator: r.locator,
                 boot_session: session,
@@ -317,6 +322,7 @@ mod tests {
             computer: Some(Arc::from(computer)),
             channel: None,
             message: "".into(),
+            message_source: None,
             source: Arc::from("x"),
             locator: Locator::File,
             recovered: false,
