@@ -365,7 +365,8 @@ fn cut(
 ) -> (u64, Option<std::io::Error>) {
     use std::io::Read;
     let mut buf: Vec<u8> = Vec::new();
-    let mut want = size;
+    // The byte-order mark whole in the first block, however small the pieces.
+    let mut want = size.max(layout.bom);
     let mut eof = false;
     let mut read_error = None;
     let mut consumed = 0u64;
@@ -398,7 +399,11 @@ fn cut(
             bom = 0;
         }
         if buf.is_empty() {
-            break;
+            if eof {
+                break;
+            }
+            want = size;
+            continue;
         }
         let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout, pieces == 0) };
         let Some(cut) = cut else {
