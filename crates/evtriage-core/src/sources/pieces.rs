@@ -488,7 +488,7 @@ pub(crate) fn feed<'s, T, M, D>(
                     );
                     let mut f = lock(&found);
                     f.tally.add(&o.tally);
-                    if o.language != "" || o.preferred.is_some() {
+                    if !o.language.is_empty() || o.preferred.is_some() {
                         (f.preferred, f.language) = (o.preferred, o.language);
                     }
                     Batch::default()

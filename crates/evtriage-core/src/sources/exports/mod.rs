@@ -304,6 +304,7 @@ pub fn clean_message(text: &str) -> String {
 /// or a line it skipped (with why). Diagnostics are given in this order, so
 /// that a file read in pieces reports as it does read whole.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // nearly every item is a row
 pub enum Item {
     /// A record.
     Row(Row),
