@@ -261,9 +261,9 @@ impl Reader {
                 }
                 continue;
             }
-            // Large XML exports and text traces: in pieces (see `sources::pieces`).
+            // Large XML exports, text traces and text exports of events: in pieces (see `sources::pieces`).
             if crate::sources::pieces::piecewise(format)
-                && std::fs::metadata(path).is_ok_and(|m| m.len() > crate::sources::pieces::STREAM_ABOVE)
+                && std::fs::metadata(path).is_ok_and(|m| m.len() > crate::sources::pieces::stream_above(&self.options))
             {
                 match std::fs::File::open(path) {
                     Ok(f) => crate::sources::pieces::feed(

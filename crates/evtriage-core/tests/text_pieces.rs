@@ -161,3 +161,123 @@ fn a_damaged_stretch_costs_its_piece_only() {
     let with_data = events.iter().filter(|e| e.data.iter().any(|d| d.value.starts_with("Intersite Messaging"))).count();
     assert!(kept + 200 > with_data && kept * 10 > with_data * 9, "{kept} of {with_data}");
 }
+
+/// Reads `path` whole and in pieces of each size, with 1 and 2 threads,
+/// and asserts the same summary, records and diagnostics.
+fn assert_small_pieces_equal_whole(path: &Path, options: &ReadOptions, sizes: &[usize]) -> Collect {
+    let bytes = std::fs::read(path).unwrap();
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let mut whole = Collect::default();
+    let whole_summary = Reader::new(options.clone().threads(1)).read_bytes(name, &bytes, &mut whole);
+    for &size in sizes {
+        for threads in [1, 2] {
+            let mut pieces = Collect::default();
+            let summaries: Vec<InputSummary> =
+                Reader::new(options.clone().threads(threads).piece_size(size)).read_paths(&[path], &mut pieces);
+            let what = format!("{path:?}, pieces of {size} bytes, {threads} threads");
+            assert_eq!(summaries, vec![whole_summary.clone()], "{what}: summary");
+            assert_eq!(pieces.records, whole.records, "{what}: records");
+            assert_eq!(pieces.diagnostics, whole.diagnostics, "{what}: diagnostics");
+        }
+    }
+    whole
+}
+
+#[test]
+fn every_export_fixture_in_tiny_pieces_reads_as_whole() {
+    let dir = fixture("exports");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n != "README.md"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 10, "{files:?}");
+    // A zone with daylight saving, so that the notes on repeated local times
+    // (counted over every piece, given once) are compared too.
+    let berlin = evtriage_core::SourceTz::parse("Europe/Berlin").unwrap();
+    for path in &files {
+        for options in [ReadOptions::new(), ReadOptions::new().source_tz(berlin.clone())] {
+            let whole = assert_small_pieces_equal_whole(path, &options, &[1, 16, 100, 300]);
+            assert!(!whole.records.is_empty(), "{path:?}");
+            // One note on the zone per input, however many pieces.
+            let zone =
+                whole.diagnostics.iter().filter(|d| d.message.contains("because the export does not say its zone"));
+            assert_eq!(zone.count(), 1, "{path:?}");
+        }
+    }
+}
+
+/// A large Event Viewer CSV: `n` rows, every third with a quoted message
+/// over several lines (one line of which looks like a row of its own), the
+/// others unquoted, some going on over a line that starts no row. English
+/// header but day-first dates (an en-GB machine), and no day above 12 in
+/// the first rows: only rows far into the file settle the order.
+fn large_viewer_csv(n: usize) -> String {
+    let mut s = String::from("\u{feff}Level,Date and Time,Source,Event ID,Task Category\r\n");
+    for i in 0..n {
+        let day = if i < n / 2 { 1 + i % 12 } else { 1 + i % 28 };
+        let time = format!("{day:02}/03/2025 {:02}:{:02}:{:02}", i % 24, i % 60, (i / 60) % 60);
+        match i % 3 {
+            0 => s.push_str(&format!(
+                "Error,{time},Service Control Manager,7023,None,\"Row {i}: the service terminated with \
+                 the following error: \r\nError,01/03/2025 00:00:00,Not a row,1,None,quoted \"\"text\"\"\r\n\r\n\
+                 {}end {i}.\"\r\n",
+                "padding ".repeat(i % 50)
+            )),
+            1 => s.push_str(&format!(
+                "Information,{time},EventLog,6005,None,Row {i}: the Event log service was started.\r\n"
+            )),
+            _ => s.push_str(&format!(
+                "Warning,{time},Microsoft-Windows-Time-Service,36,None,Row {i}: no usable time stamp\r\n\
+                 which goes on here {i}.\r\n"
+            )),
+        }
+    }
+    s
+}
+
+#[test]
+fn a_large_event_viewer_csv_in_pieces_reads_as_whole() {
+    let dir = TempDir::new("viewer-csv");
+    let path = dir.0.join("System.csv");
+    let n = 60_000;
+    let text = large_viewer_csv(n);
+    assert!(text.len() > BIG, "{}", text.len());
+    std::fs::write(&path, &text).unwrap();
+    let whole = assert_pieces_equal_whole(&path);
+    for threads in [1, 4] {
+        let mut read = Collect::default();
+        let summaries = Reader::new(ReadOptions::new().threads(threads)).read_paths(&[&path], &mut read);
+        assert_eq!(summaries[0].records, n as u64, "{threads} threads");
+        assert_eq!(read.records, whole.records);
+        let events: Vec<_> = read.events().collect();
+        assert_eq!(events.len(), n);
+        let first = events[0];
+        assert_eq!((first.provider.name.as_deref(), first.event_id), (Some("Service Control Manager"), 7023));
+        assert_eq!(first.origin.locator, Locator::Line { line: 2 });
+        assert_eq!(
+            first.message.as_deref(),
+            Some(
+                "Row 0: the service terminated with the following error: \nError,01/03/2025 00:00:00,Not a \
+                 row,1,None,quoted \"text\"\n\nend 0."
+            )
+        );
+        assert_eq!(first.time.map(|t| t.to_rfc3339()).as_deref(), Some("2025-03-01T00:00:00+00:00"));
+        let last = events[n - 1];
+        let i = n - 1; // 59999: `i % 3 == 2`, a message going on over a second line
+        assert_eq!((last.provider.name.as_deref(), last.event_id), (Some("Microsoft-Windows-Time-Service"), 36));
+        assert_eq!(
+            last.message.as_deref(),
+            Some(format!("Row {i}: no usable time stamp\nwhich goes on here {i}.").as_str())
+        );
+        // Day first, from rows far into the file: 59999 % 28 + 1 = 24 March.
+        assert_eq!(last.time.map(|t| t.to_rfc3339()).as_deref(), Some("2025-03-24T23:59:39+00:00"));
+        let lines = text.lines().count() as u64;
+        assert_eq!(last.origin.locator, Locator::Line { line: lines - 1 });
+        // The order's note and the zone's, once each.
+        let notes: Vec<&str> = read.diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[1].starts_with("dates read as day/month/year: the rows say so"), "{notes:?}");
+    }
+}

@@ -70,6 +70,10 @@ pub struct ReadOptions {
     /// The zone of the local times text exports write without an offset
     /// (`None`: UTC, as the default).
     pub(crate) source_tz: Option<crate::zone::SourceTz>,
+    /// Read inputs of the formats read in pieces in pieces of about this
+    /// many bytes, whatever their size (tests; `None`: only large ones, in
+    /// pieces of the usual size).
+    pub(crate) piece: Option<usize>,
 }
 
 impl std::fmt::Debug for ReadOptions {
@@ -146,6 +150,16 @@ impl ReadOptions {
     /// ([`InputSummary::stale`](crate::InputSummary::stale)).
     pub fn recovered(mut self, recovered: bool) -> Self {
         self.recovered = recovered;
+        self
+    }
+
+    #[doc(hidden)]
+    /// Reads every input of a format read in pieces (large XML exports,
+    /// ETW text traces, Event Viewer's and PowerShell's text exports) in
+    /// pieces of about `bytes` bytes, whatever its size: for tests that
+    /// compare a small file read in pieces with the same read whole.
+    pub fn piece_size(mut self, bytes: usize) -> Self {
+        self.piece = Some(bytes.max(1));
         self
     }
 

@@ -134,20 +134,12 @@ pub fn read_format(
         Format::Tasklist => tasklist::read(text, &mut ctx),
         Format::Reg => reg::read(text, &mut ctx),
         Format::PowerShellList => powershell::read(text, &mut ctx),
-        Format::EventViewerCsv => {
-            exports::eventviewer::read(text, ',', &mut ctx, None, None);
-        }
-        Format::EventViewerText => {
-            exports::eventviewer::read(text, '\t', &mut ctx, None, None);
-        }
-        Format::WevtutilText => {
-            exports::wevtutil::read(text, &mut ctx, true);
-        }
-        Format::GetWinEventList => {
-            exports::winevent::read_list(text, &mut ctx, true);
-        }
-        Format::GetWinEventCsv => {
-            exports::winevent::read_csv(text, &mut ctx);
+        Format::EventViewerCsv
+        | Format::EventViewerText
+        | Format::WevtutilText
+        | Format::GetWinEventList
+        | Format::GetWinEventCsv => {
+            exports::read(format, text, &exports::Plan::whole(), &mut ctx);
         }
         _ => ctx.note("not a format evtriage reads; passed over"),
     }

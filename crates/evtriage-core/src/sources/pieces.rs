@@ -29,6 +29,7 @@ use crate::text::Encoding;
 use crate::work::Batch;
 use crate::work::{merge_collect, Unit};
 
+use super::exports::{self, Outcome, Plan};
 use super::Ctx;
 
 /// Files of a piecewise format larger than this are read in pieces.
@@ -39,7 +40,30 @@ pub(crate) const PIECE: usize = 256 << 10;
 
 /// Whether inputs of `format` can be read in pieces.
 pub(crate) fn piecewise(format: Format) -> bool {
-    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText)
+    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText) || export(format)
+}
+
+/// Whether `format` is one of Event Viewer's or PowerShell's text exports
+/// (read in two passes, see [`feed`]).
+fn export(format: Format) -> bool {
+    matches!(
+        format,
+        Format::EventViewerCsv
+            | Format::EventViewerText
+            | Format::WevtutilText
+            | Format::GetWinEventList
+            | Format::GetWinEventCsv
+    )
+}
+
+/// Files of a piecewise format larger than this are read in pieces (any
+/// size when a piece size is set for tests, [`ReadOptions::piece_size`]).
+pub(crate) fn stream_above(options: &ReadOptions) -> u64 {
+    if options.piece.is_some() {
+        0
+    } else {
+        STREAM_ABOVE
+    }
 }
 
 /// How a large text file is laid out: its encoding (from its byte-order mark
@@ -97,9 +121,13 @@ impl Layout {
 }
 
 /// Where the last piece of `bytes` may end: the start of the last record
-/// after byte 0 (`None` when there is none: the piece must grow).
-pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout) -> Option<usize> {
+/// after byte 0 (`None` when there is none: the piece must grow). `first`:
+/// `bytes` starts the file (an `Export-Csv`'s header is not cut from it).
+pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool) -> Option<usize> {
     let unit = layout.unit();
+    if export(format) {
+        return export_cut(bytes, format, layout, first);
+    }
     match format {
         Format::EtwText => {
             // After the last line feed.
@@ -133,6 +161,100 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout) -> Option<u
     }
 }
 
+/// [`last_cut`] for the text exports: the bytes are decoded as their piece
+/// will be (a character cut off at the end left out), the layout's reader
+/// says where its last record that a piece may start with begins, and that
+/// place is turned back into a byte offset.
+///
+/// - Event Viewer CSV and text: a line that starts a row, not inside a
+///   quoted message that an earlier row's line opened (a message may span
+///   lines in quotes, and an unquoted one goes on over lines that start no
+///   row; either way it stays with its row);
+/// - `wevtutil` text: an `Event[N]:` line (the description runs to the next);
+/// - `Format-List`: a property line after a blank line (a `Message`'s
+///   further lines are indented; blank lines inside it are followed by
+///   indented lines, not by a property);
+/// - `Export-Csv`: a line break outside quotes (quoted fields hold line
+///   breaks), after the `#TYPE` line and the header.
+fn export_cut(bytes: &[u8], format: Format, layout: Layout, first: bool) -> Option<usize> {
+    use super::exports::{eventviewer, wevtutil, winevent};
+    let (text, kind) = scan_text(bytes, layout);
+    let text = text.as_ref();
+    let at = match format {
+        Format::EventViewerCsv => eventviewer::last_row_start(text, ','),
+        Format::EventViewerText => eventviewer::last_row_start(text, '\t'),
+        Format::GetWinEventCsv => winevent::last_record_start(text, first),
+        Format::WevtutilText => last_line_start(text, |line, _| wevtutil::is_block_start(line)),
+        _ => last_line_start(text, winevent::starts_block),
+    }?;
+    let prefix = text.get(..at)?;
+    Some(match kind {
+        Scan::Utf8 => at,
+        Scan::Bytes => prefix.chars().count(),
+        Scan::Utf16 => prefix.encode_utf16().count() * 2,
+    })
+}
+
+/// How the text of [`scan_text`] maps to the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scan {
+    /// UTF-8: the same offsets.
+    Utf8,
+    /// Windows-1252: one character per byte.
+    Bytes,
+    /// UTF-16: two bytes per code unit.
+    Utf16,
+}
+
+/// `bytes` decoded as [`crate::text::decode_piece`] would, for finding
+/// where records start: UTF-8 when it is (a character cut off at the end
+/// left out), else Windows-1252; UTF-16 with unpaired surrogates replaced
+/// (one unit each, as the replacement character takes).
+fn scan_text(bytes: &[u8], layout: Layout) -> (std::borrow::Cow<'_, str>, Scan) {
+    use std::borrow::Cow;
+    match layout.encoding {
+        Encoding::Utf16Le | Encoding::Utf16Be => {
+            let units = bytes.chunks_exact(2).map(|c| match (layout.encoding, c) {
+                (Encoding::Utf16Le, [a, b]) => u16::from_le_bytes([*a, *b]),
+                (_, [a, b]) => u16::from_be_bytes([*a, *b]),
+                _ => 0,
+            });
+            let text: String = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+            (Cow::Owned(text), Scan::Utf16)
+        }
+        _ => match std::str::from_utf8(bytes) {
+            Ok(t) => (Cow::Borrowed(t), Scan::Utf8),
+            Err(e) if e.error_len().is_none() => (
+                Cow::Borrowed(
+                    std::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or_default()).unwrap_or_default(),
+                ),
+                Scan::Utf8,
+            ),
+            Err(_) => (Cow::Owned(bytes.iter().map(|&b| crate::text::windows_1252(b)).collect()), Scan::Bytes),
+        },
+    }
+}
+
+/// The start of the last whole line of `text` (ended by a line feed) after
+/// offset 0 for which `starts(line, previous line)` holds; line ends as
+/// [`crate::text::numbered_lines`] strips them.
+fn last_line_start(text: &str, starts: impl Fn(&str, &str) -> bool) -> Option<usize> {
+    let strip = |l: &str| -> String { l.strip_suffix('\r').unwrap_or(l).to_string() };
+    // Whole lines only: the text after the last line feed may be cut off.
+    let whole = text.get(..text.rfind('\n')?)?;
+    let mut end = whole.len();
+    loop {
+        let start = whole.get(..end)?.rfind('\n')? + 1;
+        let line = strip(whole.get(start..end)?);
+        let prev_start = whole.get(..start - 1)?.rfind('\n').map_or(0, |i| i + 1);
+        let prev = strip(whole.get(prev_start..start - 1)?);
+        if starts(&line, &prev) {
+            return Some(start);
+        }
+        end = start - 1;
+    }
+}
+
 /// How many lines `bytes` moves the line count on: its line feeds, as both
 /// parsers count lines ([`crate::event_parser::XmlEvents`] and
 /// [`crate::text::numbered_lines`]).
@@ -151,6 +273,8 @@ pub(crate) fn ends_with_line_feed(bytes: &[u8], layout: Layout) -> bool {
 /// and diagnostics with the file's line numbers. `unit` is its place in
 /// delivery order. `whole`: the piece is the whole file (no record start was
 /// found to cut at), so an XML piece without events is noted as such.
+/// `plan`: what a piece of a text export needs of the whole file; what it
+/// found is returned (nothing for other formats).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn read_piece(
     options: &ReadOptions,
@@ -159,11 +283,10 @@ pub(crate) fn read_piece(
     bytes: &[u8],
     layout: Layout,
     (first_line, last_line): (u64, u64),
-    unit: Option<u64>,
-    whole: bool,
+    (unit, whole, plan): (Option<u64>, bool, &Plan),
     sink: &mut Collect,
     summary: &mut InputSummary,
-) {
+) -> Outcome {
     let lines =
         if last_line > first_line { format!("lines {first_line}–{last_line}") } else { format!("line {first_line}") };
     let decoded = match crate::text::decode_piece(bytes, layout.encoding) {
@@ -175,7 +298,7 @@ pub(crate) fn read_piece(
                 Locator::Line { line: first_line },
                 format!("{lines} skipped: cannot read them as text: {e}"),
             ));
-            return;
+            return Outcome::default();
         }
     };
     if decoded.lossy {
@@ -187,17 +310,22 @@ pub(crate) fn read_piece(
         sink.diagnostic(Diagnostic::note(name.clone(), Locator::Line { line: first_line }, what));
     }
     let start = (sink.records.len(), sink.diagnostics.len());
-    {
+    let outcome = {
         let mut ctx = Ctx { name, options, sink: &mut *sink, summary, reviewer: None, unit };
         match format {
-            Format::EtwText => super::etw_text::read(&decoded.text, &mut ctx),
+            Format::EtwText => {
+                super::etw_text::read(&decoded.text, &mut ctx);
+                Outcome::default()
+            }
+            f if export(f) => super::exports::read(f, &decoded.text, plan, &mut ctx),
             _ => {
                 if super::event_xml::read_events(&decoded.text, format, &mut ctx) == 0 && whole {
                     ctx.note(super::event_xml::NO_EVENTS);
                 }
+                Outcome::default()
             }
         }
-    }
+    };
     // The parser counted lines from 1: move them to the file's.
     let shift = first_line.saturating_sub(1);
     let moved = |l: &mut Locator| {
@@ -213,28 +341,32 @@ pub(crate) fn read_piece(
     for d in sink.diagnostics.iter_mut().skip(start.1) {
         moved(&mut d.locator);
     }
+    outcome
 }
 
-/// Queues the pieces of a large text input on the pipeline: the calling
-/// thread reads the file in blocks and cuts them where a record starts;
-/// each piece is decoded and parsed on a worker (see `sources::pieces`).
-pub(crate) fn feed<'s, T, M, D>(
-    pipe: &mut Pipeline<'_, 's, T, M, D>,
-    file: usize,
-    name: &Arc<str>,
-    mut data: std::fs::File,
-    (format, head): (Format, &[u8]),
-    options: &ReadOptions,
-    json_lines: Option<&Arc<JsonLines>>,
-) where
-    T: Send + 's,
-    M: Fn(Unit) -> T + Sync + ?Sized,
-    D: FnMut(Delivered<'_, T>),
-{
+/// One piece cut from a file by [`cut`].
+struct Piece {
+    bytes: Vec<u8>,
+    /// Its first and last lines in the file.
+    lines: (u64, u64),
+    /// It is the whole file.
+    whole: bool,
+    /// It is the first.
+    first: bool,
+}
+
+/// Reads `data` in blocks and cuts them where a record of `format` starts
+/// (pieces of about `size` bytes), handing each piece to `each`, in order.
+/// Returns how many bytes were read and the error that stopped reading, if one did.
+fn cut(
+    data: &mut std::fs::File,
+    (format, layout, size): (Format, Layout, usize),
+    mut each: impl FnMut(Piece),
+) -> (u64, Option<std::io::Error>) {
     use std::io::Read;
-    let layout = Layout::of(head);
     let mut buf: Vec<u8> = Vec::new();
-    let mut want = PIECE;
+    // The byte-order mark whole in the first block, however small the pieces.
+    let mut want = size.max(layout.bom);
     let mut eof = false;
     let mut read_error = None;
     let mut consumed = 0u64;
@@ -267,9 +399,13 @@ pub(crate) fn feed<'s, T, M, D>(
             bom = 0;
         }
         if buf.is_empty() {
-            break;
+            if eof {
+                break;
+            }
+            want = size;
+            continue;
         }
-        let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout) };
+        let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout, pieces == 0) };
         let Some(cut) = cut else {
             // One record larger than the piece so far: read more.
             want = want.saturating_mul(2);
@@ -282,26 +418,130 @@ pub(crate) fn feed<'s, T, M, D>(
         let whole = pieces == 0 && eof && buf.is_empty();
         let lines = (first_line, last_line.max(first_line));
         consumed += piece.len() as u64;
+        each(Piece { bytes: piece, lines, whole, first: pieces == 0 });
         pieces += 1;
-        let (name, options, out_lines, unit) =
-            (name.clone(), options.clone(), json_lines.cloned(), crate::pipeline::next_unit());
+        first_line += breaks;
+        want = buf.len() + size;
+    }
+    (consumed, read_error)
+}
+
+/// Locks `m`, whatever a panicking holder left in it.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Queues the pieces of a large text input on the pipeline: the calling
+/// thread reads the file in blocks and cuts them where a record starts;
+/// each piece is decoded and parsed on a worker (see `sources::pieces`).
+///
+/// A text export (Event Viewer's CSV or text, `wevtutil` text,
+/// `Get-WinEvent` output) is read twice. Its day/month order is decided
+/// from the dates of all its rows, as when it is read whole, so a first
+/// pass only counts them ([`exports::Tally`], piece by piece on the workers,
+/// nothing delivered); the second reads the events with that order, every
+/// piece after the first given the file's header line. The notes on the
+/// zone and the order come with the first piece, the counts of ambiguous
+/// local times once at the end.
+pub(crate) fn feed<'s, T, M, D>(
+    pipe: &mut Pipeline<'_, 's, T, M, D>,
+    file: usize,
+    name: &Arc<str>,
+    mut data: std::fs::File,
+    (format, head): (Format, &[u8]),
+    options: &ReadOptions,
+    json_lines: Option<&Arc<JsonLines>>,
+) where
+    T: Send + 's,
+    M: Fn(Unit) -> T + Sync + ?Sized,
+    D: FnMut(Delivered<'_, T>),
+{
+    let layout = Layout::of(head);
+    let size = options.piece.unwrap_or(PIECE);
+    let mut plan = Plan::default();
+    let found = Arc::new(std::sync::Mutex::new(Outcome::default()));
+    if export(format) {
+        // First pass: the rows' dates, and the header from the first piece.
+        let mut header = None;
+        let (_, error) = cut(&mut data, (format, layout, size), |piece| {
+            if piece.first {
+                header = crate::text::decode_piece(&piece.bytes, layout.encoding)
+                    .ok()
+                    .and_then(|d| exports::header_of(format, &d.text));
+            }
+            let plan = Plan { header: header.clone().filter(|_| !piece.first), tally_only: true, ..Plan::default() };
+            let (name, options, found) = (name.clone(), options.clone(), found.clone());
+            pipe.push(
+                file,
+                Box::new(move || {
+                    let (mut collect, mut summary) = (Collect::default(), InputSummary::new(name.clone(), format));
+                    let o = read_piece(
+                        &options,
+                        format,
+                        name,
+                        &piece.bytes,
+                        layout,
+                        piece.lines,
+                        (None, piece.whole, &plan),
+                        &mut collect,
+                        &mut summary,
+                    );
+                    let mut f = lock(&found);
+                    f.tally.add(&o.tally);
+                    if !o.language.is_empty() || o.preferred.is_some() {
+                        (f.preferred, f.language) = (o.preferred, o.language);
+                    }
+                    Batch::default()
+                }),
+            );
+        });
+        // Every piece counted (an error stopping the read is reported by the second pass).
+        pipe.drain();
+        let found = std::mem::take(&mut *lock(&found));
+        let order = exports::decide_order_of(&found.tally, found.preferred, found.language);
+        plan = Plan { header, order: Some(order), notes: found.tally.rows > 0, tally_only: false };
+        let rewound = error.map_or(Ok(0), Err).and_then(|_| std::io::Seek::rewind(&mut data));
+        if let Err(e) = rewound {
+            pipe.push_ready(
+                file,
+                Batch::one_skipped(Diagnostic::skipped(
+                    name.clone(),
+                    Locator::File,
+                    format!("cannot read the file: {e}"),
+                )),
+            );
+            return;
+        }
+    }
+    let (consumed, read_error) = cut(&mut data, (format, layout, size), |piece| {
+        let plan = Plan {
+            header: plan.header.clone().filter(|_| !piece.first),
+            notes: plan.notes && piece.first,
+            ..plan.clone()
+        };
+        let (name, options, out_lines, unit, found) =
+            (name.clone(), options.clone(), json_lines.cloned(), crate::pipeline::next_unit(), found.clone());
         pipe.push(
             file,
             Box::new(move || {
                 let mut collect = Collect::default();
                 let mut summary = InputSummary::new(name.clone(), format);
-                read_piece(
+                let o = read_piece(
                     &options,
                     format,
                     name,
-                    &piece,
+                    &piece.bytes,
                     layout,
-                    lines,
-                    Some(unit),
-                    whole,
+                    piece.lines,
+                    (Some(unit), piece.whole, &plan),
                     &mut collect,
                     &mut summary,
                 );
+                {
+                    let mut f = lock(&found);
+                    f.repeated += o.repeated;
+                    f.skipped_times += o.skipped_times;
+                }
                 let out = Batch {
                     records: summary.records,
                     skipped: summary.skipped,
@@ -315,9 +555,7 @@ pub(crate) fn feed<'s, T, M, D>(
                 }
             }),
         );
-        first_line += breaks;
-        want = buf.len() + PIECE;
-    }
+    });
     if let Some(e) = read_error {
         pipe.push_ready(
             file,
@@ -327,6 +565,20 @@ pub(crate) fn feed<'s, T, M, D>(
                 format!("reading stopped {consumed} bytes into the file: {e}"),
             )),
         );
+    }
+    if export(format) {
+        // The notes on ambiguous local times, once, when every piece has been read.
+        pipe.drain();
+        let found = lock(&found).clone();
+        let mut out = Batch::default();
+        out.items.extend(
+            exports::time_notes(options, found.repeated, found.skipped_times)
+                .into_iter()
+                .map(|n| crate::work::Part::Diagnostic(Diagnostic::note(name.clone(), Locator::File, n))),
+        );
+        if !out.items.is_empty() {
+            pipe.push_ready(file, out);
+        }
     }
 }
 
@@ -342,21 +594,21 @@ mod tests {
     fn cuts_fall_before_event_start_tags_and_after_line_feeds() {
         let l8 = Layout { encoding: Encoding::Utf8, bom: 0 };
         let xml = b"<Events><Event xmlns='x'><EventData/></Event>\n<Event>a</Event><Events2>";
-        assert_eq!(last_cut(xml, Format::EventXml, l8), Some(46));
+        assert_eq!(last_cut(xml, Format::EventXml, l8, true), Some(46));
         // `<EventData`, `<Events` are not start tags of an event; one at 0 is no cut.
-        assert_eq!(last_cut(b"<Event><EventData><Events>", Format::EventXml, l8), None);
+        assert_eq!(last_cut(b"<Event><EventData><Events>", Format::EventXml, l8, true), None);
         let l16 = Layout { encoding: Encoding::Utf16Le, bom: 0 };
         let wide = utf16le("<Event>a</Event><Event>b</Event>");
-        assert_eq!(last_cut(&wide, Format::EventXml, l16), Some(32));
+        assert_eq!(last_cut(&wide, Format::EventXml, l16, true), Some(32));
         // A pattern at an odd offset is not text.
         let mut odd = vec![b'x'];
         odd.extend(utf16le("<Event>"));
         odd.push(b'y');
-        assert_eq!(last_cut(&odd, Format::EventXml, l16), None);
-        assert_eq!(last_cut(b"a\nb\nc", Format::EtwText, l8), Some(4));
-        assert_eq!(last_cut(b"a\nb\n", Format::EtwText, l8), Some(4));
-        assert_eq!(last_cut(b"abc", Format::EtwText, l8), None);
-        assert_eq!(last_cut(&utf16le("a\nbc"), Format::EtwText, l16), Some(4));
+        assert_eq!(last_cut(&odd, Format::EventXml, l16, true), None);
+        assert_eq!(last_cut(b"a\nb\nc", Format::EtwText, l8, true), Some(4));
+        assert_eq!(last_cut(b"a\nb\n", Format::EtwText, l8, true), Some(4));
+        assert_eq!(last_cut(b"abc", Format::EtwText, l8, true), None);
+        assert_eq!(last_cut(&utf16le("a\nbc"), Format::EtwText, l16, true), Some(4));
     }
 
     #[test]

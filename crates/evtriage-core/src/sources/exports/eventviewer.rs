@@ -28,7 +28,7 @@
 //! del evento,Categoría de la tarea`, `Palabras clave`; German
 //! `Schlüsselwörter`.
 
-use super::{DateOrder, Delivery, Row};
+use super::{DateOrder, Delivery, Item, Outcome, Plan, Row};
 use crate::sources::Ctx;
 
 /// A language's date column header, first-column headers and usual date order.
@@ -127,43 +127,123 @@ pub fn looks_like(lines: &[&str], delim: char) -> bool {
         && lines.get(1).is_some_and(|l| starts_row(&split_line(l, delim).0))
 }
 
-/// Reads an Event Viewer CSV (`delim` `,`) or tab-separated text (`\t`).
-/// `header`: the header line when `text` is a later piece of a large file
-/// (whose lines then count from `text`'s first); `fixed`: the date order
-/// the first piece decided.
-pub fn read(text: &str, delim: char, ctx: &mut Ctx<'_>, header: Option<&str>, fixed: Option<DateOrder>) -> u64 {
+/// Reads an Event Viewer CSV (`delim` `,`) or tab-separated text (`\t`),
+/// or a piece of a large one (per `plan`: a piece after the first has the
+/// file's header line in [`Plan::header`] and its lines count from its own
+/// first).
+pub fn read(text: &str, delim: char, ctx: &mut Ctx<'_>, plan: &Plan) -> Outcome {
     let what = if delim == ',' { "Event Viewer CSV" } else { "Event Viewer text" };
     let lines: Vec<(u64, &str)> = crate::text::numbered_lines(text).collect();
     let mut at = 0usize;
-    let header_cells = match header {
+    let header_cells = match &plan.header {
         Some(h) => split_line(h.trim_start_matches('\u{feff}'), delim).0,
         None => {
             while lines.get(at).is_some_and(|(_, l)| l.trim_start_matches('\u{feff}').trim().is_empty()) {
                 at += 1;
             }
             let Some((_, h)) = lines.get(at) else {
-                ctx.note(format!("{what}: empty"));
-                return 0;
+                if !plan.tally_only {
+                    ctx.note(format!("{what}: empty"));
+                }
+                return Outcome::default();
             };
             at += 1;
             split_line(h.trim_start_matches('\u{feff}'), delim).0
         }
     };
     let lang = language(&header_cells);
-    let rows = rows(&lines, at, delim, what, ctx);
-    let how = Delivery {
-        preferred: lang.map(|l| l.order),
-        language: lang.map_or("header", |l| l.name),
-        what,
-        zone_note: header.is_none(),
-        fixed,
-    };
-    super::deliver(rows, &how, ctx)
+    let items = rows(&lines, at, delim, what);
+    let how = Delivery { preferred: lang.map(|l| l.order), language: lang.map_or("header", |l| l.name), what };
+    super::deliver(items, &how, plan, ctx)
 }
 
-/// The rows from line index `at` on.
-fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut Ctx<'_>) -> Vec<Row> {
-    let mut out: Vec<Row> = Vec::new();
+/// Where the last row of `text` that a piece may start with begins (after
+/// byte 0): a line that starts a row, outside a quoted field that an
+/// earlier row opened and `rows` would join (see `sources::pieces`). Only
+/// whole lines (ended by a line feed) are looked at.
+pub fn last_row_start(text: &str, delim: char) -> Option<usize> {
+    let mut candidates: Vec<(usize, usize)> = Vec::new();
+    // The state of the quoted field being joined over lines, if one is.
+    let mut joining: Option<Quotes> = None;
+    let mut start = 0usize;
+    while let Some(len) = text.get(start..).and_then(|t| t.find('\n')) {
+        let end = start + len;
+        let line = text.get(start..end).unwrap_or_default();
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        match joining.as_mut() {
+            Some(q) => {
+                q.feed('\n', None);
+                if !q.line(line, delim) {
+                    joining = None;
+                }
+            }
+            None => {
+                candidates.push((start, start + line.len()));
+                let mut q = Quotes::default();
+                if q.line(line, delim) && starts_row(&split_line(line, delim).0) {
+                    joining = Some(q);
+                }
+            }
+        }
+        start = end + 1;
+    }
+    candidates
+        .into_iter()
+        .rev()
+        .filter(|(s, _)| *s > 0)
+        .find(|(s, e)| text.get(*s..*e).is_some_and(|l| starts_row(&split_line(l, delim).0)))
+        .map(|(s, _)| s)
+}
+
+/// [`split_line`]'s quote state, without the fields.
+#[derive(Debug, Default)]
+struct Quotes {
+    in_quotes: bool,
+    field_empty: bool,
+    /// A quote inside quotes was seen: it closes them, unless the next is a quote.
+    pending_quote: bool,
+}
+
+impl Quotes {
+    /// Feeds one character (`delim`: the field separator, `None` for a line break).
+    fn feed(&mut self, c: char, delim: Option<char>) {
+        if self.pending_quote {
+            self.pending_quote = false;
+            if c == '"' {
+                // A doubled quote: one quote in the field.
+                self.field_empty = false;
+                return;
+            }
+            self.in_quotes = false;
+        }
+        match c {
+            '"' if self.in_quotes => self.pending_quote = true,
+            '"' if self.field_empty => self.in_quotes = true,
+            c if Some(c) == delim && !self.in_quotes => self.field_empty = true,
+            _ => self.field_empty = false,
+        }
+    }
+
+    /// Feeds a line (the start of a field); returns whether a quote is open at its end.
+    fn line(&mut self, line: &str, delim: char) -> bool {
+        if !self.in_quotes {
+            self.field_empty = true;
+        }
+        for c in line.chars() {
+            self.feed(c, Some(delim));
+        }
+        // A quote last on the line closes the quotes (nothing follows it to double it).
+        if self.pending_quote {
+            self.pending_quote = false;
+            self.in_quotes = false;
+        }
+        self.in_quotes
+    }
+}
+
+/// The rows from line index `at` on, with the lines skipped.
+fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str) -> Vec<Item> {
+    let mut out: Vec<Item> = Vec::new();
     // Whether the last row's message may continue on the next lines (it was not quoted).
     let mut open_message = false;
     while let Some((line_no, line)) = lines.get(at).copied() {
@@ -171,13 +251,13 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
         let (fields, open) = split_line(line, delim);
         if !starts_row(&fields) {
             match out.last_mut().filter(|_| open_message) {
-                Some(row) => {
+                Some(Item::Row(row)) => {
                     let m = row.message.get_or_insert_with(String::new);
                     m.push('\n');
                     m.push_str(line);
                 }
-                None if line.trim().is_empty() => {}
-                None => ctx.skip_line(line_no, format!("{what}: line does not start an event row; skipped")),
+                _ if line.trim().is_empty() => {}
+                _ => out.push(Item::Skip(line_no, format!("{what}: line does not start an event row; skipped"))),
             }
             continue;
         }
@@ -199,7 +279,10 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
                 }
             }
             if !closed {
-                ctx.skip_line(line_no, format!("{what}: a quote opened on this line is never closed; row skipped"));
+                out.push(Item::Skip(
+                    line_no,
+                    format!("{what}: a quote opened on this line is never closed; row skipped"),
+                ));
                 open_message = false;
                 continue;
             }
@@ -209,7 +292,7 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
         let message_quoted = line.split(delim).nth(5).is_some_and(|m| m.starts_with('"'));
         let message =
             if fields.len() > 6 { Some(fields.get(5..).unwrap_or_default().join(&delim.to_string())) } else { get(5) };
-        out.push(Row {
+        out.push(Item::Row(Row {
             line: line_no,
             level: get(0),
             time: get(1).unwrap_or_default(),
@@ -218,7 +301,7 @@ fn rows(lines: &[(u64, &str)], mut at: usize, delim: char, what: &str, ctx: &mut
             task: get(4),
             message,
             ..Row::default()
-        });
+        }));
         open_message = !message_quoted;
     }
     out

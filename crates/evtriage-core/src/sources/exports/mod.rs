@@ -300,19 +300,104 @@ pub fn clean_message(text: &str) -> String {
     t.trim_end_matches(['\n', '\r', ' ', '\t']).to_string()
 }
 
+/// One thing an export's reader found, in the order of the file: a record,
+/// or a line it skipped (with why). Diagnostics are given in this order, so
+/// that a file read in pieces reports as it does read whole.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // nearly every item is a row
+pub enum Item {
+    /// A record.
+    Row(Row),
+    /// A skipped line and the reason.
+    Skip(u64, String),
+}
+
 /// How the rows of one export are turned into events: the language's date
 /// order (when the header says it), and the zone.
 pub struct Delivery<'a> {
     /// The order the header's language implies, if it says one.
     pub preferred: Option<DateOrder>,
     /// What the language is, for notes (`English header`).
-    pub language: &'a str,
+    pub language: &'static str,
     /// What the export is, for notes (`Event Viewer CSV`).
     pub what: &'a str,
-    /// Whether to add the note on the zone (once per input: the first piece of a large one).
-    pub zone_note: bool,
-    /// A date order decided before (from the first piece of a large input).
-    pub fixed: Option<DateOrder>,
+}
+
+/// What reading part of an export needs to know of the whole: read whole,
+/// [`Plan::whole`]; read in pieces (`sources::pieces`), each piece gets the
+/// file's header, the date order decided from every row of the file, and
+/// whether it writes the notes on zone and order (the first piece only).
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The file's header line, for a piece after the first (Event Viewer's
+    /// columns, `Export-Csv`'s header record).
+    pub header: Option<String>,
+    /// The date order of the whole file and its note, decided before from
+    /// every row ([`Tally`]); `None`: decide from the rows read now.
+    pub order: Option<(DateOrder, Option<String>)>,
+    /// Write the notes on the zone and the date order (when there are rows).
+    pub notes: bool,
+    /// Only count the rows and their dates ([`Outcome::tally`]): deliver nothing.
+    pub tally_only: bool,
+}
+
+impl Plan {
+    /// The plan of a file read whole.
+    pub fn whole() -> Plan {
+        Plan { header: None, order: None, notes: true, tally_only: false }
+    }
+}
+
+/// What decides the day/month order, counted over rows: mergeable, so that
+/// the pieces of a large file add up to what its whole would say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Rows read.
+    pub rows: u64,
+    /// Rows whose date does not start with the year.
+    pub dated: u64,
+    /// Dates that fit day/month/year only.
+    pub dmy: u64,
+    /// Dates that fit month/day/year only.
+    pub mdy: u64,
+}
+
+impl Tally {
+    /// The tally of `stamps` (the readable dates of `rows` rows).
+    fn of<'s>(rows: u64, stamps: impl Iterator<Item = &'s Stamp>) -> Tally {
+        let mut t = Tally { rows, ..Tally::default() };
+        for s in stamps.filter(|s| !s.year_first) {
+            t.dated += 1;
+            let (d, m) = (s.fits(DateOrder::DayMonthYear), s.fits(DateOrder::MonthDayYear));
+            t.dmy += u64::from(d && !m);
+            t.mdy += u64::from(m && !d);
+        }
+        t
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &Tally) {
+        self.rows += other.rows;
+        self.dated += other.dated;
+        self.dmy += other.dmy;
+        self.mdy += other.mdy;
+    }
+}
+
+/// What reading (part of) an export found that its caller sums over the
+/// pieces of a large file.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    /// The rows and their dates.
+    pub tally: Tally,
+    /// The date order the header's language implies.
+    pub preferred: Option<DateOrder>,
+    /// The header's language, for notes.
+    pub language: &'static str,
+    /// Local times that occur twice in the zone (clocks set back).
+    pub repeated: u64,
+    /// Local times that do not exist in the zone (clocks set forward).
+    pub skipped_times: u64,
 }
 
 /// Decides the day/month order of `stamps`: a date whose first number is
@@ -320,12 +405,15 @@ pub struct Delivery<'a> {
 /// month/day. Returns the order and a note when the rows did not settle it
 /// or overruled the header's language.
 pub fn decide_order(stamps: &[Stamp], preferred: Option<DateOrder>, language: &str) -> (DateOrder, Option<String>) {
-    let dated: Vec<&Stamp> = stamps.iter().filter(|s| !s.year_first).collect();
-    if dated.is_empty() {
+    decide_order_of(&Tally::of(stamps.len() as u64, stamps.iter()), preferred, language)
+}
+
+/// [`decide_order`] from a [`Tally`] of the rows' dates.
+pub fn decide_order_of(tally: &Tally, preferred: Option<DateOrder>, language: &str) -> (DateOrder, Option<String>) {
+    if tally.dated == 0 {
         return (DateOrder::YearMonthDay, None);
     }
-    let dmy = dated.iter().filter(|s| s.fits(DateOrder::DayMonthYear) && !s.fits(DateOrder::MonthDayYear)).count();
-    let mdy = dated.iter().filter(|s| s.fits(DateOrder::MonthDayYear) && !s.fits(DateOrder::DayMonthYear)).count();
+    let (dmy, mdy) = (tally.dmy, tally.mdy);
     match (preferred, dmy > 0, mdy > 0) {
         (Some(p), _, _) if (p == DateOrder::DayMonthYear && mdy == 0) || (p == DateOrder::MonthDayYear && dmy == 0) => {
             (p, None)
@@ -356,37 +444,82 @@ pub fn decide_order(stamps: &[Stamp], preferred: Option<DateOrder>, language: &s
     }
 }
 
-/// Turns `rows` into events and delivers them, with the notes every such
-/// export carries: the zone its times were taken in, how many local times
-/// were ambiguous, and the date order when the rows did not settle it.
-/// Returns the number of events delivered.
-pub fn deliver(rows: Vec<Row>, how: &Delivery<'_>, ctx: &mut Ctx<'_>) -> u64 {
-    let default_tz = SourceTz::utc();
-    let (tz, given) = match ctx.options.source_tz_given() {
+/// The zone the times of exports are taken in, and whether the user gave it.
+fn zone(options: &crate::contract::ReadOptions) -> (SourceTz, bool) {
+    match options.source_tz_given() {
         Some(z) => (z.clone(), true),
-        None => (default_tz, false),
+        None => (SourceTz::utc(), false),
+    }
+}
+
+/// The notes, at the end of an input, on local times that occur twice or
+/// never in the zone (`repeated`, `skipped` of them).
+pub fn time_notes(options: &crate::contract::ReadOptions, repeated: u64, skipped: u64) -> Vec<String> {
+    let (tz, _) = zone(options);
+    let mut notes = Vec::new();
+    if repeated > 0 {
+        notes.push(format!(
+            "{repeated} local time(s) occur twice in {} (clocks set back); the earlier instant was taken",
+            tz.name()
+        ));
+    }
+    if skipped > 0 {
+        notes.push(format!(
+            "{skipped} local time(s) do not exist in {} (clocks set forward); the earlier reading was taken",
+            tz.name()
+        ));
+    }
+    notes
+}
+
+/// Turns `items` into events and delivers them, in order with the lines
+/// skipped, after the notes every such export carries (per `plan`): the zone
+/// its times were taken in and the date order when the rows did not settle
+/// it; read whole, then how many local times were ambiguous (read in
+/// pieces, those counts are returned and noted once at the end of the file).
+pub fn deliver(items: Vec<Item>, how: &Delivery<'_>, plan: &Plan, ctx: &mut Ctx<'_>) -> Outcome {
+    let (tz, given) = zone(ctx.options);
+    let stamps: Vec<Option<Stamp>> = items
+        .iter()
+        .map(|i| match i {
+            Item::Row(r) => parse_stamp(&r.time),
+            Item::Skip(..) => None,
+        })
+        .collect();
+    let rows = items.iter().filter(|i| matches!(i, Item::Row(_))).count() as u64;
+    let mut outcome = Outcome {
+        tally: Tally::of(rows, stamps.iter().flatten()),
+        preferred: how.preferred,
+        language: how.language,
+        ..Outcome::default()
     };
-    let stamps: Vec<Option<Stamp>> = rows.iter().map(|r| parse_stamp(&r.time)).collect();
-    let (order, order_note) = match how.fixed {
-        Some(o) => (o, None),
-        None => {
-            let known: Vec<Stamp> = stamps.iter().flatten().copied().collect();
-            decide_order(&known, how.preferred, how.language)
-        }
+    if plan.tally_only {
+        return outcome;
+    }
+    let (order, order_note) = match &plan.order {
+        Some((o, n)) => (*o, n.clone()),
+        None => decide_order_of(&outcome.tally, how.preferred, how.language),
     };
-    if how.zone_note && !rows.is_empty() {
+    // Read whole, the notes need rows; in pieces, the plan says whether the file has any.
+    if plan.notes && (plan.order.is_some() || rows > 0) {
         let from = if given { "from --source-tz" } else { "the default; --source-tz sets it" };
         ctx.note(format!(
             "{}: times were taken as {} ({from}) because the export does not say its zone",
             how.what,
             tz.name()
         ));
+        if let Some(n) = order_note {
+            ctx.note(n);
+        }
     }
-    if let Some(n) = order_note {
-        ctx.note(n);
-    }
-    let (mut repeated, mut skipped_times, mut delivered) = (0u64, 0u64, 0u64);
-    for (row, stamp) in rows.into_iter().zip(stamps) {
+    for (item, stamp) in items.into_iter().zip(stamps) {
+        let row = match item {
+            Item::Row(row) => row,
+            Item::Skip(line, why) => {
+                ctx.skip_line(line, why);
+                continue;
+            }
+        };
         let line = row.line;
         let stamp = stamp.filter(|s| {
             s.fits(DateOrder::MonthDayYear) || s.fits(DateOrder::DayMonthYear) || s.fits(DateOrder::YearMonthDay)
@@ -412,8 +545,8 @@ pub fn deliver(rows: Vec<Row>, how: &Delivery<'_>, ctx: &mut Ctx<'_>) -> u64 {
                     ev.time = Some(t);
                     match r {
                         Resolved::Exact => {}
-                        Resolved::Repeated => repeated += 1,
-                        Resolved::Skipped => skipped_times += 1,
+                        Resolved::Repeated => outcome.repeated += 1,
+                        Resolved::Skipped => outcome.skipped_times += 1,
                     }
                 }
                 None => ctx.note_line(line, format!("date `{}` is out of range; event kept without a time", row.time)),
@@ -429,21 +562,45 @@ pub fn deliver(rows: Vec<Row>, how: &Delivery<'_>, ctx: &mut Ctx<'_>) -> u64 {
         }
         fill(&mut ev, &row);
         ctx.event(ev);
-        delivered += 1;
     }
-    if repeated > 0 {
-        ctx.note(format!(
-            "{repeated} local time(s) occur twice in {} (clocks set back); the earlier instant was taken",
-            tz.name()
-        ));
+    if plan.order.is_none() {
+        for n in time_notes(ctx.options, outcome.repeated, outcome.skipped_times) {
+            ctx.note(n);
+        }
     }
-    if skipped_times > 0 {
-        ctx.note(format!(
-            "{skipped_times} local time(s) do not exist in {} (clocks set forward); the earlier reading was taken",
-            tz.name()
-        ));
+    outcome
+}
+
+/// Reads (a piece of) an export of `format` per `plan`.
+pub fn read(format: crate::contract::Format, text: &str, plan: &Plan, ctx: &mut Ctx<'_>) -> Outcome {
+    use crate::contract::Format;
+    match format {
+        Format::EventViewerCsv => eventviewer::read(text, ',', ctx, plan),
+        Format::EventViewerText => eventviewer::read(text, '\t', ctx, plan),
+        Format::WevtutilText => wevtutil::read(text, ctx, plan),
+        Format::GetWinEventList => winevent::read_list(text, ctx, plan),
+        Format::GetWinEventCsv => winevent::read_csv(text, ctx, plan),
+        _ => Outcome::default(),
     }
-    delivered
+}
+
+/// The header line a piece after the first needs (see [`Plan::header`]),
+/// from the text of the first piece.
+pub fn header_of(format: crate::contract::Format, text: &str) -> Option<String> {
+    use crate::contract::Format;
+    match format {
+        Format::EventViewerCsv | Format::EventViewerText => crate::text::numbered_lines(text)
+            .map(|(_, l)| l)
+            .find(|l| !l.trim_start_matches('\u{feff}').trim().is_empty())
+            .map(str::to_string),
+        Format::GetWinEventCsv => {
+            let line = winevent::header_line(text)?;
+            crate::text::numbered_lines(text)
+                .nth(usize::try_from(line.checked_sub(1)?).ok()?)
+                .map(|(_, l)| l.to_string())
+        }
+        _ => None,
+    }
 }
 
 /// Copies what `row` has into `ev`.

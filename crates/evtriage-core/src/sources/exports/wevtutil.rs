@@ -28,7 +28,7 @@
 //! local time; the message runs from the line after `Description:` to the
 //! next block.
 
-use super::{Delivery, Row};
+use super::{Delivery, Item, Outcome, Plan, Row};
 use crate::sources::Ctx;
 
 /// Which field a label names.
@@ -116,30 +116,38 @@ pub fn looks_like(lines: &[&str]) -> bool {
     lines.windows(2).take(20).any(|w| matches!(w, [a, b] if is_block_start(a) && field_line(b).is_some()))
 }
 
-/// Reads wevtutil text. `zone_note`: add the note on the zone (the whole
-/// input, or its first piece).
-pub fn read(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
+/// Reads wevtutil text, or a piece of a large one (per `plan`; a piece
+/// after the first starts with a block).
+pub fn read(text: &str, ctx: &mut Ctx<'_>, plan: &Plan) -> Outcome {
     let what = "wevtutil text";
-    let mut rows: Vec<Row> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut current: Option<(Row, usize, bool)> = None; // row, fields seen, in description
+                                                        // The first line of text before the first block, reported once.
     let mut stray: Option<u64> = None;
-    let finish = |cur: &mut Option<(Row, usize, bool)>, rows: &mut Vec<Row>, ctx: &mut Ctx<'_>| {
+    let mut blocks = false;
+    let finish = |cur: &mut Option<(Row, usize, bool)>, items: &mut Vec<Item>| {
         if let Some((row, _, in_desc)) = cur.take() {
             if in_desc || !row.provider.is_empty() {
-                rows.push(row);
+                items.push(Item::Row(row));
             } else {
-                ctx.skip_line(row.line, format!("{what}: block ends before its fields; skipped"));
+                items.push(Item::Skip(row.line, format!("{what}: block ends before its fields; skipped")));
             }
         }
     };
+    let stray_skip = |line: u64| Item::Skip(line, format!("{what}: text before the first `Event[N]:` block; skipped"));
     for (line_no, line) in crate::text::numbered_lines(text) {
         if is_block_start(line) {
-            finish(&mut current, &mut rows, ctx);
+            finish(&mut current, &mut items);
+            if let Some(l) = stray.take() {
+                items.push(stray_skip(l));
+            }
+            blocks = true;
             current = Some((Row { line: line_no, ..Row::default() }, 0, false));
             continue;
         }
         let Some((row, seen, in_desc)) = current.as_mut() else {
-            if !line.trim().is_empty() && stray.is_none() {
+            // After a block skipped for a bad line, the rest of that block.
+            if !blocks && !line.trim().is_empty() && stray.is_none() {
                 stray = Some(line_no);
             }
             continue;
@@ -158,7 +166,10 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
             if line.trim().is_empty() {
                 continue;
             }
-            ctx.skip_line(line_no, format!("{what}: not a `  Label: value` line inside a block; block skipped"));
+            items.push(Item::Skip(
+                line_no,
+                format!("{what}: not a `  Label: value` line inside a block; block skipped"),
+            ));
             current = None;
             continue;
         };
@@ -187,10 +198,10 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
             None => {}
         }
     }
-    finish(&mut current, &mut rows, ctx);
-    if let Some(line) = stray {
-        ctx.skip_line(line, format!("{what}: text before the first `Event[N]:` block; skipped"));
+    finish(&mut current, &mut items);
+    if let Some(l) = stray {
+        items.push(stray_skip(l));
     }
-    let how = Delivery { preferred: None, language: "wevtutil", what, zone_note, fixed: None };
-    super::deliver(rows, &how, ctx)
+    let how = Delivery { preferred: None, language: "wevtutil", what };
+    super::deliver(items, &how, plan, ctx)
 }

@@ -28,7 +28,7 @@
 //! culture (`12/9/2025 5:37:32 PM` in en-US): no header says which, so the
 //! day/month order comes from the dates themselves.
 
-use super::{Delivery, Row};
+use super::{Delivery, Item, Outcome, Plan, Row};
 use crate::sources::Ctx;
 
 /// Sets the field of `row` that property `name` names.
@@ -103,24 +103,31 @@ pub fn looks_like_csv(first: &str) -> bool {
 /// A Format-List block being read: its first line, its properties, the value column of the last.
 type Block = Option<(u64, Vec<(String, String)>, usize)>;
 
-/// Reads `Get-WinEvent | Format-List` output.
-pub fn read_list(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
+/// Whether `line` may start a Format-List block in a piece of a large file
+/// (see `sources::pieces`): a property line after a blank line (`prev`).
+pub fn starts_block(line: &str, prev: &str) -> bool {
+    prev.trim_end().is_empty() && property(line.trim_end()).is_some()
+}
+
+/// Reads `Get-WinEvent | Format-List` output, or a piece of a large one
+/// (per `plan`; a piece after the first starts with a block).
+pub fn read_list(text: &str, ctx: &mut Ctx<'_>, plan: &Plan) -> Outcome {
     let what = "Get-WinEvent list";
-    let mut rows: Vec<Row> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut block: Block = None;
     let mut blanks = 0usize;
-    let finish = |block: &mut Block, rows: &mut Vec<Row>, ctx: &mut Ctx<'_>| {
+    let finish = |block: &mut Block, items: &mut Vec<Item>| {
         let Some((line, props, _)) = block.take() else { return };
         let names: Vec<&str> = props.iter().map(|(n, _)| n.as_str()).collect();
         if !["TimeCreated", "ProviderName", "Id"].iter().all(|n| names.iter().any(|m| m.eq_ignore_ascii_case(n))) {
-            ctx.skip_line(line, format!("{what}: block without TimeCreated, ProviderName and Id; skipped"));
+            items.push(Item::Skip(line, format!("{what}: block without TimeCreated, ProviderName and Id; skipped")));
             return;
         }
         let mut row = Row { line, ..Row::default() };
         for (n, v) in props {
             set(&mut row, &n, v);
         }
-        rows.push(row);
+        items.push(Item::Row(row));
     };
     for (line_no, line) in crate::text::numbered_lines(text) {
         let line = line.trim_end();
@@ -130,7 +137,7 @@ pub fn read_list(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
         }
         if let Some((name, value, col)) = property(line) {
             if blanks > 0 || block.is_none() {
-                finish(&mut block, &mut rows, ctx);
+                finish(&mut block, &mut items);
                 block = Some((line_no, Vec::new(), col));
             }
             blanks = 0;
@@ -150,49 +157,141 @@ pub fn read_list(text: &str, ctx: &mut Ctx<'_>, zone_note: bool) -> u64 {
                 value.push('\n');
                 value.push_str(line.get(indent.min(col)..).unwrap_or(line));
             }
-            None => ctx.skip_line(line_no, format!("{what}: indented line outside a block; skipped")),
+            None => items.push(Item::Skip(line_no, format!("{what}: indented line outside a block; skipped"))),
         }
         blanks = 0;
     }
-    finish(&mut block, &mut rows, ctx);
-    let how = Delivery { preferred: None, language: "", what, zone_note, fixed: None };
-    super::deliver(rows, &how, ctx)
+    finish(&mut block, &mut items);
+    let how = Delivery { preferred: None, language: "", what };
+    super::deliver(items, &how, plan, ctx)
 }
 
-/// Reads `Get-WinEvent | Export-Csv` output.
-pub fn read_csv(text: &str, ctx: &mut Ctx<'_>) -> u64 {
-    let what = "Get-WinEvent CSV";
+/// The line of the header record of an `Export-Csv` (after the `#TYPE`
+/// line, when there is one).
+pub fn header_line(text: &str) -> Option<u64> {
     let mut records = crate::sources::csv_records(text).into_iter().peekable();
+    skip_type_line(&mut records);
+    records.next().map(|(line, _)| line)
+}
+
+/// Passes over the `#TYPE` line, if it comes next.
+fn skip_type_line(records: &mut std::iter::Peekable<impl Iterator<Item = (u64, Vec<String>)>>) {
     if records
         .peek()
         .is_some_and(|(_, r)| r.first().is_some_and(|c| c.trim_start_matches('\u{feff}').starts_with("#TYPE")))
     {
         records.next();
     }
-    let Some((header_line, header)) = records.next() else {
-        ctx.note(format!("{what}: no header"));
-        return 0;
+}
+
+/// Where the last record of an `Export-Csv` text begins that a piece may
+/// start with (after byte 0): after a line break outside quotes, as
+/// [`crate::sources::csv_records`] reads them, and, in the first piece
+/// (`first`), after the `#TYPE` line and the header.
+pub fn last_record_start(text: &str, first: bool) -> Option<usize> {
+    let (mut in_quotes, mut field_blank, mut content) = (false, true, false);
+    // Records (with content) before the first that may start a piece.
+    let mut before = if first {
+        let head = text.trim_start_matches(['\u{feff}', '\r', '\n']);
+        if head.starts_with("#TYPE") {
+            2
+        } else {
+            1
+        }
+    } else {
+        0
+    };
+    let mut last = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' if in_quotes => {
+                if chars.peek().is_some_and(|(_, n)| *n == '"') {
+                    chars.next();
+                    field_blank = false;
+                } else {
+                    in_quotes = false;
+                }
+                content = true;
+            }
+            '"' if field_blank => {
+                in_quotes = true;
+                content = true;
+            }
+            ',' if !in_quotes => {
+                field_blank = true;
+                content = true;
+            }
+            '\n' if !in_quotes => {
+                if content && before > 0 {
+                    before -= 1;
+                }
+                if before == 0 && i + 1 < text.len() {
+                    last = Some(i + 1);
+                }
+                field_blank = true;
+                content = false;
+            }
+            c => {
+                field_blank &= c.is_whitespace();
+                content |= c != '\r' && c != '\n';
+            }
+        }
+    }
+    last
+}
+
+/// Reads `Get-WinEvent | Export-Csv` output.
+/// `plan`: a piece after the first has the file's header line in
+/// [`Plan::header`].
+pub fn read_csv(text: &str, ctx: &mut Ctx<'_>, plan: &Plan) -> Outcome {
+    let what = "Get-WinEvent CSV";
+    let mut records = crate::sources::csv_records(text).into_iter().peekable();
+    let header = match &plan.header {
+        Some(h) => match crate::sources::csv_records(h).into_iter().next() {
+            Some((_, header)) => header,
+            None => return Outcome::default(),
+        },
+        None => {
+            skip_type_line(&mut records);
+            let Some((header_line, header)) = records.next() else {
+                if !plan.tally_only {
+                    ctx.note(format!("{what}: no header"));
+                }
+                return Outcome::default();
+            };
+            let known = ["TimeCreated", "ProviderName", "Id"]
+                .iter()
+                .all(|n| header.iter().any(|h| h.trim_start_matches('\u{feff}').trim() == *n));
+            if !known && !plan.tally_only {
+                ctx.skip_line(
+                    header_line,
+                    format!("{what}: header without TimeCreated, ProviderName and Id; nothing read"),
+                );
+            }
+            header
+        }
     };
     let header: Vec<String> = header.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
     if !["TimeCreated", "ProviderName", "Id"].iter().all(|n| header.iter().any(|h| h == n)) {
-        ctx.skip_line(header_line, format!("{what}: header without TimeCreated, ProviderName and Id; nothing read"));
-        return 0;
+        // Reported by the first piece (or the whole read).
+        return Outcome::default();
     }
-    let mut rows = Vec::new();
+    let mut items = Vec::new();
     for (line, fields) in records {
         if fields.len() != header.len() {
-            ctx.skip_line(
+            items.push(Item::Skip(
                 line,
                 format!("{what}: row has {} columns, the header {}; skipped", fields.len(), header.len()),
-            );
+            ));
             continue;
         }
         let mut row = Row { line, ..Row::default() };
         for (name, value) in header.iter().zip(fields) {
             set(&mut row, name, value);
         }
-        rows.push(row);
+        items.push(Item::Row(row));
     }
-    let how = Delivery { preferred: None, language: "", what, zone_note: true, fixed: None };
-    super::deliver(rows, &how, ctx)
+    let how = Delivery { preferred: None, language: "", what };
+    super::deliver(items, &how, plan, ctx)
 }
