@@ -568,25 +568,7 @@ fn with_strings(
     }
     for part in &mut out.items {
         if let Part::Record(Record::Event(e)) = part {
-            let lent = lenders.is_some_and(|l| l.lend(e));
-            let Some(locale) = locale else { continue };
-            if !lent {
-                locale.apply(e);
-                continue;
-            }
-            // The twin's message and names first; the locale fills in names
-            // the twin did not have (a CSV has no opcode or keywords).
-            let twin = e.display.take();
-            locale.apply(e);
-            e.display = match (twin, e.display.take()) {
-                (Some(t), Some(l)) => Some(Box::new(crate::model::DisplayNames {
-                    level: t.level.or(l.level),
-                    task: t.task.or(l.task),
-                    opcode: t.opcode.or(l.opcode),
-                    keywords: if t.keywords.is_empty() { l.keywords } else { t.keywords },
-                })),
-                (t, l) => t.or(l),
-            };
+            crate::twins::lend_strings(e, locale, lenders);
         }
     }
     match lines {

@@ -101,6 +101,8 @@ struct Entry {
 pub(crate) struct Export {
     /// The export's path and its name in output.
     pub(crate) path: PathBuf,
+    /// Its bytes, kept when it cannot be read again (an archive member).
+    data: Option<Arc<[u8]>>,
     pub(crate) name: Arc<str>,
     /// The folder it pairs in.
     dir: PathBuf,
@@ -141,76 +143,86 @@ pub(crate) struct Lenders {
     by_record: HashMap<u64, (Arc<Export>, u32)>,
 }
 
-impl TwinSet {
-    /// Reads and indexes the rendered exports among `files` (path and
-    /// format) that share a folder with a binary log. Exports that hold no
-    /// record, or are too large, are left to be read as usual.
-    pub(crate) fn prepare(reader: &Reader, files: &[(PathBuf, Format)]) -> TwinSet {
-        let binary_dirs: Vec<&Path> =
-            files.iter().filter(|(_, f)| *f == Format::Evtx).filter_map(|(p, _)| p.parent()).collect();
-        if binary_dirs.is_empty() {
-            return TwinSet::default();
+/// Builds a [`TwinSet`]: exports first, then their alignment, then the
+/// binary logs beside them, one after another (so that a zip archive can
+/// decompress one member at a time).
+#[derive(Debug, Default)]
+pub(crate) struct TwinBuilder {
+    exports: Vec<Export>,
+    pairs: Vec<(PathBuf, Vec<Pair>)>,
+}
+
+impl TwinBuilder {
+    /// Indexes the export `bytes` (format `format`) known as `name`, at
+    /// `path` in the folder `path.parent()`; `keep` keeps its bytes for
+    /// [`Export::leftovers`] (an archive member cannot be read again).
+    /// Exports that hold no record, or are too large, are not added.
+    pub(crate) fn add_export(&mut self, reader: &Reader, name: Arc<str>, path: &Path, bytes: &[u8], format: Format, keep: bool) {
+        if bytes.len() as u64 > MAX_TWIN_BYTES {
+            return;
         }
-        let mut exports = Vec::new();
-        for (path, format) in files {
-            if !format.is_rendered_export() {
-                continue;
-            }
-            let Some(dir) = path.parent() else { continue };
-            if !binary_dirs.contains(&dir) {
-                continue;
-            }
-            if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_TWIN_BYTES) {
-                continue;
-            }
-            let Some(mut export) = Export::read(reader, path, *format) else { continue };
-            let read_with = match reader.options().source_tz_given() {
-                None => Some(0),
-                Some(zone) => zone.fixed_offset(),
-            };
-            if !export.times_utc && export.by_second.values().map(Vec::len).sum::<usize>() > 0 {
-                let logs: Vec<&PathBuf> = files
-                    .iter()
-                    .filter(|(p, f)| *f == Format::Evtx && p.parent() == Some(dir))
-                    .map(|(p, _)| p)
-                    .collect();
-                export.align(&logs, read_with);
-            }
-            exports.push(export);
+        if let Some(export) = Export::from_bytes(reader, name, path, bytes, format, keep) {
+            self.exports.push(export);
         }
-        if exports.is_empty() {
-            return TwinSet::default();
+    }
+
+    /// The folders holding an export that still needs its local times
+    /// lined up with a binary log.
+    pub(crate) fn dirs_to_align(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.exports.iter().filter(|e| e.needs_alignment()).map(|e| e.dir.clone()).collect();
+        dirs.dedup();
+        dirs
+    }
+
+    /// Lines up the exports in `dir` with `samples` of the binary logs
+    /// there ([`sample_of`]).
+    pub(crate) fn align(&mut self, reader: &Reader, dir: &Path, samples: &[Sample]) {
+        let read_with = match reader.options().source_tz_given() {
+            None => Some(0),
+            Some(zone) => zone.fixed_offset(),
+        };
+        for export in self.exports.iter_mut().filter(|e| e.dir == dir && e.needs_alignment()) {
+            export.align(samples, read_with);
         }
-        // Pair: every live record of every binary log beside an export, in
-        // file order, claims its twin.
-        let mut pairs: Vec<(PathBuf, Vec<Pair>)> = Vec::new();
-        for (log, _) in files.iter().filter(|(_, f)| *f == Format::Evtx) {
-            let beside: Vec<usize> = (0..exports.len())
-                .filter(|i| exports.get(*i).is_some_and(|e| Some(e.dir.as_path()) == log.parent()))
-                .collect();
-            if beside.is_empty() {
-                continue;
-            }
-            let name: Arc<str> = Arc::from(log.to_string_lossy().as_ref());
-            let mut found = Vec::new();
-            scan_log(log, &mut |event: &Event| {
-                let Some(rid) = event.record_id else { return };
-                for &x in &beside {
-                    let Some(export) = exports.get_mut(x) else { continue };
-                    if let Some(i) = export.claim(event) {
-                        found.push((rid, x, i));
-                        if !export.lent_to.contains(&name) {
-                            export.lent_to.push(name.clone());
-                        }
-                        break;
+    }
+
+    /// Whether a binary log at `path` has an export beside it.
+    pub(crate) fn wants_log(&self, path: &Path) -> bool {
+        self.exports.iter().any(|e| Some(e.dir.as_path()) == path.parent())
+    }
+
+    /// Pairs every live record of the binary log at `path` (known as
+    /// `name`, its bytes in `data`) with its twin among the exports beside it.
+    pub(crate) fn pair_log<R: std::io::Read + std::io::Seek>(&mut self, path: &Path, name: &Arc<str>, data: R) {
+        let beside: Vec<usize> = (0..self.exports.len())
+            .filter(|i| self.exports.get(*i).is_some_and(|e| Some(e.dir.as_path()) == path.parent()))
+            .collect();
+        if beside.is_empty() {
+            return;
+        }
+        let exports = &mut self.exports;
+        let mut found = Vec::new();
+        scan_chunks(name, data, None, &mut |event: &Event| {
+            let Some(rid) = event.record_id else { return };
+            for &x in &beside {
+                let Some(export) = exports.get_mut(x) else { continue };
+                if let Some(i) = export.claim(event) {
+                    found.push((rid, x, i));
+                    if !export.lent_to.contains(name) {
+                        export.lent_to.push(name.clone());
                     }
+                    break;
                 }
-            });
-            pairs.push((log.clone(), found));
-        }
-        let exports: Vec<Arc<Export>> = exports.into_iter().map(Arc::new).collect();
+            }
+        });
+        self.pairs.push((path.to_path_buf(), found));
+    }
+
+    /// The pairs found.
+    pub(crate) fn finish(self) -> TwinSet {
+        let exports: Vec<Arc<Export>> = self.exports.into_iter().map(Arc::new).collect();
         let mut lenders = HashMap::new();
-        for (log, found) in pairs {
+        for (log, found) in self.pairs {
             let by_record: HashMap<u64, (Arc<Export>, u32)> =
                 found.into_iter().filter_map(|(rid, x, i)| Some((rid, (exports.get(x)?.clone(), i)))).collect();
             if !by_record.is_empty() {
@@ -218,6 +230,47 @@ impl TwinSet {
             }
         }
         TwinSet { exports, lenders }
+    }
+}
+
+impl TwinSet {
+    /// Reads and indexes the rendered exports among `files` (path and
+    /// format) that share a folder with a binary log, and pairs them with
+    /// those logs. Exports that hold no record, or are too large, are left
+    /// to be read as usual.
+    pub(crate) fn prepare(reader: &Reader, files: &[(PathBuf, Format)]) -> TwinSet {
+        let binary_dirs: Vec<&Path> =
+            files.iter().filter(|(_, f)| *f == Format::Evtx).filter_map(|(p, _)| p.parent()).collect();
+        let mut builder = TwinBuilder::default();
+        for (path, format) in files {
+            if !format.is_rendered_export() || !path.parent().is_some_and(|d| binary_dirs.contains(&d)) {
+                continue;
+            }
+            if std::fs::metadata(path).map_or(true, |m| m.len() > MAX_TWIN_BYTES) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(path) else { continue };
+            let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+            builder.add_export(reader, name, path, &bytes, *format, false);
+        }
+        for dir in builder.dirs_to_align() {
+            let samples: Vec<Sample> = files
+                .iter()
+                .filter(|(p, f)| *f == Format::Evtx && p.parent() == Some(dir.as_path()))
+                .filter_map(|(p, _)| std::fs::File::open(p).ok().map(|f| (p, f)))
+                .flat_map(|(p, f)| sample_of(&Arc::from(p.to_string_lossy().as_ref()), std::io::BufReader::new(f)))
+                .collect();
+            builder.align(reader, &dir, &samples);
+        }
+        for (log, _) in files.iter().filter(|(_, f)| *f == Format::Evtx) {
+            if !builder.wants_log(log) {
+                continue;
+            }
+            let Ok(file) = std::fs::File::open(log) else { continue };
+            let name: Arc<str> = Arc::from(log.to_string_lossy().as_ref());
+            builder.pair_log(log, &name, std::io::BufReader::new(file));
+        }
+        builder.finish()
     }
 
     /// Whether `path` is one of the paired exports.
@@ -257,13 +310,11 @@ impl Lenders {
 }
 
 impl Export {
-    /// Reads the export at `path` and indexes its live records; `None` when
-    /// it cannot be read or holds none.
-    fn read(reader: &Reader, path: &Path, format: Format) -> Option<Export> {
-        let bytes = std::fs::read(path).ok()?;
-        let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    /// Reads the export `bytes` and indexes its live records; `None` when
+    /// it holds none.
+    fn from_bytes(reader: &Reader, name: Arc<str>, path: &Path, bytes: &[u8], format: Format, keep: bool) -> Option<Export> {
         let mut collect = Collect::default();
-        reader.for_twins().read_bytes(name.clone(), &bytes, &mut collect);
+        reader.for_twins().read_bytes(name.clone(), bytes, &mut collect);
         let entries: Vec<Entry> = live_events(&collect)
             .map(|e| Entry {
                 record_id: e.record_id,
@@ -281,6 +332,7 @@ impl Export {
         }
         let mut export = Export {
             path: path.to_path_buf(),
+            data: keep.then(|| Arc::from(bytes)),
             name,
             dir: path.parent()?.to_path_buf(),
             format,
@@ -319,7 +371,7 @@ impl Export {
     /// (`read_with`, seconds east of UTC; UTC by default) and the votes split (a log across a daylight-saving change), the time zone whose
     /// offsets explain nine in ten of them is taken; else a difference with
     /// at least 3 votes and twice the runner-up's.
-    fn align(&mut self, logs: &[&PathBuf], read_with: Option<i32>) {
+    fn align(&mut self, samples: &[Sample], read_with: Option<i32>) {
         // The export's times by event id, sorted: each sampled record looks
         // only at those within 14 hours of its own time.
         let mut by_id: HashMap<u32, Vec<(i64, Option<&str>)>> = HashMap::new();
@@ -334,8 +386,9 @@ impl Export {
         const WINDOW: i64 = 14 * 3600;
         // (the binary record's UTC second, the difference).
         let mut seen: Vec<(i64, i64)> = Vec::new();
-        for log in logs {
-            for (provider, id, secs) in sample_log(log) {
+        {
+            for (provider, id, secs) in samples {
+                let (id, secs) = (*id, *secs);
                 let Some(times) = by_id.get(&id) else { continue };
                 let from = times.partition_point(|(t, _)| *t < secs - WINDOW);
                 for (t, p) in times.iter().skip(from).take_while(|(t, _)| *t <= secs + WINDOW).take(64) {
@@ -385,6 +438,11 @@ impl Export {
         }
         self.adjust = adjust;
         self.index();
+    }
+
+    /// Whether its local times still need lining up with a binary log.
+    fn needs_alignment(&self) -> bool {
+        !self.times_utc && matches!(self.adjust, Adjust::None) && !self.by_second.is_empty()
     }
 
     /// Claims the twin of `event`, if this export has one not claimed yet,
@@ -448,7 +506,11 @@ impl Export {
     /// with a note saying what was paired.
     pub(crate) fn leftovers(&self, reader: &Reader) -> (Collect, crate::contract::InputSummary) {
         let mut collect = Collect::default();
-        let Ok(bytes) = std::fs::read(&self.path) else {
+        let read = match &self.data {
+            Some(data) => Ok(data.to_vec()),
+            None => std::fs::read(&self.path),
+        };
+        let Ok(bytes) = read else {
             collect
                 .diagnostics
                 .push(Diagnostic::failed(self.name.clone(), "cannot read the file again after pairing it".to_string()));
@@ -571,11 +633,13 @@ fn data_found(e: &Entry, event: &Event) -> usize {
         .count()
 }
 
-/// (provider, event id, time in whole seconds) of the live records in the
-/// first chunks of the evtx log at `path`.
-fn sample_log(path: &Path) -> Vec<(Option<String>, u32, i64)> {
+/// (provider, event id, time in whole seconds) of a binary log's record.
+pub(crate) type Sample = (Option<String>, u32, i64);
+
+/// Samples of the live records in the first chunks of the evtx log `data`.
+pub(crate) fn sample_of<R: std::io::Read + std::io::Seek>(name: &Arc<str>, data: R) -> Vec<Sample> {
     let mut out = Vec::new();
-    scan_chunks(path, Some(SAMPLE_CHUNKS), &mut |e: &Event| {
+    scan_chunks(name, data, Some(SAMPLE_CHUNKS), &mut |e: &Event| {
         if let Some(t) = e.time {
             let p = e.provider.name.clone().or_else(|| e.provider.event_source_name.clone());
             out.push((p, e.event_id, t.timestamp()));
@@ -584,19 +648,11 @@ fn sample_log(path: &Path) -> Vec<(Option<String>, u32, i64)> {
     out
 }
 
-/// Every live record of the evtx log at `path`, in file order.
-fn scan_log(path: &Path, each: &mut dyn FnMut(&Event)) {
-    scan_chunks(path, None, each);
-}
-
 /// The live records of the first `limit` chunks (all, and the partly
-/// written last one, without a limit) of the evtx log at `path`.
-fn scan_chunks(path: &Path, limit: Option<usize>, each: &mut dyn FnMut(&Event)) {
-    let Ok(file) = std::fs::File::open(path) else { return };
-    let mut data = std::io::BufReader::new(file);
-    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+/// written last one, without a limit) of the evtx log `data`.
+fn scan_chunks<R: std::io::Read + std::io::Seek>(name: &Arc<str>, mut data: R, limit: Option<usize>, each: &mut dyn FnMut(&Event)) {
     let tail = if limit.is_none() { crate::evtx::tail_of(&mut data) } else { None };
-    let Ok(chunks) = crate::evtx::open(&name, data) else { return };
+    let Ok(chunks) = crate::evtx::open(name, data) else { return };
     let options = crate::contract::ReadOptions::new().threads(1);
     let mut contents = crate::evtx::ContentCache::default();
     let mut give = |batch: crate::work::Batch| {
@@ -609,10 +665,63 @@ fn scan_chunks(path: &Path, limit: Option<usize>, each: &mut dyn FnMut(&Event)) 
         }
     };
     for chunk in chunks.take(limit.unwrap_or(usize::MAX)).flatten() {
-        give(crate::evtx::decode_chunk(&name, chunk, (&options, None), None, &mut contents));
+        give(crate::evtx::decode_chunk(name, chunk, (&options, None), None, &mut contents));
     }
     if let Some(t) = tail {
-        give(crate::evtx::decode_tail(&name, t, (&options, None), None, &mut contents));
+        give(crate::evtx::decode_tail(name, t, (&options, None), None, &mut contents));
+    }
+}
+
+/// Gives `event` its strings: from its rendered twin (`lenders`) first,
+/// then names the twin lacks, or everything without a twin, from `locale`.
+pub(crate) fn lend_strings(event: &mut Event, locale: Option<&crate::locale::Locale>, lenders: Option<&Lenders>) {
+    let lent = lenders.is_some_and(|l| l.lend(event));
+    let Some(locale) = locale else { return };
+    if !lent {
+        locale.apply(event);
+        return;
+    }
+    // The twin's message and names first; the locale fills in names the
+    // twin did not have (a CSV has no opcode or keywords).
+    let twin = event.display.take();
+    locale.apply(event);
+    event.display = match (twin, event.display.take()) {
+        (Some(t), Some(l)) => Some(Box::new(DisplayNames {
+            level: t.level.or(l.level),
+            task: t.task.or(l.task),
+            opcode: t.opcode.or(l.opcode),
+            keywords: if t.keywords.is_empty() { l.keywords } else { t.keywords },
+        })),
+        (t, l) => t.or(l),
+    };
+}
+
+/// A sink that gives each event its strings ([`lend_strings`]) on the way
+/// to `inner` (for archive members, read one at a time).
+pub(crate) struct Lending<'a> {
+    pub(crate) inner: &'a mut dyn crate::contract::Sink,
+    pub(crate) locale: Option<&'a crate::locale::Locale>,
+    pub(crate) lenders: Option<&'a Lenders>,
+}
+
+impl crate::contract::Sink for Lending<'_> {
+    fn record(&mut self, mut record: Record) {
+        if let Record::Event(e) = &mut record {
+            lend_strings(e, self.locale, self.lenders);
+        }
+        self.inner.record(record);
+    }
+    fn diagnostic(&mut self, diagnostic: Diagnostic) {
+        self.inner.diagnostic(diagnostic);
+    }
+    fn begin_read(&mut self, files: &[PathBuf]) {
+        self.inner.begin_read(files);
+    }
+    fn begin_input(&mut self, input: &crate::contract::InputSummary) {
+        self.inner.begin_input(input);
+    }
+    fn end_input(&mut self, input: &crate::contract::InputSummary) {
+        self.inner.end_input(input);
     }
 }
 
