@@ -516,7 +516,16 @@ impl Reader {
             },
             Format::Zip => {
                 let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink| self.read_bytes(name, bytes, sink);
-                crate::sources::zip::read_zip(&member, name, bytes, sink, &mut summary, self.options.locale)
+                let reader = Some(self);
+                crate::sources::zip::read_zip_with(
+                    &member,
+                    reader,
+                    name,
+                    bytes,
+                    sink,
+                    &mut summary,
+                    self.options.locale,
+                )
             }
             Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml

@@ -157,7 +157,15 @@ impl TwinBuilder {
     /// `path` in the folder `path.parent()`; `keep` keeps its bytes for
     /// [`Export::leftovers`] (an archive member cannot be read again).
     /// Exports that hold no record, or are too large, are not added.
-    pub(crate) fn add_export(&mut self, reader: &Reader, name: Arc<str>, path: &Path, bytes: &[u8], format: Format, keep: bool) {
+    pub(crate) fn add_export(
+        &mut self,
+        reader: &Reader,
+        name: Arc<str>,
+        path: &Path,
+        bytes: &[u8],
+        format: Format,
+        keep: bool,
+    ) {
         if bytes.len() as u64 > MAX_TWIN_BYTES {
             return;
         }
@@ -169,7 +177,8 @@ impl TwinBuilder {
     /// The folders holding an export that still needs its local times
     /// lined up with a binary log.
     pub(crate) fn dirs_to_align(&self) -> Vec<PathBuf> {
-        let mut dirs: Vec<PathBuf> = self.exports.iter().filter(|e| e.needs_alignment()).map(|e| e.dir.clone()).collect();
+        let mut dirs: Vec<PathBuf> =
+            self.exports.iter().filter(|e| e.needs_alignment()).map(|e| e.dir.clone()).collect();
         dirs.dedup();
         dirs
     }
@@ -312,7 +321,14 @@ impl Lenders {
 impl Export {
     /// Reads the export `bytes` and indexes its live records; `None` when
     /// it holds none.
-    fn from_bytes(reader: &Reader, name: Arc<str>, path: &Path, bytes: &[u8], format: Format, keep: bool) -> Option<Export> {
+    fn from_bytes(
+        reader: &Reader,
+        name: Arc<str>,
+        path: &Path,
+        bytes: &[u8],
+        format: Format,
+        keep: bool,
+    ) -> Option<Export> {
         let mut collect = Collect::default();
         reader.for_twins().read_bytes(name.clone(), bytes, &mut collect);
         let entries: Vec<Entry> = live_events(&collect)
@@ -650,7 +666,12 @@ pub(crate) fn sample_of<R: std::io::Read + std::io::Seek>(name: &Arc<str>, data:
 
 /// The live records of the first `limit` chunks (all, and the partly
 /// written last one, without a limit) of the evtx log `data`.
-fn scan_chunks<R: std::io::Read + std::io::Seek>(name: &Arc<str>, mut data: R, limit: Option<usize>, each: &mut dyn FnMut(&Event)) {
+fn scan_chunks<R: std::io::Read + std::io::Seek>(
+    name: &Arc<str>,
+    mut data: R,
+    limit: Option<usize>,
+    each: &mut dyn FnMut(&Event),
+) {
     let tail = if limit.is_none() { crate::evtx::tail_of(&mut data) } else { None };
     let Ok(chunks) = crate::evtx::open(name, data) else { return };
     let options = crate::contract::ReadOptions::new().threads(1);

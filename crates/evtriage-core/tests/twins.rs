@@ -159,3 +159,59 @@ fn event_viewer_csv_twin_with_daylight_saving_found_from_the_log() {
     );
     assert_eq!(e.time.map(|t| t.to_rfc3339()).as_deref(), Some("2024-01-22T22:04:22.282770+00:00"));
 }
+
+/// A zip of `members` (name in the archive, file on disk).
+fn zip_of(members: &[(&str, PathBuf)]) -> Vec<u8> {
+    use std::io::Write;
+    use zip::write::SimpleFileOptions;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (name, path) in members {
+        w.start_file(*name, opts).expect("zip member");
+        w.write_all(&std::fs::read(path).expect("member file")).expect("zip write");
+    }
+    w.finish().map(|c| c.into_inner()).expect("zip")
+}
+
+#[test]
+fn twins_pair_inside_a_zip_too() {
+    let dir = scratch("zip");
+    let case = zerologon_case();
+    // The twin beside its log, and a copy of the export in another folder
+    // of the archive (not a twin: read as events of its own).
+    let zip = zip_of(&[
+        ("case/System.evtx", case.join("System.evtx")),
+        ("case/System.xml", case.join("System.xml")),
+        ("other/System.xml", case.join("System.xml")),
+    ]);
+    std::fs::write(dir.join("case.zip"), zip).expect("write zip");
+    for threads in [1, 2] {
+        let (events, sink, summaries) = read(&[&dir.join("case.zip")], ReadOptions::new().threads(threads));
+        let from = |suffix: &str| events.iter().filter(|e| e.origin.source.ends_with(suffix)).count();
+        assert_eq!((from("case/System.evtx"), from("case/System.xml"), from("other/System.xml")), (3, 0, 3));
+        assert!(events
+            .iter()
+            .filter(|e| e.origin.source.ends_with(".evtx"))
+            .all(|e| e.message_source == Some(MessageSource::Twin)));
+        let zip = summary(&summaries, "case.zip");
+        assert_eq!(zip.records, 6, "3 binary records and the other folder's 3");
+        let twin = zip.members.iter().find(|m| m.path.ends_with("case/System.xml")).expect("the twin's summary");
+        assert_eq!((twin.records, twin.paired), (0, 3));
+        assert!(sink.diagnostics.iter().any(|d| d.source.ends_with("case.zip!case/System.xml")
+            && d.message.starts_with("rendered twin of System.evtx: 3 of its 3 records")));
+    }
+    // The corpus's Event Viewer CSV in a zip: paired too, its zone found.
+    if let Some(mta) = evtriage_testutil::corpus("mta") {
+        let zip = zip_of(&[
+            ("Logs/Setup.evtx", mta.join("setup-export.evtx")),
+            ("Logs/Setup.csv", mta.join("setup-export-eventviewer.csv")),
+        ]);
+        std::fs::write(dir.join("setup.zip"), zip).expect("write zip");
+        let (events, sink, _) = read(&[&dir.join("setup.zip")], ReadOptions::new());
+        assert_eq!(events.len(), 239);
+        assert!(events.iter().all(|e| e.message_source == Some(MessageSource::Twin)));
+        assert!(sink.diagnostics.iter().any(|d| d.message.contains("239 of its 239 records")
+            && d.message.contains("local times of America/Los_Angeles")));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -57,6 +57,22 @@ pub fn read_zip(
     summary: &mut InputSummary,
     prefer: Option<u32>,
 ) {
+    read_zip_with(read_member, None, name, bytes, sink, summary, prefer)
+}
+
+/// [`read_zip`], with the reader whose options apply: rendered exports
+/// beside a binary log in the same folder of the archive are paired with it
+/// (see `twins`) — read first, their records lent to the log's and not read
+/// again; the rest of each export is read after every other member.
+pub(crate) fn read_zip_with(
+    read_member: &ReadMember<'_>,
+    reader: Option<&crate::read::Reader>,
+    name: Arc<str>,
+    bytes: &[u8],
+    sink: &mut dyn Sink,
+    summary: &mut InputSummary,
+    prefer: Option<u32>,
+) {
     let depth = name.matches('!').count();
     if depth >= MAX_DEPTH {
         summary.skipped += 1;
@@ -84,8 +100,16 @@ pub fn read_zip(
     let logs: std::collections::HashSet<String> =
         members.iter().filter_map(|(n, _)| crate::locale::evtx_member_key(n)).collect();
     let mut locales: std::collections::HashMap<String, crate::locale::Locale> = std::collections::HashMap::new();
+    let twins = match reader {
+        Some(reader) => pair_twins(reader, &mut archive, &name, &members),
+        None => crate::twins::TwinSet::default(),
+    };
     let mut total: u64 = 0;
     for (member_name, index) in members {
+        if twins.holds(std::path::Path::new(&member_name)) {
+            // Read after every other member (see below).
+            continue;
+        }
         let display: Arc<str> = Arc::from(format!("{name}!{member_name}"));
         let mut file = match archive.by_index(index) {
             Ok(f) => f,
@@ -200,12 +224,15 @@ pub fn read_zip(
             }
         }
         let locale = crate::locale::evtx_member_key(&member_name).and_then(|k| locales.get(&k));
-        let member = match locale {
-            Some(locale) => {
-                sink.diagnostic(Diagnostic::note(display.clone(), Locator::File, locale.note()));
-                read_member(display.clone(), &buf, &mut crate::locale::Localized { inner: sink, locale })
-            }
-            None => read_member(display.clone(), &buf, sink),
+        if let Some(locale) = locale {
+            sink.diagnostic(Diagnostic::note(display.clone(), Locator::File, locale.note()));
+        }
+        let lenders = twins.lenders_for(std::path::Path::new(&member_name));
+        let member = if locale.is_some() || lenders.is_some() {
+            let mut lending = crate::twins::Lending { inner: sink, locale, lenders: lenders.as_deref() };
+            read_member(display.clone(), &buf, &mut lending)
+        } else {
+            read_member(display.clone(), &buf, sink)
         };
         if member.format != crate::contract::Format::Unknown {
             // Say what each member was, so that a listing of the archive shows it.
@@ -224,6 +251,92 @@ pub fn read_zip(
         summary.stale += member.stale;
         summary.members.push(member);
     }
+    // The rendered twins: what they did not lend.
+    if let Some(reader) = reader {
+        for export in &twins.exports {
+            let (collect, member) = export.leftovers(reader);
+            collect.records.into_iter().for_each(|r| sink.record(r));
+            collect.diagnostics.into_iter().for_each(|d| sink.diagnostic(d));
+            summary.records += member.records;
+            summary.skipped += member.skipped;
+            summary.filtered += member.filtered;
+            summary.members.push(member);
+        }
+    }
+}
+
+/// Pairs the rendered exports of the archive with the binary logs beside
+/// them (same folder; logs known by their `.evtx` name), decompressing one
+/// member at a time, each at most [`crate::twins::MAX_TWIN_BYTES`] for an
+/// export and within the usual member limits for a log.
+fn pair_twins(
+    reader: &crate::read::Reader,
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    name: &Arc<str>,
+    members: &[(String, usize)],
+) -> crate::twins::TwinSet {
+    use std::path::Path;
+    let is_log = |m: &str| crate::locale::evtx_member_key(m).is_some();
+    let log_dirs: std::collections::HashSet<&Path> =
+        members.iter().filter(|(m, _)| is_log(m)).filter_map(|(m, _)| Path::new(m).parent()).collect();
+    if log_dirs.is_empty() {
+        return crate::twins::TwinSet::default();
+    }
+    let display = |m: &str| -> Arc<str> { Arc::from(format!("{name}!{m}")) };
+    let mut builder = crate::twins::TwinBuilder::default();
+    for (m, index) in members {
+        let beside_log = Path::new(m).parent().is_some_and(|d| log_dirs.contains(d));
+        if !beside_log || is_log(m) || crate::locale::mta_member_key(m).is_some() {
+            continue;
+        }
+        let Some(bytes) = decompress(archive, *index, crate::twins::MAX_TWIN_BYTES) else { continue };
+        let format = crate::format::detect(bytes.get(..bytes.len().min(64 * 1024)).unwrap_or_default());
+        if format.is_rendered_export() {
+            builder.add_export(reader, display(m), Path::new(m), &bytes, format, true);
+        }
+    }
+    for dir in builder.dirs_to_align() {
+        let mut samples = Vec::new();
+        for (m, index) in members.iter().filter(|(m, _)| is_log(m) && Path::new(m).parent() == Some(dir.as_path())) {
+            // The first chunks are enough: the header and a few 64 KiB chunks.
+            if let Some(head) = decompress_head(archive, *index, 4096 + 4 * 65536) {
+                samples.extend(crate::twins::sample_of(&display(m), Cursor::new(head)));
+            }
+        }
+        builder.align(reader, &dir, &samples);
+    }
+    for (m, index) in members.iter().filter(|(m, _)| is_log(m)) {
+        if !builder.wants_log(Path::new(m)) {
+            continue;
+        }
+        if let Some(bytes) = decompress(archive, *index, MAX_MEMBER_BYTES) {
+            builder.pair_log(Path::new(m), &display(m), Cursor::new(bytes.as_slice()));
+        }
+    }
+    builder.finish()
+}
+
+/// Member `index` decompressed, when it is at most `limit` bytes and not a
+/// zip bomb (the ratio limits of [`read_zip`]); `None` otherwise (the main
+/// pass reports such members).
+fn decompress(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, index: usize, limit: u64) -> Option<Vec<u8>> {
+    let file = archive.by_index(index).ok()?;
+    if file.is_dir() || file.enclosed_name().is_none() || file.size() > limit {
+        return None;
+    }
+    let ratio_cap = file.compressed_size().max(1).saturating_mul(MAX_RATIO).max(RATIO_FLOOR);
+    let cap = limit.min(ratio_cap);
+    let mut buf = Vec::new();
+    file.take(cap.saturating_add(1)).read_to_end(&mut buf).ok()?;
+    (buf.len() as u64 <= cap).then_some(buf)
+}
+
+/// The first `len` bytes of member `index` (fewer when it is shorter).
+fn decompress_head(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, index: usize, len: u64) -> Option<Vec<u8>> {
+    let file = archive.by_index(index).ok()?;
+    let mut buf = Vec::new();
+    file.take(len).read_to_end(&mut buf).ok()?;
+    Some(buf)
 }
 
 /// Whether a member name is absolute (`/x`, `\\x`, `C:x`). The zip crate
