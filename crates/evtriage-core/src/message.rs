@@ -197,6 +197,50 @@ pub fn template_for(event: &Event) -> Option<&'static Template> {
     by(&event.provider.name).or_else(|| by(&event.provider.event_source_name))
 }
 
+/// Which of `event`'s data items its template shows (by position, by
+/// `paramN` name or by `%{Name}`), one flag per item; `None` when no
+/// template applies. What a template does not show, Event Viewer keeps in
+/// its Details tab (who cleared a log, a version number…).
+pub fn shown_by_template(event: &Event) -> Option<Vec<bool>> {
+    let t = template_for(event)?;
+    let mut shown = vec![false; event.data.len()];
+    let mut rest = t.text;
+    while let Some(pos) = memchr::memchr(b'%', rest.as_bytes()) {
+        let after = rest.get(pos + 1..).unwrap_or_default();
+        if let Some(r) = after.strip_prefix("%%") {
+            // `%%%N`: data item N as an error code.
+            let (n, used) = leading_number(r);
+            mark_insertion(event, n, &mut shown);
+            rest = r.get(used..).unwrap_or_default();
+        } else if let Some(r) = after.strip_prefix('%') {
+            rest = r;
+        } else if let Some(r) = after.strip_prefix('{') {
+            let end = r.find('}').unwrap_or(r.len());
+            let name = r.get(..end).unwrap_or_default();
+            for (d, flag) in event.data.iter().zip(shown.iter_mut()) {
+                if d.name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(name)) {
+                    *flag = true;
+                }
+            }
+            rest = r.get(end..).unwrap_or_default();
+        } else {
+            let (n, used) = leading_number(after);
+            mark_insertion(event, n, &mut shown);
+            rest = after.get(used.max(1).min(after.len())..).unwrap_or_default();
+        }
+    }
+    Some(shown)
+}
+
+/// Marks the data item insertion `n` refers to (see [`insertion`]).
+fn mark_insertion(event: &Event, n: Option<usize>, shown: &mut [bool]) {
+    let Some(n) = n else { return };
+    let named = event.data.iter().position(|d| d.name.as_deref().is_some_and(|name| is_param_n(name, n)));
+    if let Some(flag) = named.or_else(|| n.checked_sub(1)).and_then(|i| shown.get_mut(i)) {
+        *flag = true;
+    }
+}
+
 /// Whether `event` holds Windows' `ProcessingErrorData` instead of its own
 /// data: when a record's values did not fit its template, the event log
 /// service writes `ErrorCode`, `DataItemName` and the raw `EventPayload`

@@ -447,3 +447,18 @@ fn processing_error_data_shows_its_payload_strings() {
     assert_eq!(message::payload_strings("0100FF00"), None);
     assert_eq!(message::payload_strings("zz"), None);
 }
+
+#[test]
+fn shown_by_template_tells_what_the_details_tab_keeps() {
+    // Eventlog 104's message names the log only; who cleared it is in Details.
+    let e = event(
+        "Microsoft-Windows-Eventlog",
+        104,
+        &[("SubjectUserName", "jwrig"), ("SubjectDomainName", "DESKTOP"), ("Channel", "System"), ("BackupPath", "")],
+    );
+    assert_eq!(message::shown_by_template(&e), Some(vec![false, false, true, false]));
+    // SCM 7023 shows both of its insertions, by paramN name.
+    let e = event("Service Control Manager", 7023, &[("param1", "Intersite Messaging"), ("param2", "%%58")]);
+    assert_eq!(message::shown_by_template(&e), Some(vec![true, true]));
+    assert_eq!(message::shown_by_template(&event("Nobody", 1, &[("a", "b")])), None);
+}

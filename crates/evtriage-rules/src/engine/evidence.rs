@@ -65,11 +65,18 @@ pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTim
     let mut text = String::new();
     let source = message::render_with_source_into(e, &mut text);
     let mut summary = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if source != evtriage_core::MessageSource::Raw {
-        append_hidden_fields(e, &mut summary);
+    match source {
+        evtriage_core::MessageSource::Raw => {}
+        evtriage_core::MessageSource::Table => {
+            let shown = message::shown_by_template(e).unwrap_or_default();
+            append_hidden_fields(e, &mut summary, |i, _, _| shown.get(i).copied().unwrap_or(true));
+        }
+        // Another message (the input's, a twin's, LocaleMetaData's): shown
+        // when its text holds the value.
+        _ => append_hidden_fields(e, &mut summary, |_, value, summary| summary.contains(value)),
     }
-    if summary.len() > 600 {
-        let mut cut = 600;
+    if summary.len() > SUMMARY_MAX {
+        let mut cut = SUMMARY_MAX;
         while !summary.is_char_boundary(cut) {
             cut -= 1;
         }
@@ -84,20 +91,33 @@ pub(super) fn event_evidence_at(e: &Event, origin: &Origin, time: Option<DateTim
     Evidence { message_source: Some(source), ..Evidence::new(origin, time, summary, role) }
 }
 
+/// An evidence summary is cut to this many bytes.
+const SUMMARY_MAX: usize = 600;
+/// At most this many bytes of data items a message does not show are added.
+const HIDDEN_MAX: usize = 200;
+
 /// Appends ` [Name=value, …]` for the named data items whose values the
 /// message does not show (Event Viewer keeps them in the Details tab: who
 /// cleared a log, the backup path…), so that evidence states them; at most
 /// 200 characters of them.
-fn append_hidden_fields(e: &Event, summary: &mut String) {
+fn append_hidden_fields(e: &Event, summary: &mut String, shown: impl Fn(usize, &str, &str) -> bool) {
+    // A summary that will be cut (see `event_evidence_at`) would lose them.
+    if summary.len() >= SUMMARY_MAX {
+        return;
+    }
     let mut hidden = String::new();
-    for d in &e.data {
+    for (i, d) in e.data.iter().enumerate() {
         let (Some(name), value) = (d.name.as_deref(), d.value.trim()) else { continue };
         // `%%N` references are shown as their text in the message.
-        if value.is_empty() || value == "-" || value.starts_with("%%") || summary.contains(value) {
+        // Values too long to be shown whole are left to the record itself.
+        if value.is_empty() || value.len() > HIDDEN_MAX || value == "-" || value.starts_with("%%") {
+            continue;
+        }
+        if shown(i, value, summary) {
             continue;
         }
         let item = format!("{name}={}", value.split_whitespace().collect::<Vec<_>>().join(" "));
-        if hidden.len() + item.len() > 200 {
+        if hidden.len() + item.len() > HIDDEN_MAX {
             hidden.push_str(if hidden.is_empty() { "…" } else { ", …" });
             break;
         }
