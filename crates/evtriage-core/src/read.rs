@@ -516,7 +516,7 @@ impl Reader {
             },
             Format::Zip => {
                 let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink| self.read_bytes(name, bytes, sink);
-                let reader = Some(self);
+                let reader: Option<&dyn crate::twins::TwinReader> = Some(self);
                 crate::sources::zip::read_zip_with(
                     &member,
                     reader,
@@ -553,6 +553,20 @@ impl Reader {
             }
         }
         summary
+    }
+}
+
+impl crate::twins::TwinReader for Reader {
+    fn options(&self) -> &ReadOptions {
+        &self.options
+    }
+
+    fn read_unfiltered(&self, name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink) -> InputSummary {
+        self.for_twins().read_bytes(name, bytes, sink)
+    }
+
+    fn detect(&self, head: &[u8]) -> Format {
+        crate::format::detect(head)
     }
 }
 

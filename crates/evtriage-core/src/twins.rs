@@ -41,7 +41,23 @@ use crate::contract::{keep_whole, Collect, Format};
 use crate::contract::{EventKey, Verdict};
 use crate::diag::Diagnostic;
 use crate::model::{DisplayNames, Event, Locator, MessageSource, Record};
-use crate::read::Reader;
+
+/// What pairing needs of a reader (the `Reader` is one; this keeps the
+/// twins free of the reading facade that uses them).
+pub(crate) trait TwinReader {
+    /// The options in use.
+    fn options(&self) -> &crate::contract::ReadOptions;
+    /// Reads `bytes` whole, on this thread, without event filter: every
+    /// record, in order, so that an export is found again as it was indexed.
+    fn read_unfiltered(
+        &self,
+        name: Arc<str>,
+        bytes: &[u8],
+        sink: &mut dyn crate::contract::Sink,
+    ) -> crate::contract::InputSummary;
+    /// The format of an input from its first bytes (`crate::format::detect`).
+    fn detect(&self, head: &[u8]) -> Format;
+}
 
 /// Exports larger than this are read as inputs of their own, not paired:
 /// pairing holds every record's message in memory.
@@ -159,7 +175,7 @@ impl TwinBuilder {
     /// Exports that hold no record, or are too large, are not added.
     pub(crate) fn add_export(
         &mut self,
-        reader: &Reader,
+        reader: &dyn TwinReader,
         name: Arc<str>,
         path: &Path,
         bytes: &[u8],
@@ -185,7 +201,7 @@ impl TwinBuilder {
 
     /// Lines up the exports in `dir` with `samples` of the binary logs
     /// there ([`sample_of`]).
-    pub(crate) fn align(&mut self, reader: &Reader, dir: &Path, samples: &[Sample]) {
+    pub(crate) fn align(&mut self, reader: &dyn TwinReader, dir: &Path, samples: &[Sample]) {
         let read_with = match reader.options().source_tz_given() {
             None => Some(0),
             Some(zone) => zone.fixed_offset(),
@@ -247,7 +263,7 @@ impl TwinSet {
     /// format) that share a folder with a binary log, and pairs them with
     /// those logs. Exports that hold no record, or are too large, are left
     /// to be read as usual.
-    pub(crate) fn prepare(reader: &Reader, files: &[(PathBuf, Format)]) -> TwinSet {
+    pub(crate) fn prepare(reader: &dyn TwinReader, files: &[(PathBuf, Format)]) -> TwinSet {
         let binary_dirs: Vec<&Path> =
             files.iter().filter(|(_, f)| *f == Format::Evtx).filter_map(|(p, _)| p.parent()).collect();
         let mut builder = TwinBuilder::default();
@@ -322,7 +338,7 @@ impl Export {
     /// Reads the export `bytes` and indexes its live records; `None` when
     /// it holds none.
     fn from_bytes(
-        reader: &Reader,
+        reader: &dyn TwinReader,
         name: Arc<str>,
         path: &Path,
         bytes: &[u8],
@@ -330,7 +346,7 @@ impl Export {
         keep: bool,
     ) -> Option<Export> {
         let mut collect = Collect::default();
-        reader.for_twins().read_bytes(name.clone(), bytes, &mut collect);
+        reader.read_unfiltered(name.clone(), bytes, &mut collect);
         let entries: Vec<Entry> = live_events(&collect)
             .map(|e| Entry {
                 record_id: e.record_id,
@@ -520,7 +536,7 @@ impl Export {
     /// The export's records that no binary record claimed (read again, in
     /// order, times shifted as found, then through `reader`'s event filter),
     /// with a note saying what was paired.
-    pub(crate) fn leftovers(&self, reader: &Reader) -> (Collect, crate::contract::InputSummary) {
+    pub(crate) fn leftovers(&self, reader: &dyn TwinReader) -> (Collect, crate::contract::InputSummary) {
         let mut collect = Collect::default();
         let read = match &self.data {
             Some(data) => Ok(data.to_vec()),
@@ -533,7 +549,7 @@ impl Export {
             return (collect, crate::contract::InputSummary::new(self.name.clone(), self.format));
         };
         let mut all = Collect::default();
-        let mut summary = reader.for_twins().read_bytes(self.name.clone(), &bytes, &mut all);
+        let mut summary = reader.read_unfiltered(self.name.clone(), &bytes, &mut all);
         let options = reader.options();
         let mut reviewer = None;
         let mut n = 0usize;

@@ -66,7 +66,7 @@ pub fn read_zip(
 /// again; the rest of each export is read after every other member.
 pub(crate) fn read_zip_with(
     read_member: &ReadMember<'_>,
-    reader: Option<&crate::read::Reader>,
+    reader: Option<&dyn crate::twins::TwinReader>,
     name: Arc<str>,
     bytes: &[u8],
     sink: &mut dyn Sink,
@@ -270,7 +270,7 @@ pub(crate) fn read_zip_with(
 /// member at a time, each at most [`crate::twins::MAX_TWIN_BYTES`] for an
 /// export and within the usual member limits for a log.
 fn pair_twins(
-    reader: &crate::read::Reader,
+    reader: &dyn crate::twins::TwinReader,
     archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
     name: &Arc<str>,
     members: &[(String, usize)],
@@ -290,7 +290,7 @@ fn pair_twins(
             continue;
         }
         let Some(bytes) = decompress(archive, *index, crate::twins::MAX_TWIN_BYTES) else { continue };
-        let format = crate::format::detect(bytes.get(..bytes.len().min(64 * 1024)).unwrap_or_default());
+        let format = reader.detect(bytes.get(..bytes.len().min(64 * 1024)).unwrap_or_default());
         if format.is_rendered_export() {
             builder.add_export(reader, display(m), Path::new(m), &bytes, format, true);
         }
