@@ -258,7 +258,7 @@ pub fn payload_strings(hex: &str) -> Option<Vec<String>> {
     if bytes.len() % 2 != 0 || bytes.is_empty() {
         return None;
     }
-    let units = bytes.chunks_exact(2).map(|p| u16::from_le_bytes([p[0], p[1]]));
+    let units = bytes.chunks_exact(2).map(|p| if let [lo, hi] = p { u16::from_le_bytes([*lo, *hi]) } else { 0 });
     let text = char::decode_utf16(units).collect::<Result<String, _>>().ok()?;
     if text.chars().any(|c| c.is_control() && c != '\0') {
         return None;

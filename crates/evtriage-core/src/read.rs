@@ -336,7 +336,8 @@ impl Reader {
     fn twins(&self, files: &[PathBuf]) -> TwinSet {
         let mut dirs: Vec<&Path> = files.iter().filter_map(|p| p.parent()).collect();
         dirs.sort();
-        let shared: Vec<&Path> = dirs.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        let shared: Vec<&Path> =
+            dirs.windows(2).filter_map(|w| if let [a, b] = w { (a == b).then_some(*a) } else { None }).collect();
         if shared.is_empty() {
             return TwinSet::default();
         }
