@@ -15,9 +15,7 @@ use std::sync::Arc;
 
 use evtx::mta::{MtaEvent, MtaFile};
 
-use crate::contract::{InputSummary, Sink};
-use crate::diag::Diagnostic;
-use crate::model::{DisplayNames, Event, Record};
+use crate::model::{DisplayNames, Event};
 
 /// The first bytes of an `.MTA` file.
 pub const MTA_MAGIC: &[u8; 8] = b"MTAFile\0";
@@ -271,36 +269,6 @@ impl Locale {
     pub fn note(&self) -> String {
         let file = self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         format!("messages and display names from LocaleMetaData/{file} (LCID {})", self.lcid)
-    }
-}
-
-/// A sink that gives every event its strings from a [`Locale`] before
-/// passing it on (for logs read from memory, such as archive members).
-pub struct Localized<'a> {
-    /// Where the records go.
-    pub inner: &'a mut dyn Sink,
-    /// The display information.
-    pub locale: &'a Locale,
-}
-
-impl Sink for Localized<'_> {
-    fn record(&mut self, mut record: Record) {
-        if let Record::Event(e) = &mut record {
-            self.locale.apply(e);
-        }
-        self.inner.record(record);
-    }
-    fn diagnostic(&mut self, diagnostic: Diagnostic) {
-        self.inner.diagnostic(diagnostic);
-    }
-    fn begin_read(&mut self, files: &[PathBuf]) {
-        self.inner.begin_read(files);
-    }
-    fn begin_input(&mut self, input: &InputSummary) {
-        self.inner.begin_input(input);
-    }
-    fn end_input(&mut self, input: &InputSummary) {
-        self.inner.end_input(input);
     }
 }
 
