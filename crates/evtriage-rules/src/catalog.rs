@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use crate::rule::{Condition, Rule, RuleSet};
-use crate::spec::{RuleSpec, SourceSpec};
+use crate::spec::{Area, RuleSpec, SourceSpec};
 
 /// Marker before the generated catalogue in `docs/rules.md`.
 pub const CATALOGUE_START: &str = "<!-- catalogue:start -->";
@@ -45,6 +45,9 @@ pub struct RuleEntry {
     pub third_party_only: bool,
     /// `builtin:<file>` or the rule file path.
     pub origin: String,
+    /// The catalogue area (`ad-ds-dns`); absent for a user rule without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub area: Option<&'static str>,
 }
 
 fn anchor_words(spec: &RuleSpec) -> String {
@@ -99,6 +102,7 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::PortHeld { .. } => "port held",
                 Condition::Registry { .. } => "registry",
                 Condition::PortHog { .. } => "port hog",
+                Condition::Role(_) => "role",
             };
             let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
             match c.confidence {
@@ -138,6 +142,7 @@ pub fn entries(set: &RuleSet) -> Vec<RuleEntry> {
                 sources: r.spec.sources.clone(),
                 third_party_only: crate::audit::third_party_only(&r.spec.sources),
                 origin: r.origin.to_string(),
+                area: r.spec.area.map(Area::as_str),
             }
         })
         .collect()
@@ -162,38 +167,28 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|")
 }
 
-/// `rules list` as the Markdown catalogue (the block `docs/rules.md` carries).
+/// `rules list` as the Markdown catalogue (the block `docs/rules.md` carries):
+/// one table per area, in [`Area::ALL`]'s order, then rules without an area.
 pub fn markdown(set: &RuleSet) -> String {
     let mut out = String::new();
-    out.push_str("| rule | KB | confidence | anchor | requires | corroborated by |\n");
-    out.push_str("|---|---|---|---|---|---|\n");
-    for e in entries(set) {
-        let kb = if e.kb.is_empty() { "—".to_string() } else { e.kb.join(", ") };
-        let conf = if e.confidence == e.max_confidence {
-            e.confidence.clone()
-        } else {
-            format!("{} → {}", e.confidence, e.max_confidence)
-        };
-        let conf = match e.kind.as_str() {
-            "info" => format!("{conf} (info: not a fault)"),
-            "security" => format!("{conf} (security)"),
-            _ => conf,
-        };
-        let conf = if e.generic { format!("{conf} (generic: one finding per computer)") } else { conf };
-        let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("; ") };
-        out.push_str(&format!(
-            "| `{}`<br>{} | {} | {} | {} | {} | {} |\n",
-            e.id,
-            md_escape(&e.title),
-            kb,
-            conf,
-            md_escape(&e.anchor),
-            md_escape(&list(&e.requires)),
-            md_escape(&list(&e.corroborates)),
-        ));
+    let all = entries(set);
+    let mut sections: Vec<(String, Vec<&RuleEntry>)> = Area::ALL
+        .iter()
+        .map(|a| (a.title().to_string(), all.iter().filter(|e| e.area == Some(a.as_str())).collect()))
+        .collect();
+    sections.push(("Other (no area)".to_string(), all.iter().filter(|e| e.area.is_none()).collect()));
+    sections.retain(|(_, v)| !v.is_empty());
+    out.push_str(&format!("{} rules in {} areas:\n", all.len(), sections.len()));
+    for (title, rules) in &sections {
+        out.push_str(&format!("\n### {title} ({})\n\n", rules.len()));
+        out.push_str("| rule | KB | confidence | anchor | requires | corroborated by |\n");
+        out.push_str("|---|---|---|---|---|---|\n");
+        for e in rules {
+            markdown_row(&mut out, e);
+        }
     }
     out.push_str("\nSources (what each rule takes from each article, in our words):\n\n");
-    for e in entries(set) {
+    for e in &all {
         if e.sources.is_empty() {
             out.push_str(&format!("- `{}`: no source given\n", e.id));
             continue;
@@ -203,7 +198,7 @@ pub fn markdown(set: &RuleSet) -> String {
             out.push_str(&format!("  - {}\n", source_line(s)));
         }
     }
-    let superseding: Vec<_> = entries(set).into_iter().filter(|e| !e.supersedes.is_empty()).collect();
+    let superseding: Vec<_> = all.iter().filter(|e| !e.supersedes.is_empty()).collect();
     if !superseding.is_empty() {
         out.push_str("\nSpecific rules that absorb generic ones over the same events:\n\n");
         for e in superseding {
@@ -215,6 +210,32 @@ pub fn markdown(set: &RuleSet) -> String {
         }
     }
     out
+}
+
+fn markdown_row(out: &mut String, e: &RuleEntry) {
+    let kb = if e.kb.is_empty() { "—".to_string() } else { e.kb.join(", ") };
+    let conf = if e.confidence == e.max_confidence {
+        e.confidence.clone()
+    } else {
+        format!("{} → {}", e.confidence, e.max_confidence)
+    };
+    let conf = match e.kind.as_str() {
+        "info" => format!("{conf} (info: not a fault)"),
+        "security" => format!("{conf} (security)"),
+        _ => conf,
+    };
+    let conf = if e.generic { format!("{conf} (generic: one finding per computer)") } else { conf };
+    let list = |v: &[String]| if v.is_empty() { "—".to_string() } else { v.join("; ") };
+    out.push_str(&format!(
+        "| `{}`<br>{} | {} | {} | {} | {} | {} |\n",
+        e.id,
+        md_escape(&e.title),
+        kb,
+        conf,
+        md_escape(&e.anchor),
+        md_escape(&list(&e.requires)),
+        md_escape(&list(&e.corroborates)),
+    ));
 }
 
 /// One source in a line of Markdown: the title (linked when it has a url),

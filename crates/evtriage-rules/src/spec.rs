@@ -105,6 +105,115 @@ pub struct RuleSpec {
     /// at every start: one finding with every occurrence, not one per boot).
     #[serde(default)]
     pub merge: MergeScope,
+    /// The area of the catalogue the rule belongs to (`docs/rules.md` lists
+    /// rules by area). Every built-in rule has one; a user rule may omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<Area>,
+}
+
+/// The areas of the catalogue, in the order `docs/rules.md` lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Area {
+    /// Services that do not start, stop, crash or cannot log on.
+    ServiceControl,
+    /// Ports held by another program, sockets, name conflicts, TCP/IP.
+    Networking,
+    /// AD DS, DNS and domain membership: replication, Netlogon, Kerberos, Group Policy, DFSR.
+    AdDsDns,
+    /// The Windows Time service.
+    Time,
+    /// Disks, file systems, shadow copies and hardware errors.
+    StorageHardware,
+    /// IIS, SQL Server and Exchange.
+    IisSqlExchange,
+    /// Certificates and TLS: Remote Desktop certificates, AD CS, Schannel.
+    Certificates,
+    /// System stability and applications: unexpected restarts, bugchecks,
+    /// application crashes, performance counters, DCOM, event logs.
+    System,
+    /// Documented attack indicators (`kind = "security"`).
+    Security,
+}
+
+impl Area {
+    /// Every area, in catalogue order.
+    pub const ALL: [Area; 9] = [
+        Area::ServiceControl,
+        Area::Networking,
+        Area::AdDsDns,
+        Area::Time,
+        Area::StorageHardware,
+        Area::IisSqlExchange,
+        Area::Certificates,
+        Area::System,
+        Area::Security,
+    ];
+
+    /// The name written in rule files (`ad-ds-dns`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Area::ServiceControl => "service-control",
+            Area::Networking => "networking",
+            Area::AdDsDns => "ad-ds-dns",
+            Area::Time => "time",
+            Area::StorageHardware => "storage-hardware",
+            Area::IisSqlExchange => "iis-sql-exchange",
+            Area::Certificates => "certificates",
+            Area::System => "system",
+            Area::Security => "security",
+        }
+    }
+
+    /// The heading the catalogue gives it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Area::ServiceControl => "Service control",
+            Area::Networking => "Networking and ports",
+            Area::AdDsDns => "AD DS, DNS and domain membership",
+            Area::Time => "Time",
+            Area::StorageHardware => "Storage and hardware",
+            Area::IisSqlExchange => "IIS, SQL Server and Exchange",
+            Area::Certificates => "Certificates and TLS",
+            Area::System => "System stability and applications",
+            Area::Security => "Security indicators",
+        }
+    }
+}
+
+/// A server role a computer's logs can show (see `data/roles.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServerRole {
+    /// Active Directory Domain Services (and the KDC that runs with it).
+    DomainController,
+    /// The DNS Server service.
+    DnsServer,
+    /// DFS Replication.
+    Dfsr,
+    /// Active Directory Certificate Services.
+    CertificateAuthority,
+    /// IIS (WAS, W3SVC).
+    Iis,
+    /// SQL Server (a default or named instance).
+    SqlServer,
+    /// Exchange Server.
+    Exchange,
+}
+
+impl ServerRole {
+    /// The name written in rule files (`domain-controller`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerRole::DomainController => "domain-controller",
+            ServerRole::DnsServer => "dns-server",
+            ServerRole::Dfsr => "dfsr",
+            ServerRole::CertificateAuthority => "certificate-authority",
+            ServerRole::Iis => "iis",
+            ServerRole::SqlServer => "sql-server",
+            ServerRole::Exchange => "exchange",
+        }
+    }
 }
 
 /// One article a rule rests on: `{ title, kb }` or `{ title, url }` (or
@@ -337,6 +446,10 @@ pub struct CheckSpec {
     /// Holds when a registry export has (or lacks) a value.
     #[serde(default)]
     pub registry: Option<RegistrySpec>,
+    /// Holds when the anchor's computer shows this server role (its services
+    /// or its own providers in any input; see `data/roles.toml`).
+    #[serde(default)]
+    pub role: Option<ServerRole>,
     /// Holds when a socket snapshot shows one process holding many outgoing TCP ports.
     #[serde(default)]
     pub port_hog: Option<PortHogSpec>,

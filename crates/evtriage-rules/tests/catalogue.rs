@@ -84,5 +84,18 @@ fn json_catalogue_lists_every_rule() {
     files.sort();
     assert_eq!(ids, files);
     assert_eq!(entry("tcp-port-exhaustion")["max_confidence"], "confirmed");
+    // Every built-in rule has an area of the catalogue (docs/rules.md lists them by area).
+    let without: Vec<&str> = v
+        .as_array()
+        .map(|a| a.iter().filter(|e| e["area"].as_str().is_none()).filter_map(|e| e["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(without.is_empty(), "built-in rules without an area: {without:?}");
+    assert_eq!(entry("kb2385818-w32time-workgroup")["area"], "time");
+    // Security findings belong to the security indicators.
+    for e in v.as_array().into_iter().flatten() {
+        if e["kind"] == "security" {
+            assert_eq!(e["area"], "security", "{}", e["id"]);
+        }
+    }
     assert_eq!(entry("netlogon-5805-session-auth")["max_confidence"], "possible");
 }

@@ -165,9 +165,10 @@ impl Rule {
 
     /// Every matcher of the rule (anchor and record checks).
     pub(crate) fn matchers(&self) -> impl Iterator<Item = &Matcher> {
-        std::iter::once(&self.anchor).chain(self.checks().filter_map(|c| match &c.condition {
-            Condition::Record(m) => Some(m),
-            _ => None,
+        std::iter::once(&self.anchor).chain(self.checks().flat_map(|c| match &c.condition {
+            Condition::Record(m) => std::slice::from_ref(m),
+            Condition::Role(def) => def.shows.as_slice(),
+            _ => &[],
         }))
     }
 }
@@ -178,7 +179,7 @@ fn normalize_kbs(kbs: &[String]) -> Result<Vec<String>, String> {
         .collect()
 }
 
-fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
+pub(super) fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, String> {
     let providers = m
         .provider
         .to_vec()
@@ -298,13 +299,19 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
 fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, String> {
     let name = c.name.clone().unwrap_or_else(|| format!("{section}[{index}]"));
     let err = |m: String| format!("{section} `{name}`: {m}");
-    let given =
-        [c.after_boot.is_some(), c.record.is_some(), c.port_held.is_some(), c.registry.is_some(), c.port_hog.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
+    let given = [
+        c.after_boot.is_some(),
+        c.record.is_some(),
+        c.port_held.is_some(),
+        c.registry.is_some(),
+        c.port_hog.is_some(),
+        c.role.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if given != 1 {
-        return Err(err("give exactly one of after_boot, record, port_held, registry, port_hog".into()));
+        return Err(err("give exactly one of after_boot, record, port_held, registry, port_hog, role".into()));
     }
     let condition = if let Some(d) = &c.after_boot {
         Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
@@ -335,6 +342,8 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
             return Err(err("port_hog.min_ports must be at least 1".into()));
         }
         Condition::PortHog { min_ports }
+    } else if let Some(role) = c.role {
+        Condition::Role(super::roles::role_def(role).map_err(err)?)
     } else {
         return Err(err("no condition".into()));
     };

@@ -395,9 +395,23 @@ pub(crate) fn command_text(c: &CommandOutput) -> String {
 pub(crate) enum Condition {
     AfterBoot(Duration),
     Record(Matcher),
-    PortHeld { ports: Vec<(Protocol, u16)>, holder_image: Vec<String>, port_field: Option<String> },
-    Registry { key: Vec<String>, value: String, equals: Option<String>, absent: bool, bind: Option<String> },
-    PortHog { min_ports: usize },
+    PortHeld {
+        ports: Vec<(Protocol, u16)>,
+        holder_image: Vec<String>,
+        port_field: Option<String>,
+    },
+    Registry {
+        key: Vec<String>,
+        value: String,
+        equals: Option<String>,
+        absent: bool,
+        bind: Option<String>,
+    },
+    PortHog {
+        min_ports: usize,
+    },
+    /// The anchor's computer shows a server role.
+    Role(std::sync::Arc<super::RoleDef>),
 }
 
 /// A compiled check with what it adds.

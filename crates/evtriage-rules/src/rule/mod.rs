@@ -13,6 +13,7 @@
 
 mod compile;
 mod matcher;
+mod roles;
 mod set;
 
 pub use compile::{parse_duration, Rule, RuleError, RuleOrigin, MAX_REGEX_BYTES, MAX_RULE_FILE_BYTES};
@@ -20,3 +21,4 @@ pub use matcher::{generated_name, looks_random};
 pub use set::{RuleSet, BUILTIN};
 
 pub(crate) use matcher::{command_text, Check, Condition, Matcher, ProviderSel, ServicePred};
+pub(crate) use roles::RoleDef;

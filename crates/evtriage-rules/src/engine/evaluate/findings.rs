@@ -257,6 +257,7 @@ impl Evaluation<'_> {
                 self.check_registry(key, value, equals.as_deref(), *absent, bind.as_deref(), anchor)
             }
             Condition::PortHog { min_ports } => self.check_port_hog(*min_ports, anchor),
+            Condition::Role(def) => self.check_role(def, anchor),
         }
     }
 }

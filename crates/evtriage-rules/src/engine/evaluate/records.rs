@@ -4,9 +4,9 @@
 use chrono::Duration;
 
 use super::{same_computer, Anchor, BodyService, CheckEvent, CheckEvents, CheckOutcome, Evaluation};
-use crate::engine::evidence::{command_evidence, event_evidence_at, human_duration};
+use crate::engine::evidence::{command_evidence, event_evidence_at, human_duration, process_evidence};
 use crate::finding::Role;
-use crate::rule::Matcher;
+use crate::rule::{Matcher, RoleDef};
 use crate::spec::Direction;
 use crate::store::{EventHead, StoredEvent};
 
@@ -135,6 +135,32 @@ impl<'a> Evaluation<'a> {
             vec![event_evidence_at(e.body, &e.origin(), e.slot.time(), Role::Corroboration)],
             vec![("gap".into(), human_duration(d))],
         ))
+    }
+
+    /// The role check: a record of the anchor's computer, at any time, that
+    /// shows the role (the first of the role's matchers that finds one, the
+    /// nearest it finds), else a process table that may speak for the
+    /// anchor's computer showing the role's program or service. The record
+    /// is context evidence: it shows where the anchor happened, it does not
+    /// corroborate a cause. Binds `{role}` ("a domain controller").
+    pub(super) fn check_role(&self, def: &RoleDef, anchor: &Anchor<'_>) -> Option<CheckOutcome> {
+        let found = def.shows.iter().find_map(|m| self.check_record(m, anchor)).map(|mut out| {
+            out.bindings.retain(|(k, _)| k != "gap");
+            out
+        });
+        let mut out = found.or_else(|| {
+            let p = self.intake.processes.iter().find(|p| {
+                self.snapshot_applies(anchor, &p.origin)
+                    && (def.images.iter().any(|i| i.eq_ignore_ascii_case(p.image.trim()))
+                        || p.services.iter().any(|s| def.services.iter().any(|d| d.eq_ignore_ascii_case(s))))
+            })?;
+            Some(CheckOutcome::new(vec![process_evidence(p)], Vec::new()))
+        })?;
+        for e in &mut out.evidence {
+            e.role = Role::Context;
+        }
+        out.bindings.push(("role".into(), def.title.clone()));
+        Some(out)
     }
 
     /// The candidates record check `m` can use whatever the anchor: those it
