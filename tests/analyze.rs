@@ -292,7 +292,8 @@ fn rules_list_show_and_formats() {
     let v = json(&run.stdout);
     assert_eq!(v.as_array().map(Vec::len), Some(builtin));
     let run = evtriage(&["rules", "list", "--format", "markdown"]);
-    assert!(run.stdout.starts_with("| rule | KB | confidence |"), "{}", run.stdout);
+    assert!(run.stdout.starts_with(&format!("{builtin} rules in ")), "{}", run.stdout);
+    assert!(run.stdout.contains("\n| rule | KB | confidence |"), "{}", run.stdout);
     // The committed catalogue is the same text.
     let doc = std::fs::read_to_string(repo().join("docs/rules.md")).unwrap_or_default();
     assert!(doc.contains(&run.stdout), "docs/rules.md does not carry the current catalogue");

@@ -585,3 +585,76 @@ mod tests {
         assert_eq!(custom.message(), None);
     }
 }
+
+/// A Windows bug check (stop) code from Microsoft's Bug Check Code
+/// Reference (`data/codes/bugcheck.tsv`, see its header and PROVENANCE.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BugCheck {
+    /// The code (`0x9F`).
+    pub code: u32,
+    /// Its symbolic name (`DRIVER_POWER_STATE_FAILURE`).
+    pub name: &'static str,
+    /// The slug of its article: `https://learn.microsoft.com/windows-hardware/drivers/debugger/<slug>`.
+    pub slug: &'static str,
+}
+
+impl BugCheck {
+    /// The address of the code's article on Microsoft Learn.
+    pub fn url(&self) -> String {
+        format!("https://learn.microsoft.com/windows-hardware/drivers/debugger/{}", self.slug)
+    }
+}
+
+const BUGCHECK_TSV: &str = include_str!("../data/codes/bugcheck.tsv");
+
+/// The bug check table, sorted by code (parsed once; rows that do not parse
+/// are a defect of the data file, caught by its test, and left out here).
+fn bug_checks() -> &'static [BugCheck] {
+    static TABLE: std::sync::OnceLock<Vec<BugCheck>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut rows: Vec<BugCheck> = BUGCHECK_TSV
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .filter_map(|l| {
+                let mut f = l.split('\t');
+                let code = f.next()?.trim().strip_prefix("0x")?;
+                let code = u32::from_str_radix(code, 16).ok()?;
+                Some(BugCheck { code, name: f.next()?.trim(), slug: f.next()?.trim() })
+            })
+            .collect();
+        rows.sort_by_key(|b| b.code);
+        rows
+    })
+}
+
+/// The bug check of `code` (`159` = 0x9F, `DRIVER_POWER_STATE_FAILURE`), if
+/// Microsoft's reference lists it. Kernel-Power 41 writes the code in decimal.
+pub fn bug_check(code: u32) -> Option<BugCheck> {
+    let table = bug_checks();
+    table.binary_search_by_key(&code, |b| b.code).ok().and_then(|i| table.get(i)).copied()
+}
+
+#[cfg(test)]
+mod bug_check_tests {
+    use super::*;
+
+    #[test]
+    fn every_row_of_the_table_parses_and_codes_are_unique() {
+        let rows = BUGCHECK_TSV.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+        // The column header line does not parse; every other row does.
+        assert_eq!(bug_checks().len(), rows - 1);
+        assert!(bug_checks().windows(2).all(|w| w[0].code < w[1].code));
+        let b = bug_check(159).map(|b| (b.name, b.url()));
+        assert_eq!(
+            b,
+            Some((
+                "DRIVER_POWER_STATE_FAILURE",
+                "https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x9f--driver-power-state-failure"
+                    .to_string()
+            ))
+        );
+        assert_eq!(bug_check(0x124).map(|b| b.name), Some("WHEA_UNCORRECTABLE_ERROR"));
+        assert_eq!(bug_check(0xDEAD_DEAD).map(|b| b.name), Some("MANUALLY_INITIATED_CRASH1"));
+        assert_eq!(bug_check(0), None);
+    }
+}

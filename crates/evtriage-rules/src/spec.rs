@@ -321,6 +321,14 @@ pub struct MatchSpec {
     /// (Checks only) `before`, `after` or `around` (default) the anchor.
     #[serde(default)]
     pub direction: Option<Direction>,
+    /// (Checks only) at least this many matching records (the anchor itself
+    /// not counted) must lie in the window; binds `{count}`.
+    #[serde(default)]
+    pub min_count: Option<u32>,
+    /// (Checks only) fields whose value must be the anchor's (ignoring ASCII
+    /// case and surrounding blanks): the same application pool, library, partner.
+    #[serde(default)]
+    pub same_fields: Vec<String>,
 }
 
 /// Where a related record may lie relative to the anchor.
@@ -402,6 +410,12 @@ pub struct FieldSpec {
     /// `field`); `not` and `event_id` apply to the group.
     #[serde(default)]
     pub any: Option<Vec<FieldSpec>>,
+    /// The value is a number (decimal, or hexadecimal written `0x…`) at least this.
+    #[serde(default)]
+    pub min: Option<i64>,
+    /// The value is a number at most this (with `min`: within the range).
+    #[serde(default)]
+    pub max: Option<i64>,
     /// Inverts the predicate (a missing field then matches).
     #[serde(default)]
     pub not: bool,

@@ -239,9 +239,38 @@ pub(super) fn field_bindings(e: &Event) -> Vec<(String, String)> {
             }
             out.push((format!("{name}_error"), label));
         }
+        // `{<name>_hex}`: a decimal number as hexadecimal (`159` → `0x0000009F`;
+        // a negative one as its 32-bit pattern, `-1073741819` → `0xC0000005`),
+        // and `{<name>_bugcheck}` when that is a bug check code Microsoft's
+        // reference names: `0x0000009F (DRIVER_POWER_STATE_FAILURE)`.
+        if let Some(n) = decimal_u64(&value) {
+            let hex = if n <= u64::from(u32::MAX) { format!("0x{n:08X}") } else { format!("0x{n:X}") };
+            if let Some(b) = u32::try_from(n).ok().and_then(evtriage_core::codes::bug_check) {
+                out.push((format!("{name}_bugcheck"), format!("{hex} ({})", b.name)));
+            }
+            out.push((format!("{name}_hex"), hex));
+        }
         out.push((name, value));
     }
     out
+}
+
+/// A field written as a decimal number (`159`, `-1073741819`: a negative
+/// value is taken as its 32-bit pattern, as NTSTATUS codes are written).
+fn decimal_u64(v: &str) -> Option<u64> {
+    let (neg, digits) = match v.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, v),
+    };
+    if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if neg {
+        let n: i64 = v.parse().ok()?;
+        i32::try_from(n).ok().map(|n| u64::from(n as u32))
+    } else {
+        digits.parse().ok()
+    }
 }
 
 #[cfg(test)]

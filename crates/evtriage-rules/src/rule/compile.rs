@@ -166,7 +166,7 @@ impl Rule {
     /// Every matcher of the rule (anchor and record checks).
     pub(crate) fn matchers(&self) -> impl Iterator<Item = &Matcher> {
         std::iter::once(&self.anchor).chain(self.checks().flat_map(|c| match &c.condition {
-            Condition::Record(m) => std::slice::from_ref(m),
+            Condition::Record(m) => std::slice::from_ref(&**m),
             Condition::Role(def) => def.shows.as_slice(),
             _ => &[],
         }))
@@ -229,6 +229,12 @@ pub(super) fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, 
     }
     let within = m.within.as_deref().map(|w| parse_duration(w).ok_or_else(|| format!("`{w}` is not a duration")));
     let within = within.transpose()?;
+    if !in_check && (m.min_count.is_some() || !m.same_fields.is_empty()) {
+        return Err("`min_count` and `same_fields` belong to record checks, not the anchor".into());
+    }
+    if m.min_count == Some(0) {
+        return Err("`min_count` must be at least 1".into());
+    }
     if in_check && within.is_none() && m.command.is_none() {
         return Err("a record check needs `within` (e.g. \"5m\")".into());
     }
@@ -242,15 +248,24 @@ pub(super) fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, 
         service,
         within,
         direction: m.direction.unwrap_or(Direction::Around),
+        min_count: m.min_count.map_or(1, |n| n.max(1) as usize),
+        same_fields: m.same_fields.iter().map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect(),
     })
 }
 
 fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
-    let given =
-        [f.equals.is_some(), f.one_of.is_some(), f.regex.is_some(), f.code.is_some(), f.is_computer, f.looks_random]
-            .iter()
-            .filter(|b| **b)
-            .count();
+    let given = [
+        f.equals.is_some(),
+        f.one_of.is_some(),
+        f.regex.is_some(),
+        f.code.is_some(),
+        f.is_computer,
+        f.looks_random,
+        f.min.is_some() || f.max.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if let Some(list) = &f.any {
         let alone = f.field.is_empty() && given == 0;
         if !alone || list.is_empty() {
@@ -271,11 +286,18 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
     }
     if given != 1 {
         return Err(format!(
-            "field `{}`: give exactly one of equals, one_of, regex, code, is_computer, looks_random",
+            "field `{}`: give exactly one of equals, one_of, regex, code, is_computer, looks_random, min/max",
             f.field
         ));
     }
-    let test = if f.looks_random {
+    let test = if f.min.is_some() || f.max.is_some() {
+        if let (Some(lo), Some(hi)) = (f.min, f.max) {
+            if lo > hi {
+                return Err(format!("field `{}`: min {lo} is above max {hi}", f.field));
+            }
+        }
+        FieldTest::Range(f.min, f.max)
+    } else if f.looks_random {
         FieldTest::LooksRandom
     } else if f.is_computer {
         FieldTest::IsComputer
@@ -316,7 +338,7 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
     let condition = if let Some(d) = &c.after_boot {
         Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
     } else if let Some(m) = &c.record {
-        Condition::Record(compile_matcher(m, true).map_err(err)?)
+        Condition::Record(Box::new(compile_matcher(m, true).map_err(err)?))
     } else if let Some(p) = &c.port_held {
         let ports = p
             .ports

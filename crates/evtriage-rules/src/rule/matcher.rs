@@ -54,6 +54,8 @@ pub(crate) enum FieldTest {
     Code(Vec<u32>),
     IsComputer,
     LooksRandom,
+    /// A number within an inclusive range (either end open).
+    Range(Option<i64>, Option<i64>),
     /// Holds when any of these holds (each on its own field; one whose
     /// `event_id` scope excludes the event does not hold).
     Any(Vec<FieldPred>),
@@ -90,6 +92,9 @@ impl FieldPred {
                 FieldTest::Regex(re) => re.is_match(v),
                 FieldTest::Code(codes) => codes.iter().any(|c| value_is_code(v, *c)),
                 FieldTest::LooksRandom => looks_random(v),
+                FieldTest::Range(lo, hi) => parse_number(v).is_some_and(|n| {
+                    lo.is_none_or(|lo| n >= i128::from(lo)) && hi.is_none_or(|hi| n <= i128::from(hi))
+                }),
                 FieldTest::Any(_) => false,
             },
         };
@@ -312,6 +317,22 @@ pub(crate) struct Matcher {
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
     pub direction: Direction,
+    /// (Checks) at least this many matching records in the window (1 = any).
+    pub min_count: usize,
+    /// (Checks) fields the record must share with the anchor.
+    pub same_fields: Vec<String>,
+}
+
+/// A field value as a number: decimal (`159`, `-1073741819`) or hexadecimal
+/// (`0x9F`), surrounding blanks ignored.
+pub(crate) fn parse_number(v: &str) -> Option<i128> {
+    let t = v.trim();
+    match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(hex) if !hex.is_empty() && hex.len() <= 16 => u64::from_str_radix(hex, 16).ok().map(i128::from),
+        Some(_) => None,
+        None if !t.is_empty() && t.len() <= 20 => t.parse::<i64>().ok().map(i128::from),
+        None => None,
+    }
 }
 
 impl Matcher {
@@ -394,7 +415,7 @@ pub(crate) fn command_text(c: &CommandOutput) -> String {
 #[derive(Debug, Clone)]
 pub(crate) enum Condition {
     AfterBoot(Duration),
-    Record(Matcher),
+    Record(Box<Matcher>),
     PortHeld {
         ports: Vec<(Protocol, u16)>,
         holder_image: Vec<String>,

@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use super::{same_computer, Anchor, BodyService, CheckEvent, CheckEvents, CheckOutcome, Evaluation};
-use crate::engine::evidence::{command_evidence, event_evidence_at, human_duration, process_evidence};
+use crate::engine::evidence::{command_evidence, event_evidence_at, field_bindings, human_duration, process_evidence};
 use crate::finding::Role;
 use crate::rule::{Matcher, RoleDef};
 use crate::spec::Direction;
@@ -50,7 +50,6 @@ impl<'a> Evaluation<'a> {
         let within = m.within?;
         let anchor_origin = anchor.origin();
         let anchor_computer = anchor.computer();
-        let mut best: Option<(Duration, StoredEvent<'a>)> = None;
         // Only the events inside the window can match (the same test follows);
         // which one wins does not depend on the order they are visited in.
         let (lo, hi) = match m.direction {
@@ -62,37 +61,16 @@ impl<'a> Evaluation<'a> {
         let list = &candidates.list;
         let start = lo.map_or(0, |lo| list.partition_point(|c| c.time < lo));
         let end = hi.map_or(list.len(), |hi| list.partition_point(|c| c.time <= hi));
-        // Visited nearest first, walking out from the anchor's time on both
-        // sides: once a candidate holds, only those as near can still win a
-        // tie, and the walk stops at the first one farther away.
-        let window = list.get(start..end.max(start)).unwrap_or_default();
-        let middle = window.partition_point(|c| c.time < t);
-        let (mut left, mut right) = (middle, middle);
-        loop {
-            let before = left.checked_sub(1).and_then(|i| window.get(i));
-            let after = window.get(right);
-            let c = match (before, after) {
-                (None, None) => break,
-                (Some(b), Some(a)) if t - b.time > a.time - t => {
-                    right += 1;
-                    a
-                }
-                (Some(b), _) => {
-                    left -= 1;
-                    b
-                }
-                (None, Some(a)) => {
-                    right += 1;
-                    a
-                }
-            };
-            if best.is_some_and(|(bd, _)| (c.time - t).abs() > bd) {
-                break;
-            }
-            let Some(e) = self.intake.store.get(c.event) else { continue };
-            // The anchor itself.
+        let anchor_event = match anchor {
+            Anchor::Event { event, .. } => Some(*event),
+            Anchor::Command { .. } => None,
+        };
+        // Whether a candidate holds for this anchor: not the anchor itself,
+        // inside the window, the same computer, service and shared fields.
+        let holds = |c: &CheckEvent| -> Option<(Duration, StoredEvent<'a>)> {
+            let e = self.intake.store.get(c.event)?;
             if e.is_at(&anchor_origin.source, anchor_origin.locator) {
-                continue;
+                return None;
             }
             let delta = c.time - t;
             let in_window = match m.direction {
@@ -101,39 +79,103 @@ impl<'a> Evaluation<'a> {
                 Direction::Around => delta.abs() <= within,
             };
             if !in_window {
-                continue;
+                return None;
             }
             match (anchor_computer, e.body.computer.as_deref().map(str::trim).filter(|c| !c.is_empty())) {
-                (Some(a), Some(c)) if !same_computer(a, c) => continue,
+                (Some(a), Some(c)) if !same_computer(a, c) => return None,
                 // A record naming no computer (ETW text traces) is treated like a snapshot.
-                (Some(_), None) if !self.source_applies(anchor, &e.body.origin.source) => continue,
+                (Some(_), None) if !self.source_applies(anchor, &e.body.origin.source) => return None,
                 _ => {}
             }
             if let Some(pred) = &m.service {
-                let Some(s) = candidates.services.get(c.service as usize) else { continue };
+                let s = candidates.services.get(c.service as usize)?;
                 if !s.ok || !Self::same_as_anchor(pred, s.service.as_ref(), anchor.service()) {
-                    continue;
+                    return None;
                 }
             }
-            let d = delta.abs();
-            // Nearest wins; ties go to the earlier record, whatever the input order.
-            let better = match best {
-                None => true,
-                Some((bd, be)) => {
-                    d < bd
-                        || (d == bd
-                            && (e.slot.time(), &e.body.origin.source, e.slot.locator())
-                                < (be.slot.time(), &be.body.origin.source, be.slot.locator()))
+            if !m.same_fields.is_empty() {
+                let a = anchor_event?;
+                let shared = m.same_fields.iter().all(|f| match (a.field(f), e.body.field(f)) {
+                    (Some(x), Some(y)) => x.trim().eq_ignore_ascii_case(y.trim()),
+                    _ => false,
+                });
+                if !shared {
+                    return None;
                 }
-            };
-            if better {
-                best = Some((d, e));
+            }
+            Some((delta.abs(), e))
+        };
+        // Nearest wins; ties go to the earlier record, whatever the input order.
+        let better = |d: Duration, e: &StoredEvent<'a>, best: &Option<(Duration, StoredEvent<'a>)>| match best {
+            None => true,
+            Some((bd, be)) => {
+                d < *bd
+                    || (d == *bd
+                        && (e.slot.time(), &e.body.origin.source, e.slot.locator())
+                            < (be.slot.time(), &be.body.origin.source, be.slot.locator()))
+            }
+        };
+        let window = list.get(start..end.max(start)).unwrap_or_default();
+        let mut best: Option<(Duration, StoredEvent<'a>)> = None;
+        let mut count = 0usize;
+        if m.min_count > 1 {
+            // Every candidate of the window counts.
+            for c in window {
+                if let Some((d, e)) = holds(c) {
+                    count += 1;
+                    if better(d, &e, &best) {
+                        best = Some((d, e));
+                    }
+                }
+            }
+            if count < m.min_count {
+                return None;
+            }
+        } else {
+            // Visited nearest first, walking out from the anchor's time on both
+            // sides: once a candidate holds, only those as near can still win a
+            // tie, and the walk stops at the first one farther away.
+            let middle = window.partition_point(|c| c.time < t);
+            let (mut left, mut right) = (middle, middle);
+            loop {
+                let before = left.checked_sub(1).and_then(|i| window.get(i));
+                let after = window.get(right);
+                let c = match (before, after) {
+                    (None, None) => break,
+                    (Some(b), Some(a)) if t - b.time > a.time - t => {
+                        right += 1;
+                        a
+                    }
+                    (Some(b), _) => {
+                        left -= 1;
+                        b
+                    }
+                    (None, Some(a)) => {
+                        right += 1;
+                        a
+                    }
+                };
+                if best.as_ref().is_some_and(|(bd, _)| (c.time - t).abs() > *bd) {
+                    break;
+                }
+                if let Some((d, e)) = holds(c) {
+                    if better(d, &e, &best) {
+                        best = Some((d, e));
+                    }
+                }
             }
         }
         let (d, e) = best?;
+        // The found record's own data, as `{found_<name>}` (`{found_param1}`).
+        let mut bindings: Vec<(String, String)> =
+            field_bindings(e.body).into_iter().map(|(k, v)| (format!("found_{k}"), v)).collect();
+        bindings.push(("gap".into(), human_duration(d)));
+        if m.min_count > 1 {
+            bindings.push(("count".into(), count.to_string()));
+        }
         Some(CheckOutcome::new(
             vec![event_evidence_at(e.body, &e.origin(), e.slot.time(), Role::Corroboration)],
-            vec![("gap".into(), human_duration(d))],
+            bindings,
         ))
     }
 
