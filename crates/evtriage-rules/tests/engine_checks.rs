@@ -38,7 +38,7 @@ fn kp41(secs: i64, code: &str, line: u64) -> Record {
 const KP41: &str = r#"
 id = "t-kp41"
 title = "t"
-cause = "Stop {BugcheckCode_bugcheck}, in hex {BugcheckCode_hex}; the 1001 says {found_param1}."
+cause = "Stop {BugcheckCode_bugcheck}, in hex {BugcheckCode_hex}; the 1001 says {found_param1}. P1 {param2}."
 [anchor]
 provider = "Microsoft-Windows-Kernel-Power"
 event_id = 41
@@ -62,7 +62,7 @@ fn decimal_codes_show_in_hex_with_the_bug_check_name_and_checks_quote_what_they_
     let f = only(&a, "t-kp41");
     assert!(
         f.cause.starts_with(
-            "Stop 0x0000009F (DRIVER_POWER_STATE_FAILURE), in hex 0x0000009F; the 1001 says {found_param1}."
+            "Stop 0x0000009F (DRIVER_POWER_STATE_FAILURE), in hex 0x0000009F; the 1001 says {found_param1}. P1 0x3."
         ),
         "{}",
         f.cause

@@ -211,12 +211,36 @@ pub(super) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
 /// insertion `%%N` also `{<name>_error}` = `N (ERROR_NAME)`.
 pub(super) fn field_bindings(e: &Event) -> Vec<(String, String)> {
     let mut out = Vec::new();
+    let named = |d: &evtriage_core::DataItem| -> Option<String> {
+        d.name.clone().filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    };
+    let names: Vec<Option<String>> = e.data.iter().map(named).collect();
     for (i, d) in e.data.iter().enumerate() {
-        let name = match &d.name {
-            Some(n) if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => n.clone(),
-            _ => format!("param{}", i + 1),
-        };
-        let value = d.value.trim().to_string();
+        let position = format!("param{}", i + 1);
+        let mut keys: Vec<String> = Vec::with_capacity(2);
+        match names.get(i).cloned().flatten() {
+            Some(n) => {
+                // A named item is reached by its position too (`{param2}`),
+                // as field predicates reach it, unless an item has that name.
+                let taken = names.iter().flatten().any(|x| x.eq_ignore_ascii_case(&position));
+                if !taken && !n.eq_ignore_ascii_case(&position) {
+                    keys.push(position);
+                }
+                keys.push(n);
+            }
+            None => keys.push(position),
+        }
+        for name in keys {
+            bind_value(&mut out, name, d.value.trim());
+        }
+    }
+    out
+}
+
+/// The bindings of one data value under `name` (see [`field_bindings`]).
+fn bind_value(out: &mut Vec<(String, String)>, name: String, value: &str) {
+    {
+        let value = value.to_string();
         if let Some(code) = value.strip_prefix("%%").and_then(evtriage_core::codes::parse_code_number) {
             let code = evtriage_core::codes::normalize_code(&code.to_string()).unwrap_or(code);
             use evtriage_core::codes::Namespace;
@@ -252,7 +276,6 @@ pub(super) fn field_bindings(e: &Event) -> Vec<(String, String)> {
         }
         out.push((name, value));
     }
-    out
 }
 
 /// A field written as a decimal number (`159`, `-1073741819`: a negative
