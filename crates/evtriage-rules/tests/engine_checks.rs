@@ -139,3 +139,42 @@ fn counts_need_enough_records_sharing_the_anchors_fields() {
     let bad = RECURS.replace("event_id = 1008\n[[corroborate]]", "event_id = 1008\nmin_count = 3\n[[corroborate]]");
     assert!(Rule::parse(&bad, RuleOrigin::Builtin("t.toml")).is_err(), "min_count on the anchor");
 }
+
+const OS_VERSION: &str = r#"
+id = "t-os"
+title = "t"
+cause = "c"
+[anchor]
+provider = "NETLOGON"
+event_id = 5774
+[[require]]
+name = "on Windows Server 2008 R2"
+cause = "The boot record says {found_param1}{found_param2}."
+[require.record]
+provider = "EventLog"
+event_id = 6009
+direction = "before"
+within = "30d"
+[[require.record.where]]
+field = "param1"
+regex = '^6\.01\.'
+"#;
+
+#[test]
+fn record_checks_read_boot_markers() {
+    let boot6009 = |version: &str| {
+        classic("EventLog", 6009, at(0), &[version, "7601", "Service Pack 1", "Multiprocessor Free", "17514"], None, 1)
+    };
+    let nl = classic(
+        "NETLOGON",
+        5774,
+        at(120),
+        &["_ldap._tcp.contoso.com. 600 IN SRV 0 100 389 dc1.contoso.com.", "9502"],
+        None,
+        2,
+    );
+    let a = run_rules(&[OS_VERSION], vec![boot6009("6.01."), nl.clone()]);
+    assert!(only(&a, "t-os").cause.ends_with("The boot record says 6.01.7601."), "{:#?}", a.findings);
+    let a = run_rules(&[OS_VERSION], vec![boot6009("10.00."), nl]);
+    assert!(a.findings.is_empty(), "{:#?}", a.findings);
+}

@@ -109,6 +109,9 @@ pub(super) struct Evaluation<'a> {
     /// order kept: a rule's anchor and its record checks name their ids and
     /// visit only those.
     by_id: HashMap<u32, Vec<EventRef>>,
+    /// Boot markers by event id: record checks may look at them (the OS
+    /// version in EventLog 6009), anchors never do.
+    boot_by_id: HashMap<u32, Vec<EventRef>>,
     /// Per record-check matcher (by address), the candidates it matches on
     /// their own, with their service, in time order: what does not depend on
     /// the anchor is worked out once, not once per anchor.
@@ -154,11 +157,15 @@ impl<'a> Evaluation<'a> {
         let mut by_id: HashMap<u32, Vec<EventRef>> =
             counts.into_iter().map(|(id, n)| (id, Vec::with_capacity(n))).collect();
         let mut markers = Vec::new();
+        let mut boot_by_id: HashMap<u32, Vec<EventRef>> = HashMap::new();
         for (i, head) in intake.store.heads() {
             if !head.boot {
                 by_id.entry(head.body.event_id).or_default().push(EventRef::of(i, &head));
-            } else if let Some((t, stored)) = intake.store.get(i).and_then(|s| Some((s.slot.time()?, s))) {
-                markers.push((stored.body.computer.as_deref(), t, (stored.slot.locator(), i)));
+            } else {
+                boot_by_id.entry(head.body.event_id).or_default().push(EventRef::of(i, &head));
+                if let Some((t, stored)) = intake.store.get(i).and_then(|s| Some((s.slot.time()?, s))) {
+                    markers.push((stored.body.computer.as_deref(), t, (stored.slot.locator(), i)));
+                }
             }
         }
         let mut processes: HashMap<u32, Vec<&ProcessEntry>> = HashMap::new();
@@ -171,6 +178,7 @@ impl<'a> Evaluation<'a> {
             boots: Boots::from_markers(markers),
             processes,
             by_id,
+            boot_by_id,
             check_events: Default::default(),
         }
     }

@@ -220,10 +220,15 @@ impl<'a> Evaluation<'a> {
         // In kept order per id, ids ascending; all candidates when the check names no id.
         let store = &self.intake.store;
         let gather = |visit: &mut dyn FnMut(u32, EventHead<'a>)| {
+            // Boot markers after the other events of their id: a check may
+            // read them (EventLog 6009's OS version), and they sort by time.
             if ids.is_empty() {
                 store.heads().filter(|(_, head)| !head.boot).for_each(|(i, head)| visit(i, head));
+                store.heads().filter(|(_, head)| head.boot).for_each(|(i, head)| visit(i, head));
             } else {
-                for &r in ids.iter().filter_map(|id| self.by_id.get(id)).flatten() {
+                let lists = ids.iter().filter_map(|id| self.by_id.get(id));
+                let boots = ids.iter().filter_map(|id| self.boot_by_id.get(id));
+                for &r in lists.chain(boots).flatten() {
                     if let Some(head) = store.head_of(r) {
                         visit(r.number, head);
                     }
