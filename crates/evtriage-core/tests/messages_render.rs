@@ -351,7 +351,14 @@ fn template_table_covers_the_issue_list() {
     assert_eq!(n, 42);
     // 44 rows of core.tsv and more in the other files; a shrinking table is a loss.
     assert!(message::templates().len() >= 320, "{}", message::templates().len());
-    assert_eq!(message::templates().iter().filter(|t| !t.exact).count(), 1, "only NETLOGON 5722 is unverified");
+    // Rows whose wording is not exact: NETLOGON 5722 (unverified) and Schannel
+    // 36872 (its line breaks are not known, as its source block says).
+    let approx: Vec<(String, u32)> = message::templates()
+        .iter()
+        .filter(|t| !t.exact)
+        .flat_map(|t| t.providers.iter().map(move |p| (p.to_string(), t.event_id)))
+        .collect();
+    assert_eq!(approx, [("NETLOGON".to_string(), 5722), ("Schannel".to_string(), 36872)]);
 }
 
 #[test]

@@ -265,13 +265,19 @@ fn bind_value(out: &mut Vec<(String, String)>, name: String, value: &str) {
         }
         // `{<name>_hex}`: a decimal number as hexadecimal (`159` → `0x0000009F`;
         // a negative one as its 32-bit pattern, `-1073741819` → `0xC0000005`),
-        // and `{<name>_bugcheck}` when that is a bug check code Microsoft's
-        // reference names: `0x0000009F (DRIVER_POWER_STATE_FAILURE)`.
+        // and `{<name>_bugcheck}`: the same with the name Microsoft's Bug Check
+        // Code Reference gives it, `0x0000009F (DRIVER_POWER_STATE_FAILURE)`.
         if let Some(n) = decimal_u64(&value) {
             let hex = if n <= u64::from(u32::MAX) { format!("0x{n:08X}") } else { format!("0x{n:X}") };
-            if let Some(b) = u32::try_from(n).ok().and_then(evtriage_core::codes::bug_check) {
-                out.push((format!("{name}_bugcheck"), format!("{hex} ({})", b.name)));
-            }
+            // A code the reference does not list (0x00010001) shows as its hex alone.
+            let listed = u32::try_from(n).ok().and_then(evtriage_core::codes::bug_check);
+            out.push((
+                format!("{name}_bugcheck"),
+                match listed {
+                    Some(b) => format!("{hex} ({})", b.name),
+                    None => hex.clone(),
+                },
+            ));
             out.push((format!("{name}_hex"), hex));
         }
         out.push((name, value));

@@ -22,11 +22,30 @@ pub(crate) struct MatcherIndex {
     by_id: HashMap<u32, Vec<Matcher>, crate::finding::BuildFnv>,
     any_id: Vec<Matcher>,
     /// For the key test: per event id, the distinct provider selectors of
-    /// its matchers (and of those that take any id; `None`: any provider),
-    /// each with whether some such matcher reads the message.
+    /// its matchers (`None`: any provider), each with whether some such
+    /// matcher reads the message.
     key_plans: HashMap<u32, Vec<(Option<ProviderSel>, bool)>, crate::finding::BuildFnv>,
-    /// The same for ids no matcher names.
-    any_plan: Vec<(Option<ProviderSel>, bool)>,
+    /// The key test of the matchers that take any id, by provider: a
+    /// provider name (lowercase) is one hash look-up whatever the number of
+    /// such matchers (a role's providers, trace providers), so that adding
+    /// rules does not add work for every event read.
+    any_names: HashMap<Box<[u8]>, bool, crate::finding::BuildFnv>,
+    /// Their GUIDs, name prefixes and provider-free selectors (few), tried in turn.
+    any_others: Vec<(Option<ProviderSel>, bool)>,
+}
+
+/// Provider names longer than this are not looked up by name (no matcher
+/// names one; the longest Windows provider names are under 100 bytes).
+const MAX_NAME: usize = 160;
+
+/// `name` in ASCII lowercase into `buf`, or `None` when it does not fit.
+fn lower<'b>(name: &str, buf: &'b mut [u8; MAX_NAME]) -> Option<&'b [u8]> {
+    let bytes = name.as_bytes();
+    let out = buf.get_mut(..bytes.len())?;
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = b.to_ascii_lowercase();
+    }
+    Some(out)
 }
 
 /// Adds the selectors of `m` to a key plan (see [`MatcherIndex::key_plans`]).
@@ -57,12 +76,22 @@ impl MatcherIndex {
                 }
             }
         }
+        let mut any_plan = Vec::new();
         for m in &idx.any_id {
-            plan_add(&mut idx.any_plan, m);
+            plan_add(&mut any_plan, m);
+        }
+        for (sel, reads) in any_plan {
+            match sel {
+                Some(ProviderSel::Name(n)) if n.len() <= MAX_NAME => {
+                    let slot = idx.any_names.entry(n.to_ascii_lowercase().into_bytes().into_boxed_slice()).or_default();
+                    *slot |= reads;
+                }
+                other => idx.any_others.push((other, reads)),
+            }
         }
         for (id, ms) in &idx.by_id {
             let mut plan = Vec::new();
-            for m in ms.iter().chain(idx.any_id.iter()) {
+            for m in ms {
                 plan_add(&mut plan, m);
             }
             idx.key_plans.insert(*id, plan);
@@ -70,22 +99,46 @@ impl MatcherIndex {
         idx
     }
 
+    /// The key test of the matchers that take any id: (wanted, reads message).
+    fn any_verdict(&self, key: &EventKey<'_>) -> (bool, bool) {
+        let (mut wanted, mut message) = (false, false);
+        if !self.any_names.is_empty() {
+            let mut buf = [0u8; MAX_NAME];
+            if let Some(reads) = key.provider.and_then(|p| lower(p, &mut buf)).and_then(|n| self.any_names.get(n)) {
+                wanted = true;
+                message |= *reads;
+            }
+        }
+        for (sel, reads) in &self.any_others {
+            if message {
+                break;
+            }
+            if sel.as_ref().is_none_or(|s| s.matches_key(key)) {
+                wanted = true;
+                message |= *reads;
+            }
+        }
+        (wanted, message)
+    }
+
     /// Whether some matcher wants an event with this cheap key (`.0`), and
     /// whether one that does reads the rendered message (`.1`), in one pass
     /// over the distinct provider selectors of the id's matchers.
     pub(crate) fn key_verdict(&self, key: &EventKey<'_>) -> (bool, bool) {
-        let plan = self.key_plans.get(&key.event_id).unwrap_or(&self.any_plan);
         let (mut wanted, mut message) = (false, false);
-        for (sel, reads) in plan {
-            if sel.as_ref().is_none_or(|s| s.matches_key(key)) {
-                wanted = true;
-                message |= *reads;
-                if message {
-                    break;
+        if let Some(plan) = self.key_plans.get(&key.event_id) {
+            for (sel, reads) in plan {
+                if sel.as_ref().is_none_or(|s| s.matches_key(key)) {
+                    wanted = true;
+                    message |= *reads;
+                    if message {
+                        return (true, true);
+                    }
                 }
             }
         }
-        (wanted, message)
+        let (any_wanted, any_message) = self.any_verdict(key);
+        (wanted || any_wanted, message || any_message)
     }
 
     /// The matchers an event with this id can match.
@@ -96,8 +149,12 @@ impl MatcherIndex {
     /// Whether some matcher that can match this event's provider and id
     /// looks at the rendered message.
     pub(crate) fn reads_message(&self, e: &Event) -> bool {
-        let plan = self.key_plans.get(&e.event_id).unwrap_or(&self.any_plan);
-        plan.iter().any(|(sel, reads)| *reads && sel.as_ref().is_none_or(|s| s.matches_event(e)))
+        let by_id = self.key_plans.get(&e.event_id).into_iter().flatten();
+        let any = self.any_id.iter().map(|m| &m.message).zip(self.any_id.iter());
+        by_id.filter(|(_, reads)| *reads).any(|(sel, _)| sel.as_ref().is_none_or(|s| s.matches_event(e)))
+            || any
+                .filter(|(msg, _)| msg.is_some())
+                .any(|(_, m)| m.providers.is_empty() || m.providers.iter().any(|s| s.matches_event(e)))
     }
 
     /// Whether some matcher matches the event on everything but service
