@@ -292,7 +292,7 @@ const WITHOUT_ROW: &[(&str, u32)] = &[
     ("NTDS Replication", 1988),
     ("NTDS Replication", 2042),
     ("NTDS Replication", 2095),
-    // DFSR 2212/2213/2214/4012 and DNS Server 150/770: their texts were found
+    // DFSR 2212/2213/2214/4012 and DNS Server 150/770/4011: their texts were found
     // only in forum posts and third-party write-ups, without insertions.
     ("DFSR", 2212),
     ("DFSR", 2213),
@@ -303,6 +303,8 @@ const WITHOUT_ROW: &[(&str, u32)] = &[
     ("Microsoft-Windows-DFSR", 2214),
     ("Microsoft-Windows-DFSR", 4012),
     ("DNS", 150),
+    ("DNS", 4011),
+    ("Microsoft-Windows-DNS-Server-Service", 4011),
     ("DNS", 770),
     ("Microsoft-Windows-DNS-Server-Service", 150),
     ("Microsoft-Windows-DNS-Server-Service", 770),

@@ -12,6 +12,11 @@
 //! evidence = 3                      # optional: at least this many pieces of evidence
 //! cause_contains = ["dns.exe"]      # optional: text the cause must contain
 //! remediation_contains = ["sc config"]
+//! cause_lacks = ["limit"]           # optional: text the cause must not contain
+//! ```
+//! and every positive finding's cause and steps must have all their
+//! placeholders filled (no `{name}` left as written):
+//! ```text
 //! ```
 //! Each case is analysed on its own with the whole rule set, so that
 //! supersession is part of the test (a generic rule's negative case can be
@@ -43,6 +48,12 @@ pub struct Expect {
     /// Text some remediation step must contain.
     #[serde(default)]
     pub remediation_contains: Vec<String>,
+    /// Text the cause must not contain (a check that must not have held).
+    #[serde(default)]
+    pub cause_lacks: Vec<String>,
+    /// Text no remediation step may contain.
+    #[serde(default)]
+    pub remediation_lacks: Vec<String>,
     /// The service the finding must be about (key name, ignoring case).
     #[serde(default)]
     pub service: Option<String>,
@@ -258,6 +269,21 @@ fn check_positive(case: &Path, mine: &[&Finding]) -> Outcome {
             return Outcome::Fail(format!("remediation lacks `{c}`"));
         }
     }
+    for c in &expect.cause_lacks {
+        if f.cause.contains(c.as_str()) {
+            return Outcome::Fail(format!("cause contains `{c}`: {}", f.cause));
+        }
+    }
+    for c in &expect.remediation_lacks {
+        if let Some(step) = f.remediation.iter().find(|s| s.contains(c.as_str())) {
+            return Outcome::Fail(format!("remediation contains `{c}`: {step}"));
+        }
+    }
+    for text in std::iter::once(&f.cause).chain(f.remediation.iter()) {
+        if let Some(p) = unfilled_placeholder(text) {
+            return Outcome::Fail(format!("placeholder `{p}` left unfilled in: {text}"));
+        }
+    }
     if let Some(svc) = &expect.service {
         if !f.service.as_deref().is_some_and(|s| s.eq_ignore_ascii_case(svc)) {
             return Outcome::Fail(format!("about service {:?} (expected {svc})", f.service));
@@ -286,4 +312,37 @@ fn check_positive(case: &Path, mine: &[&Finding]) -> Outcome {
         }
     }
     Outcome::Pass
+}
+
+/// The first `{name}` placeholder left as written in a finding's text (a
+/// name of letters, digits and `_` in braces; PowerShell's `{0:X8}` or
+/// `{$_.Name}` are not placeholders).
+fn unfilled_placeholder(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = rest.get(open + 1..)?;
+        if let Some(close) = after.find('}') {
+            let name = after.get(..close)?;
+            let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if ident {
+                return rest.get(open..open + close + 2);
+            }
+        }
+        rest = after;
+    }
+    None
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::unfilled_placeholder;
+
+    #[test]
+    fn unfilled_placeholders_are_told_from_other_braces() {
+        assert_eq!(unfilled_placeholder("stopped {since_boot} after"), Some("{since_boot}"));
+        assert_eq!(unfilled_placeholder("`'0x{0:X8}' -f 159` and `Where-Object {$_.Name}`"), None);
+        assert_eq!(unfilled_placeholder("GUID {5bb10ca4-d5ba-4b31} and {}"), None);
+        assert_eq!(unfilled_placeholder("no braces"), None);
+    }
 }
