@@ -7,8 +7,9 @@ use evtriage_rules::{Rule, RuleOrigin, RuleSet};
 
 const BASE: &str = "id = \"x\"\ntitle = \"t\"\ncause = \"c\"\n";
 
+/// A user's rule file (its regular expressions are built in full at load).
 fn parse(text: &str) -> Result<Rule, String> {
-    Rule::parse(text, RuleOrigin::Builtin("t.toml")).map_err(|e| e.to_string())
+    Rule::parse(text, RuleOrigin::File("t.toml".into())).map_err(|e| e.to_string())
 }
 
 fn with_regex(re: &str) -> String {
@@ -28,6 +29,20 @@ fn regex_that_would_compile_huge_is_refused() {
     assert!(e.contains("regex") && e.contains("size limit"), "{e}");
     let e = parse(&with_regex(&"(".repeat(500))).expect_err("refused");
     assert!(e.contains("regex"), "{e}");
+}
+
+#[test]
+fn built_in_rules_build_their_expressions_when_used_and_all_of_them_build() {
+    // A built-in rule's syntax is checked at load; the expression is built
+    // when first used, so a bad one would show here.
+    let e = Rule::parse(&with_regex("("), RuleOrigin::Builtin("t.toml")).map(|_| ()).map_err(|e| e.to_string());
+    assert!(e.as_ref().is_err_and(|e| e.contains("regex")), "{e:?}");
+    let huge = Rule::parse(&with_regex(r"(\w{100}){100}"), RuleOrigin::Builtin("t.toml")).expect("syntax is fine");
+    assert!(huge.build_regexes().is_err_and(|e| e.contains("size limit")));
+    let set = RuleSet::builtin().expect("built-in rules load");
+    for r in set.rules() {
+        r.build_regexes().unwrap_or_else(|e| panic!("{}: {e}", r.id()));
+    }
 }
 
 #[test]

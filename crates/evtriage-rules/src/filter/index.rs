@@ -25,27 +25,67 @@ pub(crate) struct MatcherIndex {
     /// its matchers (`None`: any provider), each with whether some such
     /// matcher reads the message.
     key_plans: HashMap<u32, Vec<(Option<ProviderSel>, bool)>, crate::finding::BuildFnv>,
-    /// The key test of the matchers that take any id, by provider: a
-    /// provider name (lowercase) is one hash look-up whatever the number of
-    /// such matchers (a role's providers, trace providers), so that adding
-    /// rules does not add work for every event read.
-    any_names: HashMap<Box<[u8]>, bool, crate::finding::BuildFnv>,
-    /// Their GUIDs, name prefixes and provider-free selectors (few), tried in turn.
+    /// The key test of the matchers that take any id (a role's providers,
+    /// trace providers), kept apart from the per-id plans so that they do
+    /// not lengthen every id's plan: their provider names, with a set of
+    /// the names' lengths that rejects nearly every event's provider with
+    /// one bit test, whatever the number of such matchers.
+    /// (by length: entry `n` holds the names `n` bytes long, `n` < 256)
+    any_names: Vec<Vec<(String, bool)>>,
+    /// Bit `n` set: some name in `any_names` is `n` bytes long.
+    any_lengths: [u64; 4],
+    /// Their GUIDs, with a set of the GUIDs' first bytes that rejects nearly
+    /// every event's GUID with one bit test.
+    any_guids: Vec<(evtriage_core::Guid, bool)>,
+    any_guid_firsts: [u64; 4],
+    /// Their name prefixes and provider-free selectors (few), tried in turn.
     any_others: Vec<(Option<ProviderSel>, bool)>,
 }
 
-/// Provider names longer than this are not looked up by name (no matcher
-/// names one; the longest Windows provider names are under 100 bytes).
-const MAX_NAME: usize = 160;
-
-/// `name` in ASCII lowercase into `buf`, or `None` when it does not fit.
-fn lower<'b>(name: &str, buf: &'b mut [u8; MAX_NAME]) -> Option<&'b [u8]> {
-    let bytes = name.as_bytes();
-    let out = buf.get_mut(..bytes.len())?;
-    for (o, b) in out.iter_mut().zip(bytes) {
-        *o = b.to_ascii_lowercase();
+/// The matchers, with those that differ only in the list of services they
+/// accept merged into one accepting them all: the index answers whether
+/// *some* matcher wants an event, and many rules and roles look for one
+/// service's SCM 7036 (the DNS Server running, Active Directory Domain
+/// Services running), which would otherwise each test every 7036 of a log.
+fn merge_service_lists<'a>(matchers: impl Iterator<Item = &'a Matcher>) -> Vec<Matcher> {
+    let mut out: Vec<Matcher> = Vec::new();
+    for m in matchers {
+        let plain_list = |m: &Matcher| {
+            m.message.is_none()
+                && m.computer.is_none()
+                && m.fields.is_empty()
+                && m.service.as_ref().is_some_and(|s| {
+                    !s.is.is_empty()
+                        && s.field.is_none()
+                        && !s.has_ports
+                        && !s.same
+                        && s.name.is_none()
+                        && !s.root
+                        && !s.generated
+                })
+        };
+        let mergeable = plain_list(m);
+        let same_key = |o: &Matcher| o.providers == m.providers && o.event_ids == m.event_ids;
+        match out.iter_mut().find(|o| mergeable && plain_list(o) && same_key(o)) {
+            Some(o) => {
+                if let (Some(into), Some(from)) = (o.service.as_mut(), m.service.as_ref()) {
+                    for n in &from.is {
+                        if !into.is.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                            into.is.push(n.clone());
+                        }
+                    }
+                    into.accept = Default::default();
+                }
+            }
+            None => out.push(m.clone()),
+        }
     }
-    Some(out)
+    out
+}
+
+/// Whether bit `n` of a 256-bit set is set (lengths of names, first bytes of GUIDs).
+fn has_length(set: &[u64; 4], n: usize) -> bool {
+    set.get(n / 64).is_some_and(|w| w & (1u64 << (n % 64)) != 0)
 }
 
 /// Adds the selectors of `m` to a key plan (see [`MatcherIndex::key_plans`]).
@@ -64,7 +104,7 @@ impl MatcherIndex {
     /// The index of every event matcher (anchors and record checks) of `rules`.
     pub(crate) fn new(rules: &[Arc<Rule>]) -> Self {
         let mut idx = MatcherIndex::default();
-        for m in rules.iter().flat_map(|r| r.matchers()).filter(|m| !m.is_command()) {
+        for m in merge_service_lists(rules.iter().flat_map(|r| r.matchers()).filter(|m| !m.is_command())) {
             if m.event_ids.is_empty() {
                 idx.any_id.push(m.clone());
             } else {
@@ -82,9 +122,23 @@ impl MatcherIndex {
         }
         for (sel, reads) in any_plan {
             match sel {
-                Some(ProviderSel::Name(n)) if n.len() <= MAX_NAME => {
-                    let slot = idx.any_names.entry(n.to_ascii_lowercase().into_bytes().into_boxed_slice()).or_default();
-                    *slot |= reads;
+                Some(ProviderSel::Name(n)) if n.len() < 256 => {
+                    if let Some(w) = idx.any_lengths.get_mut(n.len() / 64) {
+                        *w |= 1u64 << (n.len() % 64);
+                    }
+                    if idx.any_names.is_empty() {
+                        idx.any_names = vec![Vec::new(); 256];
+                    }
+                    if let Some(bucket) = idx.any_names.get_mut(n.len()) {
+                        bucket.push((n, reads));
+                    }
+                }
+                Some(ProviderSel::Guid(g)) => {
+                    let first = usize::from(g.0[0]);
+                    if let Some(w) = idx.any_guid_firsts.get_mut(first / 64) {
+                        *w |= 1u64 << (first % 64);
+                    }
+                    idx.any_guids.push((g, reads));
                 }
                 other => idx.any_others.push((other, reads)),
             }
@@ -102,11 +156,20 @@ impl MatcherIndex {
     /// The key test of the matchers that take any id: (wanted, reads message).
     fn any_verdict(&self, key: &EventKey<'_>) -> (bool, bool) {
         let (mut wanted, mut message) = (false, false);
-        if !self.any_names.is_empty() {
-            let mut buf = [0u8; MAX_NAME];
-            if let Some(reads) = key.provider.and_then(|p| lower(p, &mut buf)).and_then(|n| self.any_names.get(n)) {
-                wanted = true;
-                message |= *reads;
+        if let Some(p) = key.provider.filter(|p| has_length(&self.any_lengths, p.len())) {
+            for (name, reads) in self.any_names.get(p.len()).into_iter().flatten() {
+                if name.eq_ignore_ascii_case(p) {
+                    wanted = true;
+                    message |= *reads;
+                }
+            }
+        }
+        if let Some(g) = key.guid.filter(|g| has_length(&self.any_guid_firsts, usize::from(g.0[0]))) {
+            for (guid, reads) in &self.any_guids {
+                if guid == g {
+                    wanted = true;
+                    message |= *reads;
+                }
             }
         }
         for (sel, reads) in &self.any_others {

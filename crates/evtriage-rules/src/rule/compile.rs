@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::Duration;
 use evtriage_core::{Guid, Protocol};
 use regex::{Regex, RegexBuilder};
+use std::sync::OnceLock;
 
 use super::matcher::{Check, Condition, FieldPred, FieldTest, Matcher, ProviderSel, ServicePred};
 use crate::codes::code_value;
@@ -58,6 +59,57 @@ pub const MAX_REGEX_BYTES: usize = 1 << 20;
 /// nesting depth of 64.
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).size_limit(MAX_REGEX_BYTES).dfa_size_limit(MAX_REGEX_BYTES).nest_limit(64).build()
+}
+
+/// A rule's regular expression, built the first time it is used.
+///
+/// Most of a catalogue's expressions are never used in a run (their rule's
+/// events are not in the logs), and building one costs far more than
+/// checking its syntax: building them all made loading the rules grow with
+/// their number. The syntax is checked when the rule is loaded (a typo is
+/// an error then, with the rule's file); a rule file given by the user is
+/// also built in full at load, so that an expression over the size limit is
+/// reported there too. The built-in rules are built in full by a test.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: std::sync::Arc<str>,
+    /// Built once for every copy of the rule set.
+    shared: std::sync::Arc<OnceLock<Option<Regex>>>,
+    /// This copy's own handle on it: a `Regex` used by several threads hands
+    /// out its scratch space under a lock, so each worker's copy of the
+    /// matchers has its own (a clone of the shared one, which is cheap).
+    local: OnceLock<Option<Regex>>,
+}
+
+impl Clone for LazyRegex {
+    fn clone(&self) -> Self {
+        LazyRegex { pattern: self.pattern.clone(), shared: self.shared.clone(), local: OnceLock::new() }
+    }
+}
+
+impl LazyRegex {
+    /// Checks the syntax of `pattern` (nesting at most 64 deep).
+    pub(crate) fn new(pattern: &str) -> Result<Self, String> {
+        regex_syntax::ParserBuilder::new().nest_limit(64).build().parse(pattern).map_err(|e| e.to_string())?;
+        Ok(LazyRegex { pattern: pattern.into(), shared: Default::default(), local: OnceLock::new() })
+    }
+
+    /// Builds the expression now; `Err` when it exceeds the limits.
+    pub(crate) fn build(&self) -> Result<(), regex::Error> {
+        if self.shared.get().is_none() {
+            let re = compile_regex(&self.pattern)?;
+            let _ = self.shared.set(Some(re));
+        }
+        Ok(())
+    }
+
+    /// Whether `text` matches (an expression that cannot be built matches nothing).
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.local
+            .get_or_init(|| self.shared.get_or_init(|| compile_regex(&self.pattern).ok()).clone())
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
+    }
 }
 
 /// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
@@ -149,7 +201,39 @@ impl Rule {
             .map(|(i, c)| compile_check(c, i, "corroborate"))
             .collect::<Result<Vec<_>, _>>()
             .map_err(&invalid)?;
-        Ok(Rule { kb, anchor, require, corroborate, source_text: text.to_string(), origin, spec })
+        let rule = Rule { kb, anchor, require, corroborate, source_text: text.to_string(), origin, spec };
+        // A user's rule file is built in full now, so that an expression over
+        // the size limit is reported with its file (see `LazyRegex`).
+        if matches!(rule.origin, RuleOrigin::File(_)) {
+            rule.build_regexes().map_err(|message| RuleError::Invalid {
+                origin: rule.origin.to_string(),
+                id: rule.spec.id.clone(),
+                message,
+            })?;
+        }
+        Ok(rule)
+    }
+
+    /// Builds every regular expression of the rule now (they are otherwise
+    /// built when first used); `Err` names the first that cannot be built.
+    pub fn build_regexes(&self) -> Result<(), String> {
+        fn field(f: &super::matcher::FieldPred) -> Result<(), String> {
+            match &f.test {
+                FieldTest::Regex(re) => re.build().map_err(|e| format!("field `{}` regex: {e}", f.field)),
+                FieldTest::Any(list) => list.iter().try_for_each(field),
+                _ => Ok(()),
+            }
+        }
+        for m in self.matchers() {
+            if let Some(re) = &m.message {
+                re.build().map_err(|e| format!("message regex: {e}"))?;
+            }
+            if let Some(re) = &m.computer {
+                re.build().map_err(|e| format!("computer regex: {e}"))?;
+            }
+            m.fields.iter().try_for_each(field)?;
+        }
+        Ok(())
     }
 
     /// The highest confidence a finding of the rule can reach (its base
@@ -201,8 +285,8 @@ pub(super) fn compile_matcher(m: &MatchSpec, in_check: bool) -> Result<Matcher, 
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let message = m.message.as_deref().map(compile_regex).transpose().map_err(|e| format!("message regex: {e}"))?;
-    let computer = m.computer.as_deref().map(compile_regex).transpose().map_err(|e| format!("computer regex: {e}"))?;
+    let message = m.message.as_deref().map(LazyRegex::new).transpose().map_err(|e| format!("message regex: {e}"))?;
+    let computer = m.computer.as_deref().map(LazyRegex::new).transpose().map_err(|e| format!("computer regex: {e}"))?;
     let fields = m.predicates.iter().map(compile_field).collect::<Result<Vec<_>, _>>()?;
     let service = m.service.as_ref().map(|s| ServicePred {
         field: s.field.clone(),
@@ -306,7 +390,7 @@ fn compile_field(f: &FieldSpec) -> Result<FieldPred, String> {
     } else if let Some(v) = &f.one_of {
         FieldTest::OneOf(v.clone())
     } else if let Some(r) = &f.regex {
-        FieldTest::Regex(compile_regex(r).map_err(|e| format!("field `{}` regex: {e}", f.field))?)
+        FieldTest::Regex(LazyRegex::new(r).map_err(|e| format!("field `{}` regex: {e}", f.field))?)
     } else {
         let codes = f.code.as_ref().map(|c| c.to_vec()).unwrap_or_default();
         let nums = codes

@@ -4,7 +4,6 @@
 
 use chrono::Duration;
 use evtriage_core::{CommandOutput, Event, EventKey, Guid, Protocol};
-use regex::Regex;
 
 use crate::codes::value_is_code;
 use crate::finding::Confidence;
@@ -50,7 +49,7 @@ impl ProviderSel {
 pub(crate) enum FieldTest {
     Equals(String),
     OneOf(Vec<String>),
-    Regex(Regex),
+    Regex(super::compile::LazyRegex),
     Code(Vec<u32>),
     IsComputer,
     LooksRandom,
@@ -311,8 +310,8 @@ pub(crate) struct Matcher {
     pub providers: Vec<ProviderSel>,
     pub event_ids: Vec<u32>,
     pub command: Option<String>,
-    pub message: Option<Regex>,
-    pub computer: Option<Regex>,
+    pub message: Option<super::compile::LazyRegex>,
+    pub computer: Option<super::compile::LazyRegex>,
     pub fields: Vec<FieldPred>,
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
