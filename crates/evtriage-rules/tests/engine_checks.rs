@@ -6,23 +6,8 @@
 mod common;
 
 use common::*;
-use evtriage_core::{Record, Sink};
-use evtriage_rules::{Analysis, Confidence, Engine, Rule, RuleOrigin, RuleSet};
-
-fn run_rules(texts: &[&str], records: Vec<Record>) -> Analysis {
-    let mut set = RuleSet::new();
-    for t in texts {
-        match Rule::parse(t, RuleOrigin::Builtin("test.toml")) {
-            Ok(r) => set.add(r),
-            Err(e) => panic!("{e}\n{t}"),
-        }
-    }
-    let mut engine = Engine::new(set);
-    for r in records {
-        engine.record(r);
-    }
-    engine.finish()
-}
+use evtriage_core::Record;
+use evtriage_rules::{Confidence, Rule, RuleOrigin};
 
 fn kp41(secs: i64, code: &str, line: u64) -> Record {
     event(

@@ -5,8 +5,8 @@
 mod common;
 
 use common::*;
-use evtriage_core::{Record, Sink};
-use evtriage_rules::{Analysis, Engine, Role, Rule, RuleOrigin, RuleSet};
+use evtriage_core::Record;
+use evtriage_rules::{Role, Rule, RuleOrigin};
 
 const WS: &str = "WS7.contoso.com";
 
@@ -46,21 +46,6 @@ event_id = 1000
 [[require]]
 role = "dns-server"
 "#;
-
-fn run_rules(texts: &[&str], records: Vec<Record>) -> Analysis {
-    let mut set = RuleSet::new();
-    for t in texts {
-        match Rule::parse(t, RuleOrigin::Builtin("test.toml")) {
-            Ok(r) => set.add(r),
-            Err(e) => panic!("{e}\n{t}"),
-        }
-    }
-    let mut engine = Engine::new(set);
-    for r in records {
-        engine.record(r);
-    }
-    engine.finish()
-}
 
 fn on(computer: &str, mut r: Record) -> Record {
     if let Record::Event(e) = &mut r {

@@ -163,3 +163,19 @@ pub fn only<'a>(a: &'a Analysis, rule: &str) -> &'a Finding {
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// Runs rules written in the test (parsed as built-in rules) over `records`.
+pub fn run_rules(texts: &[&str], records: Vec<Record>) -> Analysis {
+    let mut set = RuleSet::new();
+    for t in texts {
+        match evtriage_rules::Rule::parse(t, evtriage_rules::RuleOrigin::Builtin("test.toml")) {
+            Ok(r) => set.add(r),
+            Err(e) => panic!("{e}\n{t}"),
+        }
+    }
+    let mut engine = Engine::new(set);
+    for r in records {
+        engine.record(r);
+    }
+    engine.finish()
+}
