@@ -1,17 +1,20 @@
 //! A rule file compiled into a [`Rule`]: parsed, validated, its regular
-//! expressions built, codes and durations turned into values.
+//! expressions checked (and built when first used, see `lazy`), codes and
+//! durations turned into values; and the server roles of `data/roles.toml`
+//! compiled into the record matchers of the `role` check.
 
 use std::path::PathBuf;
 
 use chrono::Duration;
 use evtriage_core::{Guid, Protocol};
-use regex::{Regex, RegexBuilder};
-use std::sync::OnceLock;
 
-use super::matcher::{Check, Condition, FieldPred, FieldTest, Matcher, ProviderSel, ServicePred};
+use super::lazy::LazyRegex;
+use super::matcher::{Check, Condition, FieldPred, FieldTest, Matcher, ProviderSel, RoleDef, ServicePred};
 use crate::codes::code_value;
 use crate::finding::{normalize_kb, Confidence};
-use crate::spec::{CheckSpec, Direction, FieldSpec, MatchSpec, RuleSpec};
+use crate::spec::{CheckSpec, Direction, FieldSpec, MatchSpec, RuleSpec, ServerRole};
+use serde::Deserialize;
+use std::sync::{Arc, OnceLock};
 
 /// Why a rule could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -49,68 +52,6 @@ pub enum RuleError {
 /// Largest rule file read (256 KiB; the built-in rules are 1–3 KiB). A
 /// larger file is refused before it is read or parsed.
 pub const MAX_RULE_FILE_BYTES: usize = 256 * 1024;
-
-/// Largest compiled form of one regular expression in a rule (1 MiB). The
-/// `regex` crate matches in time linear in the text whatever the pattern;
-/// this bounds what a pattern may cost to compile and hold in memory.
-pub const MAX_REGEX_BYTES: usize = 1 << 20;
-
-/// Compiles a rule's regular expression within [`MAX_REGEX_BYTES`] and a
-/// nesting depth of 64.
-fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern).size_limit(MAX_REGEX_BYTES).dfa_size_limit(MAX_REGEX_BYTES).nest_limit(64).build()
-}
-
-/// A rule's regular expression, built the first time it is used.
-///
-/// Most of a catalogue's expressions are never used in a run (their rule's
-/// events are not in the logs), and building one costs far more than
-/// checking its syntax: building them all made loading the rules grow with
-/// their number. The syntax is checked when the rule is loaded (a typo is
-/// an error then, with the rule's file); a rule file given by the user is
-/// also built in full at load, so that an expression over the size limit is
-/// reported there too. The built-in rules are built in full by a test.
-#[derive(Debug)]
-pub(crate) struct LazyRegex {
-    pattern: std::sync::Arc<str>,
-    /// Built once for every copy of the rule set.
-    shared: std::sync::Arc<OnceLock<Option<Regex>>>,
-    /// This copy's own handle on it: a `Regex` used by several threads hands
-    /// out its scratch space under a lock, so each worker's copy of the
-    /// matchers has its own (a clone of the shared one, which is cheap).
-    local: OnceLock<Option<Regex>>,
-}
-
-impl Clone for LazyRegex {
-    fn clone(&self) -> Self {
-        LazyRegex { pattern: self.pattern.clone(), shared: self.shared.clone(), local: OnceLock::new() }
-    }
-}
-
-impl LazyRegex {
-    /// Checks the syntax of `pattern` (nesting at most 64 deep).
-    pub(crate) fn new(pattern: &str) -> Result<Self, String> {
-        regex_syntax::ParserBuilder::new().nest_limit(64).build().parse(pattern).map_err(|e| e.to_string())?;
-        Ok(LazyRegex { pattern: pattern.into(), shared: Default::default(), local: OnceLock::new() })
-    }
-
-    /// Builds the expression now; `Err` when it exceeds the limits.
-    pub(crate) fn build(&self) -> Result<(), regex::Error> {
-        if self.shared.get().is_none() {
-            let re = compile_regex(&self.pattern)?;
-            let _ = self.shared.set(Some(re));
-        }
-        Ok(())
-    }
-
-    /// Whether `text` matches (an expression that cannot be built matches nothing).
-    pub(crate) fn is_match(&self, text: &str) -> bool {
-        self.local
-            .get_or_init(|| self.shared.get_or_init(|| compile_regex(&self.pattern).ok()).clone())
-            .as_ref()
-            .is_some_and(|re| re.is_match(text))
-    }
-}
 
 /// Parses a duration written `45s`, `90 s`, `10m`, `2h`, `1d` or `1500ms`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
@@ -449,7 +390,7 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         }
         Condition::PortHog { min_ports }
     } else if let Some(role) = c.role {
-        Condition::Role(super::roles::role_def(role).map_err(err)?)
+        Condition::Role(role_def(role).map_err(err)?)
     } else {
         return Err(err("no condition".into()));
     };
@@ -479,6 +420,74 @@ fn parse_port(s: &str) -> Option<(Protocol, u16)> {
         _ => return None,
     };
     Some((proto, port.trim().parse().ok()?))
+}
+
+/// The server roles' record matchers (`data/roles.toml`), compiled once
+/// for the `role` check.
+const ROLES_TOML: &str = include_str!("../../data/roles.toml");
+
+/// How far from the anchor a record showing the role may lie: any time the
+/// logs cover (a server keeps its role for years; what counts is that the
+/// logs show it).
+const ROLE_WINDOW: &str = "36500d";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesFile {
+    role: Vec<RoleSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleSpec {
+    name: ServerRole,
+    title: String,
+    services: Vec<String>,
+    images: Vec<String>,
+    shows: Vec<MatchSpec>,
+}
+
+/// The built-in role table; the data file is part of the binary and checked by
+/// a test, so a mistake in it is a build defect, reported as an error here.
+fn table() -> Result<&'static [Arc<RoleDef>], String> {
+    static TABLE: OnceLock<Result<Vec<Arc<RoleDef>>, String>> = OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            let file: RolesFile = toml::from_str(ROLES_TOML).map_err(|e| format!("data/roles.toml: {e}"))?;
+            file.role
+                .into_iter()
+                .map(|r| {
+                    let shows = r
+                        .shows
+                        .into_iter()
+                        .map(|mut m| {
+                            m.within = Some(ROLE_WINDOW.to_string());
+                            m.direction = None;
+                            compile_matcher(&m, true)
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| format!("data/roles.toml: role {}: {e}", r.name.as_str()))?;
+                    Ok(Arc::new(RoleDef {
+                        role: r.name,
+                        title: r.title,
+                        services: r.services,
+                        images: r.images,
+                        shows,
+                    }))
+                })
+                .collect()
+        })
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
+/// The compiled definition of `role`.
+pub(crate) fn role_def(role: ServerRole) -> Result<Arc<RoleDef>, String> {
+    table()?
+        .iter()
+        .find(|d| d.role == role)
+        .cloned()
+        .ok_or_else(|| format!("role `{}` has no definition", role.as_str()))
 }
 
 #[cfg(test)]
@@ -512,6 +521,23 @@ mod tests {
                 Ok(_) => panic!("accepted: {text}"),
                 Err(e) => assert!(e.to_string().contains(needle), "{e} lacks {needle}"),
             }
+        }
+    }
+
+    #[test]
+    fn every_role_has_a_definition_with_records() {
+        for role in [
+            ServerRole::DomainController,
+            ServerRole::DnsServer,
+            ServerRole::Dfsr,
+            ServerRole::CertificateAuthority,
+            ServerRole::Iis,
+            ServerRole::SqlServer,
+            ServerRole::Exchange,
+        ] {
+            let def = role_def(role).unwrap_or_else(|e| panic!("{e}"));
+            assert!(!def.shows.is_empty() && !def.services.is_empty(), "{}", role.as_str());
+            assert!(def.shows.iter().all(|m| m.within.is_some()));
         }
     }
 }

@@ -49,7 +49,7 @@ impl ProviderSel {
 pub(crate) enum FieldTest {
     Equals(String),
     OneOf(Vec<String>),
-    Regex(super::compile::LazyRegex),
+    Regex(super::lazy::LazyRegex),
     Code(Vec<u32>),
     IsComputer,
     LooksRandom,
@@ -310,8 +310,8 @@ pub(crate) struct Matcher {
     pub providers: Vec<ProviderSel>,
     pub event_ids: Vec<u32>,
     pub command: Option<String>,
-    pub message: Option<super::compile::LazyRegex>,
-    pub computer: Option<super::compile::LazyRegex>,
+    pub message: Option<super::lazy::LazyRegex>,
+    pub computer: Option<super::lazy::LazyRegex>,
     pub fields: Vec<FieldPred>,
     pub service: Option<ServicePred>,
     pub within: Option<Duration>,
@@ -410,6 +410,20 @@ pub(crate) fn command_text(c: &CommandOutput) -> String {
     c.properties.iter().map(|(_, v)| v.as_str()).collect::<Vec<_>>().join("\n")
 }
 
+/// One role, compiled: the records that show it, and the process-table rows.
+#[derive(Debug)]
+pub(crate) struct RoleDef {
+    pub role: crate::spec::ServerRole,
+    /// How a sentence names it ("a domain controller").
+    pub title: String,
+    /// Service keys a process table may show it hosting.
+    pub services: Vec<String>,
+    /// Image names a process table may show running.
+    pub images: Vec<String>,
+    /// Record matchers (checks around the anchor, any distance).
+    pub shows: Vec<Matcher>,
+}
+
 /// A compiled check.
 #[derive(Debug, Clone)]
 pub(crate) enum Condition {
@@ -431,7 +445,7 @@ pub(crate) enum Condition {
         min_ports: usize,
     },
     /// The anchor's computer shows a server role.
-    Role(std::sync::Arc<super::RoleDef>),
+    Role(std::sync::Arc<RoleDef>),
 }
 
 /// A compiled check with what it adds.
