@@ -24,6 +24,7 @@ pub mod tasklist;
 pub mod tcpvcon;
 pub mod tracerpt_csv;
 pub mod zip;
+pub mod zip_rebuild;
 
 /// What a source writes to while it reads one input: the sink, the counts,
 /// and the options (event filter).

@@ -20,6 +20,11 @@
 //! - reading stops when the archive's members add up to [`MAX_TOTAL_BYTES`];
 //! - zips nested deeper than [`MAX_DEPTH`] are not opened.
 //!
+//! An archive whose central directory is missing or unreadable (cut short,
+//! partially downloaded) is read from its local file headers instead
+//! (`zip_rebuild`): every complete member is read, the cut one reported with
+//! how much of it is missing, and the archive reported as damaged.
+//!
 //! Sizes are checked against what is actually decompressed, not only the
 //! sizes the archive declares. Only stored and deflated members are read
 //! (what Windows' "Send to compressed folder" and PowerShell's
@@ -83,11 +88,45 @@ pub(crate) fn read_zip_with(
         ));
         return;
     }
+    let rebuilt: Vec<u8>;
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            sink.diagnostic(Diagnostic::failed(name, format!("unreadable zip archive: {e}")));
-            return;
+            // Cut short or damaged at its end: read what its local headers hold.
+            let mut found = super::zip_rebuild::rebuild(bytes, MAX_MEMBER_BYTES);
+            rebuilt = found.bytes.take().unwrap_or_default();
+            let reopened = zip::ZipArchive::new(Cursor::new(rebuilt.as_slice())).ok();
+            let Some(a) = reopened.filter(|_| found.members > 0) else {
+                let why = found.stopped.map(|s| format!("; {s}")).unwrap_or_default();
+                sink.diagnostic(Diagnostic::failed(
+                    name,
+                    format!("unreadable zip archive: {e}; no complete member before the damage{why}"),
+                ));
+                return;
+            };
+            let mut message = format!(
+                "damaged zip archive ({e}): its central directory is missing or unreadable, as in an archive cut \
+                 short; {} complete member(s) read from their local headers",
+                found.members
+            );
+            if let Some(why) = &found.stopped {
+                message.push_str(&format!("; {why}"));
+            }
+            sink.diagnostic(Diagnostic::failed(name.clone(), message));
+            if let Some((member, offset, missing)) = found.cut {
+                summary.skipped += 1;
+                let what = if member.is_empty() { "a member header".to_string() } else { format!("member {member}") };
+                let how = match missing {
+                    Some(n) => format!("{n} byte(s) of its compressed data are missing"),
+                    None => "its data ends before its compressed stream does".to_string(),
+                };
+                sink.diagnostic(Diagnostic::skipped(
+                    Arc::from(format!("{name}!{member}")),
+                    Locator::Offset { offset },
+                    format!("{what} is cut short ({how}); not read"),
+                ));
+            }
+            a
         }
     };
     // Members in name order, so output does not depend on how the archive was built.
