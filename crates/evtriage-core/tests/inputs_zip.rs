@@ -13,13 +13,18 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("fixture {}: {e}", p.display()))
 }
 
-fn build(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
-    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+/// Adds `members`, deflated, to an archive being written.
+fn add<W: Write + std::io::Seek>(w: &mut ZipWriter<W>, members: &[(&str, Vec<u8>)]) {
     let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
     for (name, bytes) in members {
         w.start_file(*name, opts).expect("start member");
         w.write_all(bytes).expect("write member");
     }
+}
+
+fn build(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+    add(&mut w, members);
     w.finish().expect("finish").into_inner()
 }
 
@@ -156,11 +161,7 @@ fn a_zip_without_its_central_directory_is_read_whole() {
 /// A zip written as a stream: each member's sizes only in a data descriptor after its data.
 fn build_streamed(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut w = ZipWriter::new_stream(Vec::new());
-    let opts = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
-    for (name, bytes) in members {
-        w.start_file(*name, opts).expect("start member");
-        w.write_all(bytes).expect("write member");
-    }
+    add(&mut w, members);
     w.finish().expect("finish").into_inner()
 }
 
