@@ -94,6 +94,9 @@ pub fn detect_text(text: &str) -> Format {
     if is_tasklist(&lines) {
         return Format::Tasklist;
     }
+    if crate::sources::sc_qc::looks_like(&lines) {
+        return Format::ScQc;
+    }
     if crate::sources::etw_text::looks_like_etw_text(trimmed) {
         return Format::EtwText;
     }

@@ -536,6 +536,7 @@ impl Reader {
             | Format::Netstat
             | Format::Tcpvcon
             | Format::Tasklist
+            | Format::ScQc
             | Format::Reg
             | Format::PowerShellList
             | Format::EventViewerCsv

@@ -31,6 +31,9 @@ pub enum Format {
     Tcpvcon,
     /// `tasklist /svc` output.
     Tasklist,
+    /// `sc qc NAME` output: a service's configuration, read as the registry
+    /// values it reflects.
+    ScQc,
     /// `regedit` export (`Windows Registry Editor Version 5.00` / `REGEDIT4`).
     Reg,
     /// PowerShell `Format-List` output (e.g. `Test-OutlookWebServices | fl`).
@@ -95,6 +98,7 @@ impl Format {
             Format::Netstat => "netstat",
             Format::Tcpvcon => "tcpvcon",
             Format::Tasklist => "tasklist",
+            Format::ScQc => "sc-qc",
             Format::Reg => "reg",
             Format::PowerShellList => "powershell-list",
             Format::EventViewerCsv => "eventviewer-csv",
@@ -242,6 +246,7 @@ mod tests {
             Netstat,
             Tcpvcon,
             Tasklist,
+            ScQc,
             Reg,
             PowerShellList,
             EventViewerCsv,

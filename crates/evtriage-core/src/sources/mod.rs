@@ -20,6 +20,7 @@ pub mod netstat;
 pub(crate) mod pieces;
 pub mod powershell;
 pub mod reg;
+pub mod sc_qc;
 pub mod tasklist;
 pub mod tcpvcon;
 pub mod tracerpt_csv;
@@ -133,6 +134,7 @@ pub fn read_format(
         Format::Netstat => netstat::read(text, &mut ctx),
         Format::Tcpvcon => tcpvcon::read(text, &mut ctx),
         Format::Tasklist => tasklist::read(text, &mut ctx),
+        Format::ScQc => sc_qc::read(text, &mut ctx),
         Format::Reg => reg::read(text, &mut ctx),
         Format::PowerShellList => powershell::read(text, &mut ctx),
         Format::EventViewerCsv
