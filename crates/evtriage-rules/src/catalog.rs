@@ -105,9 +105,10 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Role(_) => "role",
             };
             let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
-            match c.confidence {
-                Some(conf) => format!("{} ({kind}, → {conf})", c.name),
-                None => format!("{} ({kind})", c.name),
+            match (c.confidence, c.cap) {
+                (Some(conf), _) => format!("{} ({kind}, → {conf})", c.name),
+                (None, Some(cap)) => format!("{} ({kind}, at most {cap})", c.name),
+                (None, None) => format!("{} ({kind})", c.name),
             }
         })
         .collect()

@@ -435,6 +435,10 @@ pub struct CheckSpec {
     /// Confidence raised to (at least) this when the check holds (corroborations).
     #[serde(default)]
     pub confidence: Option<Confidence>,
+    /// When the check holds, the finding claims at most this: what makes the
+    /// documented cause less likely (its workaround already in place).
+    #[serde(default)]
+    pub cap: Option<Confidence>,
     /// A sentence added to the cause when the check holds.
     #[serde(default)]
     pub cause: Option<String>,

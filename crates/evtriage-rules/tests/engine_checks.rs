@@ -163,3 +163,41 @@ fn record_checks_read_boot_markers() {
     let a = run_rules(&[OS_VERSION], vec![boot6009("10.00."), nl]);
     assert!(a.findings.is_empty(), "{:#?}", a.findings);
 }
+
+const CAPPED: &str = r#"
+id = "t-capped"
+title = "t"
+confidence = "likely"
+cause = "c"
+[anchor]
+provider = "P"
+event_id = 1
+[[corroborate]]
+name = "confirmed by a trace"
+confidence = "confirmed"
+[corroborate.record]
+provider = "T"
+event_id = 2
+within = "1m"
+[[corroborate]]
+name = "the workaround is in place"
+cap = "possible"
+cause = "The workaround is in place."
+[corroborate.record]
+provider = "W"
+event_id = 3
+within = "1d"
+"#;
+
+#[test]
+fn a_check_can_cap_what_a_finding_claims() {
+    let ev = |p: &str, id, line| event(p, id, at(line as i64), &[], "System.xml", line);
+    let a = run_rules(&[CAPPED], vec![ev("P", 1, 1), ev("T", 2, 2)]);
+    assert_eq!(only(&a, "t-capped").confidence, Confidence::Confirmed);
+    let a = run_rules(&[CAPPED], vec![ev("P", 1, 1), ev("T", 2, 2), ev("W", 3, 3)]);
+    let f = only(&a, "t-capped");
+    assert_eq!(f.confidence, Confidence::Possible);
+    assert!(f.cause.contains("The workaround is in place."), "{}", f.cause);
+    let both = CAPPED.replace("cap = \"possible\"", "cap = \"possible\"\nconfidence = \"likely\"");
+    assert!(Rule::parse(&both, RuleOrigin::Builtin("t.toml")).is_err());
+}

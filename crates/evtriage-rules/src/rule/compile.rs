@@ -398,6 +398,9 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         return Err(err("`confidence` belongs to corroborations; set the rule's `confidence` instead".into()));
     }
     let kb = normalize_kbs(&c.kb).map_err(err)?;
+    if c.confidence.is_some() && c.cap.is_some() {
+        return Err(err("give `confidence` or `cap`, not both".into()));
+    }
     if c.not && c.confidence.is_some() {
         return Err(err("a `not` check cannot raise the confidence (it has no evidence)".into()));
     }
@@ -406,6 +409,7 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         condition,
         not: c.not,
         confidence: c.confidence,
+        cap: c.cap,
         cause: c.cause.clone(),
         remediation: c.remediation.clone(),
         kb,

@@ -455,6 +455,8 @@ pub(crate) struct Check {
     pub condition: Condition,
     pub not: bool,
     pub confidence: Option<Confidence>,
+    /// When the check holds, the finding claims at most this.
+    pub cap: Option<Confidence>,
     pub cause: Option<String>,
     pub remediation: Vec<String>,
     pub kb: Vec<String>,

@@ -99,6 +99,8 @@ impl Evaluation<'_> {
         }
         let mut confidence = rule.spec.confidence;
         let mut cap = required.iter().filter_map(|(_, h)| h.cap).min();
+        // Checks that lower what the finding may claim when they hold.
+        let mut check_cap = required.iter().filter_map(|(c, _)| c.cap).min();
         let mut kb = rule.kb.clone();
         let mut extra_cause: Vec<String> = Vec::new();
         let mut extra_steps: Vec<String> = Vec::new();
@@ -122,6 +124,9 @@ impl Evaluation<'_> {
                 if let Some(k) = held.cap {
                     cap = Some(cap.map_or(k, |c| c.min(k)));
                 }
+                if let Some(k) = check.cap {
+                    check_cap = Some(check_cap.map_or(k, |c| c.min(k)));
+                }
                 add_text(check, &held, &mut kb);
                 evidence.extend(held.evidence);
             }
@@ -135,6 +140,9 @@ impl Evaluation<'_> {
                         .to_string(),
                 );
             }
+        }
+        if let Some(k) = check_cap {
+            confidence = confidence.min(k);
         }
         // A cause only third parties document is never more than likely, and says so.
         if crate::audit::third_party_only(&rule.spec.sources) {
