@@ -317,7 +317,7 @@ fn check_positive(case: &Path, mine: &[&Finding]) -> Outcome {
 /// The first `{name}` placeholder left as written in a finding's text (a
 /// name of letters, digits and `_` in braces; PowerShell's `{0:X8}` or
 /// `{$_.Name}` are not placeholders).
-fn unfilled_placeholder(text: &str) -> Option<&str> {
+pub fn unfilled_placeholder(text: &str) -> Option<&str> {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         let after = rest.get(open + 1..)?;

@@ -199,15 +199,8 @@ fn findings_are_trustworthy_on_every_real_log() {
         // No text shows a placeholder left unfilled (`{Library}` on an event
         // without that field).
         for text in std::iter::once(&f.cause).chain(f.remediation.iter()) {
-            let unfilled = text.match_indices('{').any(|(i, _)| {
-                let rest = &text[i + 1..];
-                rest.find('}').is_some_and(|end| {
-                    let name = &rest[..end];
-                    name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                })
-            });
-            assert!(!unfilled, "{} on {} leaves a placeholder: {text}", f.rule, f.computer);
+            let unfilled = evtriage_rules::fixtures::unfilled_placeholder(text);
+            assert!(unfilled.is_none(), "{} on {} leaves {unfilled:?} unfilled: {text}", f.rule, f.computer);
         }
         // A temporary remote-execution service is never a slow service.
         if f.rule == "kb922918-start-timeout" {
