@@ -20,6 +20,9 @@ pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 /// | `tcpvcon` | most lines are `TCP,process,pid,…` / `UDPV6,…` CSV rows |
 /// | `netstat` | a `Proto  Local Address` header, or rows `TCP  addr:port  addr:port …` |
 /// | `tasklist` | a `=====  ====  ====` rule line under a header with `PID`, or a CSV header `"Image Name","PID",…` |
+/// | `systeminfo` | four or more `systeminfo` labels (`Host Name:`, `OS Name:`, …, localized ones too) at line starts, or a CSV header of them |
+/// | `hotfix-table` | a table header with a `HotFixID` column (`Get-HotFix`, `wmic qfe list`) |
+/// | `netsh-ports` | a `Protocol tcp Port Exclusion Ranges` or `Protocol tcp Dynamic Port Range` title |
 /// | `etw-text` | a `[Provider/Channel] Message=` record (or a tracefmt `[0]PID.TID::time [Provider]` prefix) |
 /// | `locale-metadata` | the `MTAFile\0` magic (a LocaleMetaData `.MTA` file) |
 /// | `eventviewer-csv` / `eventviewer-text` | a five-column header (`Level,Date and Time,Source,Event ID,Task Category`, localized; commas or tabs), or one followed by a row `level,date,source,number,…` |
@@ -86,7 +89,7 @@ pub fn detect_text(text: &str) -> Format {
     let netstat_rows = lines.iter().filter(|l| is_netstat_row(l)).count();
     let netstat_header = lines.iter().any(|l| {
         let t = l.trim_start();
-        t.starts_with("Proto ") && t.contains("Local Address")
+        (t.starts_with("Proto ") && t.contains("Local Address")) || crate::console::is_netstat_header(t)
     });
     if netstat_header || netstat_rows >= 2 || (netstat_rows == 1 && lines.len() <= 3) {
         return Format::Netstat;
@@ -96,6 +99,15 @@ pub fn detect_text(text: &str) -> Format {
     }
     if crate::sources::sc_qc::looks_like(&lines) {
         return Format::ScQc;
+    }
+    if crate::sources::updates::looks_like(&lines) {
+        return Format::Systeminfo;
+    }
+    if crate::sources::updates::looks_like_table(&lines) {
+        return Format::HotfixTable;
+    }
+    if crate::sources::netsh::looks_like(&lines) {
+        return Format::NetshPorts;
     }
     if crate::sources::etw_text::looks_like_etw_text(trimmed) {
         return Format::EtwText;

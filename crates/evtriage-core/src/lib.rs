@@ -100,6 +100,7 @@
 
 pub mod boot;
 pub mod codes;
+pub mod console;
 pub mod contract;
 pub mod diag;
 pub mod display;
@@ -142,8 +143,9 @@ pub use contract::{
 pub use contract::{ContentId, JsonLines, KeepLine, LineFacts, Reviewer, Verdict};
 pub use diag::{Diagnostic, Severity};
 pub use model::{
-    CommandOutput, DataItem, DataSection, DisplayNames, Event, Guid, LdapClientMessage, Locator, MessageSource, Origin,
-    ProcessEntry, Protocol, Provider, Record, RegData, RegistryValue, SocketEntry, TraceInfo,
+    utc_offset_of_zone, CommandOutput, ComputerInfo, DataItem, DataSection, DisplayNames, Event, Guid, InstalledUpdate,
+    LdapClientMessage, Locator, MessageSource, Origin, PortRange, PortRangeKind, ProcessEntry, Protocol, Provider,
+    Record, RegData, RegistryValue, SocketEntry, TraceInfo,
 };
 pub use read::Reader;
 pub use work::{Entry, Unit};

@@ -30,6 +30,13 @@ pub enum Record {
     Registry(RegistryValue),
     /// One block of PowerShell `Format-List` output, or an error PowerShell printed.
     Command(CommandOutput),
+    /// One installed update (`systeminfo`'s hotfix list, `Get-HotFix`, `wmic qfe`).
+    Update(InstalledUpdate),
+    /// What `systeminfo` (or `Get-ComputerInfo`) says of a computer.
+    Computer(ComputerInfo),
+    /// A range of ports reserved (`netsh … show excludedportrange`) or handed
+    /// out as ephemeral ports (`netsh … show dynamicport`).
+    PortRange(PortRange),
 }
 
 impl Record {
@@ -41,6 +48,9 @@ impl Record {
             Record::Process(p) => &p.origin,
             Record::Registry(r) => &r.origin,
             Record::Command(c) => &c.origin,
+            Record::Update(u) => &u.origin,
+            Record::Computer(c) => &c.origin,
+            Record::PortRange(r) => &r.origin,
         }
     }
 
@@ -528,9 +538,14 @@ pub struct SocketEntry {
     /// Remote port; `None` for `*` or a resolved service name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_port: Option<u16>,
-    /// TCP state as captured (`LISTENING`, `ESTABLISHED`, …); `None` for UDP.
+    /// TCP state by its English name (`LISTENING`, `ESTABLISHED`, …), also
+    /// when the capture is localized; `None` for UDP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The state as a localized capture printed it (`ABHÖREN`), when it
+    /// differs from `state`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_localized: Option<String>,
     /// Owning process id, when captured (`-o`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<u32>,
@@ -627,6 +642,119 @@ pub struct RegistryValue {
     pub data: RegData,
     /// Where the value came from.
     pub origin: Origin,
+}
+
+/// What a range of ports is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortRangeKind {
+    /// Excluded: no program can bind a port of it unless it reserved it
+    /// (`netsh int ipv4 show excludedportrange`).
+    Excluded,
+    /// The dynamic (ephemeral) range the system hands out to outgoing
+    /// connections (`netsh int ipv4 show dynamicport`).
+    Dynamic,
+}
+
+/// A range of ports from `netsh int ipv4|ipv6 show excludedportrange` or `show dynamicport`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortRange {
+    /// TCP or UDP.
+    pub protocol: Protocol,
+    /// Excluded or dynamic.
+    pub range: PortRangeKind,
+    /// First port.
+    pub start: u16,
+    /// Last port (inclusive).
+    pub end: u16,
+    /// For an excluded range: whether an administrator added it (`*` in
+    /// netsh's list: `netsh int ipv4 add excludedportrange`), not a program
+    /// reserving ports for itself (Hyper-V, WinNAT).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub administered: bool,
+    /// Where the row came from.
+    pub origin: Origin,
+}
+
+/// One installed update, as `systeminfo` (`[01]: KB4534273`), `Get-HotFix`,
+/// `wmic qfe list` or `Win32_QuickFixEngineering` list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledUpdate {
+    /// The computer it is installed on, when the capture names it
+    /// (`Source`, `CSName`, systeminfo's `Host Name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computer: Option<String>,
+    /// The update's KB number, upper case with its prefix: `KB948609`.
+    pub kb: String,
+    /// Its kind as listed (`Update`, `Security Update`, `Hotfix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When it was installed, as printed: a date in the capturing
+    /// computer's format (`3/14/2019`, `14.03.2019`), not interpreted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_on: Option<String>,
+    /// Who installed it, as listed (`NT AUTHORITY\SYSTEM`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<String>,
+    /// Where the row came from.
+    pub origin: Origin,
+}
+
+/// What `systeminfo` or `Get-ComputerInfo` says of a computer: its name,
+/// operating system, role, domain, boot time and time zone, as printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputerInfo {
+    /// Host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computer: Option<String>,
+    /// `Microsoft Windows Server 2019 Datacenter`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_name: Option<String>,
+    /// `10.0.17763 N/A Build 17763`, as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// The build number, from the version (`17763`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_build: Option<u32>,
+    /// The role (`OS Configuration`: `Primary Domain Controller`, `Member Server`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The domain (or workgroup).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// When the computer started, as printed in its local time and format.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_time: Option<String>,
+    /// The time zone as printed: `(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// The standard offset from UTC in minutes, from the time zone's `(UTC±hh:mm)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utc_offset_minutes: Option<i32>,
+    /// How many updates the capture lists (systeminfo's `N Hotfix(s) Installed.`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hotfix_count: Option<u32>,
+    /// Where the block came from.
+    pub origin: Origin,
+}
+
+/// `(UTC+01:00) Amsterdam, …` (or `(GMT-05:00) …` of older Windows) → minutes east of UTC.
+pub fn utc_offset_of_zone(zone: &str) -> Option<i32> {
+    let t = zone.trim_start();
+    let rest = t.strip_prefix("(UTC").or_else(|| t.strip_prefix("(GMT"))?;
+    let close = rest.find(')')?;
+    let off = rest.get(..close)?;
+    if off.is_empty() {
+        return Some(0);
+    }
+    let (sign, hm) = match off.as_bytes().first()? {
+        b'+' => (1, off.get(1..)?),
+        b'-' => (-1, off.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = hm.split_once(':').unwrap_or((hm, "0"));
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 14 && m < 60).then_some(sign * (h * 60 + m))
 }
 
 /// One record of command output: a PowerShell `Format-List` block

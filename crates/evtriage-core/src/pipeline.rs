@@ -34,6 +34,7 @@ pub(crate) struct Counts {
     filtered: u64,
     stale: u64,
     members: Vec<InputSummary>,
+    text: Option<(String, Option<String>)>,
 }
 
 /// Splits a decoder's output into its counts and a [`Unit`].
@@ -44,6 +45,7 @@ pub(crate) fn into_unit(file: usize, out: Batch) -> (Counts, Unit) {
         filtered: out.filtered,
         stale: out.stale,
         members: out.members,
+        text: out.text,
     };
     (counts, Unit::new(Some(file), out.items, out.lines, out.line_count))
 }
@@ -263,6 +265,10 @@ where
             summary.filtered += counts.filtered;
             summary.stale += counts.stale;
             summary.members.extend(counts.members);
+            if let Some((encoding, language)) = counts.text {
+                summary.encoding = Some(encoding);
+                summary.language = language;
+            }
         }
         (self.deliver)(Delivered::Unit(t));
     }

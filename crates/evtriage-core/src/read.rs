@@ -294,6 +294,7 @@ impl Reader {
                                 skipped: s.skipped,
                                 filtered: s.filtered,
                                 members: s.members,
+                                text: s.encoding.map(|e| (e, s.language)),
                                 ..Batch::default()
                             }
                         }
@@ -538,6 +539,9 @@ impl Reader {
             | Format::Tasklist
             | Format::ScQc
             | Format::Reg
+            | Format::Systeminfo
+            | Format::HotfixTable
+            | Format::NetshPorts
             | Format::PowerShellList
             | Format::EventViewerCsv
             | Format::EventViewerText

@@ -14,11 +14,18 @@
 //!    are at odd offsets, BE when at even ones);
 //! 3. otherwise the bytes must be UTF-8 text; a file with NULs or many control
 //!    characters is binary and refused ([`TextError::Binary`]);
-//! 4. bytes that are not valid UTF-8 but are otherwise text (a localized
-//!    capture in an 8-bit code page) are decoded as Windows-1252 only when
-//!    such bytes are rare; [`Decoded::lossy`] says so, and the reader reports
-//!    it. Anything else is refused ([`TextError::NotText`]) rather than parsed
-//!    into garbage.
+//! 4. bytes that are not valid UTF-8 but are otherwise text are a localized
+//!    capture in a code page: `cmd`'s `>` writes the console's OEM code page
+//!    (437 or 850 in western Europe and the US, 852 central Europe, 857
+//!    Turkish, 866 Cyrillic, 932 Shift-JIS, 936 GBK, 949 Korean, 950 Big5),
+//!    other tools the ANSI one (1252). Each candidate decodes a sample, and
+//!    the one whose text holds the most of the localized words evtriage
+//!    knows (netstat states and headers, tasklist and systeminfo labels:
+//!    [`crate::console`]) wins ([`Encoding::CodePage`]);
+//! 5. when no candidate yields a known word, the bytes are decoded as
+//!    Windows-1252 only when such bytes are rare; [`Decoded::lossy`] says so,
+//!    and the reader reports it. Anything else is refused
+//!    ([`TextError::NotText`]) rather than parsed into garbage.
 
 use std::fmt;
 
@@ -32,8 +39,12 @@ pub enum Encoding {
     Utf16Le,
     /// UTF-16 big-endian.
     Utf16Be,
-    /// Not UTF-8: an 8-bit code page, decoded as Windows-1252.
+    /// Not UTF-8: an 8-bit code page, decoded as Windows-1252 as a guess.
     Windows1252,
+    /// A Windows code page chosen because its decoding holds known localized
+    /// words: 1252 (ANSI), or an OEM code page a console wrote (437, 850,
+    /// 852, 857, 866, 932, 936, 949, 950).
+    CodePage(u16),
 }
 
 impl fmt::Display for Encoding {
@@ -43,6 +54,7 @@ impl fmt::Display for Encoding {
             Encoding::Utf16Le => "UTF-16LE",
             Encoding::Utf16Be => "UTF-16BE",
             Encoding::Windows1252 => "Windows-1252",
+            Encoding::CodePage(cp) => return write!(f, "code page {cp} ({})", code_page_name(*cp)),
         })
     }
 }
@@ -129,7 +141,89 @@ pub(crate) fn decode_piece(bytes: &[u8], encoding: Encoding) -> Result<Decoded, 
     match encoding {
         Encoding::Utf16Le | Encoding::Utf16Be => utf16(bytes, encoding, false, false),
         Encoding::Utf8 | Encoding::Windows1252 => utf8(bytes, false, false),
+        Encoding::CodePage(cp) => {
+            let (text, errors) = decode_code_page(cp, bytes, false).unwrap_or_else(|| (String::new(), bytes.len()));
+            check_controls(&text)?;
+            Ok(Decoded { text, encoding, bom: false, lossy: errors > 0 })
+        }
     }
+}
+
+/// The code pages a localized capture without BOM is tried in, in order of
+/// preference when two decode the same known words (the ANSI page first,
+/// then the OEM pages of western Europe, which agree on letters).
+pub const CODE_PAGES: [u16; 10] = [1252, 850, 437, 852, 857, 866, 932, 936, 949, 950];
+
+/// A code page's common name.
+pub fn code_page_name(cp: u16) -> &'static str {
+    match cp {
+        1252 => "Windows-1252",
+        437 => "OEM United States",
+        850 => "OEM Multilingual Latin 1",
+        852 => "OEM Latin 2",
+        857 => "OEM Turkish",
+        866 => "OEM Russian",
+        932 => "Shift-JIS",
+        936 => "GBK",
+        949 => "Korean (Unified Hangul Code)",
+        950 => "Big5",
+        _ => "unknown",
+    }
+}
+
+/// Decodes `bytes` in code page `cp`: the text and how many characters
+/// could not be decoded (replaced by U+FFFD). With `partial`, a multi-byte
+/// character cut off at the end is dropped rather than counted.
+/// `None` for a code page evtriage does not know.
+pub fn decode_code_page(cp: u16, bytes: &[u8], partial: bool) -> Option<(String, usize)> {
+    let multi = match cp {
+        1252 => Some(encoding_rs::WINDOWS_1252),
+        866 => Some(encoding_rs::IBM866),
+        932 => Some(encoding_rs::SHIFT_JIS),
+        936 => Some(encoding_rs::GBK),
+        949 => Some(encoding_rs::EUC_KR),
+        950 => Some(encoding_rs::BIG5),
+        _ => None,
+    };
+    if let Some(enc) = multi {
+        let mut text = enc.decode_without_bom_handling(bytes).0.into_owned();
+        if partial && text.ends_with(char::REPLACEMENT_CHARACTER) && bytes.last().is_some_and(|b| *b >= 0x80) {
+            text.pop();
+        }
+        let errors = text.chars().filter(|c| *c == char::REPLACEMENT_CHARACTER).count();
+        return Some((text, errors));
+    }
+    let table = oem_cp::code_table::DECODING_TABLE_CP_MAP.get(&cp)?;
+    let text = table.decode_string_lossy(bytes);
+    let errors = text.chars().filter(|c| *c == char::REPLACEMENT_CHARACTER).count();
+    Some((text, errors))
+}
+
+/// How many bytes of a text without BOM are sampled to choose its code page.
+const CODE_PAGE_SAMPLE: usize = 64 * 1024;
+
+/// Chooses the code page whose decoding of (a sample of) `bytes` holds the
+/// most known localized words ([`crate::console::known_words`]); `None`
+/// when none holds any. Decodes all of `bytes` in it.
+fn by_code_page(bytes: &[u8], partial: bool) -> Option<Decoded> {
+    let sample_len = bytes.len().min(CODE_PAGE_SAMPLE);
+    let sample = bytes.get(..sample_len)?;
+    let cut = partial || sample_len < bytes.len();
+    let mut best: Option<(u16, usize)> = None;
+    for cp in CODE_PAGES {
+        let Some((text, errors)) = decode_code_page(cp, sample, cut) else { continue };
+        // A decoding with many undecodable bytes is not this code page.
+        if errors * 100 > text.chars().count().max(1) {
+            continue;
+        }
+        let score = crate::console::known_words(&text);
+        if score > 0 && best.is_none_or(|(_, s)| score > s) {
+            best = Some((cp, score));
+        }
+    }
+    let (cp, _) = best?;
+    let (text, errors) = decode_code_page(cp, bytes, partial)?;
+    Some(Decoded { text, encoding: Encoding::CodePage(cp), bom: false, lossy: errors > 0 })
 }
 
 /// Guesses BOM-less UTF-16 from where NUL bytes sit in the first [`SAMPLE`] bytes.
@@ -211,8 +305,13 @@ fn utf8(bytes: &[u8], bom: bool, partial: bool) -> Result<Decoded, TextError> {
                 }
                 return Ok(Decoded { text: s, encoding: Encoding::Utf8, bom, lossy: true });
             }
-            // An 8-bit code page: accept only when high bytes are rare (a few
-            // accented letters in otherwise ASCII output).
+            // A localized capture in a code page whose words we know.
+            if let Some(d) = by_code_page(bytes, partial) {
+                check_controls(&d.text)?;
+                return Ok(d);
+            }
+            // An unknown 8-bit code page: accept only when high bytes are rare
+            // (a few accented letters in otherwise ASCII output).
             let high = bytes.iter().filter(|b| **b >= 0x80).count();
             if high * 50 > total {
                 return Err(TextError::NotText { invalid, total });

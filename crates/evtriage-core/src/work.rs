@@ -155,6 +155,8 @@ pub(crate) struct Batch {
     pub(crate) stale: u64,
     /// For an archive read whole: what was read from each member.
     pub(crate) members: Vec<InputSummary>,
+    /// For a text input: its encoding and language (see [`InputSummary::encoding`]).
+    pub(crate) text: Option<(String, Option<String>)>,
     /// The records as JSON lines, when read for [`crate::Reader::read_paths_lines`].
     pub(crate) lines: Vec<u8>,
     /// How many lines `lines` holds.

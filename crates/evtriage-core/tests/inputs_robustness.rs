@@ -76,18 +76,20 @@ fn event_filter_counts_without_delivering() {
 }
 
 #[test]
-fn code_page_text_is_read_with_a_note() {
+fn code_page_text_is_read_in_the_code_page_of_its_words() {
+    // German netstat saved in the ANSI code page (PowerShell's `Out-File -Encoding Default`): Ö is 0xD6.
     let mut bytes = b"\r\nAktive Verbindungen\r\n\r\n  Proto  Lokale Adresse         Remoteadresse          Status           PID\r\n".to_vec();
     bytes.extend_from_slice(b"  TCP    0.0.0.0:135            0.0.0.0:0              ABH\xd6REN          904\r\n");
     let mut sink = Collect::default();
     let s = Reader::default().read_bytes("de.txt".into(), &bytes, &mut sink);
     assert_eq!((s.format, s.records), (Format::Netstat, 1));
-    assert!(sink.diagnostics.iter().any(|d| d.message.contains("Windows-1252")));
+    assert_eq!(s.encoding.as_deref(), Some("code page 1252 (Windows-1252)"));
+    assert_eq!(s.language.as_deref(), Some("de"));
     let state = sink.records.first().and_then(|r| match r {
-        evtriage_core::Record::Socket(s) => s.state.clone(),
+        evtriage_core::Record::Socket(s) => Some((s.state.clone(), s.state_localized.clone())),
         _ => None,
     });
-    assert_eq!(state.as_deref(), Some("ABHÖREN"));
+    assert_eq!(state, Some((Some("LISTENING".into()), Some("ABHÖREN".into()))));
 }
 
 #[test]

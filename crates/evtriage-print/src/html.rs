@@ -160,6 +160,15 @@ impl ReportSink for HtmlReport<'_> {
             writeln!(out, "</ul>\n</section>")?;
         }
 
+        // What the captures say of the computers (systeminfo, Get-ComputerInfo).
+        if !report.computers.is_empty() {
+            writeln!(out, "<section id=\"computers\">\n<h2>Computers</h2>\n<ul>")?;
+            for c in &report.computers {
+                writeln!(out, "<li>{} <span class=\"mono\">{}</span></li>", esc(&c.line()), esc(&c.source))?;
+            }
+            writeln!(out, "</ul>\n</section>")?;
+        }
+
         // Summary, in report order: security, faults, by design; surest and earliest first.
         writeln!(out, "<h2 id=\"summary\">Summary</h2>")?;
         if report.findings.is_empty() {

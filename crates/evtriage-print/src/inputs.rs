@@ -1,6 +1,6 @@
 //! The list of inputs as `inputs` prints it: each file with the format
-//! recognised, the records read, skipped, filtered and stale, and its
-//! diagnostics; then what could not be read. A table for people, or one
+//! recognised, the records read, skipped, filtered and stale, the encoding
+//! and language of a text input, and its diagnostics; then what could not be read. A table for people, or one
 //! JSON document.
 //!
 //! Paths, member names and messages come from the inputs: the table prints
@@ -87,6 +87,14 @@ impl<'a> InputList<'a> {
                 s.filtered,
                 s.stale
             )?;
+            if let Some(enc) = &s.encoding {
+                match s.language.as_deref() {
+                    Some(lang) => {
+                        writeln!(out, "    text: {enc}, {} ({lang})", evtriage_core::console::language_name(lang))?
+                    }
+                    None => writeln!(out, "    text: {enc}")?,
+                }
+            }
             if s.stale > 0 {
                 writeln!(
                     out,

@@ -60,6 +60,13 @@ impl ReportSink for MarkdownReport<'_> {
             }
             writeln!(out)?;
         }
+        if !report.computers.is_empty() {
+            writeln!(out, "Computers (from systeminfo / Get-ComputerInfo):\n")?;
+            for c in &report.computers {
+                writeln!(out, "- {}", md(&c.line()))?;
+            }
+            writeln!(out)?;
+        }
         if report.findings.is_empty() {
             writeln!(out, "No known problem matched the inputs.\n")?;
         } else {

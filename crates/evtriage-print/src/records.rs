@@ -151,5 +151,32 @@ fn table_line(r: &Record) -> String {
             let props: Vec<String> = c.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
             format!("command {} {}", c.command.as_deref().unwrap_or("-"), props.join(" "))
         }
+        Record::Update(u) => format!(
+            "update  {} {} installed={} computer={}",
+            u.kb,
+            u.description.as_deref().unwrap_or("-"),
+            u.installed_on.as_deref().unwrap_or("-"),
+            u.computer.as_deref().unwrap_or("-")
+        ),
+        Record::Computer(c) => format!(
+            "computer {} os={} build={} role={} domain={} time_zone={}",
+            c.computer.as_deref().unwrap_or("-"),
+            c.os_name.as_deref().unwrap_or("-"),
+            c.os_build.map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+            c.role.as_deref().unwrap_or("-"),
+            c.domain.as_deref().unwrap_or("-"),
+            c.time_zone.as_deref().unwrap_or("-")
+        ),
+        Record::PortRange(r) => format!(
+            "ports   {} {}-{} {}{}",
+            r.protocol,
+            r.start,
+            r.end,
+            match r.range {
+                evtriage_core::PortRangeKind::Excluded => "excluded",
+                evtriage_core::PortRangeKind::Dynamic => "dynamic",
+            },
+            if r.administered { " (administered)" } else { "" }
+        ),
     }
 }

@@ -85,6 +85,14 @@ impl ReportSink for TextReport {
             }
             writeln!(out)?;
         }
+        // What the captures say of the computers (systeminfo, Get-ComputerInfo).
+        if !report.computers.is_empty() {
+            writeln!(out, "{}", p.bold("Computers (from systeminfo / Get-ComputerInfo):"))?;
+            for c in &report.computers {
+                writeln!(out, "  {}", c.line())?;
+            }
+            writeln!(out)?;
+        }
         let records: u64 = report.inputs.iter().map(|i| i.records).sum();
         let problems: Vec<&Finding> = report.findings.iter().filter(|f| f.kind.is_problem()).collect();
         let security = report.security();

@@ -139,6 +139,8 @@ impl<'p> Analyzer<'p> {
         };
         let analysis = engine.finish();
         Report::new(&inputs, analysis.findings, &analysis.diagnostics)
+            .with_computers(&analysis.computers)
+            .with_computers(&analysis.computers)
     }
 }
 

@@ -103,6 +103,9 @@ fn check_words(rule: &Rule, required: bool) -> Vec<String> {
                 Condition::Registry { .. } => "registry",
                 Condition::PortHog { .. } => "port hog",
                 Condition::Role(_) => "role",
+                Condition::Update { installed: true, .. } => "update installed",
+                Condition::Update { installed: false, .. } => "update not installed",
+                Condition::PortInRange { .. } => "port range",
             };
             let kind = if c.not { format!("not {kind}") } else { kind.to_string() };
             match (c.confidence, c.cap) {

@@ -131,7 +131,7 @@ pub fn analyze_files(rules: &RuleSet, files: &[PathBuf]) -> Report {
     let reader = Reader::new(ReadOptions::new().threads(1).event_filter(engine.event_filter()));
     let inputs = reader.read_paths(files, &mut engine);
     let analysis = engine.finish();
-    Report::new(&inputs, analysis.findings, &analysis.diagnostics)
+    Report::new(&inputs, analysis.findings, &analysis.diagnostics).with_computers(&analysis.computers)
 }
 
 /// Runs every fixture case under `dir` for the rules of `rules` (a folder whose

@@ -102,7 +102,7 @@ mod store;
 pub use analyzer::{Analyzer, Progress};
 pub use engine::{Analysis, Engine};
 pub use finding::{Confidence, Evidence, Finding, FindingItem, Kind, Role};
-pub use report::Report;
+pub use report::{ComputerEntry, Report};
 pub use rule::{Rule, RuleError, RuleOrigin, RuleSet};
 
 /// The version of the findings JSON contract.

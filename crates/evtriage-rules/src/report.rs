@@ -105,6 +105,57 @@ pub struct Report {
     /// (not a format evtriage reads, unreadable, damaged, empty): every
     /// report shows them before the findings.
     pub unread: Vec<UnreadEntry>,
+    /// What systeminfo or Get-ComputerInfo captures say of the computers:
+    /// operating system, role, domain, time zone (see [`Report::with_computers`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub computers: Vec<ComputerEntry>,
+}
+
+/// A computer as a systeminfo or Get-ComputerInfo capture describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComputerEntry {
+    /// Host name.
+    pub name: String,
+    /// Operating system name, as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// OS build number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<u32>,
+    /// Role (`Primary Domain Controller`, `Member Server`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Domain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// Time zone, as printed (`(UTC+01:00) Amsterdam, Berlin, …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Installed updates it lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updates: Option<u32>,
+    /// The capture it comes from (`file (line N)`).
+    pub source: String,
+}
+
+impl ComputerEntry {
+    /// One line for a report header: `DC01: Microsoft Windows Server 2019 …
+    /// (build 17763), Primary Domain Controller, domain contoso.com, time
+    /// zone (UTC+01:00) Amsterdam, …`.
+    pub fn line(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(os) = &self.os {
+            parts.push(match self.build {
+                Some(b) => format!("{os} (build {b})"),
+                None => os.clone(),
+            });
+        }
+        parts.extend(self.role.clone());
+        parts.extend(self.domain.as_ref().map(|d| format!("domain {d}")));
+        parts.extend(self.time_zone.as_ref().map(|z| format!("time zone {z}")));
+        parts.extend(self.updates.map(|n| format!("{n} installed update(s) listed")));
+        format!("{}: {}", self.name, parts.join(", "))
+    }
 }
 
 /// An input from which nothing was read, as the report lists it.
@@ -131,7 +182,39 @@ impl Report {
                 .into_iter()
                 .map(|u| UnreadEntry { path: u.path.to_string(), reason: u.reason })
                 .collect(),
+            computers: Vec::new(),
         }
+    }
+
+    /// The report with what `captures` (systeminfo, Get-ComputerInfo) say of
+    /// the computers: one entry per computer, the fullest capture of each.
+    pub fn with_computers(mut self, captures: &[evtriage_core::ComputerInfo]) -> Self {
+        for c in captures {
+            let Some(name) = c.computer.as_deref().map(str::trim).filter(|n| !n.is_empty()) else { continue };
+            let entry = ComputerEntry {
+                name: name.to_string(),
+                os: c.os_name.clone(),
+                build: c.os_build,
+                role: c.role.clone(),
+                domain: c.domain.clone(),
+                time_zone: c.time_zone.clone(),
+                updates: c.hotfix_count,
+                source: format!("{} ({})", c.origin.source, c.origin.locator),
+            };
+            let filled = |e: &ComputerEntry| {
+                [e.os.is_some(), e.build.is_some(), e.role.is_some(), e.domain.is_some(), e.time_zone.is_some()]
+                    .iter()
+                    .filter(|b| **b)
+                    .count()
+            };
+            match self.computers.iter_mut().find(|e| e.name.eq_ignore_ascii_case(name)) {
+                Some(e) if filled(&entry) > filled(e) => *e = entry,
+                Some(_) => {}
+                None => self.computers.push(entry),
+            }
+        }
+        self.computers.sort_by_key(|c| c.name.to_lowercase());
+        self
     }
 }
 

@@ -471,6 +471,51 @@ pub struct CheckSpec {
     /// Holds when a socket snapshot shows one process holding many outgoing TCP ports.
     #[serde(default)]
     pub port_hog: Option<PortHogSpec>,
+    /// Holds when an installed-updates list (systeminfo, Get-HotFix, wmic
+    /// qfe) of the anchor's computer lists (or, with `installed = false`,
+    /// lacks) one of these updates.
+    #[serde(default)]
+    pub update: Option<UpdateSpec>,
+    /// Holds when a netsh capture shows one of the service's ports inside an
+    /// excluded port range or the dynamic port range.
+    #[serde(default)]
+    pub port_range: Option<PortRangeSpec>,
+}
+
+/// "Update KB… is (not) installed" in an installed-updates list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSpec {
+    /// The updates (`KB953230`); any one of them counts.
+    pub kb: OneOrMany<String>,
+    /// `false`: holds when a list of the anchor's computer was captured and
+    /// none of them is in it (default `true`: when one is). With no list
+    /// captured, neither holds.
+    #[serde(default = "yes")]
+    pub installed: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// "A port of the service lies in an excluded or the dynamic port range".
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortRangeSpec {
+    /// `excluded` or `dynamic`.
+    pub range: String,
+    /// Ports as `TCP/3389`; default: the anchor service's own ports from the built-in table.
+    #[serde(default)]
+    pub ports: Vec<String>,
+    /// The TCP port is in this field of the anchor event; used instead of
+    /// `ports` when the field holds a number.
+    #[serde(default)]
+    pub port_field: Option<String>,
+    /// Only ranges an administrator added (`*` in netsh's list), or only the
+    /// others (`false`); default: any.
+    #[serde(default)]
+    pub administered: Option<bool>,
 }
 
 /// "One process holds most of the ephemeral TCP ports" in a socket snapshot:

@@ -36,6 +36,14 @@ pub enum Format {
     ScQc,
     /// `regedit` export (`Windows Registry Editor Version 5.00` / `REGEDIT4`).
     Reg,
+    /// `systeminfo` output (list or `/fo csv`): the computer, its operating
+    /// system, role, time zone and installed updates.
+    Systeminfo,
+    /// A `Get-HotFix` or `wmic qfe list` table: installed updates.
+    HotfixTable,
+    /// `netsh int ipv4|ipv6 show excludedportrange` or `show dynamicport`
+    /// output: port ranges reserved or handed out as ephemeral ports.
+    NetshPorts,
     /// PowerShell `Format-List` output (e.g. `Test-OutlookWebServices | fl`).
     #[serde(rename = "powershell-list", alias = "power-shell-list")]
     PowerShellList,
@@ -100,6 +108,9 @@ impl Format {
             Format::Tasklist => "tasklist",
             Format::ScQc => "sc-qc",
             Format::Reg => "reg",
+            Format::Systeminfo => "systeminfo",
+            Format::HotfixTable => "hotfix-table",
+            Format::NetshPorts => "netsh-ports",
             Format::PowerShellList => "powershell-list",
             Format::EventViewerCsv => "eventviewer-csv",
             Format::EventViewerText => "eventviewer-text",
@@ -144,6 +155,15 @@ pub struct InputSummary {
     /// records and were not delivered again (not counted in `records`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub paired: u64,
+    /// For a text input: the encoding it was read in (`UTF-8`, `UTF-16LE`,
+    /// `code page 850 (OEM Multilingual Latin 1)`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+    /// For console output (netstat, tasklist, systeminfo, …): the language of
+    /// its titles, headers and labels, as a BCP 47 tag (`en`, `de`, `ja`),
+    /// when evtriage knows its words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// For an archive: what was read from each member (`archive.zip!member`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<InputSummary>,
@@ -156,7 +176,18 @@ fn is_zero(n: &u64) -> bool {
 impl InputSummary {
     /// The summary of an input not read yet: every count zero.
     pub fn new(path: Arc<str>, format: Format) -> Self {
-        InputSummary { path, format, records: 0, skipped: 0, filtered: 0, stale: 0, paired: 0, members: Vec::new() }
+        InputSummary {
+            path,
+            format,
+            records: 0,
+            skipped: 0,
+            filtered: 0,
+            stale: 0,
+            paired: 0,
+            encoding: None,
+            language: None,
+            members: Vec::new(),
+        }
     }
 }
 
@@ -248,6 +279,9 @@ mod tests {
             Tasklist,
             ScQc,
             Reg,
+            Systeminfo,
+            HotfixTable,
+            NetshPorts,
             PowerShellList,
             EventViewerCsv,
             EventViewerText,

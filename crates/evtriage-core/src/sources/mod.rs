@@ -16,6 +16,7 @@ use crate::model::{Event, Locator, Record};
 pub mod etw_text;
 pub mod event_xml;
 pub mod exports;
+pub mod netsh;
 pub mod netstat;
 pub(crate) mod pieces;
 pub mod powershell;
@@ -24,6 +25,7 @@ pub mod sc_qc;
 pub mod tasklist;
 pub mod tcpvcon;
 pub mod tracerpt_csv;
+pub mod updates;
 pub mod zip;
 pub mod zip_rebuild;
 
@@ -118,6 +120,12 @@ pub fn read_format(
             return;
         }
     };
+    summary.encoding = Some(decoded.encoding.to_string());
+    let kinds = crate::console::kinds_of(format);
+    if !kinds.is_empty() {
+        let head = head_of(&decoded.text, 64 * 1024);
+        summary.language = crate::console::language_of(head, kinds).map(str::to_string);
+    }
     let mut ctx = Ctx { name, options, sink, summary, reviewer: None, unit: None };
     if decoded.lossy {
         ctx.note(if decoded.encoding == crate::text::Encoding::Windows1252 {
@@ -136,6 +144,9 @@ pub fn read_format(
         Format::Tasklist => tasklist::read(text, &mut ctx),
         Format::ScQc => sc_qc::read(text, &mut ctx),
         Format::Reg => reg::read(text, &mut ctx),
+        Format::Systeminfo => updates::read_systeminfo(text, &mut ctx),
+        Format::HotfixTable => updates::read_table(text, &mut ctx),
+        Format::NetshPorts => netsh::read(text, &mut ctx),
         Format::PowerShellList => powershell::read(text, &mut ctx),
         Format::EventViewerCsv
         | Format::EventViewerText
@@ -146,6 +157,15 @@ pub fn read_format(
         }
         _ => ctx.note("not a format evtriage reads; passed over"),
     }
+}
+
+/// The first `max` bytes of `text` (cut back to a character boundary).
+fn head_of(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or("")
 }
 
 /// Why an unrecognised input was not read, in words: binary, undecodable, or text of an unknown kind.

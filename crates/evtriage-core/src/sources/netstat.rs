@@ -120,7 +120,15 @@ fn parse_row(line: &str, origin: Origin) -> Result<Option<SocketEntry>, String> 
         }
         _ => (rest, None),
     };
-    let state = (!state_tokens.is_empty()).then(|| state_tokens.join(" "));
+    let printed = (!state_tokens.is_empty()).then(|| state_tokens.join(" "));
+    // A localized state (`ABHÖREN`) is kept by its English name, with the original.
+    let (state, state_localized) = match printed {
+        Some(p) => match crate::console::tcp_state(&p) {
+            Some(en) if en != p => (Some(en.to_string()), Some(p)),
+            _ => (Some(p), None),
+        },
+        None => (None, None),
+    };
     Ok(Some(SocketEntry {
         protocol,
         ipv6: v6 || remote_v6,
@@ -129,6 +137,7 @@ fn parse_row(line: &str, origin: Origin) -> Result<Option<SocketEntry>, String> 
         remote_address: Some(remote_address),
         remote_port,
         state,
+        state_localized,
         pid,
         image: None,
         services: Vec::new(),
@@ -169,7 +178,8 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
             Ok(None) => {}
         }
         // Not a row: a title, the header, or a `-b` continuation line.
-        if trimmed.starts_with("Proto ") || trimmed.starts_with("Proto\t") {
+        if trimmed.starts_with("Proto ") || trimmed.starts_with("Proto\t") || crate::console::is_netstat_header(trimmed)
+        {
             seen_header = true;
             continue;
         }

@@ -521,6 +521,8 @@ pub(crate) fn feed<'s, T, M, D>(
         };
         let (name, options, out_lines, unit, found) =
             (name.clone(), options.clone(), json_lines.cloned(), crate::pipeline::next_unit(), found.clone());
+        // The encoding, for `inputs`: the file's, from its start (as when read whole).
+        let text = piece.first.then(|| (layout.encoding.to_string(), None));
         pipe.push(
             file,
             Box::new(move || {
@@ -546,6 +548,7 @@ pub(crate) fn feed<'s, T, M, D>(
                     records: summary.records,
                     skipped: summary.skipped,
                     filtered: summary.filtered,
+                    text,
                     ..Batch::default()
                 };
                 let out = merge_collect(out, collect);

@@ -29,6 +29,11 @@
 //!
 //! A prompt line (`PS C:\> Test-OutlookWebServices | fl`, Exchange's
 //! `[PS] C:\>…`) names the command of the blocks that follow.
+//!
+//! A block with a `HotFixID` (`Get-HotFix | fl`, `Get-CimInstance
+//! Win32_QuickFixEngineering | fl`) is an [`InstalledUpdate`](crate::model::InstalledUpdate),
+//! and one with `CsName` and `OsName` (`Get-ComputerInfo`) a
+//! [`ComputerInfo`](crate::model::ComputerInfo) (see `sources::updates`).
 
 use std::sync::LazyLock;
 
@@ -72,6 +77,29 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
     let flush = |block: &mut Option<Block>, ctx: &mut Ctx<'_>| {
         if let Some(b) = block.take() {
             let origin = Origin::new(ctx.name.clone(), Locator::Line { line: b.line });
+            // `Get-HotFix | fl`, `Win32_QuickFixEngineering`: an installed update.
+            if !b.is_error {
+                if let Some(u) = super::updates::update_from_properties(&b.properties, &origin) {
+                    ctx.record(Record::Update(u));
+                    return;
+                }
+                // `Get-ComputerInfo`: the computer, and the updates it lists.
+                if let Some((info, kbs)) = super::updates::computer_from_properties(&b.properties, &origin) {
+                    let computer = info.computer.clone();
+                    ctx.record(Record::Computer(info));
+                    for kb in kbs {
+                        ctx.record(Record::Update(crate::model::InstalledUpdate {
+                            computer: computer.clone(),
+                            kb,
+                            description: None,
+                            installed_on: None,
+                            installed_by: None,
+                            origin: origin.clone(),
+                        }));
+                    }
+                    return;
+                }
+            }
             ctx.record(Record::Command(CommandOutput {
                 command: b.command,
                 properties: b.properties,

@@ -11,7 +11,7 @@
 //! Column spans are taken from the `=====` rule line, so image names with
 //! spaces and localized headers work. A line whose image and PID columns are
 //! blank continues the previous process's service list (tasklist wraps long
-//! lists). `N/A` means no service. Without `/svc` (five columns: image, PID,
+//! lists). `N/A` (or its localized form, see [`crate::console`]) means no service. Without `/svc` (five columns: image, PID,
 //! session name, session#, memory) the processes are read without services.
 //! `tasklist /svc /fo csv` (`"Image Name","PID","Services"`) is read too.
 
@@ -22,7 +22,7 @@ use super::Ctx;
 fn services_of(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("N/A"))
+        .filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("N/A") && !crate::console::is_tasklist_na(s))
         .map(str::to_string)
         .collect()
 }
@@ -113,7 +113,12 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
 fn read_csv(text: &str, ctx: &mut Ctx<'_>) {
     let mut rows = super::csv_records(text).into_iter();
     let Some((_, header)) = rows.next() else { return };
-    let svc_col = header.iter().position(|h| h.trim().eq_ignore_ascii_case("Services"));
+    // `/svc /fo csv` has three columns (image, PID, services), whatever the
+    // header's language; `/fo csv` without `/svc` has five.
+    let svc_col = header
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("Services"))
+        .or_else(|| (header.len() == 3).then_some(2));
     for (line, row) in rows {
         let image = row.first().map(|s| s.trim().to_string()).unwrap_or_default();
         let Some(pid) = row.get(1).and_then(|p| p.trim().parse::<u32>().ok()) else {

@@ -65,6 +65,7 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
             remote_address: (!remote.is_empty()).then_some(remote),
             remote_port,
             state: if protocol == Protocol::Udp { None } else { state },
+            state_localized: None,
             pid: Some(pid),
             image: f.get(1).filter(|s| !s.is_empty()).map(|s| s.to_string()),
             services: Vec::new(),

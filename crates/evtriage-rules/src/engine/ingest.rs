@@ -12,7 +12,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use evtriage_core::boot::{computer_key, is_boot_marker};
-use evtriage_core::{CommandOutput, Diagnostic, Event, ProcessEntry, Record, RegData, RegistryValue, SocketEntry};
+use evtriage_core::{
+    CommandOutput, ComputerInfo, Diagnostic, Event, InstalledUpdate, PortRange, ProcessEntry, Record, RegData,
+    RegistryValue, SocketEntry,
+};
 
 use crate::filter::MatcherIndex;
 use crate::rule::{Condition, Matcher, RuleSet};
@@ -35,6 +38,12 @@ pub(super) struct Intake {
     pub(super) processes: Vec<ProcessEntry>,
     pub(super) registry: Vec<RegistryValue>,
     pub(super) commands: Vec<CommandOutput>,
+    /// Installed updates (systeminfo, Get-HotFix, wmic qfe).
+    pub(super) updates: Vec<InstalledUpdate>,
+    /// What systeminfo / Get-ComputerInfo say of computers.
+    pub(super) computer_info: Vec<ComputerInfo>,
+    /// Excluded and dynamic port ranges (netsh).
+    pub(super) port_ranges: Vec<PortRange>,
     pub(super) computers: BTreeSet<String>,
     /// The computer name of the last event, already in `computers` (a log
     /// names one machine again and again).
@@ -76,6 +85,9 @@ impl Intake {
             processes: Vec::new(),
             registry: Vec::new(),
             commands: Vec::new(),
+            updates: Vec::new(),
+            computer_info: Vec::new(),
+            port_ranges: Vec::new(),
             computers: BTreeSet::new(),
             last_computer: String::new(),
             registry_patterns,
@@ -110,6 +122,9 @@ impl Intake {
                     self.commands.push(c)
                 }
             }
+            Record::Update(u) => self.updates.push(u),
+            Record::Computer(c) => self.computer_info.push(c),
+            Record::PortRange(r) => self.port_ranges.push(r),
         }
     }
 
@@ -124,7 +139,14 @@ impl Intake {
 
     /// How many records are kept for evaluation.
     pub(super) fn kept(&self) -> usize {
-        self.store.len() + self.sockets.len() + self.processes.len() + self.registry.len() + self.commands.len()
+        self.store.len()
+            + self.sockets.len()
+            + self.processes.len()
+            + self.registry.len()
+            + self.commands.len()
+            + self.updates.len()
+            + self.computer_info.len()
+            + self.port_ranges.len()
     }
 
     /// Takes in an event: learns from it, keeps it when some rule can use it

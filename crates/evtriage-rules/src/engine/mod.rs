@@ -60,6 +60,8 @@ pub struct Analysis {
     pub kept: usize,
     /// How many records it was given.
     pub seen: usize,
+    /// What systeminfo / Get-ComputerInfo captures say of the computers.
+    pub computers: Vec<evtriage_core::ComputerInfo>,
 }
 
 /// The rules engine. See the [module docs](self).
@@ -128,7 +130,7 @@ impl Engine {
         let conflicts = self.name_conflicts();
         let mut diagnostics = self.intake.diagnostics;
         diagnostics.extend(conflicts);
-        Analysis { findings, diagnostics, kept, seen: self.intake.seen }
+        Analysis { findings, diagnostics, kept, seen: self.intake.seen, computers: self.intake.computer_info }
     }
 
     /// Notes where the logs give a service a name the built-in table gives

@@ -353,12 +353,16 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         c.registry.is_some(),
         c.port_hog.is_some(),
         c.role.is_some(),
+        c.update.is_some(),
+        c.port_range.is_some(),
     ]
     .iter()
     .filter(|b| **b)
     .count();
     if given != 1 {
-        return Err(err("give exactly one of after_boot, record, port_held, registry, port_hog, role".into()));
+        return Err(err(
+            "give exactly one of after_boot, record, port_held, registry, port_hog, role, update, port_range".into(),
+        ));
     }
     let condition = if let Some(d) = &c.after_boot {
         Condition::AfterBoot(parse_duration(d).ok_or_else(|| err(format!("`{d}` is not a duration")))?)
@@ -391,6 +395,24 @@ fn compile_check(c: &CheckSpec, index: usize, section: &str) -> Result<Check, St
         Condition::PortHog { min_ports }
     } else if let Some(role) = c.role {
         Condition::Role(role_def(role).map_err(err)?)
+    } else if let Some(u) = &c.update {
+        let kbs = normalize_kbs(&u.kb.to_vec()).map_err(err)?;
+        if kbs.is_empty() {
+            return Err(err("update.kb names no update".into()));
+        }
+        Condition::Update { kbs, installed: u.installed }
+    } else if let Some(r) = &c.port_range {
+        let range = match r.range.as_str() {
+            "excluded" => evtriage_core::PortRangeKind::Excluded,
+            "dynamic" => evtriage_core::PortRangeKind::Dynamic,
+            other => return Err(err(format!("port_range.range `{other}`: write `excluded` or `dynamic`"))),
+        };
+        let ports = r
+            .ports
+            .iter()
+            .map(|s| parse_port(s).ok_or_else(|| err(format!("`{s}` is not a port (write TCP/25 or UDP/1812)"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Condition::PortInRange { range, ports, port_field: r.port_field.clone(), administered: r.administered }
     } else {
         return Err(err("no condition".into()));
     };

@@ -446,6 +446,18 @@ pub(crate) enum Condition {
     },
     /// The anchor's computer shows a server role.
     Role(std::sync::Arc<RoleDef>),
+    /// An installed-updates list of the anchor's computer lists (or lacks) an update.
+    Update {
+        kbs: Vec<String>,
+        installed: bool,
+    },
+    /// A port of the service lies in an excluded or the dynamic range.
+    PortInRange {
+        range: evtriage_core::PortRangeKind,
+        ports: Vec<(Protocol, u16)>,
+        port_field: Option<String>,
+        administered: Option<bool>,
+    },
 }
 
 /// A compiled check with what it adds.

@@ -106,6 +106,7 @@ pub fn socket(proto: Protocol, addr: &str, port: u16, state: Option<&str>, pid: 
         remote_address: Some(if proto == Protocol::Tcp { "0.0.0.0".into() } else { "*".into() }),
         remote_port: if proto == Protocol::Tcp { Some(0) } else { None },
         state: state.map(str::to_string),
+        state_localized: None,
         pid,
         image: None,
         services: Vec::new(),

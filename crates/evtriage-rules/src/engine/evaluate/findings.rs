@@ -109,7 +109,10 @@ impl Evaluation<'_> {
             let mut local = bindings.clone();
             local.extend(held.bindings.iter().cloned());
             extra_cause.extend(check.cause.as_deref().map(|c| interpolate(c, &local)));
-            extra_cause.extend(held.note.iter().filter(|n| !n.is_empty()).cloned());
+            // Two snapshot checks give the same sentence on when the capture speaks for.
+            if let Some(n) = held.note.as_ref().filter(|n| !n.is_empty() && !extra_cause.contains(n)) {
+                extra_cause.push(n.clone());
+            }
             extra_steps.extend(check.remediation.iter().map(|s| interpolate(s, &local)));
             kb.extend(check.kb.iter().cloned());
         };
@@ -266,6 +269,20 @@ impl Evaluation<'_> {
             }
             Condition::PortHog { min_ports } => self.check_port_hog(*min_ports, anchor),
             Condition::Role(def) => self.check_role(def, anchor),
+            Condition::Update { kbs, installed } => self.check_update(kbs, *installed, anchor),
+            Condition::PortInRange { range, ports, port_field, administered } => {
+                let from_field = match (port_field, anchor) {
+                    (Some(f), Anchor::Event { event, .. }) => {
+                        event.field(f).and_then(|v| v.trim().parse::<u16>().ok()).filter(|p| *p != 0)
+                    }
+                    _ => None,
+                };
+                match from_field {
+                    Some(port) => self.check_port_range(*range, &[(Protocol::Tcp, port)], *administered, anchor),
+                    None if port_field.is_some() && ports.is_empty() => None,
+                    None => self.check_port_range(*range, ports, *administered, anchor),
+                }
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::store::EventRef;
 mod findings;
 mod records;
 mod snapshots;
+mod updates;
 
 /// Computer name used when the evidence names none.
 pub const UNKNOWN_COMPUTER: &str = "(unknown)";

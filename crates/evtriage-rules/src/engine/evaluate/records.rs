@@ -2,10 +2,11 @@
 //! after or around it, that a check's matcher accepts.
 
 use chrono::Duration;
+use evtriage_core::boot::computer_key;
 
 use super::{same_computer, Anchor, BodyService, CheckEvent, CheckEvents, CheckOutcome, Evaluation};
 use crate::engine::evidence::{command_evidence, event_evidence_at, field_bindings, human_duration, process_evidence};
-use crate::finding::Role;
+use crate::finding::{Evidence, Role};
 use crate::rule::{Matcher, RoleDef};
 use crate::spec::Direction;
 use crate::store::{EventHead, StoredEvent};
@@ -190,13 +191,38 @@ impl<'a> Evaluation<'a> {
             out.bindings.retain(|(k, _)| k != "gap");
             out
         });
-        let mut out = found.or_else(|| {
+        let out = found.or_else(|| {
             let p = self.intake.processes.iter().find(|p| {
                 self.snapshot_applies(anchor, &p.origin)
                     && (def.images.iter().any(|i| i.eq_ignore_ascii_case(p.image.trim()))
                         || p.services.iter().any(|s| def.services.iter().any(|d| d.eq_ignore_ascii_case(s))))
             })?;
             Some(CheckOutcome::new(vec![process_evidence(p)], Vec::new()))
+        });
+        // A domain controller says so in systeminfo (`OS Configuration: Primary
+        // Domain Controller`, `Additional/Backup Domain Controller`) and in
+        // Get-ComputerInfo (`CsDomainRole : PrimaryDomainController`).
+        let mut out = out.or_else(|| {
+            if def.role != crate::spec::ServerRole::DomainController {
+                return None;
+            }
+            let c = self.intake.computer_info.iter().find(|c| {
+                let dc = c.role.as_deref().is_some_and(|r| {
+                    let r = r.to_ascii_lowercase();
+                    r.contains("domain controller") || r.ends_with("domaincontroller")
+                });
+                let same = match (c.computer.as_deref(), anchor.computer()) {
+                    (Some(a), Some(b)) => computer_key(Some(a)) == computer_key(Some(b)),
+                    _ => self.snapshot_applies(anchor, &c.origin),
+                };
+                dc && same
+            })?;
+            let summary = format!(
+                "{} is a {}",
+                c.computer.as_deref().unwrap_or("the computer"),
+                c.role.as_deref().unwrap_or("domain controller")
+            );
+            Some(CheckOutcome::new(vec![Evidence::new(&c.origin, None, summary, Role::Context)], Vec::new()))
         })?;
         for e in &mut out.evidence {
             e.role = Role::Context;

@@ -25,7 +25,7 @@ impl Evaluation<'_> {
     /// with no boot marker, within [`SNAPSHOT_WINDOW_H`] hours of the last
     /// event of that computer. Returns the sentence that says so, or `None`
     /// when the snapshot is about a later session than the anchor.
-    fn near_capture(&self, anchor: &Anchor<'_>) -> Option<String> {
+    pub(super) fn near_capture(&self, anchor: &Anchor<'_>) -> Option<String> {
         let Some(t) = anchor.time() else { return Some(String::new()) };
         let computer = anchor.computer();
         let key = computer_key(computer);
