@@ -34,6 +34,9 @@
 //! Win32_QuickFixEngineering | fl`) is an [`InstalledUpdate`](crate::model::InstalledUpdate),
 //! and one with `CsName` and `OsName` (`Get-ComputerInfo`) a
 //! [`ComputerInfo`](crate::model::ComputerInfo) (see `sources::updates`).
+//! A `Get-Service` block gives the registry values of the service's
+//! configuration it shows (`StartType` as `Start`, `ServicesDependedOn` as
+//! `DependOnService`, …; see `sources::sc_qc`) besides its command block.
 
 use std::sync::LazyLock;
 
@@ -82,6 +85,13 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
                 if let Some(u) = super::updates::update_from_properties(&b.properties, &origin) {
                     ctx.record(Record::Update(u));
                     return;
+                }
+                // `Get-Service | fl`: the service's configuration, as the registry
+                // values it reflects (its status stays a command block).
+                if let Some(values) = super::sc_qc::service_values_from_properties(&b.properties, &origin) {
+                    for v in values {
+                        ctx.record(Record::Registry(v));
+                    }
                 }
                 // `Get-ComputerInfo`: the computer, and the updates it lists.
                 if let Some((info, kbs)) = super::updates::computer_from_properties(&b.properties, &origin) {

@@ -29,8 +29,15 @@
 //! (`for %s in (...) do sc qc %s`) are read in turn; a `[SC] ... FAILED`
 //! line (no such service) is a note. The labels are sc.exe's own; only the
 //! English output was checked.
+//!
+//! The same reader takes `sc qdescription NAME` (`DESCRIPTION:` and its
+//! wrapped lines become the `Description` value) and `sc queryex NAME` (and
+//! `sc query`), whose state is no registry value: its fields (`STATE : 4
+//! RUNNING` with the flags line under it, `WIN32_EXIT_CODE`,
+//! `SERVICE_EXIT_CODE`, `PID`, …) become one [`CommandOutput`] of command
+//! `sc queryex` per service, `SERVICE_NAME` first.
 
-use crate::model::{Locator, Origin, Record, RegData, RegistryValue};
+use crate::model::{CommandOutput, Locator, Origin, Record, RegData, RegistryValue};
 
 use super::Ctx;
 
@@ -39,15 +46,41 @@ fn service_key(name: &str) -> String {
     format!("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\{name}")
 }
 
-/// Whether the lines are `sc qc` output: a `SERVICE_NAME:` line and a `START_TYPE : n` line.
+/// Whether the lines are `sc qc`, `sc queryex` or `sc qdescription` output: a
+/// `SERVICE_NAME:` line and a `START_TYPE : n`, `STATE : n` or `DESCRIPTION:` line.
 pub fn looks_like(lines: &[&str]) -> bool {
     let name = lines.iter().any(|l| l.trim_start().starts_with("SERVICE_NAME:"));
-    let start = lines.iter().any(|l| {
+    let field = lines.iter().any(|l| {
         let t = l.trim_start();
-        t.starts_with("START_TYPE") && t.contains(':')
+        ((t.starts_with("START_TYPE") || t.starts_with("STATE")) && t.contains(':')) || t.starts_with("DESCRIPTION:")
     });
-    name && start
+    name && field
 }
+
+/// The labels of `sc queryex` (and `sc query`) output.
+const STATUS_LABELS: &[&str] =
+    &["STATE", "WIN32_EXIT_CODE", "SERVICE_EXIT_CODE", "CHECKPOINT", "WAIT_HINT", "PID", "FLAGS"];
+
+/// Every label sc prints in the outputs read here.
+const LABELS: &[&str] = &[
+    "TYPE",
+    "START_TYPE",
+    "ERROR_CONTROL",
+    "BINARY_PATH_NAME",
+    "LOAD_ORDER_GROUP",
+    "TAG",
+    "DISPLAY_NAME",
+    "DEPENDENCIES",
+    "SERVICE_START_NAME",
+    "DESCRIPTION",
+    "STATE",
+    "WIN32_EXIT_CODE",
+    "SERVICE_EXIT_CODE",
+    "CHECKPOINT",
+    "WAIT_HINT",
+    "PID",
+    "FLAGS",
+];
 
 /// The leading number of a field (`2   AUTO_START  (DELAYED)` → 2).
 fn number(value: &str) -> Option<u32> {
@@ -59,6 +92,10 @@ struct Service {
     line: u64,
     dependencies: Vec<String>,
     groups: Vec<String>,
+    /// `sc qdescription`'s text, wrapped lines joined, and its line.
+    description: Option<(String, u64)>,
+    /// `sc queryex`'s fields, in order.
+    status: Vec<(String, String)>,
 }
 
 /// Reads an `sc qc` capture.
@@ -83,8 +120,32 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
                 ctx.skip_line(line_no, "SERVICE_NAME without a valid service name; its fields are skipped");
                 continue;
             }
-            current =
-                Some(Service { name: name.to_string(), line: line_no, dependencies: Vec::new(), groups: Vec::new() });
+            current = Some(Service {
+                name: name.to_string(),
+                line: line_no,
+                dependencies: Vec::new(),
+                groups: Vec::new(),
+                description: None,
+                status: Vec::new(),
+            });
+            last_field.clear();
+            continue;
+        }
+        // The flags line under `STATE` (`(STOPPABLE, NOT_PAUSABLE, ACCEPTS_SHUTDOWN)`).
+        if t.starts_with('(') && last_field == "STATE" {
+            if let Some((_, v)) = current.as_mut().and_then(|s| s.status.last_mut()) {
+                v.push(' ');
+                v.push_str(t);
+            }
+            continue;
+        }
+        // `sc qdescription` wraps a long description at the console width.
+        let is_label = |l: &str| LABELS.contains(&l.trim()) || l.trim().is_empty();
+        if last_field == "DESCRIPTION" && !t.split_once(':').is_some_and(|(l, _)| is_label(l)) {
+            if let Some((d, _)) = current.as_mut().and_then(|s| s.description.as_mut()) {
+                // A word cut by the wrap goes on without a space (sc wraps at a column, mid-word).
+                d.push_str(line);
+            }
             continue;
         }
         let Some((label, value)) = t.split_once(':') else {
@@ -140,6 +201,13 @@ pub fn read(text: &str, ctx: &mut Ctx<'_>) {
                 Some(group) => service.groups.push(group.trim().to_string()),
                 None => service.dependencies.push(value.to_string()),
             },
+            // Kept with its trailing blanks: the console wraps at a column, so a
+            // space at the end of the line is part of the text.
+            "DESCRIPTION" => {
+                let raw = line.split_once(':').map_or("", |(_, v)| v).trim_start();
+                service.description = Some((raw.to_string(), line_no));
+            }
+            l if STATUS_LABELS.contains(&l) => service.status.push((l.to_string(), value.to_string())),
             "BINARY_PATH_NAME" | "LOAD_ORDER_GROUP" | "DISPLAY_NAME" | "SERVICE_START_NAME" | "DEPENDENCIES" => {}
             _ => ctx.note_line(line_no, format!("field {label} of sc qc output is not read")),
         }
@@ -162,10 +230,98 @@ fn finish(service: Option<Service>, ctx: &mut Ctx<'_>) {
     }
     if !s.groups.is_empty() {
         ctx.record(Record::Registry(RegistryValue {
-            key,
+            key: key.clone(),
             name: "DependOnGroup".into(),
             data: RegData::MultiSz(s.groups),
+            origin: origin.clone(),
+        }));
+    }
+    if let Some((text, line)) = s.description.filter(|(d, _)| !d.trim().is_empty()) {
+        ctx.record(Record::Registry(RegistryValue {
+            key,
+            name: "Description".into(),
+            data: RegData::Sz(text.trim().to_string()),
+            origin: Origin::new(ctx.name.clone(), Locator::Line { line }),
+        }));
+    }
+    if !s.status.is_empty() {
+        let mut properties = vec![("SERVICE_NAME".to_string(), s.name)];
+        properties.extend(s.status);
+        ctx.record(Record::Command(CommandOutput {
+            command: Some("sc queryex".into()),
+            properties,
+            is_error: false,
             origin,
         }));
     }
+}
+
+/// A `Get-Service | Format-List` block (Windows PowerShell 5.1: `Name`,
+/// `DisplayName`, `Status`, `DependentServices`, `ServicesDependedOn`, …,
+/// `StartType`; PowerShell 7 adds `UserName`, `Description`,
+/// `DelayedAutoStart`, `BinaryPathName`, `StartupType`) as the registry
+/// values of the service's key it reflects: `DisplayName`, `Start`
+/// (`Boot` 0, `System` 1, `Automatic` 2, `Manual` 3, `Disabled` 4),
+/// `DelayedAutostart`, `DependOnService`, `ObjectName`, `ImagePath`,
+/// `Description`. `None` for a block that is not a service (it needs `Name`
+/// and `ServicesDependedOn`, `StartType` or `ServiceType`).
+pub fn service_values_from_properties(props: &[(String, String)], origin: &Origin) -> Option<Vec<RegistryValue>> {
+    let get = |name: &str| {
+        props.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
+    };
+    let has = |name: &str| props.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let name = get("Name").or_else(|| get("ServiceName"))?;
+    if !(has("ServicesDependedOn") || has("StartType") || has("ServiceType")) || name.contains(['\\', '/']) {
+        return None;
+    }
+    let key = service_key(name);
+    let mut out = Vec::new();
+    let mut push = |value: &str, data: RegData| {
+        out.push(RegistryValue { key: key.clone(), name: value.into(), data, origin: origin.clone() })
+    };
+    if let Some(d) = get("DisplayName") {
+        push("DisplayName", RegData::Sz(d.into()));
+    }
+    // PowerShell 7's StartupType says AutomaticDelayedStart; StartType only Automatic.
+    let start = get("StartupType").or_else(|| get("StartType"));
+    let delayed = start.is_some_and(|s| s.eq_ignore_ascii_case("AutomaticDelayedStart"))
+        || get("DelayedAutoStart").is_some_and(|d| d.eq_ignore_ascii_case("True"));
+    let start = start.and_then(|s| match s.to_ascii_lowercase().as_str() {
+        "boot" => Some(0),
+        "system" => Some(1),
+        "automatic" | "automaticdelayedstart" => Some(2),
+        "manual" | "interactiveservice" => Some(3),
+        "disabled" => Some(4),
+        _ => None,
+    });
+    if let Some(n) = start {
+        push("Start", RegData::Dword(n));
+        if n == 2 && delayed {
+            push("DelayedAutostart", RegData::Dword(1));
+        }
+    }
+    // `{RpcSs, LanmanServer}`; `{}` when none. A list cut by Format-List ends with `...`.
+    if let Some(deps) = get("ServicesDependedOn") {
+        let list: Vec<String> = deps
+            .trim_start_matches('{')
+            .trim_end_matches('}')
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty() && !d.ends_with("..."))
+            .map(str::to_string)
+            .collect();
+        if !list.is_empty() {
+            push("DependOnService", RegData::MultiSz(list));
+        }
+    }
+    if let Some(u) = get("UserName") {
+        push("ObjectName", RegData::Sz(u.into()));
+    }
+    if let Some(p) = get("BinaryPathName") {
+        push("ImagePath", RegData::ExpandSz(p.into()));
+    }
+    if let Some(d) = get("Description") {
+        push("Description", RegData::Sz(d.into()));
+    }
+    Some(out)
 }
