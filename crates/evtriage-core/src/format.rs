@@ -25,6 +25,7 @@ pub const EVTX_MAGIC: &[u8; 8] = b"ElfFile\0";
 /// | `netsh-ports` | a `Protocol tcp Port Exclusion Ranges` or `Protocol tcp Dynamic Port Range` title |
 /// | `etw-text` | a `[Provider/Channel] Message=` record (or a tracefmt `[0]PID.TID::time [Provider]` prefix) |
 /// | `locale-metadata` | the `MTAFile\0` magic (a LocaleMetaData `.MTA` file) |
+/// | `gzip`, `cab`, `tar` | the gzip magic `1f 8b 08`, `MSCF`, `ustar` at offset 257 |
 /// | `eventviewer-csv` / `eventviewer-text` | a five-column header (`Level,Date and Time,Source,Event ID,Task Category`, localized; commas or tabs), or one followed by a row `level,date,source,number,…` |
 /// | `wevtutil-text` | an `Event[N]:` line followed by `  Label: value` lines |
 /// | `get-winevent-list` | `TimeCreated`, `ProviderName` and `Id` properties in `Name : value` lines |
@@ -42,6 +43,15 @@ pub fn detect(head: &[u8]) -> Format {
     }
     if head.starts_with(crate::locale::MTA_MAGIC) {
         return Format::LocaleMetaData;
+    }
+    if head.starts_with(crate::sources::archives::GZIP_MAGIC) {
+        return Format::Gzip;
+    }
+    if head.starts_with(crate::sources::archives::CAB_MAGIC) {
+        return Format::Cab;
+    }
+    if crate::sources::archives::looks_like_tar(head) {
+        return Format::Tar;
     }
     match crate::text::decode_head(head) {
         Ok(decoded) => detect_text(&decoded.text),

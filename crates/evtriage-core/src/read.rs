@@ -529,6 +529,15 @@ impl Reader {
                     self.options.locale,
                 )
             }
+            Format::Tar | Format::Gzip | Format::Cab => {
+                let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn Sink| self.read_bytes(name, bytes, sink);
+                let read = match format {
+                    Format::Tar => crate::sources::archives::read_tar,
+                    Format::Gzip => crate::sources::archives::read_gzip,
+                    _ => crate::sources::archives::read_cab,
+                };
+                read(&member, name, bytes, sink, &mut summary)
+            }
             Format::Etl => crate::etl::read_etl(name, bytes, &self.options, sink, &mut summary),
             Format::EventXml
             | Format::TracerptXml

@@ -68,6 +68,12 @@ pub enum Format {
     GetWinEventCsv,
     /// A zip archive of any of the above.
     Zip,
+    /// A tar archive (`.tar`) of any of the above.
+    Tar,
+    /// A gzip file: a tar archive (`.tar.gz`, `.tgz`) or one file (`.gz`).
+    Gzip,
+    /// A Windows cabinet (`.cab`, MSZIP or LZX).
+    Cab,
     /// LocaleMetaData (`MTAFile\0` magic): the display information Windows
     /// saves beside an exported `.evtx` (`LocaleMetaData/<log>_<LCID>.MTA`);
     /// it holds no record, it lends its strings to the log's events.
@@ -118,6 +124,9 @@ impl Format {
             Format::GetWinEventList => "get-winevent-list",
             Format::GetWinEventCsv => "get-winevent-csv",
             Format::Zip => "zip",
+            Format::Tar => "tar",
+            Format::Gzip => "gzip",
+            Format::Cab => "cab",
             Format::LocaleMetaData => "locale-metadata",
             Format::Unknown => "unknown",
         }
@@ -289,6 +298,9 @@ mod tests {
             GetWinEventList,
             GetWinEventCsv,
             Zip,
+            Tar,
+            Gzip,
+            Cab,
             LocaleMetaData,
             Unknown,
         ];

@@ -13,6 +13,7 @@ use crate::contract::{keep_whole, EventKey, Format, InputSummary, ReadOptions, R
 use crate::diag::Diagnostic;
 use crate::model::{Event, Locator, Record};
 
+pub mod archives;
 pub mod etw_text;
 pub mod event_xml;
 pub mod exports;
