@@ -12,6 +12,7 @@ use crate::pipeline::{Delivered, Job, Pipeline, CHUNKS_PER_JOB};
 use crate::twins::{Lenders, TwinSet};
 use crate::work::{merge_collect, Unit};
 use crate::work::{Batch, Part};
+use crate::zone::SourceTz;
 
 ///  Reading inputs: paths in, records and diagnostics out.
 ///
@@ -235,6 +236,7 @@ impl Reader {
         D: FnMut(Delivered<'_, T>),
     {
         let twins = self.twins(files);
+        let zones = self.folder_zones(files);
         for path in files {
             if twins.holds(path) {
                 // Read after every binary log (see `twins`).
@@ -265,6 +267,11 @@ impl Reader {
             if crate::sources::pieces::piecewise(format)
                 && std::fs::metadata(path).is_ok_and(|m| m.len() > crate::sources::pieces::stream_above(&self.options))
             {
+                let mut options = self.options.clone();
+                if let Some((zone, from)) = zones_for(&zones, format, path) {
+                    options.source_tz = Some(zone);
+                    options.source_tz_from = Some(from);
+                }
                 match std::fs::File::open(path) {
                     Ok(f) => crate::sources::pieces::feed(
                         pipe,
@@ -272,7 +279,7 @@ impl Reader {
                         &name,
                         f,
                         (format, &head),
-                        &self.options,
+                        &options,
                         self.lines.as_ref(),
                     ),
                     Err(e) => pipe.push_ready(file, failed(&name, format!("cannot read the file: {e}"))),
@@ -280,7 +287,11 @@ impl Reader {
                 continue;
             }
             // Other formats: read the whole file on a worker, into a buffer.
-            let inner = self.single_threaded();
+            let mut inner = self.single_threaded();
+            if let Some((zone, from)) = zones_for(&zones, format, path) {
+                inner.options.source_tz = Some(zone);
+                inner.options.source_tz_from = Some(from);
+            }
             let path = path.clone();
             pipe.push(
                 file,
@@ -329,6 +340,52 @@ impl Reader {
             };
             pipe.push_ready(file, out);
         }
+    }
+
+    /// Per folder, the time zone its `systeminfo` capture gives, for the text
+    /// exports of that folder that write local times (when the user gave no
+    /// `--source-tz`): the folder holds the captures of one computer. Only
+    /// small files (systeminfo output is a few KiB) are looked at, and only
+    /// folders whose captures agree on one zone evtriage can name get one.
+    fn folder_zones(&self, files: &[PathBuf]) -> Vec<(PathBuf, SourceTz, Arc<str>)> {
+        /// A zone and the sentence saying where it came from.
+        type FolderZone = (SourceTz, Arc<str>);
+        if self.options.source_tz.is_some() {
+            return Vec::new();
+        }
+        let mut found: Vec<(PathBuf, Option<FolderZone>)> = Vec::new();
+        for path in files {
+            let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= 1 << 20);
+            let Some(dir) = path.parent().filter(|_| small) else { continue };
+            let Ok(head) = read_head(path) else { continue };
+            if crate::format::detect(&head) != Format::Systeminfo {
+                continue;
+            }
+            let mut collect = Collect::default();
+            let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+            self.single_threaded().read_bytes(name.clone(), &head, &mut collect);
+            for r in &collect.records {
+                let crate::model::Record::Computer(c) = r else { continue };
+                let Some(display) = c.time_zone.as_deref() else { continue };
+                let zone = crate::zone::from_windows_display(display).map(|z| {
+                    let host = c.computer.as_deref().unwrap_or("its computer");
+                    let why: Arc<str> = Arc::from(format!(
+                        "the time zone {name} gives for {host}, {display}; --source-tz overrides it"
+                    ));
+                    (z, why)
+                });
+                match found.iter_mut().find(|(d, _)| d == dir) {
+                    // Two captures in one folder that disagree: no zone for it.
+                    Some((_, slot)) => {
+                        if slot.as_ref().map(|(z, _)| z.name()) != zone.as_ref().map(|(z, _)| z.name()) {
+                            *slot = None;
+                        }
+                    }
+                    None => found.push((dir.to_path_buf(), zone)),
+                }
+            }
+        }
+        found.into_iter().filter_map(|(d, z)| z.map(|(z, why)| (d, z, why))).collect()
     }
 
     /// The rendered exports among `files` that pair with a binary log in
@@ -586,6 +643,21 @@ impl crate::twins::TwinReader for Reader {
 }
 
 /// The first bytes of a file, enough to recognise its format.
+/// The zone of `folder_zones` for an input of `format` at `path`: for the
+/// exports that write local times, in a folder that has one.
+fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Path) -> Option<(SourceTz, Arc<str>)> {
+    let local_times = matches!(
+        format,
+        Format::EventViewerCsv
+            | Format::EventViewerText
+            | Format::WevtutilText
+            | Format::GetWinEventList
+            | Format::GetWinEventCsv
+    );
+    let dir = path.parent()?;
+    zones.iter().find(|(d, _, _)| local_times && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
+}
+
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut head = Vec::with_capacity(64 * 1024);

@@ -189,6 +189,23 @@ const USUAL_ZONES: &[&str] = &[
     "Pacific/Auckland",
 ];
 
+/// The IANA zone of a Windows time zone as `systeminfo` and
+/// `Get-ComputerInfo` print it (`(UTC+01:00) Amsterdam, Berlin, Bern, Rome,
+/// Stockholm, Vienna`, or Windows Server 2003's `(GMT+01:00) …`), from the
+/// English display names Windows gives its zones and CLDR's table of their
+/// IANA equivalents (the `windows-timezones` crate); `None` for a name it
+/// does not know (a localized one, or a name Windows has since changed).
+pub fn from_windows_display(display: &str) -> Option<SourceTz> {
+    use strum::IntoEnumIterator;
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase().replace("(gmt", "(utc");
+    let want = norm(display);
+    if want.is_empty() {
+        return None;
+    }
+    let found = windows_timezones::WindowsTimezone::iter().find(|z| norm(z.description()) == want)?;
+    SourceTz::parse(found.tzdb_id()).ok()
+}
+
 /// The time zone whose UTC offset, at each instant of `seen` (UTC seconds,
 /// offset in seconds east of UTC), is the offset seen, for the most of them;
 /// with how many fit. A usual name ([`USUAL_ZONES`]) is preferred among
@@ -247,6 +264,19 @@ fn parse_offset(text: &str) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_display_names_map_to_iana_zones() {
+        let berlin = from_windows_display("(UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna");
+        assert_eq!(berlin.map(|z| z.name().to_string()).as_deref(), Some("Europe/Berlin"));
+        let eastern = from_windows_display("(UTC-05:00) Eastern Time (US & Canada)");
+        assert_eq!(eastern.map(|z| z.name().to_string()).as_deref(), Some("America/New_York"));
+        // Windows Server 2003 wrote GMT.
+        let tokyo = from_windows_display("(GMT+09:00) Osaka, Sapporo, Tokyo");
+        assert_eq!(tokyo.map(|z| z.name().to_string()).as_deref(), Some("Asia/Tokyo"));
+        // Localized names are not guessed.
+        assert!(from_windows_display("(UTC+01:00) Amsterdam, Berlin, Bern, Rom, Stockholm, Wien").is_none());
+    }
 
     fn local(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap_or_default()

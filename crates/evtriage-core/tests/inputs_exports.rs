@@ -413,3 +413,36 @@ fn detection_keeps_the_other_text_formats() {
     assert_eq!(detect(b"Level,Date and Time,Source,Event ID,Task Category\r\n"), Format::EventViewerCsv);
     assert_eq!(detect(b"Event[0]:\n  Log Name: System\n"), Format::WevtutilText);
 }
+
+#[test]
+fn the_zone_of_a_systeminfo_in_the_same_folder() {
+    let dir = std::env::temp_dir().join(format!("evtriage-exports-zone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::copy(fixture("eventviewer-de.csv"), dir.join("system.csv")).expect("copy");
+    std::fs::write(
+        dir.join("systeminfo.txt"),
+        "\r\nHost Name:                 DC01\r\nOS Name:                   Microsoft Windows Server 2019 Datacenter\r\nOS Version:                10.0.17763 N/A Build 17763\r\nOS Configuration:          Primary Domain Controller\r\nTime Zone:                 (UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna\r\nDomain:                    contoso.com\r\n",
+    )
+    .expect("write");
+    let mut sink = Collect::default();
+    Reader::new(ReadOptions::new().threads(1)).read_paths(std::slice::from_ref(&dir), &mut sink);
+    let all = events(&sink);
+    // As with --source-tz Europe/Berlin: summer and winter time.
+    assert_eq!(time(all[0]), "2021-10-27T10:28:26.000Z");
+    assert_eq!(time(all[2]), "2021-02-01T06:00:00.000Z");
+    let notes = zone_notes(&sink);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("Event Viewer CSV: times were taken as Europe/Berlin (the time zone "), "{notes:?}");
+    assert!(
+        notes[0].contains(
+            "gives for DC01, (UTC+01:00) Amsterdam, Berlin, Bern, Rome, Stockholm, Vienna; --source-tz overrides it)"
+        ),
+        "{notes:?}"
+    );
+    // --source-tz wins.
+    let mut sink = Collect::default();
+    let utc = SourceTz::parse("UTC").expect("zone");
+    Reader::new(ReadOptions::new().threads(1).source_tz(utc)).read_paths(std::slice::from_ref(&dir), &mut sink);
+    assert_eq!(time(events(&sink)[0]), "2021-10-27T12:28:26.000Z");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -70,6 +70,9 @@ pub struct ReadOptions {
     /// The zone of the local times text exports write without an offset
     /// (`None`: UTC, as the default).
     pub(crate) source_tz: Option<crate::zone::SourceTz>,
+    /// Where `source_tz` came from when the user did not give it: the
+    /// `systeminfo` of the export's folder (see `Reader::folder_zones`).
+    pub(crate) source_tz_from: Option<Arc<str>>,
     /// Read inputs of the formats read in pieces in pieces of about this
     /// many bytes, whatever their size (tests; `None`: only large ones, in
     /// pieces of the usual size).

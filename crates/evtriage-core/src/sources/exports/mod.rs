@@ -502,7 +502,11 @@ pub fn deliver(items: Vec<Item>, how: &Delivery<'_>, plan: &Plan, ctx: &mut Ctx<
     };
     // Read whole, the notes need rows; in pieces, the plan says whether the file has any.
     if plan.notes && (plan.order.is_some() || rows > 0) {
-        let from = if given { "from --source-tz" } else { "the default; --source-tz sets it" };
+        let from = match (&ctx.options.source_tz_from, given) {
+            (Some(why), _) => why.to_string(),
+            (None, true) => "from --source-tz".to_string(),
+            (None, false) => "the default; --source-tz sets it".to_string(),
+        };
         ctx.note(format!(
             "{}: times were taken as {} ({from}) because the export does not say its zone",
             how.what,
