@@ -93,6 +93,7 @@ pub fn language_name(tag: &str) -> &'static str {
         "ru" => "Russian",
         "ja" => "Japanese",
         "zh-CN" => "Chinese (Simplified)",
+        "zh-TW" => "Chinese (Traditional)",
         "ko" => "Korean",
         "tr" => "Turkish",
         "cs" => "Czech",
@@ -197,26 +198,31 @@ pub fn systeminfo_label(label: &str) -> Option<&'static str> {
 /// one row per language and kind, the strings with their English equivalents.
 pub fn markdown_table() -> String {
     let mut out = String::from("| language | kind | strings (English) |\n|---|---|---|\n");
-    let mut seen: Vec<(&str, Kind)> = Vec::new();
-    for w in words() {
-        if w.lang == "en" || seen.contains(&(w.lang, w.kind)) {
-            continue;
+    let mut langs: Vec<&str> = Vec::new();
+    for w in words().iter().filter(|w| w.lang != "en") {
+        if !langs.contains(&w.lang) {
+            langs.push(w.lang);
         }
-        seen.push((w.lang, w.kind));
-        let kind = match w.kind {
-            Kind::NetstatTitle => "netstat title",
-            Kind::NetstatHeader => "netstat header",
-            Kind::NetstatState => "netstat state",
-            Kind::TasklistHeader => "tasklist header",
-            Kind::TasklistNa => "tasklist N/A",
-            Kind::SysteminfoLabel => "systeminfo label",
-        };
-        let items: Vec<String> = words()
-            .iter()
-            .filter(|x| x.lang == w.lang && x.kind == w.kind)
-            .map(|x| format!("`{}` ({})", x.localized, x.english))
-            .collect();
-        out.push_str(&format!("| {} ({}) | {kind} | {} |\n", language_name(w.lang), w.lang, items.join(", ")));
+    }
+    let kinds = [
+        (Kind::NetstatTitle, "netstat title"),
+        (Kind::NetstatHeader, "netstat header"),
+        (Kind::NetstatState, "netstat state"),
+        (Kind::TasklistHeader, "tasklist header"),
+        (Kind::TasklistNa, "tasklist N/A"),
+        (Kind::SysteminfoLabel, "systeminfo label"),
+    ];
+    for lang in langs {
+        for (kind, kind_name) in kinds {
+            let items: Vec<String> = words()
+                .iter()
+                .filter(|x| x.lang == lang && x.kind == kind)
+                .map(|x| format!("`{}` ({})", x.localized, x.english))
+                .collect();
+            if !items.is_empty() {
+                out.push_str(&format!("| {} ({lang}) | {kind_name} | {} |\n", language_name(lang), items.join(", ")));
+            }
+        }
     }
     out
 }

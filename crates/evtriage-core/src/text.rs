@@ -119,7 +119,7 @@ pub fn decode_head(head: &[u8]) -> Result<Decoded, TextError> {
 
 fn decode_impl(bytes: &[u8], partial: bool) -> Result<Decoded, TextError> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return utf8(rest, true, partial);
+        return utf8(rest, true, partial, true);
     }
     if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
         return utf16(rest, Encoding::Utf16Le, true, partial);
@@ -129,7 +129,7 @@ fn decode_impl(bytes: &[u8], partial: bool) -> Result<Decoded, TextError> {
     }
     match sniff_utf16(bytes) {
         Some(enc) => utf16(bytes, enc, false, partial),
-        None => utf8(bytes, false, partial),
+        None => utf8(bytes, false, partial, true),
     }
 }
 
@@ -140,7 +140,9 @@ fn decode_impl(bytes: &[u8], partial: bool) -> Result<Decoded, TextError> {
 pub(crate) fn decode_piece(bytes: &[u8], encoding: Encoding) -> Result<Decoded, TextError> {
     match encoding {
         Encoding::Utf16Le | Encoding::Utf16Be => utf16(bytes, encoding, false, false),
-        Encoding::Utf8 | Encoding::Windows1252 => utf8(bytes, false, false),
+        // The code page was chosen from the file's start (`pieces::Layout`):
+        // a piece is not guessed again (a damaged stretch falls back to 1252).
+        Encoding::Utf8 | Encoding::Windows1252 => utf8(bytes, false, false, false),
         Encoding::CodePage(cp) => {
             let (text, errors) = decode_code_page(cp, bytes, false).unwrap_or_else(|| (String::new(), bytes.len()));
             check_controls(&text)?;
@@ -199,8 +201,9 @@ pub fn decode_code_page(cp: u16, bytes: &[u8], partial: bool) -> Option<(String,
     Some((text, errors))
 }
 
-/// How many bytes of a text without BOM are sampled to choose its code page.
-const CODE_PAGE_SAMPLE: usize = 64 * 1024;
+/// How many bytes of a text without BOM are sampled to choose its code page
+/// (titles, headers and labels come first).
+const CODE_PAGE_SAMPLE: usize = 16 * 1024;
 
 /// Chooses the code page whose decoding of (a sample of) `bytes` holds the
 /// most known localized words ([`crate::console::known_words`]); `None`
@@ -278,7 +281,7 @@ fn check_controls(text: &str) -> Result<(), TextError> {
     Ok(())
 }
 
-fn utf8(bytes: &[u8], bom: bool, partial: bool) -> Result<Decoded, TextError> {
+fn utf8(bytes: &[u8], bom: bool, partial: bool, guess_code_page: bool) -> Result<Decoded, TextError> {
     if let Some(i) = memchr::memchr(0, bytes) {
         return Err(TextError::Binary { offset: i + usize::from(bom) * 3 });
     }
@@ -306,9 +309,11 @@ fn utf8(bytes: &[u8], bom: bool, partial: bool) -> Result<Decoded, TextError> {
                 return Ok(Decoded { text: s, encoding: Encoding::Utf8, bom, lossy: true });
             }
             // A localized capture in a code page whose words we know.
-            if let Some(d) = by_code_page(bytes, partial) {
-                check_controls(&d.text)?;
-                return Ok(d);
+            if guess_code_page {
+                if let Some(d) = by_code_page(bytes, partial) {
+                    check_controls(&d.text)?;
+                    return Ok(d);
+                }
             }
             // An unknown 8-bit code page: accept only when high bytes are rare
             // (a few accented letters in otherwise ASCII output).

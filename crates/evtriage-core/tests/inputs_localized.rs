@@ -7,7 +7,7 @@ use evtriage_core::console::{words, Kind};
 use evtriage_core::{Collect, Format, InputSummary, Reader, Record};
 
 /// The OEM code page of a console in each language (Microsoft's defaults:
-/// 850 western Europe, 852 central Europe, 866 Cyrillic, 932/936/949 East Asia).
+/// 850 western Europe, 852 central Europe, 866 Cyrillic, 932/936/949/950 East Asia).
 const CODE_PAGES: &[(&str, u16)] = &[
     ("de", 850),
     ("fr", 850),
@@ -18,6 +18,7 @@ const CODE_PAGES: &[(&str, u16)] = &[
     ("ru", 866),
     ("ja", 932),
     ("zh-CN", 936),
+    ("zh-TW", 950),
     ("ko", 949),
 ];
 
@@ -28,6 +29,7 @@ fn encode(text: &str, cp: u16) -> Vec<u8> {
         932 => Some(encoding_rs::SHIFT_JIS),
         936 => Some(encoding_rs::GBK),
         949 => Some(encoding_rs::EUC_KR),
+        950 => Some(encoding_rs::BIG5),
         _ => None,
     };
     if let Some(enc) = enc {

@@ -89,8 +89,19 @@ impl Layout {
         if head.starts_with(b"\xFE\xFF") {
             return Layout { encoding: Encoding::Utf16Be, bom: 2 };
         }
-        let encoding = crate::text::sniff_utf16(head).unwrap_or(Encoding::Utf8);
-        Layout { encoding, bom: 0 }
+        if let Some(encoding) = crate::text::sniff_utf16(head) {
+            return Layout { encoding, bom: 0 };
+        }
+        // Not UTF-8 from the start: the code page its words show, decided once
+        // for the file (every code page read here keeps ASCII as it is, so
+        // pieces are still cut at ASCII line ends and tags).
+        let not_utf8 = std::str::from_utf8(head).is_err_and(|e| e.error_len().is_some());
+        if not_utf8 {
+            if let Ok(crate::text::Decoded { encoding: Encoding::CodePage(cp), .. }) = crate::text::decode_head(head) {
+                return Layout { encoding: Encoding::CodePage(cp), bom: 0 };
+            }
+        }
+        Layout { encoding: Encoding::Utf8, bom: 0 }
     }
 
     /// Bytes per code unit.
