@@ -129,7 +129,11 @@ pub fn language_of(text: &str, kinds: &[Kind]) -> Option<&'static str> {
             english = true;
             continue;
         }
-        if w.localized == w.english {
+        // A word found inside an English word of its kind (zh-TW `Hotfix`
+        // in `Hotfix(s)`) says nothing of the language.
+        let in_english =
+            words().iter().any(|e| e.lang == "en" && e.kind == w.kind && e.localized.contains(w.localized));
+        if w.localized == w.english || in_english {
             continue;
         }
         let n = w.localized.chars().count();

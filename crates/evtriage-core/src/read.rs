@@ -646,16 +646,8 @@ impl crate::twins::TwinReader for Reader {
 /// The zone of `folder_zones` for an input of `format` at `path`: for the
 /// exports that write local times, in a folder that has one.
 fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Path) -> Option<(SourceTz, Arc<str>)> {
-    let local_times = matches!(
-        format,
-        Format::EventViewerCsv
-            | Format::EventViewerText
-            | Format::WevtutilText
-            | Format::GetWinEventList
-            | Format::GetWinEventCsv
-    );
     let dir = path.parent()?;
-    zones.iter().find(|(d, _, _)| local_times && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
+    zones.iter().find(|(d, _, _)| format.writes_local_times() && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
 }
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {

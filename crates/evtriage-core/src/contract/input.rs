@@ -100,6 +100,21 @@ impl Format {
         )
     }
 
+    /// Whether inputs of this format are text exports of events that write
+    /// each time in the exporting machine's local time without its zone
+    /// (Event Viewer's CSV and text, `wevtutil` text, `Get-WinEvent` list and
+    /// CSV; see `zone`).
+    pub fn writes_local_times(self) -> bool {
+        matches!(
+            self,
+            Format::EventViewerCsv
+                | Format::EventViewerText
+                | Format::WevtutilText
+                | Format::GetWinEventList
+                | Format::GetWinEventCsv
+        )
+    }
+
     /// The short name used in output (`evtx`, `event-xml`, …).
     pub fn name(self) -> &'static str {
         match self {

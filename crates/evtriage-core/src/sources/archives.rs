@@ -18,7 +18,7 @@ use std::io::{Cursor, Read};
 use std::sync::Arc;
 
 use super::zip::{ReadMember, MAX_DEPTH, MAX_MEMBER_BYTES, MAX_RATIO, MAX_TOTAL_BYTES, RATIO_FLOOR};
-use crate::contract::{Format, InputSummary, Sink};
+use crate::contract::{InputSummary, Sink};
 use crate::diag::Diagnostic;
 use crate::model::Locator;
 
@@ -105,21 +105,30 @@ fn deliver(
     summary: &mut InputSummary,
 ) {
     let member = read_member(display.clone(), bytes, sink);
-    if member.format != Format::Unknown {
-        sink.diagnostic(Diagnostic::note(
-            display,
-            Locator::File,
-            format!(
-                "{kind} member read as {}: {} record(s), {} skipped",
-                member.format, member.records, member.skipped
-            ),
-        ));
+    super::zip::add_member(kind, display, member, sink, summary);
+}
+
+/// Delivers a member taken by [`take_member`], or reports why it was not
+/// read; `false` when the archive should not be read further.
+fn deliver_taken(
+    (read_member, kind): (&ReadMember<'_>, &str),
+    display: Arc<str>,
+    taken: Result<Vec<u8>, (String, bool)>,
+    budget: &mut Budget,
+    sink: &mut dyn Sink,
+    summary: &mut InputSummary,
+) -> bool {
+    match taken {
+        Ok(buf) => {
+            budget.total += buf.len() as u64;
+            deliver(read_member, kind, display, &buf, sink, summary);
+            true
+        }
+        Err((why, stop)) => {
+            skip(sink, summary, display, why);
+            !stop
+        }
     }
-    summary.records += member.records;
-    summary.skipped += member.skipped;
-    summary.filtered += member.filtered;
-    summary.stale += member.stale;
-    summary.members.push(member);
 }
 
 fn skip(sink: &mut dyn Sink, summary: &mut InputSummary, display: Arc<str>, why: String) {
@@ -187,17 +196,9 @@ fn read_tar_from(
             continue;
         }
         let declared = entry.header().size().ok();
-        match take_member(&mut entry, declared, budget) {
-            Ok(buf) => {
-                budget.total += buf.len() as u64;
-                deliver(read_member, "tar", display, &buf, sink, summary);
-            }
-            Err((why, stop)) => {
-                skip(sink, summary, display, why);
-                if stop {
-                    return;
-                }
-            }
+        let taken = take_member(&mut entry, declared, budget);
+        if !deliver_taken((read_member, "tar"), display, taken, budget, sink, summary) {
+            return;
         }
     }
 }
@@ -302,18 +303,10 @@ pub fn read_cab(
             Ok(mut r) => take_member(&mut r, Some(declared), &budget),
             Err(e) => Err((format!("member not readable: {e}"), false)),
         }));
-        match read {
-            Ok(Ok(buf)) => {
-                budget.total += buf.len() as u64;
-                deliver(read_member, "cabinet", display, &buf, sink, summary);
-            }
-            Ok(Err((why, stop))) => {
-                skip(sink, summary, display, why);
-                if stop {
-                    return;
-                }
-            }
-            Err(_) => skip(sink, summary, display, "member cannot be decompressed (its reader failed); skipped".into()),
+        let taken =
+            read.unwrap_or_else(|_| Err(("member cannot be decompressed (its reader failed); skipped".into(), false)));
+        if !deliver_taken((read_member, "cabinet"), display, taken, &mut budget, sink, summary) {
+            return;
         }
     }
 }

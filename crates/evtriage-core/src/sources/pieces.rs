@@ -46,14 +46,7 @@ pub(crate) fn piecewise(format: Format) -> bool {
 /// Whether `format` is one of Event Viewer's or PowerShell's text exports
 /// (read in two passes, see [`feed`]).
 fn export(format: Format) -> bool {
-    matches!(
-        format,
-        Format::EventViewerCsv
-            | Format::EventViewerText
-            | Format::WevtutilText
-            | Format::GetWinEventList
-            | Format::GetWinEventCsv
-    )
+    format.writes_local_times()
 }
 
 /// Files of a piecewise format larger than this are read in pieces (any

@@ -325,16 +325,20 @@ fn cols(line: &str, from: usize, to: Option<usize>) -> String {
     }
 }
 
+/// The value of property `name` of a PowerShell list block (ASCII
+/// case-insensitive), trimmed; `None` when absent or empty.
+fn property(props: &[(String, String)], name: &str) -> Option<String> {
+    props
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// A PowerShell list block as an installed update (`Get-HotFix | fl`,
 /// `Win32_QuickFixEngineering`): it has a `HotFixID` property with a KB number.
 pub fn update_from_properties(props: &[(String, String)], origin: &Origin) -> Option<InstalledUpdate> {
-    let get = |name: &str| {
-        props
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| property(props, name);
     let kb = kb_of(&get("HotFixID")?)?;
     Some(InstalledUpdate {
         computer: get("Source").or_else(|| get("CSName")).or_else(|| get("PSComputerName")),
@@ -350,13 +354,7 @@ pub fn update_from_properties(props: &[(String, String)], origin: &Origin) -> Op
 /// updates of its `OsHotFixes` (`{KB4534273, KB4535680…}`; the list is cut
 /// by Format-List when long, so the count is not claimed).
 pub fn computer_from_properties(props: &[(String, String)], origin: &Origin) -> Option<(ComputerInfo, Vec<String>)> {
-    let get = |name: &str| {
-        props
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+    let get = |name: &str| property(props, name);
     let computer = get("CsName")?;
     let os_name = get("OsName").or_else(|| get("WindowsProductName"));
     os_name.as_ref()?;

@@ -273,22 +273,7 @@ pub(crate) fn read_zip_with(
         } else {
             read_member(display.clone(), &buf, sink)
         };
-        if member.format != crate::contract::Format::Unknown {
-            // Say what each member was, so that a listing of the archive shows it.
-            sink.diagnostic(Diagnostic::note(
-                display,
-                Locator::File,
-                format!(
-                    "zip member read as {}: {} record(s), {} skipped",
-                    member.format, member.records, member.skipped
-                ),
-            ));
-        }
-        summary.records += member.records;
-        summary.skipped += member.skipped;
-        summary.filtered += member.filtered;
-        summary.stale += member.stale;
-        summary.members.push(member);
+        add_member("zip", display, member, sink, summary);
     }
     // The rendered twins: what they did not lend.
     if let Some(reader) = reader {
@@ -302,6 +287,33 @@ pub(crate) fn read_zip_with(
             summary.members.push(member);
         }
     }
+}
+
+/// Adds what was read from a member of an archive of `kind` (`zip`, `tar`,
+/// …) to the archive's `summary`, with a note saying what the member was,
+/// so that a listing of the archive shows it.
+pub(crate) fn add_member(
+    kind: &str,
+    display: Arc<str>,
+    member: InputSummary,
+    sink: &mut dyn Sink,
+    summary: &mut InputSummary,
+) {
+    if member.format != crate::contract::Format::Unknown {
+        sink.diagnostic(Diagnostic::note(
+            display,
+            Locator::File,
+            format!(
+                "{kind} member read as {}: {} record(s), {} skipped",
+                member.format, member.records, member.skipped
+            ),
+        ));
+    }
+    summary.records += member.records;
+    summary.skipped += member.skipped;
+    summary.filtered += member.filtered;
+    summary.stale += member.stale;
+    summary.members.push(member);
 }
 
 /// Pairs the rendered exports of the archive with the binary logs beside
