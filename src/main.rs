@@ -77,6 +77,9 @@ enum Command {
         /// The time zone of text exports' local times, as in `dump --source-tz`.
         #[arg(long, value_name = "ZONE", value_parser = cmd::source_tz_arg, allow_hyphen_values = true)]
         source_tz: Option<evtriage_core::SourceTz>,
+        /// Follow symbolic links whose target lies outside the paths given, as in `dump --follow-symlinks`.
+        #[arg(long)]
+        follow_symlinks: bool,
     },
     /// Merge every event and trace record into one UTC-ordered timeline, with boot separators.
     Timeline(timeline::TimelineArgs),
@@ -106,7 +109,9 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args, ui),
         Command::Rules(args) => cmd::rules::run(args),
         Command::Explain { codes, format } => explain::run(&codes, format),
-        Command::Inputs { paths, format, locale, source_tz } => cmd::inputs::run(&paths, format, locale, source_tz),
+        Command::Inputs { paths, format, locale, source_tz, follow_symlinks } => {
+            cmd::inputs::run(&paths, format, (locale, source_tz), follow_symlinks)
+        }
     };
     ExitCode::from(error::exit(result, &ui))
 }

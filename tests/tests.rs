@@ -8,6 +8,7 @@ mod util;
 mod analyze;
 mod dump;
 mod explain;
+mod hostile;
 mod inputs;
 mod reliability;
 mod schemas;

@@ -58,6 +58,10 @@ pub struct AnalyzeArgs {
     /// on them.
     #[arg(long)]
     pub recovered: bool,
+    /// Follow symbolic links inside the folders given whose target lies
+    /// outside every path given (by default they are listed as not read).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// The language of a log's display information (LocaleMetaData beside the
     /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
     /// else the one present.
@@ -80,7 +84,10 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
     Error::check_paths(&args.paths)?;
     let rules = load_rules(&args.rules).map_err(Error::Rules)?;
     let mut bar = crate::ui::ProgressBar::new(&ui);
-    let mut analyzer = Analyzer::new(rules.clone()).threads(args.threads).progress(|p| bar.update(p));
+    let mut analyzer = Analyzer::new(rules.clone())
+        .threads(args.threads)
+        .follow_symlinks(args.follow_symlinks)
+        .progress(|p| bar.update(p));
     if let Some(lcid) = args.locale {
         analyzer = analyzer.locale(lcid);
     }
@@ -107,6 +114,7 @@ pub fn run(args: AnalyzeArgs, ui: crate::ui::Ui) -> Result<Outcome, Error> {
             let options = SurroundingsOptions {
                 minutes: args.context,
                 recovered: args.recovered,
+                follow_symlinks: args.follow_symlinks,
                 locale: args.locale,
                 source_tz: args.source_tz.clone(),
                 ..Default::default()

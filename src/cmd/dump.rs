@@ -74,6 +74,10 @@ pub struct DumpArgs {
     /// only the logs' live records are printed and the stale ones are counted.
     #[arg(long)]
     pub recovered: bool,
+    /// Follow symbolic links inside the folders given whose target lies
+    /// outside every path given (by default they are listed as not read).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// The language of a log's display information (LocaleMetaData beside the
     /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
     /// else the one present.
@@ -316,7 +320,8 @@ impl<W: Write> Printer<W> {
 /// written, or when no record at all could be read from the given paths.
 pub fn run(args: DumpArgs) -> Result<Outcome, Error> {
     Error::check_paths(&args.paths)?;
-    let mut options = ReadOptions::new().threads(args.threads).recovered(args.recovered);
+    let mut options =
+        ReadOptions::new().threads(args.threads).recovered(args.recovered).follow_symlinks(args.follow_symlinks);
     if let Some(lcid) = args.locale {
         options = options.locale(lcid);
     }

@@ -40,11 +40,11 @@ impl Sink for CountSink {
 pub fn run(
     paths: &[PathBuf],
     format: InputsFormat,
-    locale: Option<u32>,
-    source_tz: Option<evtriage_core::SourceTz>,
+    (locale, source_tz): (Option<u32>, Option<evtriage_core::SourceTz>),
+    follow_symlinks: bool,
 ) -> Result<Outcome, Error> {
     Error::check_paths(paths)?;
-    let mut options = ReadOptions::new();
+    let mut options = ReadOptions::new().follow_symlinks(follow_symlinks);
     if let Some(lcid) = locale {
         options = options.locale(lcid);
     }

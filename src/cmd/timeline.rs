@@ -108,6 +108,10 @@ pub struct TimelineArgs {
     /// (by default only the logs' live records are shown; `inputs` counts the stale ones).
     #[arg(long)]
     pub recovered: bool,
+    /// Follow symbolic links inside the folders given whose target lies
+    /// outside every path given (by default they are listed as not read).
+    #[arg(long)]
+    pub follow_symlinks: bool,
     /// The language of a log's display information (LocaleMetaData beside the
     /// .evtx) when it has several: an LCID (1031) or a name (de-DE); else en-US,
     /// else the one present.
@@ -286,7 +290,11 @@ pub fn run(args: TimelineArgs, ui: Ui) -> Result<Outcome, Error> {
     })?;
     let filter = build_filter(&args, zone).map_err(Error::Usage)?;
     Error::check_paths(&args.paths)?;
-    let mut options = ReadOptions::new().threads(0).event_filter(key_filter(&filter)).recovered(args.recovered);
+    let mut options = ReadOptions::new()
+        .threads(0)
+        .event_filter(key_filter(&filter))
+        .recovered(args.recovered)
+        .follow_symlinks(args.follow_symlinks);
     if let Some(lcid) = args.locale {
         options = options.locale(lcid);
     }

@@ -156,8 +156,9 @@ impl Reader {
     fn walk<P: AsRef<Path>>(&self, paths: &[P], deliver: &mut dyn FnMut(Unit)) -> Vec<PathBuf> {
         let mut walk = Collect::default();
         let mut files = Vec::new();
+        let mut walker = crate::walk::Walk::new(paths, self.options.follow_symlinks);
         for p in paths {
-            crate::walk::collect_files(p.as_ref(), &mut files, &mut walk);
+            walker.collect(p.as_ref(), &mut files, &mut walk);
         }
         files.sort();
         files.dedup();
@@ -286,6 +287,13 @@ impl Reader {
                 }
                 continue;
             }
+            // Not recognised from its first bytes: said from them, without
+            // reading the rest (a 4 GiB file of zeros is not read to be called binary).
+            if format == Format::Unknown {
+                let note = crate::sources::unknown_reason(&head);
+                pipe.push_ready(file, Batch::one_note(Diagnostic::note(name, crate::model::Locator::File, note)));
+                continue;
+            }
             // Other formats: read the whole file on a worker, into a buffer.
             let mut inner = self.single_threaded();
             if let Some((zone, from)) = zones_for(&zones, format, path) {
@@ -297,8 +305,15 @@ impl Reader {
                 file,
                 Box::new(move || {
                     let mut collect = Collect::default();
-                    let out = match std::fs::read(&path) {
-                        Ok(bytes) => {
+                    let out = match read_at_open(&path) {
+                        Ok((bytes, grew)) => {
+                            if let Some(note) = grew {
+                                collect.diagnostics.push(Diagnostic::note(
+                                    name.clone(),
+                                    crate::model::Locator::File,
+                                    note,
+                                ));
+                            }
                             let s = inner.read_bytes(name.clone(), &bytes, &mut collect);
                             Batch {
                                 records: s.records,
@@ -648,6 +663,17 @@ impl crate::twins::TwinReader for Reader {
 fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Path) -> Option<(SourceTz, Arc<str>)> {
     let dir = path.parent()?;
     zones.iter().find(|(d, _, _)| format.writes_local_times() && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
+}
+
+/// A whole file, up to the size it had when opened, and a note when it
+/// has grown since (see `pieces::grew_note`).
+fn read_at_open(path: &Path) -> std::io::Result<(Vec<u8>, Option<String>)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let at_open = f.metadata()?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(at_open.min(1 << 30)).unwrap_or(0));
+    (&mut f).take(at_open).read_to_end(&mut bytes)?;
+    Ok((bytes, crate::sources::pieces::grew_note(&f, at_open)))
 }
 
 fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {

@@ -171,6 +171,13 @@ impl Batch {
         o
     }
 
+    /// An output holding only one note.
+    pub(crate) fn one_note(d: Diagnostic) -> Batch {
+        let mut o = Batch::default();
+        o.items.push(Part::Diagnostic(d));
+        o
+    }
+
     /// Adds a skipped-data diagnostic.
     pub(super) fn skip(&mut self, d: Diagnostic) {
         self.skipped += 1;

@@ -36,11 +36,20 @@ pub struct SurroundingsOptions {
     pub locale: Option<u32>,
     /// The zone of exports that write local times without one (`--source-tz`).
     pub source_tz: Option<evtriage_core::SourceTz>,
+    /// Follow links that leave the paths given (`--follow-symlinks`).
+    pub follow_symlinks: bool,
 }
 
 impl Default for SurroundingsOptions {
     fn default() -> Self {
-        SurroundingsOptions { minutes: 5, max_rows: 30, recovered: false, locale: None, source_tz: None }
+        SurroundingsOptions {
+            minutes: 5,
+            max_rows: 30,
+            recovered: false,
+            locale: None,
+            source_tz: None,
+            follow_symlinks: false,
+        }
     }
 }
 
@@ -194,7 +203,8 @@ pub fn collect_surroundings<P: AsRef<Path>>(
         max_rows: options.max_rows,
         seq: 0,
     };
-    let mut read = evtriage_core::ReadOptions::new().recovered(options.recovered);
+    let mut read =
+        evtriage_core::ReadOptions::new().recovered(options.recovered).follow_symlinks(options.follow_symlinks);
     if let Some(lcid) = options.locale {
         read = read.locale(lcid);
     }

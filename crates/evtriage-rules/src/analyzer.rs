@@ -52,6 +52,7 @@ pub struct Analyzer<'p> {
     rules: RuleSet,
     threads: usize,
     recovered: bool,
+    follow_symlinks: bool,
     locale: Option<u32>,
     source_tz: Option<evtriage_core::SourceTz>,
     progress: Option<ProgressFn<'p>>,
@@ -63,6 +64,7 @@ impl std::fmt::Debug for Analyzer<'_> {
             .field("rules", &self.rules.rules().len())
             .field("threads", &self.threads)
             .field("recovered", &self.recovered)
+            .field("follow_symlinks", &self.follow_symlinks)
             .field("locale", &self.locale)
             .field("source_tz", &self.source_tz.as_ref().map(|z| z.name()))
             .field("progress", &self.progress.is_some())
@@ -74,7 +76,15 @@ impl<'p> Analyzer<'p> {
     /// An analyzer with `rules` (e.g. [`RuleSet::builtin`]), one worker
     /// thread per core, stale records not read, no progress callback.
     pub fn new(rules: RuleSet) -> Self {
-        Analyzer { rules, threads: 0, recovered: false, locale: None, source_tz: None, progress: None }
+        Analyzer {
+            rules,
+            threads: 0,
+            recovered: false,
+            follow_symlinks: false,
+            locale: None,
+            source_tz: None,
+            progress: None,
+        }
     }
 
     /// Worker threads; 0 (the default) is one per core. The report is the
@@ -89,6 +99,13 @@ impl<'p> Analyzer<'p> {
     /// default.
     pub fn recovered(mut self, recovered: bool) -> Self {
         self.recovered = recovered;
+        self
+    }
+
+    /// Follows symbolic links whose target lies outside the paths given (see
+    /// [`evtriage_core::ReadOptions::follow_symlinks`]). Off by default.
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        self.follow_symlinks = follow;
         self
     }
 
@@ -123,9 +140,13 @@ impl<'p> Analyzer<'p> {
     /// in the report, and an input that gave nothing is listed in
     /// [`Report::unread`].
     pub fn analyze<P: AsRef<Path>>(self, paths: &[P]) -> Report {
-        let Analyzer { rules, threads, recovered, locale, source_tz, progress } = self;
+        let Analyzer { rules, threads, recovered, follow_symlinks, locale, source_tz, progress } = self;
         let mut engine = Engine::new(rules);
-        let mut options = ReadOptions::new().threads(threads).recovered(recovered).event_filter(engine.event_filter());
+        let mut options = ReadOptions::new()
+            .threads(threads)
+            .recovered(recovered)
+            .follow_symlinks(follow_symlinks)
+            .event_filter(engine.event_filter());
         if let Some(lcid) = locale {
             options = options.locale(lcid);
         }

@@ -70,6 +70,9 @@ pub struct ReadOptions {
     /// The zone of the local times text exports write without an offset
     /// (`None`: UTC, as the default).
     pub(crate) source_tz: Option<crate::zone::SourceTz>,
+    /// Follow symbolic links whose target lies outside the paths given
+    /// (see [`crate::walk`]).
+    pub(crate) follow_symlinks: bool,
     /// Where `source_tz` came from when the user did not give it: the
     /// `systeminfo` of the export's folder (see `Reader::folder_zones`).
     pub(crate) source_tz_from: Option<Arc<str>>,
@@ -138,6 +141,14 @@ impl ReadOptions {
     /// gets a note saying which zone was used.
     pub fn source_tz(mut self, zone: crate::zone::SourceTz) -> Self {
         self.source_tz = Some(zone);
+        self
+    }
+
+    /// Follows symbolic links inside the folders given whose target lies
+    /// outside every path given (by default they are reported and not
+    /// followed: the case folder is the boundary; see [`crate::walk`]).
+    pub fn follow_symlinks(mut self, follow: bool) -> Self {
+        self.follow_symlinks = follow;
         self
     }
 

@@ -363,11 +363,10 @@ struct Piece {
 /// (pieces of about `size` bytes), handing each piece to `each`, in order.
 /// Returns how many bytes were read and the error that stopped reading, if one did.
 fn cut(
-    data: &mut std::fs::File,
+    data: &mut impl std::io::Read,
     (format, layout, size): (Format, Layout, usize),
     mut each: impl FnMut(Piece),
 ) -> (u64, Option<std::io::Error>) {
-    use std::io::Read;
     let mut buf: Vec<u8> = Vec::new();
     // The byte-order mark whole in the first block, however small the pieces.
     let mut want = size.max(layout.bom);
@@ -462,12 +461,15 @@ pub(crate) fn feed<'s, T, M, D>(
 {
     let layout = Layout::of(head);
     let size = options.piece.unwrap_or(PIECE);
+    // A file that grows while it is read is read up to the size it had when
+    // opened (a log still being written, or a fill that never ends).
+    let at_open = data.metadata().map_or(u64::MAX, |m| m.len());
     let mut plan = Plan::default();
     let found = Arc::new(std::sync::Mutex::new(Outcome::default()));
     if export(format) {
         // First pass: the rows' dates, and the header from the first piece.
         let mut header = None;
-        let (_, error) = cut(&mut data, (format, layout, size), |piece| {
+        let (_, error) = cut(&mut std::io::Read::take(&mut data, at_open), (format, layout, size), |piece| {
             if piece.first {
                 header = crate::text::decode_piece(&piece.bytes, layout.encoding)
                     .ok()
@@ -517,7 +519,7 @@ pub(crate) fn feed<'s, T, M, D>(
             return;
         }
     }
-    let (consumed, read_error) = cut(&mut data, (format, layout, size), |piece| {
+    let (consumed, read_error) = cut(&mut std::io::Read::take(&mut data, at_open), (format, layout, size), |piece| {
         let plan = Plan {
             header: plan.header.clone().filter(|_| !piece.first),
             notes: plan.notes && piece.first,
@@ -563,6 +565,9 @@ pub(crate) fn feed<'s, T, M, D>(
             }),
         );
     });
+    if let Some(note) = grew_note(&data, at_open) {
+        pipe.push_ready(file, Batch::one_note(Diagnostic::note(name.clone(), Locator::File, note)));
+    }
     if let Some(e) = read_error {
         pipe.push_ready(
             file,
@@ -587,6 +592,17 @@ pub(crate) fn feed<'s, T, M, D>(
             pipe.push_ready(file, out);
         }
     }
+}
+
+/// The note for a file that is larger now than when it was opened
+/// (`at_open` bytes), which were all that was read.
+pub(crate) fn grew_note(file: &std::fs::File, at_open: u64) -> Option<String> {
+    let now = file.metadata().ok()?.len();
+    (now > at_open).then(|| {
+        format!(
+            "the file grew while it was read ({at_open} bytes when opened, {now} now); read up to its size when opened"
+        )
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,142 @@
+//! Hostile inputs outside `.evtx` (issue 22): the case folder is the
+//! boundary, a file of zeros is judged from its first bytes, a file that
+//! grows while read is read up to its size at open. Memory is checked by
+//! running the binary under an address-space limit (`prlimit`), never by
+//! timing.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{evtriage, fixture, json, p, scratch};
+
+/// Runs the binary with `args` under an address-space limit of `bytes`
+/// (`prlimit --as`); `None` when `prlimit` is not installed (said on stdout).
+fn under_limit(bytes: u64, args: &[&str]) -> Option<std::process::Output> {
+    let mut c = Command::new("prlimit");
+    c.arg(format!("--as={bytes}")).arg(env!("CARGO_BIN_EXE_evtriage")).args(args);
+    match c.output() {
+        Ok(o) => Some(o),
+        Err(e) => {
+            println!("SKIPPED: prlimit cannot run ({e}); the memory bound is not checked");
+            None
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn links_that_leave_the_case_are_not_followed() {
+    let dir = scratch("hostile-links");
+    let case = dir.join("case");
+    let outside = dir.join("outside");
+    std::fs::create_dir_all(case.join("sub")).expect("case");
+    std::fs::create_dir_all(&outside).expect("outside");
+    std::fs::copy(fixture("inputs/netstat_anob_ex1.txt"), case.join("netstat.txt")).expect("copy");
+    // A secret-looking file outside the case, and links to it and to its folder.
+    std::fs::copy(fixture("inputs/tasklist_svc.txt"), outside.join("tasklist.txt")).expect("copy");
+    let link = |target: &Path, at: &Path| std::os::unix::fs::symlink(target, at).expect("symlink");
+    link(&outside, &case.join("outside-folder"));
+    link(&outside.join("tasklist.txt"), &case.join("sub/outside-file.txt"));
+    // A link inside the case (read once), and a loop.
+    link(&case.join("netstat.txt"), &case.join("sub/netstat-again.txt"));
+    link(&case, &case.join("sub/loop"));
+
+    let run = evtriage(&["inputs", "--format", "json", p(&case)]);
+    let v = json(&run.stdout);
+    let files: Vec<&str> = v["files"].as_array().expect("files").iter().filter_map(|f| f["path"].as_str()).collect();
+    assert_eq!(files, [p(&case.join("netstat.txt"))], "{}", run.stdout);
+    let unread: Vec<(String, String)> = v["unread"]
+        .as_array()
+        .expect("unread")
+        .iter()
+        .map(|u| (u["path"].as_str().unwrap_or("").to_string(), u["reason"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let outside_canonical = std::fs::canonicalize(&outside).expect("canonical");
+    for (at, target) in [
+        ("outside-folder", outside_canonical.clone()),
+        ("sub/outside-file.txt", outside_canonical.join("tasklist.txt")),
+    ] {
+        let (_, reason) = unread
+            .iter()
+            .find(|(path, _)| path == p(&case.join(at)))
+            .unwrap_or_else(|| panic!("{at} is not listed as not read: {unread:?}"));
+        assert_eq!(
+            reason,
+            &format!(
+                "symbolic link to {}, outside the paths given: not followed (--follow-symlinks follows it)",
+                target.display()
+            )
+        );
+    }
+    // Asked to, it follows them: the process table outside is read.
+    let run = evtriage(&["inputs", "--format", "json", "--follow-symlinks", p(&case)]);
+    let v = json(&run.stdout);
+    let formats: Vec<&str> =
+        v["files"].as_array().expect("files").iter().filter_map(|f| f["format"].as_str()).collect();
+    assert_eq!(formats, ["netstat", "tasklist"], "{}", run.stdout);
+    // Giving the outside folder itself is the user's choice: it is read.
+    let run = evtriage(&["inputs", "--format", "json", p(&case), p(&outside)]);
+    assert_eq!(json(&run.stdout)["files"].as_array().map(Vec::len), Some(2));
+}
+
+#[test]
+fn a_large_file_of_zeros_is_judged_from_its_first_bytes() {
+    let dir = scratch("hostile-zeros");
+    let path = dir.join("zeros.bin");
+    // 4 GiB, sparse: no disk is used, but reading it whole would take 4 GiB of memory.
+    let f = std::fs::File::create(&path).expect("create");
+    f.set_len(4 << 30).expect("set_len");
+    drop(f);
+    let Some(out) = under_limit(1 << 30, &["inputs", p(&path)]) else { return };
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not a format evtriage reads (binary content (not text) near byte 0)"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn a_file_that_grows_while_read_is_read_up_to_its_size_at_open() {
+    let dir = scratch("hostile-growing");
+    let path = dir.join("netstat.txt");
+    let row = "  TCP    10.0.0.5:49712         10.0.0.6:135           ESTABLISHED     700\r\n";
+    let head =
+        "\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n";
+    let mut text = String::from(head);
+    for _ in 0..200_000 {
+        text.push_str(row);
+    }
+    std::fs::write(&path, &text).expect("write");
+    // A writer keeps appending while evtriage reads; it stops when evtriage is done.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("append");
+            // About 8 MB a second at most: the disk is not filled.
+            let block = row.repeat(100);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if f.write_all(block.as_bytes()).is_err() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    let run = evtriage(&["inputs", "--format", "json", p(&path)]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = writer.join();
+    let v = json(&run.stdout);
+    let records = v["files"][0]["records"].as_u64().expect("records");
+    // Every row present when the file was opened, and perhaps some written
+    // before evtriage opened it; never an endless read.
+    assert!(records >= 200_000, "{records}");
+    let grew = v["files"][0]["diagnostics"].as_array().is_some_and(|d| {
+        d.iter().any(|d| d["message"].as_str().is_some_and(|m| m.contains("the file grew while it was read")))
+    });
+    assert!(grew, "no note that the file grew: {}", run.stdout);
+    let _ = std::fs::remove_file(&path);
+}
