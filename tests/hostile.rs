@@ -140,3 +140,34 @@ fn a_file_that_grows_while_read_is_read_up_to_its_size_at_open() {
     assert!(grew, "no note that the file grew: {}", run.stdout);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn one_giant_xml_element_is_skipped_in_bounded_memory() {
+    let dir = scratch("hostile-giant-data");
+    let path = dir.join("big.xml");
+    let event = |n: u32, data: &str| {
+        format!(
+            "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider Name=\"Service Control Manager\"/><EventID>7036</EventID><Level>4</Level><TimeCreated SystemTime=\"2024-05-14T08:00:0{n}.000Z\"/><EventRecordID>{n}</EventRecordID><Channel>System</Channel><Computer>DC1</Computer></System><EventData><Data Name=\"param1\">{data}</Data><Data Name=\"param2\">running</Data></EventData></Event>\r\n"
+        )
+    };
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        let giant = "A".repeat(50 << 20);
+        let text = format!("<Events>\r\n{}{}{}</Events>\r\n", event(1, "Netlogon"), event(2, &giant), event(3, "DNS"));
+        f.write_all(text.as_bytes()).expect("write");
+    }
+    // Before: the 50 MiB value was held in a piece, then in the event, then in its JSON line.
+    let Some(out) = under_limit(400 << 20, &["dump", "--format", "jsonl", p(&path)]) else { return };
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let ids: Vec<u64> = stdout.lines().filter_map(|l| json(l)["record_id"].as_u64()).collect();
+    assert_eq!(ids, [1, 3], "{stderr}");
+    assert!(
+        stderr.contains("(line 3): a record longer than 16 MiB starts here (")
+            && stderr.contains("skipped, the rest of the file is read"),
+        "{stderr}"
+    );
+}

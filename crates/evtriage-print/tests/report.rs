@@ -165,7 +165,14 @@ fn context_is_bounded_and_nearest_the_anchor() {
     let ctx = collect_surroundings(
         &report,
         &paths,
-        &SurroundingsOptions { minutes: 5, max_rows: 3, recovered: false, locale: None, source_tz: None, ..Default::default() },
+        &SurroundingsOptions {
+            minutes: 5,
+            max_rows: 3,
+            recovered: false,
+            locale: None,
+            source_tz: None,
+            ..Default::default()
+        },
     );
     let rows = ctx.for_finding(0);
     // The three nearest 06:01:35.120: 06:01:34.918, 06:01:34.917, 06:01:35.120 — in time order.
@@ -178,7 +185,14 @@ fn context_is_bounded_and_nearest_the_anchor() {
     let ctx = collect_surroundings(
         &report,
         &paths,
-        &SurroundingsOptions { minutes: 1, max_rows: 30, recovered: false, locale: None, source_tz: None, ..Default::default() },
+        &SurroundingsOptions {
+            minutes: 1,
+            max_rows: 30,
+            recovered: false,
+            locale: None,
+            source_tz: None,
+            ..Default::default()
+        },
     );
     assert_eq!(ctx.for_finding(0).len(), 8);
     assert_eq!(ctx.for_finding(0)[0].event_id, 7036);
@@ -186,7 +200,14 @@ fn context_is_bounded_and_nearest_the_anchor() {
     let ctx = collect_surroundings(
         &report,
         &paths,
-        &SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false, locale: None, source_tz: None, ..Default::default() },
+        &SurroundingsOptions {
+            minutes: 0,
+            max_rows: 30,
+            recovered: false,
+            locale: None,
+            source_tz: None,
+            ..Default::default()
+        },
     );
     assert!(ctx.for_finding(0).is_empty());
     assert!(ctx.for_finding(7).is_empty());
@@ -220,7 +241,14 @@ fn by_design_findings_are_labelled_not_a_fault() {
     let page = html(
         &report,
         &paths,
-        SurroundingsOptions { minutes: 0, max_rows: 30, recovered: false, locale: None, source_tz: None, ..Default::default() },
+        SurroundingsOptions {
+            minutes: 0,
+            max_rows: 30,
+            recovered: false,
+            locale: None,
+            source_tz: None,
+            ..Default::default()
+        },
     );
     // Computers are counted as in the text report: those with faults.
     assert!(page.contains("0 findings on 0 computers, 1 not a fault (by design)"), "{page}");

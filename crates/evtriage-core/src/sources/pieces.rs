@@ -348,9 +348,21 @@ pub(crate) fn read_piece(
     outcome
 }
 
+/// The longest record read: a record (an XML event, a line of a trace, a
+/// row of an export) longer than this is skipped with a diagnostic naming
+/// its first line, and the rest of the file is read, so that one giant
+/// record (a `<Data>` of hundreds of MB, a quote never closed) cannot make
+/// a piece grow to the size of the file.
+pub const MAX_RECORD_BYTES: usize = 16 << 20;
+
 /// One piece cut from a file by [`cut`].
 struct Piece {
+    /// Its bytes; empty for a record skipped as too long (`oversized`).
     bytes: Vec<u8>,
+    /// For a record longer than [`MAX_RECORD_BYTES`]: how many of its bytes
+    /// were passed over (the rest of it goes with the next piece, whose
+    /// reader skips what it cannot read).
+    oversized: Option<u64>,
     /// Its first and last lines in the file.
     lines: (u64, u64),
     /// It is the whole file.
@@ -376,6 +388,8 @@ fn cut(
     let mut bom = layout.bom;
     let mut first_line = 1u64;
     let mut pieces = 0u64;
+    // A record passed over as too long: its first line, bytes, last line.
+    let mut skipped: Option<(u64, u64, u64)> = None;
     loop {
         while buf.len() < want && !eof {
             let old = buf.len();
@@ -410,10 +424,36 @@ fn cut(
         }
         let cut = if eof { Some(buf.len()) } else { last_cut(&buf, format, layout, pieces == 0) };
         let Some(cut) = cut else {
-            // One record larger than the piece so far: read more.
-            want = want.saturating_mul(2);
+            if buf.len() >= MAX_RECORD_BYTES {
+                // One record longer than the limit: its bytes so far are passed
+                // over (whole code units), the rest of the file is read.
+                let unit = layout.unit();
+                let dropped = buf.len() - buf.len() % unit;
+                let rest = buf.split_off(dropped);
+                let breaks = line_breaks(&buf, layout);
+                consumed += dropped as u64;
+                // One report for the whole record, however many limits it spans.
+                let (start, bytes, _) = skipped.unwrap_or((first_line, 0, first_line));
+                skipped = Some((start, bytes + dropped as u64, first_line + breaks));
+                first_line += breaks;
+                buf = rest;
+                want = buf.len() + size;
+                continue;
+            }
+            // One record larger than the piece so far: read more, up to the limit.
+            want = want.saturating_mul(2).min(MAX_RECORD_BYTES.max(buf.len() + 1));
             continue;
         };
+        if let Some((start, bytes, end)) = skipped.take() {
+            each(Piece {
+                bytes: Vec::new(),
+                oversized: Some(bytes),
+                lines: (start, end),
+                whole: false,
+                first: pieces == 0,
+            });
+            pieces += 1;
+        }
         let rest = buf.split_off(cut);
         let piece = std::mem::replace(&mut buf, rest);
         let breaks = line_breaks(&piece, layout);
@@ -421,10 +461,19 @@ fn cut(
         let whole = pieces == 0 && eof && buf.is_empty();
         let lines = (first_line, last_line.max(first_line));
         consumed += piece.len() as u64;
-        each(Piece { bytes: piece, lines, whole, first: pieces == 0 });
+        each(Piece { bytes: piece, oversized: None, lines, whole, first: pieces == 0 });
         pieces += 1;
         first_line += breaks;
         want = buf.len() + size;
+    }
+    if let Some((start, bytes, end)) = skipped {
+        each(Piece {
+            bytes: Vec::new(),
+            oversized: Some(bytes),
+            lines: (start, end),
+            whole: false,
+            first: pieces == 0,
+        });
     }
     (consumed, read_error)
 }
@@ -470,6 +519,9 @@ pub(crate) fn feed<'s, T, M, D>(
         // First pass: the rows' dates, and the header from the first piece.
         let mut header = None;
         let (_, error) = cut(&mut std::io::Read::take(&mut data, at_open), (format, layout, size), |piece| {
+            if piece.oversized.is_some() {
+                return; // reported by the second pass
+            }
             if piece.first {
                 header = crate::text::decode_piece(&piece.bytes, layout.encoding)
                     .ok()
@@ -520,6 +572,22 @@ pub(crate) fn feed<'s, T, M, D>(
         }
     }
     let (consumed, read_error) = cut(&mut std::io::Read::take(&mut data, at_open), (format, layout, size), |piece| {
+        if let Some(bytes) = piece.oversized {
+            let limit = MAX_RECORD_BYTES >> 20;
+            pipe.push_ready(
+                file,
+                Batch::one_skipped(Diagnostic::skipped(
+                    name.clone(),
+                    Locator::Line { line: piece.lines.0 },
+                    format!(
+                        "a record longer than {limit} MiB starts here ({bytes} bytes passed over, lines {}-{}); skipped, \
+                         the rest of the file is read",
+                        piece.lines.0, piece.lines.1
+                    ),
+                )),
+            );
+            return;
+        }
         let plan = Plan {
             header: plan.header.clone().filter(|_| !piece.first),
             notes: plan.notes && piece.first,
