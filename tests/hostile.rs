@@ -171,3 +171,47 @@ fn one_giant_xml_element_is_skipped_in_bounded_memory() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_giant_value_is_quoted_not_copied_into_findings_and_reports() {
+    let dir = scratch("hostile-giant-value");
+    let path = dir.join("system.xml");
+    let event = |n: u32, service: &str, computer: &str| {
+        format!(
+            "<Event xmlns=\"http://schemas.microsoft.com/win/2004/08/events/event\"><System><Provider Name=\"Service Control Manager\" Guid=\"{{555908d1-a6d7-4695-8e1e-26931d2012f4}}\" EventSourceName=\"Service Control Manager\"/><EventID Qualifiers=\"49152\">7000</EventID><Level>2</Level><TimeCreated SystemTime=\"2024-05-14T08:00:0{n}.000Z\"/><EventRecordID>{n}</EventRecordID><Channel>System</Channel><Computer>{computer}</Computer></System><EventData><Data Name=\"param1\">{service}</Data><Data Name=\"param2\">%%2</Data></EventData></Event>\r\n"
+        )
+    };
+    // A 10 MB service name (under the 16 MiB record limit, so it is read) and a 1 MB computer name.
+    let text = format!(
+        "<Events>\r\n{}{}</Events>\r\n",
+        event(1, &"S".repeat(10 << 20), "DC1"),
+        event(2, "Spooler", &"C".repeat(1 << 20))
+    );
+    std::fs::write(&path, text).expect("write");
+    let report = dir.join("report.json");
+    let run = evtriage(&["analyze", "--format", "json", "-o", p(&report), p(&path)]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    // The text, Markdown and HTML reports too.
+    for format in ["text", "markdown", "html"] {
+        let out = dir.join(format!("report.{format}"));
+        evtriage(&["analyze", "--format", format, "-o", p(&out), p(&path)]);
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(u64::MAX);
+        assert!(size < 200_000, "{format}: {size} bytes");
+    }
+    let _ = std::fs::remove_file(&path);
+    let written = std::fs::read_to_string(&report).expect("report");
+    // Two findings: the report is bounded by them, not by the values (11.5 MB before).
+    assert!(written.len() < 100_000, "{} bytes", written.len());
+    let v = json(&written);
+    let findings = v["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2);
+    for f in findings {
+        for field in ["service", "computer", "cause"] {
+            let s = f[field].as_str().unwrap_or("");
+            assert!(s.len() < 12_000, "{field}: {} bytes", s.len());
+        }
+    }
+    let service =
+        findings.iter().find_map(|f| f["service"].as_str().filter(|s| s.starts_with("SSS"))).expect("the long one");
+    assert!(service.ends_with(&format!("… ({} more bytes)", (10 << 20) - 4096)), "{service:.40}");
+}

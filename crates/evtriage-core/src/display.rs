@@ -52,16 +52,24 @@ mod tests {
 /// `text` on one line (whitespace runs, newlines included, collapsed to one
 /// space), at most `max` characters: a longer one is cut and ends in `…`.
 pub fn one_line(text: &str, max: usize) -> String {
-    let mut s = String::with_capacity(text.len().min(max + 4));
+    let mut s = String::with_capacity(text.len().min(max.saturating_mul(4) + 4));
+    // Characters in `s` so far, counted as they come (counting `s` again
+    // after each word made a long text quadratic).
+    let mut chars = 0usize;
     for (i, word) in text.split_whitespace().enumerate() {
         if i > 0 {
             s.push(' ');
+            chars += 1;
         }
-        s.push_str(word);
-        if s.chars().count() > max {
-            let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
-            cut.push('…');
-            return cut;
+        for c in word.chars() {
+            if chars >= max {
+                // Over the limit: the first `max - 1` characters and an ellipsis.
+                let mut cut: String = s.chars().take(max.saturating_sub(1)).collect();
+                cut.push('…');
+                return cut;
+            }
+            s.push(c);
+            chars += 1;
         }
     }
     s

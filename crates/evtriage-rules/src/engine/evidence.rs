@@ -176,7 +176,35 @@ pub(super) fn socket_evidence(s: &SocketEntry) -> Evidence {
     Evidence::new(&s.origin, None, summary, Role::Corroboration)
 }
 
-/// Replaces `{name}` with its binding; unknown names (and other braces) are left as written.
+/// The most of one value a finding's text quotes: a value is stored once
+/// (in its record), and a cause or a step that names it shows at most this
+/// much of it, so that one giant field cannot make a report grow with it.
+pub(crate) const VALUE_EXCERPT: usize = 4096;
+
+/// `value`, or its first [`VALUE_EXCERPT`] bytes and how many more there are.
+pub(crate) fn excerpt(value: &str) -> String {
+    let mut out = String::new();
+    push_excerpt(&mut out, value);
+    out
+}
+
+/// Appends `value` to `out`, or its first [`VALUE_EXCERPT`] bytes (whole
+/// characters) and how many more there are.
+fn push_excerpt(out: &mut String, value: &str) {
+    if value.len() <= VALUE_EXCERPT {
+        out.push_str(value);
+        return;
+    }
+    let mut cut = VALUE_EXCERPT;
+    while !value.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.push_str(value.get(..cut).unwrap_or(""));
+    out.push_str(&format!("… ({} more bytes)", value.len() - cut));
+}
+
+/// Replaces `{name}` with its binding (at most [`VALUE_EXCERPT`] bytes of
+/// it); unknown names (and other braces) are left as written.
 pub(super) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -188,7 +216,7 @@ pub(super) fn interpolate(text: &str, bindings: &[(String, String)]) -> String {
         match name.filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
             Some(n) => match bindings.iter().rev().find(|(k, _)| k == n) {
                 Some((_, v)) => {
-                    out.push_str(v);
+                    push_excerpt(&mut out, v);
                     rest = &after[n.len() + 1..];
                 }
                 None => {

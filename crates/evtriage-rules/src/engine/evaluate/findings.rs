@@ -8,7 +8,9 @@ use chrono::Duration;
 use evtriage_core::Protocol;
 
 use super::{Anchor, CheckOutcome, Evaluation, UNKNOWN_COMPUTER};
-use crate::engine::evidence::{command_evidence, event_evidence_at, field_bindings, human_duration, interpolate};
+use crate::engine::evidence::{
+    command_evidence, event_evidence_at, excerpt, field_bindings, human_duration, interpolate,
+};
 use crate::finding::{Confidence, Evidence, Finding, Role};
 use crate::rule::{Check, Condition, Rule};
 use crate::store::EventRef;
@@ -178,8 +180,9 @@ impl Evaluation<'_> {
             kind: rule.spec.kind,
             kb,
             confidence,
-            computer,
-            service: anchor.service().map(|s| s.key.clone()),
+            // A name is quoted, not copied whole (a damaged log can carry one of megabytes).
+            computer: excerpt(&computer),
+            service: anchor.service().map(|s| excerpt(&s.key)),
             cause,
             remediation,
             evidence: Vec::new(),
