@@ -133,6 +133,18 @@ pub(super) fn retry_through_xml(
                 if let Some(id) = ev.record_id {
                     ev.origin.locator = Locator::Evtx { chunk: number, record_id: id };
                 }
+                // Damage our decoder refused to read past: say so, the record is read all the same.
+                if e.what == super::binxml::DAMAGED_VALUE {
+                    out.items.push(Part::Diagnostic(Diagnostic::note(
+                        name.clone(),
+                        Locator::Evtx { chunk: number, record_id: raw.id },
+                        format!(
+                            "damaged record: a substitution value's declared size does not fit its type (at chunk \
+                             offset {:#x}); read by the value types, as the evtx crate reads them",
+                            e.offset
+                        ),
+                    )));
+                }
                 Part::Record(Record::Event(Box::new(ev)))
             }
             Err(why) => {

@@ -17,6 +17,10 @@ use super::values::{
 };
 use crate::model::Guid;
 
+/// The decode error of a substitution value whose type is unknown or whose
+/// declared size does not fit its type (see `values::valid_value`).
+pub(crate) const DAMAGED_VALUE: &str = "substitution value of an unknown type or impossible size";
+
 /// What a BinXML stream holds: a template instance, or plain elements.
 pub(super) enum Content<'a> {
     Instance { def_offset: u32, values: Vec<RawValue<'a>> },
@@ -62,7 +66,7 @@ pub(super) fn parse_stream_into<'a>(
         let (size, ty) = (usize::from(u16::from_le_bytes([d[0], d[1]])), d[2]);
         let offset = c.pos;
         if !valid_value(ty, size, strict) {
-            return err("substitution value of an unknown type or impossible size", offset);
+            return err(DAMAGED_VALUE, offset);
         }
         let bytes = c.take(size)?;
         if strict

@@ -45,6 +45,6 @@ mod values;
 pub(crate) use cache::{SchemaCache, Templates};
 pub(crate) use cursor::DecodeError;
 pub(crate) use decode::{decode_record, DecodedRecord, PerRecord};
-pub(crate) use instance::names_other_template;
+pub(crate) use instance::{names_other_template, DAMAGED_VALUE};
 pub(crate) use keys::{KeyKind, ShapeNumbers};
 pub(crate) use values::{filetime_to_utc, RawValue};

@@ -371,8 +371,13 @@ pub(super) fn parse_number(s: &str) -> Option<u64> {
 }
 
 /// Whether a substitution of type `ty` may be `size` bytes long. Unknown
-/// types are always refused; `strict` (records carved from slack space, where
-/// garbage is likely) also requires fixed-size types to have their size.
+/// types are always refused, and so is a single value of a fixed-size type
+/// (an integer, a FILETIME, a GUID, …) whose declared size is not its type's:
+/// a damaged size (a zeroed byte) would otherwise read the value as empty
+/// (a time of 1601, a record id of 0) and shift every value after it; the
+/// record is then read by the `evtx` crate, which reads such values by their
+/// type, and reported. `strict` (records carved from slack space, where
+/// garbage is likely) also checks strings and arrays.
 pub(super) fn valid_value(ty: u8, size: usize, strict: bool) -> bool {
     let base = ty & !ARRAY;
     let known = matches!(base, 0x00..=0x15) || (ty & ARRAY == 0 && matches!(ty, 0x20 | 0x21 | 0x23));
@@ -380,7 +385,11 @@ pub(super) fn valid_value(ty: u8, size: usize, strict: bool) -> bool {
         return false;
     }
     if !strict {
-        return true;
+        return match (ty & ARRAY != 0, base) {
+            (false, T_SIZET) => size == 4 || size == 8,
+            (false, b) => fixed_size(b).is_none_or(|n| n == size),
+            (true, _) => true,
+        };
     }
     match (ty & ARRAY != 0, base) {
         (_, T_STRING) => size % 2 == 0,
