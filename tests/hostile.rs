@@ -215,3 +215,37 @@ fn a_giant_value_is_quoted_not_copied_into_findings_and_reports() {
         findings.iter().find_map(|f| f["service"].as_str().filter(|s| s.starts_with("SSS"))).expect("the long one");
     assert!(service.ends_with(&format!("… ({} more bytes)", (10 << 20) - 4096)), "{service:.40}");
 }
+
+#[test]
+fn a_half_million_row_netstat_is_read_in_bounded_memory() {
+    let dir = scratch("hostile-netstat");
+    let path = dir.join("netstat.txt");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+        f.write_all(b"\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n")
+            .expect("write");
+        for i in 0..500_000u32 {
+            writeln!(
+                f,
+                "  TCP    10.0.0.5:{}      10.1.0.6:443           ESTABLISHED     {}\r",
+                1025 + i % 60000,
+                700 + i % 50
+            )
+            .expect("write");
+        }
+    }
+    // Before: read whole, 660 MB for a million rows in dump and 893 MB in analyze (every socket kept).
+    for args in [vec!["dump", "--format", "jsonl", p(&path)], vec!["analyze", "--format", "json", p(&path)]] {
+        let Some(out) = under_limit(300 << 20, &args) else { return };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.code().is_some_and(|c| c == 0 || c == 1), "{args:?}: {stderr}");
+        if args[0] == "dump" {
+            assert_eq!(out.stdout.iter().filter(|b| **b == b'\n').count(), 500_000, "{stderr}");
+        } else {
+            let v = json(&String::from_utf8_lossy(&out.stdout));
+            assert_eq!(v["inputs"][0]["records"].as_u64(), Some(500_000));
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}

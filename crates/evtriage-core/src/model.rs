@@ -54,6 +54,20 @@ impl Record {
         }
     }
 
+    /// Where this record came from, to change (a piece's line numbers moved to the file's).
+    pub fn origin_mut(&mut self) -> &mut Origin {
+        match self {
+            Record::Event(e) => &mut e.origin,
+            Record::Socket(s) => &mut s.origin,
+            Record::Process(p) => &mut p.origin,
+            Record::Registry(r) => &mut r.origin,
+            Record::Command(c) => &mut c.origin,
+            Record::Update(u) => &mut u.origin,
+            Record::Computer(c) => &mut c.origin,
+            Record::PortRange(r) => &mut r.origin,
+        }
+    }
+
     /// The event inside, if this record is an event.
     pub fn as_event(&self) -> Option<&Event> {
         match self {

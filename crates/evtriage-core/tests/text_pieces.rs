@@ -281,3 +281,62 @@ fn a_large_event_viewer_csv_in_pieces_reads_as_whole() {
         assert!(notes[1].starts_with("dates read as day/month/year: the rows say so"), "{notes:?}");
     }
 }
+
+#[test]
+fn netstat_and_tcpvcon_captures_in_tiny_pieces_read_as_whole() {
+    let dir = fixture("inputs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("netstat") || n.starts_with("tcpvcon"))
+        })
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for path in &files {
+        // Pieces cut before a socket row: a `-b` row's services and image stay with it.
+        let whole = assert_small_pieces_equal_whole(path, &ReadOptions::new(), &[40, 150, 1000]);
+        assert!(!whole.records.is_empty(), "{path:?}");
+    }
+}
+
+#[test]
+fn a_million_row_netstat_is_read_in_pieces() {
+    let tmp = TempDir::new("netstat");
+    let path = tmp.0.join("netstat.txt");
+    let row = |i: usize| {
+        format!(
+            "  TCP    10.0.0.5:{}      10.1.0.6:443           ESTABLISHED     {}\r\n",
+            1024 + i % 60000,
+            700 + i % 50
+        )
+    };
+    let mut text = String::from(
+        "\r\nActive Connections\r\n\r\n  Proto  Local Address          Foreign Address        State           PID\r\n",
+    );
+    let mut i = 0;
+    while text.len() < BIG {
+        text.push_str(&row(i));
+        i += 1;
+    }
+    std::fs::write(&path, &text).unwrap();
+    let whole = assert_pieces_equal_whole(&path);
+    assert_eq!(whole.records.len(), i);
+    // The same in German, written by cmd in code page 850 (`ABHÖREN`: Ö is 0x99).
+    let german = text
+        .replace("Active Connections", "Aktive Verbindungen")
+        .replace(
+            "Local Address          Foreign Address        State",
+            "Lokale Adresse         Remoteadresse          Status",
+        )
+        .replace("ESTABLISHED", "ABH\u{d6}REN    ");
+    let bytes: Vec<u8> = german.chars().map(|c| if c == '\u{d6}' { 0x99 } else { c as u8 }).collect();
+    let path = tmp.0.join("netstat-de.txt");
+    std::fs::write(&path, &bytes).unwrap();
+    let whole = assert_pieces_equal_whole(&path);
+    assert_eq!(whole.records.len(), i);
+    let summary = Reader::new(ReadOptions::new()).read_paths(&[&path], &mut Collect::default());
+    assert_eq!(summary[0].encoding.as_deref(), Some("code page 850 (OEM Multilingual Latin 1)"));
+    assert_eq!(summary[0].language.as_deref(), Some("de"));
+}

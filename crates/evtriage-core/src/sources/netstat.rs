@@ -147,8 +147,14 @@ fn parse_row(line: &str, origin: Origin) -> Result<Option<SocketEntry>, String> 
 
 /// Reads a netstat capture.
 pub fn read(text: &str, ctx: &mut Ctx<'_>) {
+    read_from(text, false, ctx)
+}
+
+/// Reads a netstat capture, or a piece of one after its header (`past_header`:
+/// lines that are no row are then reported, as after a header).
+pub(crate) fn read_from(text: &str, past_header: bool, ctx: &mut Ctx<'_>) {
     let mut pending: Option<Row> = None;
-    let mut seen_header = false;
+    let mut seen_header = past_header;
     // Set after an unreadable row: its continuation lines are passed over quietly.
     let mut orphan = false;
     for (line_no, line) in crate::text::numbered_lines(text) {

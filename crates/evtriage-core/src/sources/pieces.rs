@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use crate::contract::{Collect, Format, InputSummary, JsonLines, ReadOptions, Sink};
 use crate::diag::Diagnostic;
-use crate::model::{Locator, Record};
+use crate::model::Locator;
 use crate::pipeline::{Delivered, Pipeline};
 use crate::text::Encoding;
 use crate::work::Batch;
@@ -40,7 +40,8 @@ pub(crate) const PIECE: usize = 256 << 10;
 
 /// Whether inputs of `format` can be read in pieces.
 pub(crate) fn piecewise(format: Format) -> bool {
-    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText) || export(format)
+    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText | Format::Netstat | Format::Tcpvcon)
+        || export(format)
 }
 
 /// Whether `format` is one of Event Viewer's or PowerShell's text exports
@@ -133,7 +134,24 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
         return export_cut(bytes, format, layout, first);
     }
     match format {
-        Format::EtwText => {
+        Format::Netstat => {
+            // Before the last line that is a socket row (`  TCP    …`): the
+            // `-b` lines after a row (its services, its image) stay with it.
+            let lf = layout.encode("\n");
+            let mut end = bytes.len();
+            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
+                let start = i + lf.len();
+                if i % unit == 0 && start < bytes.len() && is_socket_row(bytes.get(start..)?, layout) {
+                    return Some(start);
+                }
+                if i == 0 {
+                    return None;
+                }
+                end = i + lf.len() - 1;
+            }
+            None
+        }
+        Format::EtwText | Format::Tcpvcon => {
             // After the last line feed.
             let lf = layout.encode("\n");
             let mut end = bytes.len();
@@ -163,6 +181,19 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
             None
         }
     }
+}
+
+/// Whether `bytes` start with a netstat socket row: blanks, then `TCP` or
+/// `UDP` and a blank (in the layout's encoding).
+fn is_socket_row(bytes: &[u8], layout: Layout) -> bool {
+    let unit = layout.unit();
+    let mut i = 0;
+    while matches!(layout.at(bytes, i), Some(0x20 | 0x09)) {
+        i += unit;
+    }
+    let word: Vec<u8> =
+        (0..4).filter_map(|k| layout.at(bytes, i + k * unit)).map(|c| (c as u8).to_ascii_uppercase()).collect();
+    matches!(word.as_slice(), [b'T', b'C', b'P', b' ' | b'\t'] | [b'U', b'D', b'P', b' ' | b'\t'])
 }
 
 /// [`last_cut`] for the text exports: the bytes are decoded as their piece
@@ -321,6 +352,15 @@ pub(crate) fn read_piece(
                 super::etw_text::read(&decoded.text, &mut ctx);
                 Outcome::default()
             }
+            Format::Netstat => {
+                // A piece after the first starts past the header.
+                super::netstat::read_from(&decoded.text, first_line > 1, &mut ctx);
+                Outcome::default()
+            }
+            Format::Tcpvcon => {
+                super::tcpvcon::read(&decoded.text, &mut ctx);
+                Outcome::default()
+            }
             f if export(f) => super::exports::read(f, &decoded.text, plan, &mut ctx),
             _ => {
                 if super::event_xml::read_events(&decoded.text, format, &mut ctx) == 0 && whole {
@@ -338,9 +378,7 @@ pub(crate) fn read_piece(
         }
     };
     for r in sink.records.iter_mut().skip(start.0) {
-        if let Record::Event(e) = r {
-            moved(&mut e.origin.locator);
-        }
+        moved(&mut r.origin_mut().locator);
     }
     for d in sink.diagnostics.iter_mut().skip(start.1) {
         moved(&mut d.locator);
@@ -513,6 +551,10 @@ pub(crate) fn feed<'s, T, M, D>(
     // A file that grows while it is read is read up to the size it had when
     // opened (a log still being written, or a fill that never ends).
     let at_open = data.metadata().map_or(u64::MAX, |m| m.len());
+    // The language of console output (netstat), from its start as when read whole.
+    let language = crate::text::decode_head(head)
+        .ok()
+        .and_then(|d| crate::console::language_of(&d.text, crate::console::kinds_of(format)).map(str::to_string));
     let mut plan = Plan::default();
     let found = Arc::new(std::sync::Mutex::new(Outcome::default()));
     if export(format) {
@@ -595,8 +637,8 @@ pub(crate) fn feed<'s, T, M, D>(
         };
         let (name, options, out_lines, unit, found) =
             (name.clone(), options.clone(), json_lines.cloned(), crate::pipeline::next_unit(), found.clone());
-        // The encoding, for `inputs`: the file's, from its start (as when read whole).
-        let text = piece.first.then(|| (layout.encoding.to_string(), None));
+        // The encoding and language, for `inputs`: the file's, from its start (as when read whole).
+        let text = piece.first.then(|| (layout.encoding.to_string(), language.clone()));
         pipe.push(
             file,
             Box::new(move || {

@@ -34,7 +34,13 @@ pub(super) struct Intake {
     /// evidence once.
     pub(super) store: EventStore,
     pub(super) learned: Learned,
+    /// Listening sockets (TCP `LISTENING`, UDP), as captured: `port_held` reads them.
     pub(super) sockets: Vec<SocketEntry>,
+    /// Outgoing TCP sockets with a local port above 1024, counted by capture
+    /// and owner with the first of each kept (all `port_hog` reads; a capture
+    /// of a million connections is not held row by row).
+    pub(super) outgoing: Vec<Outgoing>,
+    outgoing_index: HashMap<(std::sync::Arc<str>, Option<u32>), usize>,
     pub(super) processes: Vec<ProcessEntry>,
     pub(super) registry: Vec<RegistryValue>,
     pub(super) commands: Vec<CommandOutput>,
@@ -82,6 +88,8 @@ impl Intake {
             store: EventStore::default(),
             learned: Learned::default(),
             sockets: Vec::new(),
+            outgoing: Vec::new(),
+            outgoing_index: HashMap::new(),
             processes: Vec::new(),
             registry: Vec::new(),
             commands: Vec::new(),
@@ -109,7 +117,7 @@ impl Intake {
             // or computer, months older) never anchors or corroborates a finding.
             Record::Event(e) if e.recovered => self.stale += 1,
             Record::Event(e) => self.event(*e),
-            Record::Socket(s) => self.sockets.push(s),
+            Record::Socket(s) => self.socket(s),
             Record::Process(p) => {
                 for s in &p.services {
                     self.learned.add(s, "");
@@ -128,6 +136,33 @@ impl Intake {
         }
     }
 
+    /// Takes in a socket: kept when listening, counted into its group when
+    /// outgoing above port 1024; other sockets no rule reads.
+    fn socket(&mut self, s: SocketEntry) {
+        if s.is_listening() {
+            self.sockets.push(s);
+            return;
+        }
+        if s.protocol != evtriage_core::Protocol::Tcp || s.local_port <= 1024 {
+            return;
+        }
+        // PID 0 and TIME_WAIT sockets have no owner: they count towards the total only.
+        let timewait = s.state.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("TIME_WAIT"));
+        let owner = s.pid.filter(|pid| *pid != 0 && !timewait);
+        let key = (s.origin.source.clone(), owner);
+        match self.outgoing_index.get(&key) {
+            Some(&i) => {
+                if let Some(g) = self.outgoing.get_mut(i) {
+                    g.count += 1;
+                }
+            }
+            None => {
+                self.outgoing_index.insert(key, self.outgoing.len());
+                self.outgoing.push(Outgoing { owner, count: 1, sample: s });
+            }
+        }
+    }
+
     /// Files the latest time of the current computer into `latest`: once
     /// more when the input has ended.
     pub(super) fn file_latest(&mut self) {
@@ -141,6 +176,7 @@ impl Intake {
     pub(super) fn kept(&self) -> usize {
         self.store.len()
             + self.sockets.len()
+            + self.outgoing.len()
             + self.processes.len()
             + self.registry.len()
             + self.commands.len()
@@ -201,6 +237,16 @@ impl Intake {
             self.registry.push(v);
         }
     }
+}
+
+/// Outgoing TCP sockets of one capture and one owner (`None`: PID 0 or
+/// `TIME_WAIT`), in the order first seen.
+#[derive(Debug)]
+pub(super) struct Outgoing {
+    pub(super) owner: Option<u32>,
+    pub(super) count: usize,
+    /// The first of them: the evidence, and the capture it comes from.
+    pub(super) sample: SocketEntry,
 }
 
 /// Whether a key path ends with `pattern` (segment by segment, ignoring case;

@@ -61,23 +61,16 @@ impl Evaluation<'_> {
         let when = self.near_capture(anchor)?;
         let mut per_pid: BTreeMap<u32, (usize, Option<&SocketEntry>)> = BTreeMap::new();
         let mut total = 0usize;
-        for s in &self.intake.sockets {
-            if s.protocol != Protocol::Tcp
-                || s.is_listening()
-                || s.local_port <= 1024
-                || !self.snapshot_applies(anchor, &s.origin)
-            {
+        // Outgoing sockets come grouped by capture and owner (see `ingest::Outgoing`).
+        for g in &self.intake.outgoing {
+            if !self.snapshot_applies(anchor, &g.sample.origin) {
                 continue;
             }
-            total += 1;
-            let timewait = s.state.as_deref().is_some_and(|st| st.eq_ignore_ascii_case("TIME_WAIT"));
-            match s.pid {
-                Some(pid) if pid != 0 && !timewait => {
-                    let slot = per_pid.entry(pid).or_insert((0, None));
-                    slot.0 += 1;
-                    slot.1.get_or_insert(s);
-                }
-                _ => {}
+            total += g.count;
+            if let Some(pid) = g.owner {
+                let slot = per_pid.entry(pid).or_insert((0, None));
+                slot.0 += g.count;
+                slot.1.get_or_insert(&g.sample);
             }
         }
         // Most sockets first; ties go to the lower PID (deterministic).
