@@ -249,3 +249,26 @@ fn a_half_million_row_netstat_is_read_in_bounded_memory() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn a_text_input_read_whole_has_a_size_limit() {
+    let dir = scratch("hostile-whole-text");
+    let path = dir.join("tasklist.txt");
+    // A tasklist capture whose first 64 KiB (what recognises it) are rows,
+    // then (sparse) more than 256 MiB.
+    let mut text = std::fs::read_to_string(fixture("inputs/tasklist_svc.txt")).expect("fixture");
+    while text.len() < 80 << 10 {
+        text.push_str("svchost.exe                   1234 Dnscache\r\n");
+    }
+    std::fs::write(&path, text).expect("write");
+    let f = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
+    f.set_len(300 << 20).expect("set_len");
+    drop(f);
+    let Some(out) = under_limit(300 << 20, &["inputs", p(&path)]) else { return };
+    let _ = std::fs::remove_file(&path);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("314572800 bytes of tasklist output, more than the 256 MiB a text input of this kind is read whole up to; not read"),
+        "{stdout}"
+    );
+}

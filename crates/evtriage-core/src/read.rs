@@ -294,6 +294,23 @@ impl Reader {
                 pipe.push_ready(file, Batch::one_note(Diagnostic::note(name, crate::model::Locator::File, note)));
                 continue;
             }
+            // Text formats read whole (their records are held with them):
+            // beyond a limit, not read rather than hold memory without bound.
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            if whole_text(format) && size > MAX_WHOLE_TEXT {
+                pipe.push_ready(
+                    file,
+                    failed(
+                        &name,
+                        format!(
+                            "{size} bytes of {format} output, more than the {} MiB a text input of this kind is read \
+                             whole up to; not read (cut it into smaller files)",
+                            MAX_WHOLE_TEXT >> 20
+                        ),
+                    ),
+                );
+                continue;
+            }
             // Other formats: read the whole file on a worker, into a buffer.
             let mut inner = self.single_threaded();
             if let Some((zone, from)) = zones_for(&zones, format, path) {
@@ -663,6 +680,24 @@ impl crate::twins::TwinReader for Reader {
 fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Path) -> Option<(SourceTz, Arc<str>)> {
     let dir = path.parent()?;
     zones.iter().find(|(d, _, _)| format.writes_local_times() && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
+}
+
+/// The largest text input of a format read whole (not in pieces) that is read.
+pub const MAX_WHOLE_TEXT: u64 = 256 << 20;
+
+/// Whether inputs of `format` are text read whole (snapshots and command
+/// output other than netstat, Tcpvcon and `.reg`, which are read in pieces).
+fn whole_text(format: Format) -> bool {
+    matches!(
+        format,
+        Format::Tasklist
+            | Format::ScQc
+            | Format::Systeminfo
+            | Format::HotfixTable
+            | Format::NetshPorts
+            | Format::PowerShellList
+            | Format::TracerptCsv
+    )
 }
 
 /// A whole file, up to the size it had when opened, and a note when it

@@ -283,17 +283,19 @@ fn a_large_event_viewer_csv_in_pieces_reads_as_whole() {
 }
 
 #[test]
-fn netstat_and_tcpvcon_captures_in_tiny_pieces_read_as_whole() {
+fn netstat_tcpvcon_and_reg_captures_in_tiny_pieces_read_as_whole() {
     let dir = fixture("inputs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("netstat") || n.starts_with("tcpvcon"))
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("netstat") || n.starts_with("tcpvcon") || n.ends_with(".reg"))
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 4, "{files:?}");
+    assert!(files.len() >= 5, "{files:?}");
     for path in &files {
         // Pieces cut before a socket row: a `-b` row's services and image stay with it.
         let whole = assert_small_pieces_equal_whole(path, &ReadOptions::new(), &[40, 150, 1000]);
@@ -339,4 +341,24 @@ fn a_million_row_netstat_is_read_in_pieces() {
     let summary = Reader::new(ReadOptions::new()).read_paths(&[&path], &mut Collect::default());
     assert_eq!(summary[0].encoding.as_deref(), Some("code page 850 (OEM Multilingual Latin 1)"));
     assert_eq!(summary[0].language.as_deref(), Some("de"));
+}
+
+#[test]
+fn a_regedit4_export_in_tiny_pieces_keeps_its_8_bit_strings() {
+    let tmp = TempDir::new("regedit4");
+    let path = tmp.0.join("old.reg");
+    let mut text = String::from("REGEDIT4\r\n\r\n");
+    for i in 0..20 {
+        // hex(2) in REGEDIT4 is an 8-bit string: `%SystemRoot%\x` here, wrapped like regedit.
+        text.push_str(&format!(
+            "[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Svc{i}]\r\n\"Start\"=dword:00000002\r\n\"ImagePath\"=hex(2):25,53,79,73,74,65,6d,52,6f,6f,74,25,5c,\\\r\n  78,00\r\n\r\n"
+        ));
+    }
+    std::fs::write(&path, &text).unwrap();
+    let whole = assert_small_pieces_equal_whole(&path, &ReadOptions::new(), &[60, 200]);
+    let image = whole.records.iter().find_map(|r| match r {
+        evtriage_core::Record::Registry(v) if v.name == "ImagePath" => Some(v.data.clone()),
+        _ => None,
+    });
+    assert_eq!(image, Some(evtriage_core::RegData::ExpandSz("%SystemRoot%\\x".into())));
 }

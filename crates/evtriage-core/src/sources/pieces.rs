@@ -40,8 +40,10 @@ pub(crate) const PIECE: usize = 256 << 10;
 
 /// Whether inputs of `format` can be read in pieces.
 pub(crate) fn piecewise(format: Format) -> bool {
-    matches!(format, Format::EventXml | Format::TracerptXml | Format::EtwText | Format::Netstat | Format::Tcpvcon)
-        || export(format)
+    matches!(
+        format,
+        Format::EventXml | Format::TracerptXml | Format::EtwText | Format::Netstat | Format::Tcpvcon | Format::Reg
+    ) || export(format)
 }
 
 /// Whether `format` is one of Event Viewer's or PowerShell's text exports
@@ -142,6 +144,23 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
             while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
                 let start = i + lf.len();
                 if i % unit == 0 && start < bytes.len() && is_socket_row(bytes.get(start..)?, layout) {
+                    return Some(start);
+                }
+                if i == 0 {
+                    return None;
+                }
+                end = i + lf.len() - 1;
+            }
+            None
+        }
+        Format::Reg => {
+            // Before the last key line (`[HKEY_…]`): a value and its
+            // continuation lines (indented hex) stay with their key.
+            let lf = layout.encode("\n");
+            let mut end = bytes.len();
+            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
+                let start = i + lf.len();
+                if i % unit == 0 && layout.at(bytes, start) == Some(u16::from(b'[')) {
                     return Some(start);
                 }
                 if i == 0 {
@@ -361,6 +380,13 @@ pub(crate) fn read_piece(
                 super::tcpvcon::read(&decoded.text, &mut ctx);
                 Outcome::default()
             }
+            Format::Reg => {
+                // A piece after the first: past the header line, which said
+                // whether strings are 8-bit (REGEDIT4).
+                let after = (first_line > 1).then_some(plan.regedit4);
+                super::reg::read_from(&decoded.text, after, &mut ctx);
+                Outcome::default()
+            }
             f if export(f) => super::exports::read(f, &decoded.text, plan, &mut ctx),
             _ => {
                 if super::event_xml::read_events(&decoded.text, format, &mut ctx) == 0 && whole {
@@ -556,6 +582,9 @@ pub(crate) fn feed<'s, T, M, D>(
         .ok()
         .and_then(|d| crate::console::language_of(&d.text, crate::console::kinds_of(format)).map(str::to_string));
     let mut plan = Plan::default();
+    if format == Format::Reg {
+        plan.regedit4 = crate::text::decode_head(head).is_ok_and(|d| d.text.trim_start().starts_with("REGEDIT4"));
+    }
     let found = Arc::new(std::sync::Mutex::new(Outcome::default()));
     if export(format) {
         // First pass: the rows' dates, and the header from the first piece.
@@ -599,7 +628,7 @@ pub(crate) fn feed<'s, T, M, D>(
         pipe.drain();
         let found = std::mem::take(&mut *lock(&found));
         let order = exports::decide_order_of(&found.tally, found.preferred, found.language);
-        plan = Plan { header, order: Some(order), notes: found.tally.rows > 0, tally_only: false };
+        plan = Plan { header, order: Some(order), notes: found.tally.rows > 0, tally_only: false, regedit4: false };
         let rewound = error.map_or(Ok(0), Err).and_then(|_| std::io::Seek::rewind(&mut data));
         if let Err(e) = rewound {
             pipe.push_ready(

@@ -120,10 +120,16 @@ fn parse_data(data: &str, ansi: bool) -> Result<RegData, String> {
 
 /// Reads a `.reg` export.
 pub fn read(text: &str, ctx: &mut Ctx<'_>) {
+    read_from(text, None, ctx)
+}
+
+/// Reads a `.reg` export, or a piece of one after its first line (`ansi`:
+/// whether that line was `REGEDIT4`, whose strings are 8-bit).
+pub(crate) fn read_from(text: &str, ansi_after_header: Option<bool>, ctx: &mut Ctx<'_>) {
     let mut key: Option<String> = None;
-    let mut ansi = false;
+    let mut ansi = ansi_after_header.unwrap_or(false);
     let mut lines = crate::text::numbered_lines(text).peekable();
-    let mut header_seen = false;
+    let mut header_seen = ansi_after_header.is_some();
     while let Some((line_no, raw)) = lines.next() {
         let mut logical = raw.trim().to_string();
         // A trailing backslash continues the line (regedit wraps hex data at 80 columns).

@@ -339,12 +339,15 @@ pub struct Plan {
     pub notes: bool,
     /// Only count the rows and their dates ([`Outcome::tally`]): deliver nothing.
     pub tally_only: bool,
+    /// For a `.reg` export read in pieces: its first line is `REGEDIT4`
+    /// (8-bit strings), which the pieces after the first do not see.
+    pub regedit4: bool,
 }
 
 impl Plan {
     /// The plan of a file read whole.
     pub fn whole() -> Plan {
-        Plan { header: None, order: None, notes: true, tally_only: false }
+        Plan { header: None, order: None, notes: true, tally_only: false, regedit4: false }
     }
 }
 
