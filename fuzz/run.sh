@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 SECS=${1:-600}
 shift || true
-ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message rule_parse evtx)
+ALL=(read_bytes etw_text reg netstat tracerpt_csv xml_event zip etl tasklist tcpvcon powershell text_decode event_from_xml tracerpt_xml ldap_message rule_parse evtx systeminfo hotfix_table netsh_ports sc archives)
 TARGETS=("${@:-${ALL[@]}}")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL[@]}")
 WORK=${WORK:-$(mktemp -d /tmp/evtriage-fuzz.XXXXXX)}
@@ -47,7 +47,27 @@ seed ldap_message "$FIX"/inputs/ldap_client_trace.txt
 seed rule_parse ../crates/evtriage-rules/rules/*.toml
 seed evtx "$FIX"/evtx/*.evtx $(c "evtx/*Zerologon*.evtx") $(c "evtx/*ForwardedEvents_empty.evtx") $(c "evtx-more/*ID4741*.evtx")
 seed etl $(c 'etl/*.etl')
+# Captures the rule scenarios carry (systeminfo, update lists, netsh, sc, Get-Service).
+R="$FIX"/rules
+seed systeminfo $(ls "$R"/*/*/*/systeminfo*.txt 2>/dev/null)
+seed hotfix_table $(ls "$R"/*/*/*/hotfix*.txt 2>/dev/null)
+seed netsh_ports $(ls "$R"/*/*/*/netsh*.txt 2>/dev/null)
+seed sc $(ls "$R"/*/*/*/sc-*.txt 2>/dev/null)
 seed read_bytes "${TEXT[@]}" "$FIX"/evtx/example-dc-boot.evtx "$FIX"/evtx/truncated.evtx $(c 'etl/lxcore_kernel.etl') $(c 'netstat/*')
+# A tar, a tar.gz and a gzipped file of fixtures, each behind the byte that picks its reader.
+python3 - "$WORK/seeds/archives" "$FIX/inputs" <<'PY'
+import os, sys, tarfile, gzip, io
+out, src = sys.argv[1], sys.argv[2]
+os.makedirs(out, exist_ok=True)
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w") as t:
+    for n in ["netstat_anob_ex1.txt", "tasklist_svc.txt"]:
+        t.add(os.path.join(src, n), arcname="case/" + n)
+tar = buf.getvalue()
+open(os.path.join(out, "tar"), "wb").write(b"\x00" + tar)
+open(os.path.join(out, "tar.gz"), "wb").write(b"\x01" + gzip.compress(tar))
+open(os.path.join(out, "netstat.gz"), "wb").write(b"\x01" + gzip.compress(open(os.path.join(src, "netstat_anob_ex1.txt"), "rb").read()))
+PY
 # Zips built from the fixtures (stored and deflated, one nested).
 python3 - "$WORK/seeds/zip" "$FIX/inputs" <<'PY'
 import os, sys, zipfile, io

@@ -13,9 +13,15 @@ pub fn read_as(format: Format, data: &[u8]) {
     let mut sink = Collect::default();
     let name: Arc<str> = Arc::from("fuzz");
     let mut summary = InputSummary::new(name.clone(), format);
+    let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn evtriage_core::Sink| reader.read_bytes(name, bytes, sink);
     if format == Format::Zip {
-        let member = |name: Arc<str>, bytes: &[u8], sink: &mut dyn evtriage_core::Sink| reader.read_bytes(name, bytes, sink);
         evtriage_core::sources::zip::read_zip(&member, name, data, &mut sink, &mut summary, None);
+    } else if format == Format::Tar {
+        evtriage_core::sources::archives::read_tar(&member, name, data, &mut sink, &mut summary);
+    } else if format == Format::Gzip {
+        evtriage_core::sources::archives::read_gzip(&member, name, data, &mut sink, &mut summary);
+    } else if format == Format::Cab {
+        evtriage_core::sources::archives::read_cab(&member, name, data, &mut sink, &mut summary);
     } else {
         evtriage_core::sources::read_format(reader.options(), format, name, data, &mut sink, &mut summary);
     }
