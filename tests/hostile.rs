@@ -255,7 +255,7 @@ fn a_text_input_read_whole_has_a_size_limit() {
     let dir = scratch("hostile-whole-text");
     let path = dir.join("tasklist.txt");
     // A tasklist capture whose first 64 KiB (what recognises it) are rows,
-    // then (sparse) more than 256 MiB.
+    // then (sparse) 300 MiB in all: read whole, it would take about 3 GB.
     let mut text = std::fs::read_to_string(fixture("inputs/tasklist_svc.txt")).expect("fixture");
     while text.len() < 80 << 10 {
         text.push_str("svchost.exe                   1234 Dnscache\r\n");
@@ -268,7 +268,7 @@ fn a_text_input_read_whole_has_a_size_limit() {
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("314572800 bytes of tasklist output, more than the 256 MiB a text input of this kind is read whole up to; not read"),
+        stdout.contains("314572800 bytes of tasklist output, more than the 64 MiB a text input of this kind is read whole up to; not read"),
         "{stdout}"
     );
 }

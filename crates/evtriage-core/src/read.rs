@@ -682,8 +682,11 @@ fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Pat
     zones.iter().find(|(d, _, _)| format.writes_local_times() && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
 }
 
-/// The largest text input of a format read whole (not in pieces) that is read.
-pub const MAX_WHOLE_TEXT: u64 = 256 << 20;
+/// The largest text input of a format read whole (not in pieces) that is
+/// read: such an input takes about ten times its size in memory with its
+/// records (a 250 MB `tasklist` took 2.5 GB), so 64 MiB keeps it under 1 GB.
+/// Real captures of these kinds are kilobytes.
+pub const MAX_WHOLE_TEXT: u64 = 64 << 20;
 
 /// Whether inputs of `format` are text read whole (snapshots and command
 /// output other than netstat, Tcpvcon and `.reg`, which are read in pieces).
