@@ -435,6 +435,14 @@ struct Piece {
     first: bool,
 }
 
+impl Piece {
+    /// The report of a record passed over as too long: its first line,
+    /// bytes passed over and last line.
+    fn oversized((start, bytes, end): (u64, u64, u64), first: bool) -> Piece {
+        Piece { bytes: Vec::new(), oversized: Some(bytes), lines: (start, end), whole: false, first }
+    }
+}
+
 /// Reads `data` in blocks and cuts them where a record of `format` starts
 /// (pieces of about `size` bytes), handing each piece to `each`, in order.
 /// Returns how many bytes were read and the error that stopped reading, if one did.
@@ -508,14 +516,8 @@ fn cut(
             want = want.saturating_mul(2).min(MAX_RECORD_BYTES.max(buf.len() + 1));
             continue;
         };
-        if let Some((start, bytes, end)) = skipped.take() {
-            each(Piece {
-                bytes: Vec::new(),
-                oversized: Some(bytes),
-                lines: (start, end),
-                whole: false,
-                first: pieces == 0,
-            });
+        if let Some(over) = skipped.take() {
+            each(Piece::oversized(over, pieces == 0));
             pieces += 1;
         }
         let rest = buf.split_off(cut);
@@ -530,14 +532,8 @@ fn cut(
         first_line += breaks;
         want = buf.len() + size;
     }
-    if let Some((start, bytes, end)) = skipped {
-        each(Piece {
-            bytes: Vec::new(),
-            oversized: Some(bytes),
-            lines: (start, end),
-            whole: false,
-            first: pieces == 0,
-        });
+    if let Some(over) = skipped {
+        each(Piece::oversized(over, pieces == 0));
     }
     (consumed, read_error)
 }
