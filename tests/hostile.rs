@@ -253,12 +253,12 @@ fn a_half_million_row_netstat_is_read_in_bounded_memory() {
 #[test]
 fn a_text_input_read_whole_has_a_size_limit() {
     let dir = scratch("hostile-whole-text");
-    let path = dir.join("tasklist.txt");
-    // A tasklist capture whose first 64 KiB (what recognises it) are rows,
-    // then (sparse) 300 MiB in all: read whole, it would take about 3 GB.
-    let mut text = std::fs::read_to_string(fixture("inputs/tasklist_svc.txt")).expect("fixture");
+    let path = dir.join("owstest.txt");
+    // PowerShell Format-List output whose first 64 KiB (what recognises it)
+    // are blocks, then (sparse) 300 MiB in all: read whole, it would take about 3 GB.
+    let mut text = String::new();
     while text.len() < 80 << 10 {
-        text.push_str("svchost.exe                   1234 Dnscache\r\n");
+        text.push_str("Id      : 1013\r\nType    : Error\r\nMessage : The remote server returned an error: (401) Unauthorized.\r\n\r\n");
     }
     std::fs::write(&path, text).expect("write");
     let f = std::fs::OpenOptions::new().write(true).open(&path).expect("open");
@@ -268,7 +268,9 @@ fn a_text_input_read_whole_has_a_size_limit() {
     let _ = std::fs::remove_file(&path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("314572800 bytes of tasklist output, more than the 64 MiB a text input of this kind is read whole up to; not read"),
+        stdout.contains(
+            "314572800 bytes of powershell-list output, more than the 64 MiB a text input of this kind is read whole up to; not read"
+        ),
         "{stdout}"
     );
 }

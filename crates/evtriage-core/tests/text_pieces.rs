@@ -283,19 +283,19 @@ fn a_large_event_viewer_csv_in_pieces_reads_as_whole() {
 }
 
 #[test]
-fn netstat_tcpvcon_and_reg_captures_in_tiny_pieces_read_as_whole() {
+fn netstat_tcpvcon_tasklist_and_reg_captures_in_tiny_pieces_read_as_whole() {
     let dir = fixture("inputs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("netstat") || n.starts_with("tcpvcon") || n.ends_with(".reg"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.starts_with("netstat") || n.starts_with("tcpvcon") || n.starts_with("tasklist") || n.ends_with(".reg")
+            })
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 5, "{files:?}");
+    assert!(files.len() >= 6, "{files:?}");
     for path in &files {
         // Pieces cut before a socket row: a `-b` row's services and image stay with it.
         let whole = assert_small_pieces_equal_whole(path, &ReadOptions::new(), &[40, 150, 1000]);

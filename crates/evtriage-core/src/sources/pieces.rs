@@ -42,7 +42,13 @@ pub(crate) const PIECE: usize = 256 << 10;
 pub(crate) fn piecewise(format: Format) -> bool {
     matches!(
         format,
-        Format::EventXml | Format::TracerptXml | Format::EtwText | Format::Netstat | Format::Tcpvcon | Format::Reg
+        Format::EventXml
+            | Format::TracerptXml
+            | Format::EtwText
+            | Format::Netstat
+            | Format::Tcpvcon
+            | Format::Reg
+            | Format::Tasklist
     ) || export(format)
 }
 
@@ -144,6 +150,24 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
             while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
                 let start = i + lf.len();
                 if i % unit == 0 && start < bytes.len() && is_socket_row(bytes.get(start..)?, layout) {
+                    return Some(start);
+                }
+                if i == 0 {
+                    return None;
+                }
+                end = i + lf.len() - 1;
+            }
+            None
+        }
+        Format::Tasklist => {
+            // Before the last line that starts with a non-blank: a process
+            // row (its wrapped service lines start with blanks) or a CSV row.
+            let lf = layout.encode("\n");
+            let mut end = bytes.len();
+            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
+                let start = i + lf.len();
+                let starts_row = layout.at(bytes, start).is_some_and(|c| !matches!(c, 0x20 | 0x09 | 0x0d | 0x0a));
+                if i % unit == 0 && starts_row {
                     return Some(start);
                 }
                 if i == 0 {
@@ -364,6 +388,8 @@ pub(crate) fn read_piece(
         sink.diagnostic(Diagnostic::note(name.clone(), Locator::Line { line: first_line }, what));
     }
     let start = (sink.records.len(), sink.diagnostics.len());
+    // Lines of the file's header put before a piece (tasklist), not counted in the file's.
+    let mut header_lines = 0u64;
     let outcome = {
         let mut ctx = Ctx { name, options, sink: &mut *sink, summary, reviewer: None, unit };
         match format {
@@ -378,6 +404,19 @@ pub(crate) fn read_piece(
             }
             Format::Tcpvcon => {
                 super::tcpvcon::read(&decoded.text, &mut ctx);
+                Outcome::default()
+            }
+            Format::Tasklist => {
+                // A piece after the first is read after the file's header
+                // (the column titles and the `=====` rule that gives the
+                // columns, or the CSV header), whose lines are then not its own.
+                match plan.header.as_deref().filter(|_| first_line > 1) {
+                    Some(header) => {
+                        header_lines = header.matches('\n').count() as u64;
+                        super::tasklist::read(&format!("{header}{}", decoded.text), &mut ctx);
+                    }
+                    None => super::tasklist::read(&decoded.text, &mut ctx),
+                }
                 Outcome::default()
             }
             Format::Reg => {
@@ -400,7 +439,7 @@ pub(crate) fn read_piece(
     let shift = first_line.saturating_sub(1);
     let moved = |l: &mut Locator| {
         if let Locator::Line { line } = l {
-            *line += shift;
+            *line = (*line + shift).saturating_sub(header_lines);
         }
     };
     for r in sink.records.iter_mut().skip(start.0) {
@@ -578,6 +617,9 @@ pub(crate) fn feed<'s, T, M, D>(
         .ok()
         .and_then(|d| crate::console::language_of(&d.text, crate::console::kinds_of(format)).map(str::to_string));
     let mut plan = Plan::default();
+    if format == Format::Tasklist {
+        plan.header = crate::text::decode_head(head).ok().and_then(|d| super::tasklist::header_of(&d.text));
+    }
     if format == Format::Reg {
         plan.regedit4 = crate::text::decode_head(head).is_ok_and(|d| d.text.trim_start().starts_with("REGEDIT4"));
     }

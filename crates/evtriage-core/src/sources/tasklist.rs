@@ -36,6 +36,27 @@ fn cols(line: &str, from: usize, to: Option<usize>) -> String {
     }
 }
 
+/// The header of a tasklist capture, line ends included: the lines up to
+/// and including the `=====` rule (the rule gives the columns), or a CSV
+/// capture's first line; for the pieces of a large capture after the first.
+pub(crate) fn header_of(text: &str) -> Option<String> {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        out.push_str(line);
+        let t = line.trim_end();
+        if t.trim_start().starts_with('"') && out.len() == line.len() {
+            return Some(out); // a CSV header
+        }
+        if t.starts_with('=') && t.chars().all(|c| c == '=' || c == ' ') {
+            return Some(out);
+        }
+        if out.len() > 64 * 1024 {
+            return None;
+        }
+    }
+    None
+}
+
 /// Reads a tasklist capture.
 pub fn read(text: &str, ctx: &mut Ctx<'_>) {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
