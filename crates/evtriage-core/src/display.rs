@@ -38,6 +38,8 @@ mod tests {
         assert_eq!(one_line("a\r\n  b\tc ", 10), "a b c");
         assert_eq!(one_line("abcdef ghij", 6), "abcde…");
         assert_eq!(one_line("abcdef", 6), "abcdef");
+        // No limit at all (timeline's full messages).
+        assert_eq!(one_line("a  b", usize::MAX), "a b");
     }
 
     #[test]
@@ -52,7 +54,7 @@ mod tests {
 /// `text` on one line (whitespace runs, newlines included, collapsed to one
 /// space), at most `max` characters: a longer one is cut and ends in `…`.
 pub fn one_line(text: &str, max: usize) -> String {
-    let mut s = String::with_capacity(text.len().min(max.saturating_mul(4) + 4));
+    let mut s = String::with_capacity(text.len().min(max.saturating_mul(4).saturating_add(4)));
     // Characters in `s` so far, counted as they come (counting `s` again
     // after each word made a long text quadratic).
     let mut chars = 0usize;
