@@ -689,17 +689,12 @@ fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Pat
 pub const MAX_WHOLE_TEXT: u64 = 64 << 20;
 
 /// Whether inputs of `format` are text read whole (snapshots and command
-/// output other than netstat, Tcpvcon, tasklist and `.reg`, which are read
-/// in pieces).
+/// output other than netstat, Tcpvcon, tasklist, tracerpt CSV and `.reg`,
+/// which are read in pieces).
 fn whole_text(format: Format) -> bool {
     matches!(
         format,
-        Format::ScQc
-            | Format::Systeminfo
-            | Format::HotfixTable
-            | Format::NetshPorts
-            | Format::PowerShellList
-            | Format::TracerptCsv
+        Format::ScQc | Format::Systeminfo | Format::HotfixTable | Format::NetshPorts | Format::PowerShellList
     )
 }
 

@@ -283,19 +283,23 @@ fn a_large_event_viewer_csv_in_pieces_reads_as_whole() {
 }
 
 #[test]
-fn netstat_tcpvcon_tasklist_and_reg_captures_in_tiny_pieces_read_as_whole() {
+fn line_captures_in_tiny_pieces_read_as_whole() {
     let dir = fixture("inputs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| {
             p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.starts_with("netstat") || n.starts_with("tcpvcon") || n.starts_with("tasklist") || n.ends_with(".reg")
+                n.starts_with("netstat")
+                    || n.starts_with("tcpvcon")
+                    || n.starts_with("tasklist")
+                    || n.ends_with(".reg")
+                    || (n.starts_with("tracerpt") && n.ends_with(".csv"))
             })
         })
         .collect();
     files.sort();
-    assert!(files.len() >= 6, "{files:?}");
+    assert!(files.len() >= 7, "{files:?}");
     for path in &files {
         // Pieces cut before a socket row: a `-b` row's services and image stay with it.
         let whole = assert_small_pieces_equal_whole(path, &ReadOptions::new(), &[40, 150, 1000]);
@@ -361,4 +365,23 @@ fn a_regedit4_export_in_tiny_pieces_keeps_its_8_bit_strings() {
         _ => None,
     });
     assert_eq!(image, Some(evtriage_core::RegData::ExpandSz("%SystemRoot%\\x".into())));
+}
+
+#[test]
+fn a_tracerpt_csv_with_quoted_line_breaks_in_tiny_pieces_reads_as_whole() {
+    let tmp = TempDir::new("tracerpt-csv");
+    let path = tmp.0.join("trace.csv");
+    let mut text = String::from("\u{feff}Event Name,Type,Event ID,Version,Channel,Level,Opcode,Task,Keyword,PID,TID,Processor Number,Instance ID,Parent Instance ID,Activity ID,Related Activity ID,Clock-Time,Kernel(ms),User(ms),User Data\r\n");
+    for i in 0..200u64 {
+        // Every third row's user data holds a line break and a comma, in quotes.
+        let data = if i % 3 == 0 { format!("\"line one, {i}\r\nline two\"") } else { format!("\"value {i}\"") };
+        text.push_str(&format!(
+            "Microsoft-Windows-LDAP-Client,Info,{},0,0,4,0,0,0x0,1234,5678,0,0,0,{{00000000-0000-0000-0000-000000000000}},,{},0,0,{data}\r\n",
+            30 + i % 3,
+            133_500_000_000_000_000u64 + i * 10_000_000
+        ));
+    }
+    std::fs::write(&path, &text).unwrap();
+    let whole = assert_small_pieces_equal_whole(&path, &ReadOptions::new(), &[100, 333, 2000]);
+    assert_eq!(whole.events().count(), 200);
 }

@@ -49,6 +49,7 @@ pub(crate) fn piecewise(format: Format) -> bool {
             | Format::Tcpvcon
             | Format::Reg
             | Format::Tasklist
+            | Format::TracerptCsv
     ) || export(format)
 }
 
@@ -158,6 +159,23 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
                 end = i + lf.len() - 1;
             }
             None
+        }
+        Format::TracerptCsv => {
+            // After the last line break outside quotes (a quoted field may
+            // hold line breaks). A piece starts a row, so quotes are closed
+            // where it starts.
+            let mut in_quotes = false;
+            let mut last = None;
+            let mut i = 0;
+            while let Some(c) = layout.at(bytes, i) {
+                match c {
+                    0x22 => in_quotes = !in_quotes,
+                    0x0a if !in_quotes && i + unit < bytes.len() => last = Some(i + unit),
+                    _ => {}
+                }
+                i += unit;
+            }
+            last
         }
         Format::Tasklist => {
             // Before the last line that starts with a non-blank: a process
@@ -406,6 +424,17 @@ pub(crate) fn read_piece(
                 super::tcpvcon::read(&decoded.text, &mut ctx);
                 Outcome::default()
             }
+            Format::TracerptCsv => {
+                // A piece after the first is read after the file's header row.
+                match plan.header.as_deref().filter(|_| first_line > 1) {
+                    Some(header) => {
+                        header_lines = header.matches('\n').count() as u64;
+                        super::tracerpt_csv::read(&format!("{header}{}", decoded.text), &mut ctx);
+                    }
+                    None => super::tracerpt_csv::read(&decoded.text, &mut ctx),
+                }
+                Outcome::default()
+            }
             Format::Tasklist => {
                 // A piece after the first is read after the file's header
                 // (the column titles and the `=====` rule that gives the
@@ -619,6 +648,12 @@ pub(crate) fn feed<'s, T, M, D>(
     let mut plan = Plan::default();
     if format == Format::Tasklist {
         plan.header = crate::text::decode_head(head).ok().and_then(|d| super::tasklist::header_of(&d.text));
+    }
+    if format == Format::TracerptCsv {
+        // The header row: the first line (tracerpt writes no line break inside it).
+        plan.header = crate::text::decode_head(head)
+            .ok()
+            .and_then(|d| d.text.split_inclusive('\n').next().filter(|l| l.ends_with('\n')).map(str::to_string));
     }
     if format == Format::Reg {
         plan.regedit4 = crate::text::decode_head(head).is_ok_and(|d| d.text.trim_start().starts_with("REGEDIT4"));
