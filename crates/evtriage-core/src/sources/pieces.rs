@@ -146,19 +146,7 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
         Format::Netstat => {
             // Before the last line that is a socket row (`  TCP    …`): the
             // `-b` lines after a row (its services, its image) stay with it.
-            let lf = layout.encode("\n");
-            let mut end = bytes.len();
-            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
-                let start = i + lf.len();
-                if i % unit == 0 && start < bytes.len() && is_socket_row(bytes.get(start..)?, layout) {
-                    return Some(start);
-                }
-                if i == 0 {
-                    return None;
-                }
-                end = i + lf.len() - 1;
-            }
-            None
+            last_start_of_line(bytes, layout, |line| is_socket_row(line, layout))
         }
         Format::TracerptCsv => {
             // After the last line break outside quotes (a quoted field may
@@ -180,37 +168,14 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
         Format::Tasklist => {
             // Before the last line that starts with a non-blank: a process
             // row (its wrapped service lines start with blanks) or a CSV row.
-            let lf = layout.encode("\n");
-            let mut end = bytes.len();
-            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
-                let start = i + lf.len();
-                let starts_row = layout.at(bytes, start).is_some_and(|c| !matches!(c, 0x20 | 0x09 | 0x0d | 0x0a));
-                if i % unit == 0 && starts_row {
-                    return Some(start);
-                }
-                if i == 0 {
-                    return None;
-                }
-                end = i + lf.len() - 1;
-            }
-            None
+            last_start_of_line(bytes, layout, |line| {
+                layout.at(line, 0).is_some_and(|c| !matches!(c, 0x20 | 0x09 | 0x0d | 0x0a))
+            })
         }
         Format::Reg => {
             // Before the last key line (`[HKEY_…]`): a value and its
             // continuation lines (indented hex) stay with their key.
-            let lf = layout.encode("\n");
-            let mut end = bytes.len();
-            while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
-                let start = i + lf.len();
-                if i % unit == 0 && layout.at(bytes, start) == Some(u16::from(b'[')) {
-                    return Some(start);
-                }
-                if i == 0 {
-                    return None;
-                }
-                end = i + lf.len() - 1;
-            }
-            None
+            last_start_of_line(bytes, layout, |line| layout.at(line, 0) == Some(u16::from(b'[')))
         }
         Format::EtwText | Format::Tcpvcon => {
             // After the last line feed.
@@ -242,6 +207,25 @@ pub(crate) fn last_cut(bytes: &[u8], format: Format, layout: Layout, first: bool
             None
         }
     }
+}
+
+/// The start of the last line of `bytes` after byte 0 for which `starts`
+/// holds (given the bytes from that line on); `None` when there is none.
+fn last_start_of_line(bytes: &[u8], layout: Layout, starts: impl Fn(&[u8]) -> bool) -> Option<usize> {
+    let unit = layout.unit();
+    let lf = layout.encode("\n");
+    let mut end = bytes.len();
+    while let Some(i) = memchr::memmem::rfind(bytes.get(..end)?, &lf) {
+        let start = i + lf.len();
+        if i % unit == 0 && start < bytes.len() && starts(bytes.get(start..)?) {
+            return Some(start);
+        }
+        if i == 0 {
+            return None;
+        }
+        end = i + lf.len() - 1;
+    }
+    None
 }
 
 /// Whether `bytes` start with a netstat socket row: blanks, then `TCP` or
@@ -426,26 +410,14 @@ pub(crate) fn read_piece(
             }
             Format::TracerptCsv => {
                 // A piece after the first is read after the file's header row.
-                match plan.header.as_deref().filter(|_| first_line > 1) {
-                    Some(header) => {
-                        header_lines = header.matches('\n').count() as u64;
-                        super::tracerpt_csv::read(&format!("{header}{}", decoded.text), &mut ctx);
-                    }
-                    None => super::tracerpt_csv::read(&decoded.text, &mut ctx),
-                }
+                header_lines = read_after_header(&decoded.text, plan, first_line, &mut ctx, super::tracerpt_csv::read);
                 Outcome::default()
             }
             Format::Tasklist => {
                 // A piece after the first is read after the file's header
                 // (the column titles and the `=====` rule that gives the
                 // columns, or the CSV header), whose lines are then not its own.
-                match plan.header.as_deref().filter(|_| first_line > 1) {
-                    Some(header) => {
-                        header_lines = header.matches('\n').count() as u64;
-                        super::tasklist::read(&format!("{header}{}", decoded.text), &mut ctx);
-                    }
-                    None => super::tasklist::read(&decoded.text, &mut ctx),
-                }
+                header_lines = read_after_header(&decoded.text, plan, first_line, &mut ctx, super::tasklist::read);
                 Outcome::default()
             }
             Format::Reg => {
@@ -478,6 +450,22 @@ pub(crate) fn read_piece(
         moved(&mut d.locator);
     }
     outcome
+}
+
+/// Reads a piece with `read`: a piece after the first after the file's
+/// header (`plan.header`), which the format needs to read its rows. Returns
+/// how many lines the header added before the piece's own.
+fn read_after_header(text: &str, plan: &Plan, first_line: u64, ctx: &mut Ctx<'_>, read: fn(&str, &mut Ctx<'_>)) -> u64 {
+    match plan.header.as_deref().filter(|_| first_line > 1) {
+        Some(header) => {
+            read(&format!("{header}{text}"), ctx);
+            header.matches('\n').count() as u64
+        }
+        None => {
+            read(text, ctx);
+            0
+        }
+    }
 }
 
 /// The longest record read: a record (an XML event, a line of a trace, a
