@@ -231,16 +231,16 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// The most header words of `kind` of any one language in `line`.
+/// The most header words of `kind` of any one language in `line` (one pass over the words).
 fn header_words(line: &str, kind: Kind) -> usize {
-    let mut best = 0;
-    let mut langs: Vec<&str> = words().iter().filter(|w| w.kind == kind).map(|w| w.lang).collect();
-    langs.dedup();
-    for lang in langs {
-        let n = words().iter().filter(|w| w.kind == kind && w.lang == lang && line.contains(w.localized)).count();
-        best = best.max(n);
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for w in words().iter().filter(|w| w.kind == kind && line.contains(w.localized)) {
+        match counts.iter_mut().find(|(l, _)| *l == w.lang) {
+            Some(c) => c.1 += 1,
+            None => counts.push((w.lang, 1)),
+        }
     }
-    best
+    counts.iter().map(|(_, n)| *n).max().unwrap_or(0)
 }
 
 #[cfg(test)]

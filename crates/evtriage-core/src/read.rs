@@ -1,6 +1,7 @@
 //! The [`Reader`] facade: paths in, records and diagnostics out (see its
 //! documentation for the order and threading guarantees).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -237,7 +238,9 @@ impl Reader {
         D: FnMut(Delivered<'_, T>),
     {
         let twins = self.twins(files);
-        let zones = self.folder_zones(files);
+        // Per folder, the zone its systeminfo gives; looked for only in the
+        // folders of text exports that write local times (see `folder_zone`).
+        let mut zones: HashMap<PathBuf, Option<(SourceTz, Arc<str>)>> = HashMap::new();
         for path in files {
             if twins.holds(path) {
                 // Read after every binary log (see `twins`).
@@ -269,7 +272,7 @@ impl Reader {
                 && std::fs::metadata(path).is_ok_and(|m| m.len() > crate::sources::pieces::stream_above(&self.options))
             {
                 let mut options = self.options.clone();
-                if let Some((zone, from)) = zones_for(&zones, format, path) {
+                if let Some((zone, from)) = self.zone_for(&mut zones, files, format, path) {
                     options.source_tz = Some(zone);
                     options.source_tz_from = Some(from);
                 }
@@ -313,7 +316,7 @@ impl Reader {
             }
             // Other formats: read the whole file on a worker, into a buffer.
             let mut inner = self.single_threaded();
-            if let Some((zone, from)) = zones_for(&zones, format, path) {
+            if let Some((zone, from)) = self.zone_for(&mut zones, files, format, path) {
                 inner.options.source_tz = Some(zone);
                 inner.options.source_tz_from = Some(from);
             }
@@ -374,21 +377,33 @@ impl Reader {
         }
     }
 
-    /// Per folder, the time zone its `systeminfo` capture gives, for the text
-    /// exports of that folder that write local times (when the user gave no
-    /// `--source-tz`): the folder holds the captures of one computer. Only
-    /// small files (systeminfo output is a few KiB) are looked at, and only
-    /// folders whose captures agree on one zone evtriage can name get one.
-    fn folder_zones(&self, files: &[PathBuf]) -> Vec<(PathBuf, SourceTz, Arc<str>)> {
-        /// A zone and the sentence saying where it came from.
-        type FolderZone = (SourceTz, Arc<str>);
-        if self.options.source_tz.is_some() {
-            return Vec::new();
+    /// The zone for an input of `format` at `path` when the user gave none:
+    /// for a text export that writes local times, the zone a `systeminfo`
+    /// capture in its folder gives ([`Reader::folder_zone`], once per folder).
+    fn zone_for(
+        &self,
+        cache: &mut HashMap<PathBuf, Option<(SourceTz, Arc<str>)>>,
+        files: &[PathBuf],
+        format: Format,
+        path: &Path,
+    ) -> Option<(SourceTz, Arc<str>)> {
+        if self.options.source_tz.is_some() || !format.writes_local_times() {
+            return None;
         }
-        let mut found: Vec<(PathBuf, Option<FolderZone>)> = Vec::new();
-        for path in files {
-            let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= 1 << 20);
-            let Some(dir) = path.parent().filter(|_| small) else { continue };
+        let dir = path.parent()?;
+        cache.entry(dir.to_path_buf()).or_insert_with(|| self.folder_zone(dir, files)).clone()
+    }
+
+    /// The time zone the `systeminfo` captures of folder `dir` give (the
+    /// folder holds the captures of one computer), with the sentence saying
+    /// so. Only small files (systeminfo output is a few KiB) are looked at;
+    /// captures that disagree, or a zone evtriage cannot name, give none.
+    fn folder_zone(&self, dir: &Path, files: &[PathBuf]) -> Option<(SourceTz, Arc<str>)> {
+        let mut found: Option<Option<(SourceTz, Arc<str>)>> = None;
+        for path in files.iter().filter(|p| p.parent() == Some(dir)) {
+            if !std::fs::metadata(path).is_ok_and(|m| m.len() <= 1 << 20) {
+                continue;
+            }
             let Ok(head) = read_head(path) else { continue };
             if crate::format::detect(&head) != Format::Systeminfo {
                 continue;
@@ -406,18 +421,17 @@ impl Reader {
                     ));
                     (z, why)
                 });
-                match found.iter_mut().find(|(d, _)| d == dir) {
-                    // Two captures in one folder that disagree: no zone for it.
-                    Some((_, slot)) => {
-                        if slot.as_ref().map(|(z, _)| z.name()) != zone.as_ref().map(|(z, _)| z.name()) {
-                            *slot = None;
-                        }
+                found = match found {
+                    None => Some(zone),
+                    // Two captures that disagree: no zone for the folder.
+                    Some(prev) if prev.as_ref().map(|(z, _)| z.name()) == zone.as_ref().map(|(z, _)| z.name()) => {
+                        Some(prev)
                     }
-                    None => found.push((dir.to_path_buf(), zone)),
-                }
+                    Some(_) => Some(None),
+                };
             }
         }
-        found.into_iter().filter_map(|(d, z)| z.map(|(z, why)| (d, z, why))).collect()
+        found.flatten()
     }
 
     /// The rendered exports among `files` that pair with a binary log in
@@ -675,13 +689,6 @@ impl crate::twins::TwinReader for Reader {
 }
 
 /// The first bytes of a file, enough to recognise its format.
-/// The zone of `folder_zones` for an input of `format` at `path`: for the
-/// exports that write local times, in a folder that has one.
-fn zones_for(zones: &[(PathBuf, SourceTz, Arc<str>)], format: Format, path: &Path) -> Option<(SourceTz, Arc<str>)> {
-    let dir = path.parent()?;
-    zones.iter().find(|(d, _, _)| format.writes_local_times() && d == dir).map(|(_, z, why)| (z.clone(), why.clone()))
-}
-
 /// The largest text input of a format read whole (not in pieces) that is
 /// read: such an input takes about ten times its size in memory with its
 /// records (a 250 MB `tasklist` took 2.5 GB), so 64 MiB keeps it under 1 GB.

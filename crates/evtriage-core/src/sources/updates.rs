@@ -116,26 +116,21 @@ fn build_of(version: &str) -> Option<u32> {
     VERSION.captures(version).and_then(|c| c.get(1)).and_then(|m| m.as_str().parse().ok())
 }
 
-/// Collects systeminfo's values by English label (hotfix lines apart).
+/// systeminfo's values by English label, and its hotfix lines (KB, line).
 #[derive(Default)]
 struct Info {
-    computer: ComputerInfoParts,
+    values: Vec<(&'static str, String)>,
     hotfixes: Vec<(String, u64)>,
 }
 
-#[derive(Default)]
-struct ComputerInfoParts {
-    values: Vec<(&'static str, String)>,
-}
-
-impl ComputerInfoParts {
+impl Info {
     fn get(&self, label: &str) -> Option<String> {
         self.values.iter().find(|(l, _)| *l == label).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
     }
 }
 
 /// Builds the computer record from values by English label.
-fn computer_of(parts: &ComputerInfoParts, origin: Origin) -> ComputerInfo {
+fn computer_of(parts: &Info, origin: Origin) -> ComputerInfo {
     let os_version = parts.get("OS Version");
     let time_zone = parts.get("Time Zone");
     let hotfix_count =
@@ -185,7 +180,7 @@ pub fn read_systeminfo(text: &str, ctx: &mut Ctx<'_>) {
                 blocks += 1;
             }
             in_hotfixes = label == "Hotfix(s)";
-            info.computer.values.push((label, value.to_string()));
+            info.values.push((label, value.to_string()));
             continue;
         }
         if !line.starts_with([' ', '\t']) {
@@ -209,7 +204,7 @@ pub fn read_systeminfo(text: &str, ctx: &mut Ctx<'_>) {
 }
 
 fn emit(info: Info, at: Locator, ctx: &mut Ctx<'_>) {
-    let computer = computer_of(&info.computer, Origin::new(ctx.name.clone(), at));
+    let computer = computer_of(&info, Origin::new(ctx.name.clone(), at));
     let name = computer.computer.clone();
     if computer.time_zone.is_some() && computer.utc_offset_minutes.is_none() {
         ctx.note(format!(
@@ -241,13 +236,13 @@ fn read_systeminfo_csv(text: &str, ctx: &mut Ctx<'_>) {
             if *label == "Hotfix(s)" {
                 // `3 Hotfix(s) Installed.,[01]: KB4534273,[02]: …`
                 let mut parts = value.split(',');
-                info.computer.values.push((label, parts.next().unwrap_or("").trim().to_string()));
+                info.values.push((label, parts.next().unwrap_or("").trim().to_string()));
                 info.hotfixes.extend(parts.filter_map(kb_of).map(|kb| (kb, line)));
             } else {
-                info.computer.values.push((label, value.trim().to_string()));
+                info.values.push((label, value.trim().to_string()));
             }
         }
-        if info.computer.values.is_empty() {
+        if info.values.is_empty() {
             ctx.skip_line(line, "systeminfo CSV row without values; skipped");
             continue;
         }
